@@ -1,0 +1,192 @@
+/** @file The op table: every op's number, value rule and partial derivatives, defined once. */
+// This file is shared by the wasm core (asc) and the TypeScript side (tsc) and must stay
+// portable: f64/i32 only, Math.* only, no imports, no decorators (as AssemblyScript's own
+// std/assembly/shared/ files). The sweeps in assembly/ and src/reference/ call these.
+
+/** Op codes. Rows before `Add` are structural; the order after that is by frequency in the
+ *  if-chains below (Binaryen turns `switch` into `br_table`, which V8 mispredicts). */
+export enum Op {
+  /** Carries an extra operand for the row after it (e.g. the condition of Where); owns no slot. */
+  Param = 0,
+  Const = 1,
+  Input = 2,
+  /** where(cond, a, b): a = the a-slot, b = the b-slot, cond in the Param row before it. */
+  Where = 3,
+  Add = 4, Mul = 5, Sub = 6, Div = 7, Square = 8, Neg = 9, Exp = 10, Log = 11, Tanh = 12,
+  Sin = 13, Cos = 14, Sqrt = 15, Pow = 16, Sigmoid = 17, Relu = 18, Abs = 19, Max = 20,
+  Min = 21, Softplus = 22, Log1p = 23, Expm1 = 24, Atan = 25, Atan2 = 26, Hypot = 27,
+  Tan = 28, Asin = 29, Acos = 30, Sinh = 31, Cosh = 32, Asinh = 33, Acosh = 34,
+  Atanh = 35, Log2 = 36, Log10 = 37, Cbrt = 38, Erf = 39,
+  Lt = 40, Le = 41, Gt = 42, Ge = 43, Eq = 44,
+}
+
+/** One past the last op code: tables and tests iterate [0, OP_COUNT). */
+export const OP_COUNT: i32 = 45;
+
+/** How many slot operands an op reads (Where's condition comes from its Param row). */
+export function arity(op: i32): i32 {
+  if (op <= Op.Input) return 0;
+  if (op == Op.Where || op == Op.Add || op == Op.Mul || op == Op.Sub || op == Op.Div) return 2;
+  if (op == Op.Pow || op == Op.Max || op == Op.Min || op == Op.Atan2 || op == Op.Hypot) return 2;
+  if (op >= Op.Lt) return 2;
+  return 1;
+}
+
+const LN2: f64 = 0.6931471805599453;
+const LN10: f64 = 2.302585092994046;
+const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
+
+/** Truthiness of a Where condition, as in JS: 0 and NaN are false. */
+export function isTrue(c: f64): bool {
+  return c != 0 && c == c;
+}
+
+/** The value rule y = f(x, y'): `x` is the a-operand, `w` the b-operand (0 for unary ops). */
+export function evaluate(op: i32, x: f64, w: f64): f64 {
+  if (op == Op.Add) return x + w;
+  if (op == Op.Mul) return x * w;
+  if (op == Op.Sub) return x - w;
+  if (op == Op.Div) return x / w;
+  if (op == Op.Square) return x * x;
+  if (op == Op.Neg) return -x;
+  if (op == Op.Exp) return Math.exp(x);
+  if (op == Op.Log) return Math.log(x);
+  if (op == Op.Tanh) return Math.tanh(x);
+  if (op == Op.Sin) return Math.sin(x);
+  if (op == Op.Cos) return Math.cos(x);
+  if (op == Op.Sqrt) return Math.sqrt(x);
+  if (op == Op.Pow) return Math.pow(x, w);
+  if (op == Op.Sigmoid) return sigmoid(x);
+  if (op == Op.Relu) return x > 0 ? x : (x == x ? 0 : x);
+  if (op == Op.Abs) return Math.abs(x);
+  if (op == Op.Max) return x != x || w != w ? NaN : (x > w ? x : (x < w ? w : (x == 0 ? x + w : x)));
+  if (op == Op.Min) return x != x || w != w ? NaN : (x < w ? x : (x > w ? w : (x == 0 ? -(-x - w) : x)));
+  if (op == Op.Softplus) return softplus(x);
+  if (op == Op.Log1p) return Math.log1p(x);
+  if (op == Op.Expm1) return Math.expm1(x);
+  if (op == Op.Atan) return Math.atan(x);
+  if (op == Op.Atan2) return Math.atan2(x, w);
+  if (op == Op.Hypot) return Math.hypot(x, w);
+  if (op == Op.Tan) return Math.tan(x);
+  if (op == Op.Asin) return Math.asin(x);
+  if (op == Op.Acos) return Math.acos(x);
+  if (op == Op.Sinh) return Math.sinh(x);
+  if (op == Op.Cosh) return Math.cosh(x);
+  if (op == Op.Asinh) return Math.asinh(x);
+  if (op == Op.Acosh) return Math.acosh(x);
+  if (op == Op.Atanh) return Math.atanh(x);
+  if (op == Op.Log2) return Math.log2(x);
+  if (op == Op.Log10) return Math.log10(x);
+  if (op == Op.Cbrt) return Math.cbrt(x);
+  if (op == Op.Erf) return erf(x);
+  if (op == Op.Lt) return x < w ? 1 : 0;
+  if (op == Op.Le) return x <= w ? 1 : 0;
+  if (op == Op.Gt) return x > w ? 1 : 0;
+  if (op == Op.Ge) return x >= w ? 1 : 0;
+  if (op == Op.Eq) return x == w ? 1 : 0;
+  // Structural rows (Param, Const, Input, Where) are never evaluated here; a missing op
+  // shows up as NaN in the op-table tests rather than as a silent zero.
+  return NaN;
+}
+
+/** ∂y/∂a of the last `partials` call. */
+export let partialA: f64 = 0;
+/** ∂y/∂b of the last `partials` call. */
+export let partialB: f64 = 0;
+
+/** The derivative rules: sets partialA = ∂y/∂a and partialB = ∂y/∂b at (x, w) with value y.
+ *  Kinks take the conventions documented in README (abs/relu: 0 at 0, min/max ties: ½ each). */
+export function partials(op: i32, x: f64, w: f64, y: f64): void {
+  partialB = 0;
+  if (op == Op.Add) { partialA = 1; partialB = 1; return; }                  // d(a+b) = da + db
+  if (op == Op.Mul) { partialA = w; partialB = x; return; }                  // d(ab) = b da + a db
+  if (op == Op.Sub) { partialA = 1; partialB = -1; return; }                 // d(a−b) = da − db
+  if (op == Op.Div) { partialA = 1 / w; partialB = -y / w; return; }         // d(a/b) = da/b − (a/b) db/b
+  if (op == Op.Square) { partialA = 2 * x; return; }                         // d a² = 2a da
+  if (op == Op.Neg) { partialA = -1; return; }                               // d(−a) = −da
+  if (op == Op.Exp) { partialA = y; return; }                                // d eᵃ = eᵃ da
+  if (op == Op.Log) { partialA = 1 / x; return; }                            // d ln a = da/a
+  if (op == Op.Tanh) { partialA = 1 - y * y; return; }                       // d tanh a = (1 − tanh² a) da
+  if (op == Op.Sin) { partialA = Math.cos(x); return; }                      // d sin a = cos a da
+  if (op == Op.Cos) { partialA = -Math.sin(x); return; }                     // d cos a = −sin a da
+  if (op == Op.Sqrt) { partialA = 0.5 / y; return; }                         // d √a = da/(2√a); +∞ at 0
+  if (op == Op.Pow) {                                                        // d aᵇ = b aᵇ⁻¹ da + aᵇ ln a db
+    partialA = w == 0 ? 0 : w * Math.pow(x, w - 1);
+    partialB = x == 0 && w > 0 ? 0 : y * Math.log(x);
+    return;
+  }
+  if (op == Op.Sigmoid) { partialA = y * (1 - y); return; }                  // d σ(a) = σ(1 − σ) da
+  if (op == Op.Relu) { partialA = x > 0 ? 1 : 0; return; }                   // d relu a = [a > 0] da
+  if (op == Op.Abs) { partialA = x > 0 ? 1 : (x < 0 ? -1 : (x == x ? 0 : x)); return; } // d|a| = sign a da
+  if (op == Op.Max) { partialA = x > w ? 1 : (x < w ? 0 : 0.5); partialB = 1 - partialA; return; }
+  if (op == Op.Min) { partialA = x < w ? 1 : (x > w ? 0 : 0.5); partialB = 1 - partialA; return; }
+  if (op == Op.Softplus) { partialA = sigmoid(x); return; }                  // d ln(1 + eᵃ) = σ(a) da
+  if (op == Op.Log1p) { partialA = 1 / (1 + x); return; }                    // d ln(1 + a) = da/(1 + a)
+  if (op == Op.Expm1) { partialA = y + 1; return; }                          // d(eᵃ − 1) = eᵃ da
+  if (op == Op.Atan) { partialA = 1 / (1 + x * x); return; }                 // d atan a = da/(1 + a²)
+  if (op == Op.Atan2) {                                                      // d atan2(a, b) = (b da − a db)/(a² + b²)
+    const r2 = x * x + w * w;
+    partialA = r2 == 0 ? 0 : w / r2;
+    partialB = r2 == 0 ? 0 : -x / r2;
+    return;
+  }
+  if (op == Op.Hypot) {                                                      // d √(a² + b²) = (a da + b db)/y
+    partialA = y == 0 ? 0 : (y == Infinity ? (x == y || x == -y ? 1 : 0) * (x > 0 ? 1 : -1) : x / y);
+    partialB = y == 0 ? 0 : (y == Infinity ? (w == y || w == -y ? 1 : 0) * (w > 0 ? 1 : -1) : w / y);
+    return;
+  }
+  if (op == Op.Tan) { partialA = 1 + y * y; return; }                        // d tan a = (1 + tan² a) da
+  if (op == Op.Asin) { partialA = 1 / Math.sqrt(1 - x * x); return; }        // d asin a = da/√(1 − a²)
+  if (op == Op.Acos) { partialA = -1 / Math.sqrt(1 - x * x); return; }       // d acos a = −da/√(1 − a²)
+  if (op == Op.Sinh) { partialA = Math.cosh(x); return; }                    // d sinh a = cosh a da
+  if (op == Op.Cosh) { partialA = Math.sinh(x); return; }                    // d cosh a = sinh a da
+  if (op == Op.Asinh) { partialA = 1 / Math.sqrt(x * x + 1); return; }       // d asinh a = da/√(a² + 1)
+  if (op == Op.Acosh) { partialA = 1 / Math.sqrt(x * x - 1); return; }       // d acosh a = da/√(a² − 1)
+  if (op == Op.Atanh) { partialA = 1 / (1 - x * x); return; }                // d atanh a = da/(1 − a²)
+  if (op == Op.Log2) { partialA = 1 / (x * LN2); return; }                   // d log₂ a = da/(a ln 2)
+  if (op == Op.Log10) { partialA = 1 / (x * LN10); return; }                 // d log₁₀ a = da/(a ln 10)
+  if (op == Op.Cbrt) { partialA = 1 / (3 * y * y); return; }                 // d ∛a = da/(3 ∛a²); +∞ at 0
+  if (op == Op.Erf) { partialA = TWO_OVER_SQRT_PI * Math.exp(-x * x); return; } // d erf a = (2/√π) e^(−a²) da
+  // Comparisons are piecewise constant; structural rows have no partials of their own.
+  partialA = 0;
+}
+
+/** σ(x) = 1/(1 + e⁻ˣ), evaluated on the side where the exponential cannot overflow. */
+export function sigmoid(x: f64): f64 {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** ln(1 + eˣ) without overflow: x + ln(1 + e⁻ˣ) for x > 0. */
+export function softplus(x: f64): f64 {
+  if (x > 0) return x + Math.log1p(Math.exp(-x));
+  return Math.log1p(Math.exp(x));
+}
+
+/** erf by two classic expansions, both free of cancellation (Abramowitz & Stegun 7.1.6 and
+ *  the continued fraction 7.1.14 for erfc); |x| ≥ 6 rounds to ±1 in double precision. */
+export function erf(x: f64): f64 {
+  if (x != x) return x;
+  const ax = Math.abs(x);
+  if (ax >= 6) return x > 0 ? 1 : -1;
+  let r: f64 = 0;
+  if (ax < 3) {
+    // erf x = (2/√π) e^(−x²) Σ 2ⁿ x^(2n+1) / (1·3···(2n+1)): all terms positive.
+    const x2 = 2 * ax * ax;
+    let term = ax;
+    let sum = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= x2 / (2 * n + 1);
+      sum += term;
+      if (term < sum * 1e-17) break;
+    }
+    r = TWO_OVER_SQRT_PI * Math.exp(-ax * ax) * sum;
+  } else {
+    // erfc x = e^(−x²)/√π · 1/(x + ½/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up.
+    let tail = ax;
+    for (let k = 60; k >= 1; k--) tail = ax + (k as f64) * 0.5 / tail;
+    r = 1 - TWO_OVER_SQRT_PI * 0.5 * Math.exp(-ax * ax) / tail;
+  }
+  return x < 0 ? -r : r;
+}

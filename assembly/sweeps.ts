@@ -1,0 +1,118 @@
+/** @file The forward (replay) and reverse (adjoint) sweeps over a tape's rows. */
+// Both dispatch through the op table's if-chains (no `switch`: see DESIGN on br_table).
+// Structural rows are peeled off first by one compare, since Param < Const < Input < Where.
+
+import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
+import {
+  SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_PREV, SEG_NEXT,
+  slotsOf, opsOf, aOf, bOf, firstSegment, currentSegment, isDirty, setDirty,
+} from './tape';
+
+/** Recomputes every value from the tape's current inputs and zeroes every adjoint. */
+export function forward(tape: usize): void {
+  const last = currentSegment(tape);
+  let seg = firstSegment(tape);
+  while (seg != 0) {
+    const cap = <usize>load<i32>(seg, SEG_CAP);
+    const rows = <usize>load<i32>(seg, SEG_ROWS);
+    const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
+    let s = slotsOf(seg);
+    for (let r: usize = 0; r < rows; r++) {
+      const op = <i32>load<u8>(ops + r);
+      if (op <= Op.Input) {
+        if (op != Op.Param) {
+          store<f64>(s, 0, 8);
+          s += 16;
+        }
+        continue;
+      }
+      const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
+      const w = load<f64>(<usize>load<i32>(bs + (r << 2)) << 4);
+      let y: f64;
+      if (op == Op.Where) y = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4)) ? x : w;
+      else y = evaluate(op, x, w);
+      store<f64>(s, y);
+      store<f64>(s, 0, 8);
+      s += 16;
+    }
+    if (seg == last) break;
+    seg = <usize>load<u32>(seg, SEG_NEXT);
+  }
+  setDirty(tape, false);
+}
+
+/** Sets every adjoint of the tape to 0. */
+export function zeroAdjoints(tape: usize): void {
+  const last = currentSegment(tape);
+  let seg = firstSegment(tape);
+  while (seg != 0) {
+    const slots = <usize>load<i32>(seg, SEG_SLOTS);
+    const base = slotsOf(seg);
+    for (let i: usize = 0; i < slots; i++) store<f64>(base + (i << 4), 0, 8);
+    if (seg == last) break;
+    seg = <usize>load<u32>(seg, SEG_NEXT);
+  }
+  setDirty(tape, false);
+}
+
+/** Accumulates adjoints from `output` (seeded with 1) back to the inputs. Rows recorded after
+ *  the output are skipped: they cannot influence it, and visiting them could add 0·∞. */
+export function backward(tape: usize, output: i32): void {
+  if (isDirty(tape)) zeroAdjoints(tape);
+  const target = <usize>output << 4;
+  store<f64>(target, 1, 8);
+  setDirty(tape, true);
+  // Find the segment holding the output, then the row that wrote it.
+  let seg = currentSegment(tape);
+  while (seg != 0 && !(target >= slotsOf(seg) && target < slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4))) {
+    seg = <usize>load<u32>(seg, SEG_PREV);
+  }
+  if (seg == 0) return;
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const ops = opsOf(seg, cap);
+  let s = slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4);
+  let r = <isize>load<i32>(seg, SEG_ROWS) - 1;
+  while (r >= 0) {
+    if (<i32>load<u8>(ops + <usize>r) != Op.Param) {
+      s -= 16;
+      if (s <= target) break;
+    }
+    r--;
+  }
+  reverseSegment(seg, r, s + 16);
+  seg = <usize>load<u32>(seg, SEG_PREV);
+  while (seg != 0) {
+    reverseSegment(seg, <isize>load<i32>(seg, SEG_ROWS) - 1, slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4));
+    seg = <usize>load<u32>(seg, SEG_PREV);
+  }
+}
+
+/** Adjoint accumulation over rows `top`..0 of one segment; `end` is the slot address after
+ *  row `top`'s slot. v̄ₐ += v̄ · ∂v/∂a and v̄_b += v̄ · ∂v/∂b, for every row. */
+function reverseSegment(seg: usize, top: isize, end: usize): void {
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
+  let s = end;
+  for (let r = top; r >= 0; r--) {
+    const op = <i32>load<u8>(ops + <usize>r);
+    if (op <= Op.Input) {
+      if (op != Op.Param) s -= 16;
+      continue;
+    }
+    s -= 16;
+    const g = load<f64>(s, 8);
+    const pa = <usize>load<i32>(as + (<usize>r << 2)) << 4;
+    const pb = <usize>load<i32>(bs + (<usize>r << 2)) << 4;
+    let da: f64, db: f64;
+    if (op == Op.Where) {
+      da = isTrue(load<f64>(<usize>load<i32>(as + (<usize>(r - 1) << 2)) << 4)) ? 1 : 0;
+      db = 1 - da;
+    } else {
+      partials(op, load<f64>(pa), load<f64>(pb), load<f64>(s));
+      da = partialA;
+      db = partialB;
+    }
+    store<f64>(pa, load<f64>(pa, 8) + g * da, 8);
+    store<f64>(pb, load<f64>(pb, 8) + g * db, 8);
+  }
+}

@@ -1,0 +1,34 @@
+/** @file The contract between the facade and a backend's recording (wasm or pure JS). */
+import type { Scalar } from './handles.js';
+
+/** One recording on one tape. Tape.reset() retires it and starts a new one, so handles from
+ *  before the reset fail `live` instead of reading someone else's slots. */
+export interface TapeCore {
+  readonly backend: 'wasm' | 'js';
+  /** False once the tape was reset or disposed. */
+  live: boolean;
+  /** Records y = op(a, b) (b = the sink for unary ops) and returns y's handle. */
+  op2(op: number, a: number, b: number): Scalar;
+  /** Records where(c, a, b). */
+  where(c: number, a: number, b: number): Scalar;
+  /** Slot id of a new constant. */
+  constant(value: number): number;
+  /** Slot id of a new input. */
+  input(value: number): number;
+  /** Slot id of the first of `values.length` contiguous new inputs. */
+  inputs(values: ArrayLike<number>): number;
+  value(id: number): number;
+  adjoint(id: number): number;
+  /** Copies `count` adjoints from slot `start` on into out[offset…]. */
+  readAdjoints(start: number, count: number, out: Float64Array, offset: number): void;
+  backward(output: number): void;
+  /** The sink slot: the b-operand of unary rows. */
+  readonly sink: number;
+  /** Whether `id` is a slot of this recording (for handles that crossed tapes). */
+  owns(id: number): boolean;
+  /** Rows, slots and bytes held. */
+  stats(): { rows: number; slots: number; bytes: number };
+  /** Retires this recording and returns a fresh one on the same storage. */
+  reset(): TapeCore;
+  dispose(): void;
+}

@@ -1,0 +1,7 @@
+/** @file wengert's public API. */
+export * from './ops.js';
+export { Scalar, Vector, type Operand } from './handles.js';
+export { Tape, type TapeOptions, type TapeStats, type Backend } from './tape.js';
+export { grad, valueAndGrad, type Argument, type Gradients, type GradientOf, type ValueAndGrad, type GradOptions } from './grad.js';
+export { WengertError, TapeMismatchError, StaleHandleError, ArgumentError, OutOfMemoryError } from './errors.js';
+export { setMemoryLimit, memoryLimit } from './memory.js';

@@ -1,0 +1,114 @@
+/** @file The public ops: one line each, all built from the op table by three makers. */
+import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
+import { Scalar, Vector, type Operand } from './handles.js';
+import { ArgumentError, TapeMismatchError } from './errors.js';
+
+function describe(value: unknown): string {
+  if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `${typeof value} ${String(value)}`;
+}
+
+function operandError(name: string, value: unknown): ArgumentError {
+  return new ArgumentError(`${name} takes handles or numbers, got ${describe(value)}`);
+}
+
+function mismatch(name: string): TapeMismatchError {
+  return new TapeMismatchError(
+    `${name} got handles from two different tapes (or from before a reset): record the whole ` +
+      'expression on one tape, or pass values between tapes as numbers (handle.value)',
+  );
+}
+
+/** y = op(a) */
+export function unary(op: Op, name: string): (a: Operand) => Operand {
+  return (a) => {
+    if (a instanceof Scalar) return a.core.op2(op, a.id, a.core.sink);
+    if (typeof a === 'number') return evaluate(op, a, 0);
+    throw operandError(name, a);
+  };
+}
+
+/** y = op(a, b); a number operand becomes a constant on the other operand's tape. */
+export function binary(op: Op, name: string): (a: Operand, b: Operand) => Operand {
+  return (a, b) => {
+    if (a instanceof Scalar) {
+      const core = a.core;
+      if (b instanceof Scalar) {
+        if (b.core !== core) throw mismatch(name);
+        return core.op2(op, a.id, b.id);
+      }
+      if (typeof b === 'number') return core.op2(op, a.id, core.constant(b));
+      throw operandError(name, b);
+    }
+    if (typeof a !== 'number') throw operandError(name, a);
+    if (b instanceof Scalar) return b.core.op2(op, b.core.constant(a), b.id);
+    if (typeof b === 'number') return evaluate(op, a, b);
+    throw operandError(name, b);
+  };
+}
+
+// ── arithmetic ──
+export const add = binary(Op.Add, 'add');
+export const sub = binary(Op.Sub, 'sub');
+export const mul = binary(Op.Mul, 'mul');
+export const div = binary(Op.Div, 'div');
+export const neg = unary(Op.Neg, 'neg');
+export const square = unary(Op.Square, 'square');
+export const sqrt = unary(Op.Sqrt, 'sqrt');
+export const cbrt = unary(Op.Cbrt, 'cbrt');
+export const pow = binary(Op.Pow, 'pow');
+// ── exponentials and logarithms ──
+export const exp = unary(Op.Exp, 'exp');
+export const expm1 = unary(Op.Expm1, 'expm1');
+export const log = unary(Op.Log, 'log');
+export const log1p = unary(Op.Log1p, 'log1p');
+export const log2 = unary(Op.Log2, 'log2');
+export const log10 = unary(Op.Log10, 'log10');
+// ── trigonometric and hyperbolic ──
+export const sin = unary(Op.Sin, 'sin');
+export const cos = unary(Op.Cos, 'cos');
+export const tan = unary(Op.Tan, 'tan');
+export const asin = unary(Op.Asin, 'asin');
+export const acos = unary(Op.Acos, 'acos');
+export const atan = unary(Op.Atan, 'atan');
+export const atan2 = binary(Op.Atan2, 'atan2');
+export const sinh = unary(Op.Sinh, 'sinh');
+export const cosh = unary(Op.Cosh, 'cosh');
+export const tanh = unary(Op.Tanh, 'tanh');
+export const asinh = unary(Op.Asinh, 'asinh');
+export const acosh = unary(Op.Acosh, 'acosh');
+export const atanh = unary(Op.Atanh, 'atanh');
+// ── piecewise and special ──
+export const abs = unary(Op.Abs, 'abs');
+export const min = binary(Op.Min, 'min');
+export const max = binary(Op.Max, 'max');
+export const hypot = binary(Op.Hypot, 'hypot');
+export const sigmoid = unary(Op.Sigmoid, 'sigmoid');
+export const relu = unary(Op.Relu, 'relu');
+export const softplus = unary(Op.Softplus, 'softplus');
+export const erf = unary(Op.Erf, 'erf');
+// ── comparisons: 0 or 1, derivative 0 ──
+export const lt = binary(Op.Lt, 'lt');
+export const le = binary(Op.Le, 'le');
+export const gt = binary(Op.Gt, 'gt');
+export const ge = binary(Op.Ge, 'ge');
+export const eq = binary(Op.Eq, 'eq');
+
+/** where(cond, a, b) = a if cond is true (nonzero, not NaN), else b; recorded on the tape, so a
+ *  replay follows the branch its own inputs take. ∂/∂a = [cond], ∂/∂b = 1 − [cond], ∂/∂cond = 0. */
+export function where(cond: Operand, a: Operand, b: Operand): Operand {
+  const args = [cond, a, b];
+  let core: Scalar['core'] | undefined;
+  for (const x of args) {
+    if (x instanceof Scalar) {
+      if (core === undefined) core = x.core;
+      else if (x.core !== core) throw mismatch('where');
+    } else if (typeof x !== 'number') throw operandError('where', x);
+  }
+  if (core === undefined) return isTrue(cond as number) ? (a as number) : (b as number);
+  const c = core;
+  const id = (x: Operand) => (x instanceof Scalar ? x.id : c.constant(x));
+  return c.where(id(cond), id(a), id(b));
+}

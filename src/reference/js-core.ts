@@ -1,0 +1,241 @@
+/** @file The pure-JS tape: the same rows, slots and op table as the wasm core, in typed arrays.
+ *  It is the baseline of every benchmark, the oracle of the tests, and the fallback where
+ *  WebAssembly is unavailable. Growth copies (typed arrays cannot grow in place). */
+import { Op, evaluate, partials, partialA, partialB, isTrue } from '../../assembly/shared/ops.js';
+import type { TapeCore } from '../core.js';
+import { Scalar } from '../handles.js';
+import { OutOfMemoryError, StaleHandleError } from '../errors.js';
+
+/** Slot 0 is the sink: value 0, adjoint never read. */
+const SINK = 0;
+
+/** Columns shared by every recording of one JS tape (reset keeps them). */
+class JsStorage {
+  op: Uint8Array;
+  a: Int32Array;
+  b: Int32Array;
+  val: Float64Array;
+  adj: Float64Array;
+  rows = 0;
+  slots = 1;
+  dirty = false;
+
+  constructor(
+    capacity: number,
+    readonly maxBytes: number,
+  ) {
+    this.op = new Uint8Array(capacity);
+    this.a = new Int32Array(capacity);
+    this.b = new Int32Array(capacity);
+    this.val = new Float64Array(capacity);
+    this.adj = new Float64Array(capacity);
+  }
+
+  bytes(): number {
+    return this.op.length * 9 + this.val.length * 16;
+  }
+
+  /** Room for `rows` more rows and `slots` more slots, doubling (and copying) as needed. */
+  ensure(rows: number, slots: number): void {
+    if (this.rows + rows > this.op.length) {
+      const n = grownLength(this.op.length, this.rows + rows);
+      this.checkLimit(n * 9 + this.val.length * 16);
+      this.op = copyInto(new Uint8Array(n), this.op);
+      this.a = copyInto(new Int32Array(n), this.a);
+      this.b = copyInto(new Int32Array(n), this.b);
+    }
+    if (this.slots + slots > this.val.length) {
+      const n = grownLength(this.val.length, this.slots + slots);
+      this.checkLimit(this.op.length * 9 + n * 16);
+      this.val = copyInto(new Float64Array(n), this.val);
+      this.adj = copyInto(new Float64Array(n), this.adj);
+    }
+  }
+
+  private checkLimit(bytes: number): void {
+    if (bytes > this.maxBytes) {
+      throw new OutOfMemoryError(
+        `the tape reached its limit of ${this.maxBytes} bytes (maxBytes option; it holds ${this.bytes()}). ` +
+          'Raise maxBytes, record fewer nodes, or reset() the tape. The tape is unchanged.',
+      );
+    }
+  }
+}
+
+function grownLength(current: number, needed: number): number {
+  let n = Math.max(current * 2, 64);
+  while (n < needed) n *= 2;
+  return n;
+}
+
+function copyInto<T extends Uint8Array | Int32Array | Float64Array>(fresh: T, old: T): T {
+  fresh.set(old as never);
+  return fresh;
+}
+
+export interface JsTapeOptions {
+  reserve?: number;
+  maxBytes?: number;
+}
+
+export class JsCore implements TapeCore {
+  readonly backend = 'js' as const;
+  live = true;
+  readonly sink = SINK;
+
+  private constructor(private readonly s: JsStorage) {}
+
+  static create(options: JsTapeOptions = {}): JsCore {
+    const maxBytes = options.maxBytes ?? Infinity;
+    const capacity = Math.max(64, options.reserve ?? 4096);
+    if (capacity * 25 > maxBytes) {
+      throw new OutOfMemoryError(`a tape of ${capacity} rows needs ${capacity * 25} bytes, over maxBytes ${maxBytes}: raise maxBytes or reserve fewer rows`);
+    }
+    return new JsCore(new JsStorage(capacity, maxBytes));
+  }
+
+  op2(op: number, a: number, b: number): Scalar {
+    if (!this.live) throw stale();
+    const s = this.s;
+    if (s.rows >= s.op.length || s.slots >= s.val.length) s.ensure(1, 1);
+    const r = s.rows++;
+    const y = s.slots++;
+    s.op[r] = op;
+    s.a[r] = a;
+    s.b[r] = b;
+    s.val[y] = evaluate(op, s.val[a], s.val[b]);
+    return new Scalar(this, y);
+  }
+
+  where(c: number, a: number, b: number): Scalar {
+    if (!this.live) throw stale();
+    const s = this.s;
+    s.ensure(2, 1);
+    s.op[s.rows] = Op.Param;
+    s.a[s.rows] = c;
+    s.b[s.rows++] = SINK;
+    s.op[s.rows] = Op.Where;
+    s.a[s.rows] = a;
+    s.b[s.rows++] = b;
+    const y = s.slots++;
+    s.val[y] = isTrue(s.val[c]) ? s.val[a] : s.val[b];
+    return new Scalar(this, y);
+  }
+
+  constant(value: number): number {
+    return this.leaf(Op.Const, value);
+  }
+
+  input(value: number): number {
+    return this.leaf(Op.Input, value);
+  }
+
+  private leaf(op: number, value: number): number {
+    if (!this.live) throw stale();
+    const s = this.s;
+    if (s.rows >= s.op.length || s.slots >= s.val.length) s.ensure(1, 1);
+    const r = s.rows++;
+    s.op[r] = op;
+    s.a[r] = SINK;
+    s.b[r] = SINK;
+    s.val[s.slots] = value;
+    return s.slots++;
+  }
+
+  inputs(values: ArrayLike<number>): number {
+    if (!this.live) throw stale();
+    const s = this.s;
+    const n = values.length;
+    s.ensure(n, n);
+    const start = s.slots;
+    for (let i = 0; i < n; i++) {
+      s.op[s.rows] = Op.Input;
+      s.a[s.rows] = SINK;
+      s.b[s.rows++] = SINK;
+      s.val[s.slots++] = values[i];
+    }
+    return start;
+  }
+
+  value(id: number): number {
+    if (!this.live) throw stale();
+    return this.s.val[id];
+  }
+
+  adjoint(id: number): number {
+    if (!this.live) throw stale();
+    return this.s.adj[id];
+  }
+
+  readAdjoints(start: number, count: number, out: Float64Array, offset: number): void {
+    out.set(this.s.adj.subarray(start, start + count), offset);
+  }
+
+  /** Mirrors assembly/sweeps.ts `backward`: skip rows after the output, then accumulate. */
+  backward(output: number): void {
+    if (!this.live) throw stale();
+    const s = this.s;
+    const { op: ops, a: as, b: bs, val, adj } = s;
+    if (s.dirty) adj.fill(0, 0, s.slots);
+    adj[output] = 1;
+    s.dirty = true;
+    let slot = s.slots;
+    let r = s.rows - 1;
+    for (; r >= 0; r--) {
+      if (ops[r] !== Op.Param && --slot <= output) break;
+    }
+    slot++;
+    for (; r >= 0; r--) {
+      const op = ops[r];
+      if (op <= Op.Input) {
+        if (op !== Op.Param) slot--;
+        continue;
+      }
+      const y = --slot;
+      const g = adj[y];
+      const pa = as[r];
+      const pb = bs[r];
+      let da: number, db: number;
+      if (op === Op.Where) {
+        da = isTrue(val[as[r - 1]]) ? 1 : 0;
+        db = 1 - da;
+      } else {
+        partials(op, val[pa], val[pb], val[y]);
+        da = partialA;
+        db = partialB;
+      }
+      adj[pa] += g * da;
+      adj[pb] += g * db;
+    }
+  }
+
+  owns(id: number): boolean {
+    return this.live && id > SINK && id < this.s.slots;
+  }
+
+  stats(): { rows: number; slots: number; bytes: number } {
+    return { rows: this.s.rows, slots: this.s.slots - 1, bytes: this.s.bytes() };
+  }
+
+  reset(): TapeCore {
+    if (!this.live) throw stale();
+    this.live = false;
+    const s = this.s;
+    s.rows = 0;
+    s.slots = 1;
+    s.dirty = false;
+    s.adj.fill(0);
+    return new JsCore(s);
+  }
+
+  dispose(): void {
+    this.live = false;
+  }
+}
+
+function stale(): StaleHandleError {
+  return new StaleHandleError(
+    'this tape was disposed or reset: handles recorded before reset()/dispose() are no longer valid; ' +
+      'record again on a live tape (or create a new Tape)',
+  );
+}

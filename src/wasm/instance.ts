@@ -1,0 +1,58 @@
+/** @file Instantiates the embedded wasm core synchronously and keeps views on its memory fresh. */
+import { WASM_BASE64 } from '../wasm-bytes.js';
+
+/** The wasm core's exports (assembly/index.ts). Tape ids and slot ids are plain integers. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  SINK: WebAssembly.Global;
+  setPageLimit(pages: number): void;
+  getPageLimit(): number;
+  takeGrewFlag(): number;
+  heapBytes(): number;
+  tapeCreate(rows: number, maxBytes: number): number;
+  reserve(tape: number, rows: number, slots: number): number;
+  record2(tape: number, op: number, a: number, b: number): number;
+  recordLeaf(tape: number, op: number, value: number): number;
+  recordInputs(tape: number, count: number): number;
+  recordWhere(tape: number, c: number, a: number, b: number): number;
+  tapeReset(tape: number): void;
+  tapeDispose(tape: number): void;
+  tapeRows(tape: number): number;
+  tapeSlots(tape: number): number;
+  tapeHeldBytes(tape: number): number;
+  ownsSlot(tape: number, id: number): number;
+  forward(tape: number): void;
+  backward(tape: number, output: number): void;
+  zeroAdjoints(tape: number): void;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+// Synchronous compile: no `await` at import. (Browsers' main threads refuse this for large
+// modules; see README "In the browser".)
+const wasmModule = new WebAssembly.Module(decodeBase64(WASM_BASE64) as BufferSource);
+export const core = new WebAssembly.Instance(wasmModule, {}).exports as unknown as CoreExports;
+
+/** The compiled module, for workers or other instances that want the same code. */
+export const compiledModule = wasmModule;
+
+/** Float64Array over all of wasm memory: slot s's value is f64[2s], its adjoint f64[2s+1].
+ *  Any memory.grow detaches the old buffer, so every caller that may have grown memory
+ *  calls `refreshViews` (DESIGN, "Facts measured"). */
+export const views = { f64: new Float64Array(core.memory.buffer) };
+
+export function refreshViews(): void {
+  if (views.f64.buffer !== core.memory.buffer) views.f64 = new Float64Array(core.memory.buffer);
+}
+
+export const SINK_SLOT = core.SINK.value as number;
+
+/** Result codes of the core's `reserve`. */
+export const GREW = 1;
+export const OUT_OF_MEMORY = -1;
+export const OVER_TAPE_LIMIT = -2;
