@@ -4,4 +4,5 @@ export {
   SINK, tapeCreate, reserve, record2, recordLeaf, recordInputs, recordWhere,
   tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes, ownsSlot, tapeLive,
 } from './tape';
-export { forward, backward, zeroAdjoints } from './sweeps';
+export { forward, backward, reverseFrom, zeroAdjoints } from './sweeps';
+export { firstSegment, currentSegment } from './tape';

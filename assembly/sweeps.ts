@@ -55,14 +55,19 @@ export function zeroAdjoints(tape: usize): void {
   setDirty(tape, false);
 }
 
-/** Accumulates adjoints from `output` (seeded with 1) back to the inputs. Rows recorded after
- *  the output are skipped: they cannot influence it, and visiting them could add 0·∞. */
+/** Accumulates adjoints from `output` (seeded with 1) back to the inputs. */
 export function backward(tape: usize, output: i32): void {
   if (isDirty(tape)) zeroAdjoints(tape);
-  const target = <usize>output << 4;
-  store<f64>(target, 1, 8);
+  store<f64>(<usize>output << 4, 1, 8);
+  reverseFrom(tape, output);
+}
+
+/** The reverse sweep from the row that wrote slot `last` down to the first row, with whatever
+ *  adjoints the caller seeded. Rows recorded after `last` are skipped: they cannot influence
+ *  it, and visiting them could add 0·∞. */
+export function reverseFrom(tape: usize, last: i32): void {
   setDirty(tape, true);
-  // Find the segment holding the output, then the row that wrote it.
+  const target = <usize>last << 4;
   let seg = currentSegment(tape);
   while (seg != 0 && !(target >= slotsOf(seg) && target < slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4))) {
     seg = <usize>load<u32>(seg, SEG_PREV);

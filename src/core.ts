@@ -7,6 +7,8 @@ export interface TapeCore {
   readonly backend: 'wasm' | 'js';
   /** False once the tape was reset or disposed. */
   live: boolean;
+  /** Set while compile() traces: reading a value would freeze a branch, so it throws. */
+  tracing: boolean;
   /** Records y = op(a, b) (b = the sink for unary ops) and returns y's handle. */
   op2(op: number, a: number, b: number): Scalar;
   /** Records where(c, a, b). */
@@ -22,6 +24,16 @@ export interface TapeCore {
   /** Copies `count` adjoints from slot `start` on into out[offset…]. */
   readAdjoints(start: number, count: number, out: Float64Array, offset: number): void;
   backward(output: number): void;
+  /** Recomputes every value from the inputs' current values; zeroes every adjoint. */
+  forward(): void;
+  /** Reverse sweep from the row that wrote `last`, with adjoints the caller seeded. */
+  reverseFrom(last: number): void;
+  setValue(id: number, value: number): void;
+  /** Writes values[0…] into the slots from `start` on. */
+  writeValues(start: number, values: ArrayLike<number>): void;
+  setAdjoint(id: number, value: number): void;
+  /** The rows in recording order with operands as relative slot indices (−1: none). */
+  snapshot(): Snapshot;
   /** The sink slot: the b-operand of unary rows. */
   readonly sink: number;
   /** Whether `id` is a slot of this recording (for handles that crossed tapes). */
@@ -31,4 +43,14 @@ export interface TapeCore {
   /** Retires this recording and returns a fresh one on the same storage. */
   reset(): TapeCore;
   dispose(): void;
+}
+
+/** A backend-neutral copy of a recording: what toBytes, toString and toDot read. Slots are
+ *  numbered 0… in recording order; `relative` maps a slot id of the recording to that number. */
+export interface Snapshot {
+  op: Uint8Array;
+  a: Int32Array;
+  b: Int32Array;
+  values: Float64Array;
+  relative(id: number): number;
 }

@@ -19,3 +19,24 @@ export class ArgumentError extends WengertError {}
 
 /** WebAssembly memory (4 GiB for wasm32) or a tape's own byte limit is exhausted. */
 export class OutOfMemoryError extends WengertError {}
+
+/** A traced value was read inside compile(): its branch would be frozen at trace time. */
+export class TracingError extends WengertError {}
+
+/** A serialized tape is malformed, truncated, of another version, or inconsistent. */
+export class TapeFormatError extends WengertError {}
+
+export function tracingReadError(): TracingError {
+  return new TracingError(
+    'a value was read while compile() traced the function: a JS `if` or `Math.*` on a traced value ' +
+      'would be frozen at trace time and silently wrong on replay. Use the ops instead: comparisons ' +
+      '(lt, gt, …) and where(cond, a, b) are recorded, so each replay follows its own inputs',
+  );
+}
+
+export function staleTapeError(): StaleHandleError {
+  return new StaleHandleError(
+    'this tape was disposed or reset: handles recorded before reset()/dispose() are no longer valid; ' +
+      'record again on a live tape (or create a new Tape)',
+  );
+}

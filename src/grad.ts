@@ -1,5 +1,5 @@
 /** @file grad and valueAndGrad: differentiate a function of numbers and arrays in one call. */
-import { Scalar, type Operand } from './handles.js';
+import { Scalar, type Operand, type Vector } from './handles.js';
 import { Tape, isNumberArray, typeName, type TapeOptions } from './tape.js';
 import { ArgumentError, TapeMismatchError } from './errors.js';
 
@@ -21,7 +21,7 @@ export type GradOptions = Pick<TapeOptions, 'backend' | 'maxBytes' | 'reserve'>;
 
 /** Inside f, a number argument arrives as a Scalar handle and an array as a Vector handle. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Differentiable = (...handles: any[]) => Operand;
+export type Differentiable = (...handles: any[]) => Operand | Vector | readonly Operand[];
 
 /** Returns a function computing f's value and its gradient with respect to every argument. */
 export function valueAndGrad(f: Differentiable, options: GradOptions = {}) {

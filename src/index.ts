@@ -5,3 +5,6 @@ export { Tape, type TapeOptions, type TapeStats, type Backend } from './tape.js'
 export { grad, valueAndGrad, type Argument, type Gradients, type GradientOf, type ValueAndGrad, type GradOptions } from './grad.js';
 export { WengertError, TapeMismatchError, StaleHandleError, ArgumentError, OutOfMemoryError } from './errors.js';
 export { setMemoryLimit, memoryLimit } from './memory.js';
+export { compile, fromBytes, type Shape, type CompileOptions } from './compile/compile.js';
+export { CompiledFunction, type CompiledStats, type CompiledArgument } from './compile/compiled.js';
+export { TracingError, TapeFormatError } from './errors.js';

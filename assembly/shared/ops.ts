@@ -2,6 +2,7 @@
 // This file is shared by the wasm core (asc) and the TypeScript side (tsc) and must stay
 // portable: f64/i32 only, Math.* only, no imports, no decorators (as AssemblyScript's own
 // std/assembly/shared/ files). The sweeps in assembly/ and src/reference/ call these.
+// `/* @inline */` becomes asc's decorator in the wasm build (scripts/build-wasm.mjs).
 
 /** Op codes. Rows before `Add` are structural; the order after that is by frequency in the
  *  if-chains below (Binaryen turns `switch` into `br_table`, which V8 mispredicts). */
@@ -37,18 +38,24 @@ const LN10: f64 = 2.302585092994046;
 const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
 
 /** Truthiness of a Where condition, as in JS: 0 and NaN are false. */
-export function isTrue(c: f64): bool {
+/* @inline */ export function isTrue(c: f64): bool {
   return c != 0 && c == c;
 }
 
-/** The value rule y = f(x, y'): `x` is the a-operand, `w` the b-operand (0 for unary ops). */
-export function evaluate(op: i32, x: f64, w: f64): f64 {
+/** The value rule y = f(a, b): `x` is the a-operand, `w` the b-operand (0 for unary ops).
+ *  Split in two so V8 can inline the frequent half into the JS sweeps (an un-inlined call
+ *  boxes its double result); asc inlines both halves. */
+/* @inline */ export function evaluate(op: i32, x: f64, w: f64): f64 {
   if (op == Op.Add) return x + w;
   if (op == Op.Mul) return x * w;
   if (op == Op.Sub) return x - w;
   if (op == Op.Div) return x / w;
   if (op == Op.Square) return x * x;
   if (op == Op.Neg) return -x;
+  return evaluateRest(op, x, w);
+}
+
+/* @inline */ function evaluateRest(op: i32, x: f64, w: f64): f64 {
   if (op == Op.Exp) return Math.exp(x);
   if (op == Op.Log) return Math.log(x);
   if (op == Op.Tanh) return Math.tanh(x);
@@ -96,7 +103,7 @@ export let partialB: f64 = 0;
 
 /** The derivative rules: sets partialA = ∂y/∂a and partialB = ∂y/∂b at (x, w) with value y.
  *  Kinks take the conventions documented in README (abs/relu: 0 at 0, min/max ties: ½ each). */
-export function partials(op: i32, x: f64, w: f64, y: f64): void {
+/* @inline */ export function partials(op: i32, x: f64, w: f64, y: f64): void {
   partialB = 0;
   if (op == Op.Add) { partialA = 1; partialB = 1; return; }                  // d(a+b) = da + db
   if (op == Op.Mul) { partialA = w; partialB = x; return; }                  // d(ab) = b da + a db
@@ -104,6 +111,10 @@ export function partials(op: i32, x: f64, w: f64, y: f64): void {
   if (op == Op.Div) { partialA = 1 / w; partialB = -y / w; return; }         // d(a/b) = da/b − (a/b) db/b
   if (op == Op.Square) { partialA = 2 * x; return; }                         // d a² = 2a da
   if (op == Op.Neg) { partialA = -1; return; }                               // d(−a) = −da
+  partialsRest(op, x, w, y);
+}
+
+/* @inline */ function partialsRest(op: i32, x: f64, w: f64, y: f64): void {
   if (op == Op.Exp) { partialA = y; return; }                                // d eᵃ = eᵃ da
   if (op == Op.Log) { partialA = 1 / x; return; }                            // d ln a = da/a
   if (op == Op.Tanh) { partialA = 1 - y * y; return; }                       // d tanh a = (1 − tanh² a) da
@@ -152,14 +163,14 @@ export function partials(op: i32, x: f64, w: f64, y: f64): void {
 }
 
 /** σ(x) = 1/(1 + e⁻ˣ), evaluated on the side where the exponential cannot overflow. */
-export function sigmoid(x: f64): f64 {
+/* @inline */ export function sigmoid(x: f64): f64 {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);
 }
 
 /** ln(1 + eˣ) without overflow: x + ln(1 + e⁻ˣ) for x > 0. */
-export function softplus(x: f64): f64 {
+/* @inline */ export function softplus(x: f64): f64 {
   if (x > 0) return x + Math.log1p(Math.exp(-x));
   return Math.log1p(Math.exp(x));
 }

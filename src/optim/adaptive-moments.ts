@@ -52,7 +52,7 @@ export abstract class AdaptiveMoments implements FirstOrderOptimizer {
     this.owner = owner;
     this.decayStyle = decayStyle;
     requireFloat64Array(owner, 'params', params);
-    requireOptionsObject(owner, options);
+    requireOptionsObject(owner, options, '{ learningRate: 1e-3 }');
     rejectUnknownOptions(owner, options, ADAM_OPTION_NAMES);
     this.params = params;
     this.currentLearningRate = requirePositive(owner, 'learningRate', options.learningRate ?? 1e-3, '1e-3');

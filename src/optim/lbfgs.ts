@@ -41,7 +41,10 @@ export interface LbfgsOptions {
   maxIterations?: number;
   /** Stop when ‖∇f‖∞ ≤ this. Default 1e-6. */
   gradientTolerance?: number;
-  /** Stop when the relative decrease of f in one step is ≤ this; 0 disables. Default 1e-12. */
+  /**
+   * Stop when the relative decrease of f in one step is ≤ this. Default 1e-12. With 0 it still
+   * stops once a step fails to lower f at all, which happens when f is flat to rounding error.
+   */
   valueTolerance?: number;
   /** Number of (s, y) pairs remembered, m. Default 10. */
   history?: number;
@@ -66,7 +69,7 @@ const LBFGS_OPTION_NAMES = ['maxIterations', 'gradientTolerance', 'valueToleranc
 export function lbfgs(objective: Objective, x0: Float64Array, options: LbfgsOptions = {}): LbfgsResult {
   requireFunction('lbfgs', 'objective', objective, '(x, gradOut) => f(x)');
   requireFloat64Array('lbfgs', 'x0', x0);
-  requireOptionsObject('lbfgs', options);
+  requireOptionsObject('lbfgs', options, '{ maxIterations: 200 }');
   rejectUnknownOptions('lbfgs', options, LBFGS_OPTION_NAMES);
   const maxIterations = requireNonNegativeInteger('lbfgs', 'maxIterations', options.maxIterations ?? 1000, '1000');
   const gradientTolerance = requireNonNegative('lbfgs', 'gradientTolerance', options.gradientTolerance ?? 1e-6, '1e-6');

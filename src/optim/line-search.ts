@@ -7,7 +7,9 @@
  * 80 % of the bracket. The extrapolation bounds [α + 1.1Δ, α + 4Δ] are those of
  * Moré & Thuente (1994), "Line search algorithms with guaranteed sufficient decrease".
  * A non-finite φ or φ' is treated as "step too long", so overflow shrinks the step instead of
- * poisoning the iterate.
+ * poisoning the iterate. Near a minimizer, where f changes by less than its rounding error, a
+ * step that meets the curvature condition with φ within rounding of φ(0) is also accepted
+ * (see `roundingAllowance`).
  */
 
 import { cubicMinimizer, quadraticMinimizer } from './interpolation.js';
@@ -17,6 +19,13 @@ import { dot } from './vector.js';
 export interface LineSearchSettings {
   /** c1 in the sufficient-decrease (Armijo) condition. */
   sufficientDecrease: number;
+  /**
+   * Relative rounding allowance: a step whose φ is within this fraction of |φ(0)| above φ(0)
+   * still counts as decreasing if it meets the curvature condition. Without it, the search
+   * fails near a minimizer where f changes by less than its own rounding error while ∇f is
+   * still informative (the approximate Wolfe idea of Hager & Zhang 2005, SIAM J. Optim. 16(1)).
+   */
+  roundingAllowance: number;
   /** c2 in the curvature condition; 0.9 suits quasi-Newton directions (Nocedal & Wright §3.1). */
   curvature: number;
   /** Objective evaluations allowed per search before giving up. */
@@ -25,6 +34,7 @@ export interface LineSearchSettings {
 
 export const DEFAULT_LINE_SEARCH_SETTINGS: Readonly<LineSearchSettings> = Object.freeze({
   sufficientDecrease: 1e-4,
+  roundingAllowance: 1e-10,
   curvature: 0.9,
   maxEvaluations: 25,
 });
@@ -90,6 +100,7 @@ export class StrongWolfeLineSearch {
       const slope = this.trialSlope;
       const usable = Number.isFinite(value) && Number.isFinite(slope);
       if (!usable || value > originValue + sufficientDecrease * step * originSlope || (attempt > 0 && value >= previousValue)) {
+        if (usable && this.acceptableWithinRounding(value, slope)) return this.accept(step, value);
         return this.zoom(previousStep, previousValue, previousSlope, step, value, slope);
       }
       if (Math.abs(slope) <= -curvature * originSlope) return this.accept(step, value);
@@ -134,6 +145,7 @@ export class StrongWolfeLineSearch {
       const slope = this.trialSlope;
       const usable = Number.isFinite(value) && Number.isFinite(slope);
       if (!usable || value > originValue + sufficientDecrease * trial * originSlope || value >= lowValue) {
+        if (usable && this.acceptableWithinRounding(value, slope)) return this.accept(trial, value);
         high = trial;
         highValue = value;
         highSlope = slope;
@@ -149,6 +161,13 @@ export class StrongWolfeLineSearch {
       lowValue = value;
       lowSlope = slope;
     }
+  }
+
+  private acceptableWithinRounding(value: number, slope: number): boolean {
+    const { originValue, originSlope, settings } = this;
+    return (
+      value <= originValue + settings.roundingAllowance * Math.abs(originValue) && Math.abs(slope) <= -settings.curvature * originSlope
+    );
   }
 
   private evaluate(step: number): number {

@@ -27,7 +27,7 @@ export function minimize(objective: Objective, x0: Float64Array, optimizer: Firs
   if (optimizer === null || typeof optimizer !== 'object' || typeof optimizer.step !== 'function' || !(optimizer.params instanceof Float64Array)) {
     throw new TypeError('minimize: optimizer must be an optimizer instance such as new Adam(x0), with params and step(grad).');
   }
-  requireOptionsObject('minimize', options);
+  requireOptionsObject('minimize', options, '{ steps: 1000 }');
   rejectUnknownOptions('minimize', options, ['steps']);
   const steps = requireNonNegativeInteger('minimize', 'steps', options.steps, '1000');
   const params = optimizer.params;

@@ -43,7 +43,7 @@ export class SGD implements FirstOrderOptimizer {
 
   constructor(params: Float64Array, options: SGDOptions) {
     requireFloat64Array('SGD', 'params', params);
-    requireOptionsObject('SGD', options);
+    requireOptionsObject('SGD', options, '{ learningRate: 0.01 }');
     rejectUnknownOptions('SGD', options, SGD_OPTION_NAMES);
     this.params = params;
     this.currentLearningRate = requirePositive('SGD', 'learningRate', options.learningRate, '0.01');

@@ -9,9 +9,9 @@ export function rejectUnknownOptions(owner: string, options: object, known: read
   }
 }
 
-export function requireOptionsObject(owner: string, options: unknown): void {
+export function requireOptionsObject(owner: string, options: unknown, example: string): void {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${owner}: options must be an object such as { learningRate: 0.01 }, got ${describe(options)}.`);
+    throw new TypeError(`${owner}: options must be an object such as ${example}, got ${describe(options)}.`);
   }
 }
 

@@ -2,9 +2,9 @@
  *  It is the baseline of every benchmark, the oracle of the tests, and the fallback where
  *  WebAssembly is unavailable. Growth copies (typed arrays cannot grow in place). */
 import { Op, evaluate, partials, partialA, partialB, isTrue } from '../../assembly/shared/ops.js';
-import type { TapeCore } from '../core.js';
+import type { Snapshot, TapeCore } from '../core.js';
 import { Scalar } from '../handles.js';
-import { OutOfMemoryError, StaleHandleError } from '../errors.js';
+import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 
 /** Slot 0 is the sink: value 0, adjoint never read. */
 const SINK = 0;
@@ -81,6 +81,7 @@ export interface JsTapeOptions {
 export class JsCore implements TapeCore {
   readonly backend = 'js' as const;
   live = true;
+  tracing = false;
   readonly sink = SINK;
 
   private constructor(private readonly s: JsStorage) {}
@@ -95,7 +96,7 @@ export class JsCore implements TapeCore {
   }
 
   op2(op: number, a: number, b: number): Scalar {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     const s = this.s;
     if (s.rows >= s.op.length || s.slots >= s.val.length) s.ensure(1, 1);
     const r = s.rows++;
@@ -108,7 +109,7 @@ export class JsCore implements TapeCore {
   }
 
   where(c: number, a: number, b: number): Scalar {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     const s = this.s;
     s.ensure(2, 1);
     s.op[s.rows] = Op.Param;
@@ -131,7 +132,7 @@ export class JsCore implements TapeCore {
   }
 
   private leaf(op: number, value: number): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     const s = this.s;
     if (s.rows >= s.op.length || s.slots >= s.val.length) s.ensure(1, 1);
     const r = s.rows++;
@@ -143,7 +144,7 @@ export class JsCore implements TapeCore {
   }
 
   inputs(values: ArrayLike<number>): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     const s = this.s;
     const n = values.length;
     s.ensure(n, n);
@@ -158,12 +159,58 @@ export class JsCore implements TapeCore {
   }
 
   value(id: number): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
+    if (this.tracing) throw tracingReadError();
     return this.s.val[id];
   }
 
+  setValue(id: number, value: number): void {
+    this.s.val[id] = value;
+  }
+
+  writeValues(start: number, values: ArrayLike<number>): void {
+    this.s.val.set(values, start);
+  }
+
+  setAdjoint(id: number, value: number): void {
+    this.s.adj[id] = value;
+  }
+
+  /** Mirrors assembly/sweeps.ts `forward`. */
+  forward(): void {
+    if (!this.live) throw staleTapeError();
+    const s = this.s;
+    const { op: ops, a: as, b: bs, val, adj } = s;
+    let slot = 1;
+    for (let r = 0; r < s.rows; r++) {
+      const op = ops[r];
+      if (op <= Op.Input) {
+        if (op !== Op.Param) adj[slot++] = 0;
+        continue;
+      }
+      const x = val[as[r]];
+      const w = val[bs[r]];
+      val[slot] = op === Op.Where ? (isTrue(val[as[r - 1]]) ? x : w) : evaluate(op, x, w);
+      adj[slot++] = 0;
+    }
+    s.dirty = false;
+  }
+
+  snapshot(): Snapshot {
+    if (!this.live) throw staleTapeError();
+    const s = this.s;
+    const rel = (id: number) => id - 1; // slot 0 is the sink → −1
+    const a = new Int32Array(s.rows);
+    const b = new Int32Array(s.rows);
+    for (let r = 0; r < s.rows; r++) {
+      a[r] = rel(s.a[r]);
+      b[r] = rel(s.b[r]);
+    }
+    return { op: s.op.slice(0, s.rows), a, b, values: s.val.slice(1, s.slots), relative: (id) => (id >= 1 && id < s.slots ? id - 1 : id === SINK ? -1 : -2) };
+  }
+
   adjoint(id: number): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     return this.s.adj[id];
   }
 
@@ -173,11 +220,18 @@ export class JsCore implements TapeCore {
 
   /** Mirrors assembly/sweeps.ts `backward`: skip rows after the output, then accumulate. */
   backward(output: number): void {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
+    const s = this.s;
+    if (s.dirty) s.adj.fill(0, 0, s.slots);
+    s.adj[output] = 1;
+    this.reverseFrom(output);
+  }
+
+  /** Mirrors assembly/sweeps.ts `reverseFrom`: skip rows after `output`, then accumulate. */
+  reverseFrom(output: number): void {
+    if (!this.live) throw staleTapeError();
     const s = this.s;
     const { op: ops, a: as, b: bs, val, adj } = s;
-    if (s.dirty) adj.fill(0, 0, s.slots);
-    adj[output] = 1;
     s.dirty = true;
     let slot = s.slots;
     let r = s.rows - 1;
@@ -218,7 +272,7 @@ export class JsCore implements TapeCore {
   }
 
   reset(): TapeCore {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     this.live = false;
     const s = this.s;
     s.rows = 0;
@@ -231,11 +285,4 @@ export class JsCore implements TapeCore {
   dispose(): void {
     this.live = false;
   }
-}
-
-function stale(): StaleHandleError {
-  return new StaleHandleError(
-    'this tape was disposed or reset: handles recorded before reset()/dispose() are no longer valid; ' +
-      'record again on a live tape (or create a new Tape)',
-  );
 }

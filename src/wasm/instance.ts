@@ -23,6 +23,9 @@ export interface CoreExports {
   ownsSlot(tape: number, id: number): number;
   forward(tape: number): void;
   backward(tape: number, output: number): void;
+  reverseFrom(tape: number, last: number): void;
+  firstSegment(tape: number): number;
+  currentSegment(tape: number): number;
   zeroAdjoints(tape: number): void;
 }
 
@@ -44,11 +47,23 @@ export const compiledModule = wasmModule;
 /** Float64Array over all of wasm memory: slot s's value is f64[2s], its adjoint f64[2s+1].
  *  Any memory.grow detaches the old buffer, so every caller that may have grown memory
  *  calls `refreshViews` (DESIGN, "Facts measured"). */
-export const views = { f64: new Float64Array(core.memory.buffer) };
+export const views = {
+  f64: new Float64Array(core.memory.buffer),
+  i32: new Int32Array(core.memory.buffer),
+  u8: new Uint8Array(core.memory.buffer),
+};
 
 export function refreshViews(): void {
-  if (views.f64.buffer !== core.memory.buffer) views.f64 = new Float64Array(core.memory.buffer);
+  const buffer = core.memory.buffer;
+  if (views.f64.buffer !== buffer) {
+    views.f64 = new Float64Array(buffer);
+    views.i32 = new Int32Array(buffer);
+    views.u8 = new Uint8Array(buffer);
+  }
 }
+
+/** Segment header fields and column offsets: must match the diagram in assembly/tape.ts. */
+export const SEGMENT = { header: 32, prev: 0, next: 4, cap: 8, rows: 12, slots: 16 } as const;
 
 export const SINK_SLOT = core.SINK.value as number;
 

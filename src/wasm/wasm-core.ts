@@ -1,9 +1,9 @@
 /** @file The wasm backend: a recording on a tape that lives in wasm linear memory. */
 import { Op } from '../../assembly/shared/ops.js';
-import type { TapeCore } from '../core.js';
+import type { Snapshot, TapeCore } from '../core.js';
 import { Scalar } from '../handles.js';
-import { OutOfMemoryError, StaleHandleError } from '../errors.js';
-import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY } from './instance.js';
+import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
+import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY, SEGMENT } from './instance.js';
 
 const { record2, recordLeaf, recordInputs, recordWhere, reserve } = core;
 
@@ -17,6 +17,7 @@ export interface WasmTapeOptions {
 export class WasmCore implements TapeCore {
   readonly backend = 'wasm' as const;
   live = true;
+  tracing = false;
   readonly sink = SINK_SLOT;
 
   private constructor(
@@ -34,7 +35,7 @@ export class WasmCore implements TapeCore {
   }
 
   op2(op: number, a: number, b: number): Scalar {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     let id = record2(this.tape, op, a, b);
     if (id < 0) {
       this.makeRoom(1, 1);
@@ -44,7 +45,7 @@ export class WasmCore implements TapeCore {
   }
 
   where(c: number, a: number, b: number): Scalar {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     let id = recordWhere(this.tape, c, a, b);
     if (id < 0) {
       this.makeRoom(2, 1);
@@ -62,7 +63,7 @@ export class WasmCore implements TapeCore {
   }
 
   private leaf(op: number, value: number): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     let id = recordLeaf(this.tape, op, value);
     if (id < 0) {
       this.makeRoom(1, 1);
@@ -72,7 +73,7 @@ export class WasmCore implements TapeCore {
   }
 
   inputs(values: ArrayLike<number>): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     const n = values.length;
     let start = recordInputs(this.tape, n);
     if (start < 0) {
@@ -93,12 +94,82 @@ export class WasmCore implements TapeCore {
   }
 
   value(id: number): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
+    if (this.tracing) throw tracingReadError();
     return views.f64[2 * id];
   }
 
+  setValue(id: number, value: number): void {
+    views.f64[2 * id] = value;
+  }
+
+  writeValues(start: number, values: ArrayLike<number>): void {
+    const f64 = views.f64;
+    for (let i = 0, n = values.length; i < n; i++) f64[2 * (start + i)] = values[i];
+  }
+
+  /** Bytes of wasm memory below the allocator's top: every tape, free blocks included. */
+  static memoryInUse(): number {
+    return core.heapBytes();
+  }
+
+  setAdjoint(id: number, value: number): void {
+    views.f64[2 * id + 1] = value;
+  }
+
+  forward(): void {
+    if (!this.live) throw staleTapeError();
+    core.forward(this.tape);
+  }
+
+  reverseFrom(last: number): void {
+    if (!this.live) throw staleTapeError();
+    core.reverseFrom(this.tape, last);
+  }
+
+  snapshot(): Snapshot {
+    if (!this.live) throw staleTapeError();
+    const { i32, u8, f64 } = views;
+    const segments: { slotBase: number; slots: number; offset: number; cap: number; rows: number; seg: number }[] = [];
+    let rowTotal = 0;
+    let slotTotal = 0;
+    const last = core.currentSegment(this.tape);
+    for (let seg = core.firstSegment(this.tape); seg !== 0; seg = i32[(seg + SEGMENT.next) >> 2] >>> 0) {
+      const cap = i32[(seg + SEGMENT.cap) >> 2];
+      const rows = i32[(seg + SEGMENT.rows) >> 2];
+      const slots = i32[(seg + SEGMENT.slots) >> 2];
+      segments.push({ seg, cap, rows, slots, slotBase: (seg + SEGMENT.header) / 16, offset: slotTotal });
+      rowTotal += rows;
+      slotTotal += slots;
+      if (seg === last) break;
+    }
+    const sink = this.sink;
+    const relative = (id: number): number => {
+      if (id === sink) return -1;
+      for (const g of segments) if (id >= g.slotBase && id < g.slotBase + g.slots) return g.offset + id - g.slotBase;
+      return -2;
+    };
+    const op = new Uint8Array(rowTotal);
+    const a = new Int32Array(rowTotal);
+    const b = new Int32Array(rowTotal);
+    const values = new Float64Array(slotTotal);
+    let r = 0;
+    for (const g of segments) {
+      const ops = g.seg + SEGMENT.header + g.cap * 16;
+      const as = (ops + g.cap) >> 2;
+      const bs = (ops + g.cap * 5) >> 2;
+      for (let k = 0; k < g.rows; k++, r++) {
+        op[r] = u8[ops + k];
+        a[r] = relative(i32[as + k]);
+        b[r] = relative(i32[bs + k]);
+      }
+      for (let k = 0; k < g.slots; k++) values[g.offset + k] = f64[2 * (g.slotBase + k)];
+    }
+    return { op, a, b, values, relative };
+  }
+
   adjoint(id: number): number {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     return views.f64[2 * id + 1];
   }
 
@@ -108,7 +179,7 @@ export class WasmCore implements TapeCore {
   }
 
   backward(output: number): void {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     core.backward(this.tape, output);
   }
 
@@ -121,7 +192,7 @@ export class WasmCore implements TapeCore {
   }
 
   reset(): TapeCore {
-    if (!this.live) throw stale();
+    if (!this.live) throw staleTapeError();
     this.live = false;
     core.tapeReset(this.tape);
     return new WasmCore(this.tape, this.maxBytes);
@@ -134,12 +205,7 @@ export class WasmCore implements TapeCore {
   }
 }
 
-function stale(): StaleHandleError {
-  return new StaleHandleError(
-    'this tape was disposed or reset: handles recorded before reset()/dispose() are no longer valid; ' +
-      'record again on a live tape (or create a new Tape)',
-  );
-}
+
 
 function outOfMemory(kind: 'tape' | 'memory', maxBytes: number, held: number): OutOfMemoryError {
   if (kind === 'tape') {

@@ -1,0 +1,226 @@
+/** @file The benchmark workloads: a registry of named cases, each set up once per backend. */
+import { Tape, add, mul, square, sub, type Backend, type Operand, type Scalar, type Vector } from '../src/index.js';
+import type { Case } from './engine.js';
+
+/** A tape backend, or 'plain': the function in plain JS, value only (the floor to compare with). */
+export type BenchBackend = Backend | 'plain';
+
+export interface Workload {
+  name: string;
+  /** One line for the report's legend. */
+  about: string;
+  /** The backends this workload runs on; each is timed in a process of its own. */
+  backends: readonly BenchBackend[];
+  /** Allocates, records once (so growth is done) and returns the case to time. */
+  setup(backend: BenchBackend): Case;
+  /** The exact value and gradient, computed by hand, that every backend must reproduce. */
+  reference(): { value: number; gradient: Float64Array };
+}
+
+// ── inputs ──
+
+/** Deterministic inputs in [lo, hi) (mulberry32), so every process records the same tape. */
+function uniform(n: number, lo: number, hi: number, seed: number): Float64Array {
+  const x = new Float64Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    x[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+  }
+  return x;
+}
+
+// ── Rosenbrock: f(x) = Σᵢ 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², i < n − 1 ──
+
+const ROSENBROCK_N = 100_000;
+const rosenbrockX = uniform(ROSENBROCK_N, -1.5, 1.5, 1);
+
+/** 8 nodes per term (constants 100 and 1 are recorded once, not per term). */
+function rosenbrockOnTape(tape: Tape, x: Vector): Scalar {
+  const hundred = tape.constant(100);
+  const one = tape.constant(1);
+  const term = (xi: Scalar, next: Scalar) => add(mul(hundred, square(sub(next, square(xi)))), square(sub(one, xi)));
+  let xi = x.at(0);
+  let next = x.at(1);
+  let sum = term(xi, next);
+  for (let i = 1; i < x.length - 1; i++) {
+    xi = next;
+    next = x.at(i + 1);
+    sum = add(sum, term(xi, next));
+  }
+  return sum as Scalar;
+}
+
+function rosenbrockPlain(x: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < x.length - 1; i++) {
+    const u = x[i + 1] - x[i] * x[i];
+    const v = 1 - x[i];
+    sum += 100 * u * u + v * v;
+  }
+  return sum;
+}
+
+/** ∂f/∂xᵢ = −400 xᵢ (xᵢ₊₁ − xᵢ²) − 2(1 − xᵢ) + 200 (xᵢ − xᵢ₋₁²), each part where it exists. */
+function rosenbrockGradient(x: Float64Array): Float64Array {
+  const n = x.length;
+  const g = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (i < n - 1) g[i] += -400 * x[i] * (x[i + 1] - x[i] * x[i]) - 2 * (1 - x[i]);
+    if (i > 0) g[i] += 200 * (x[i] - x[i - 1] * x[i - 1]);
+  }
+  return g;
+}
+
+// ── Speelpenning: f(x) = Πᵢ xᵢ ──
+
+const SPEELPENNING_N = 10_000;
+// Factors near 1 keep the product of 10⁴ of them far from overflow and underflow.
+const speelpenningX = uniform(SPEELPENNING_N, 0.99, 1.01, 2);
+
+function speelpenningOnTape(_tape: Tape, x: Vector): Scalar {
+  let product: Operand = x.at(0);
+  for (let i = 1; i < x.length; i++) product = mul(product, x.at(i));
+  return product as Scalar;
+}
+
+function speelpenningPlain(x: Float64Array): number {
+  let product = 1;
+  for (let i = 0; i < x.length; i++) product *= x[i];
+  return product;
+}
+
+/** ∂f/∂xᵢ = Π_{j≠i} xⱼ, as prefix × suffix products (no division). */
+function speelpenningGradient(x: Float64Array): Float64Array {
+  const n = x.length;
+  const g = new Float64Array(n);
+  let prefix = 1;
+  for (let i = 0; i < n; i++) {
+    g[i] = prefix;
+    prefix *= x[i];
+  }
+  let suffix = 1;
+  for (let i = n - 1; i >= 0; i--) {
+    g[i] *= suffix;
+    suffix *= x[i];
+  }
+  return g;
+}
+
+// ── cases ──
+
+/** Records f on `tape` from the input vector and returns f's handle. */
+type Recorder = (tape: Tape, x: Vector) => Scalar;
+
+/** Record + backward + read the gradient: one iteration of every tape case. */
+function gradientOn(tape: Tape, x: Float64Array, record: Recorder, gradient: Float64Array): number {
+  const input = tape.input(x);
+  const y = record(tape, input);
+  tape.backward(y);
+  tape.adjoints(input, gradient);
+  return tape.value(y);
+}
+
+/** One tape, reset before each iteration: reset keeps its capacity, so no growth after setup. */
+function reusedTape(backend: Backend, x: Float64Array, record: Recorder): Case {
+  const tape = new Tape({ backend });
+  const gradient = new Float64Array(x.length);
+  let value = NaN;
+  const run = () => {
+    tape.reset();
+    value = gradientOn(tape, x, record, gradient);
+  };
+  run();
+  const { nodes, bytes } = tape.stats;
+  return { run, nodes, bytes, result: () => ({ value, gradient }) };
+}
+
+/** A new tape (default reserve) per iteration, disposed after: every iteration pays growth. */
+function freshTape(backend: Backend, x: Float64Array, record: Recorder): Case {
+  const gradient = new Float64Array(x.length);
+  let value = NaN;
+  let stats = { nodes: 0, bytes: 0 };
+  const iteration = (keepStats: boolean) => {
+    const tape = new Tape({ backend });
+    value = gradientOn(tape, x, record, gradient);
+    if (keepStats) stats = tape.stats;
+    tape.dispose();
+  };
+  iteration(true);
+  return { run: () => iteration(false), nodes: stats.nodes, bytes: stats.bytes, result: () => ({ value, gradient }) };
+}
+
+function plain(f: (x: Float64Array) => number, x: Float64Array): Case {
+  let value = NaN;
+  const run = () => {
+    value = f(x);
+  };
+  run();
+  return { run, nodes: 0, bytes: 0, result: () => ({ value }) };
+}
+
+function tapeBackend(backend: BenchBackend, workload: string): Backend {
+  if (backend === 'plain') throw new Error(`${workload} has no plain-JS version`);
+  return backend;
+}
+
+interface Problem {
+  name: string;
+  formula: string;
+  x: Float64Array;
+  record: Recorder;
+  plain: (x: Float64Array) => number;
+  gradient: (x: Float64Array) => Float64Array;
+}
+
+/** Each problem gives two workloads: `name` (reused tape, plus plain JS) and `name-fresh`. */
+function workloadsOf(p: Problem): Workload[] {
+  const reference = () => ({ value: p.plain(p.x), gradient: p.gradient(p.x) });
+  const n = p.x.length.toLocaleString('en-US');
+  return [
+    {
+      name: p.name,
+      about: `${p.formula}, n = ${n}: record + backward + read gradient, tape reset and reused`,
+      backends: ['wasm', 'js', 'plain'],
+      setup: (backend) => (backend === 'plain' ? plain(p.plain, p.x) : reusedTape(backend, p.x, p.record)),
+      reference,
+    },
+    {
+      name: `${p.name}-fresh`,
+      about: `${p.name} with a new Tape (default reserve) per iteration, disposed after: growth included`,
+      backends: ['wasm', 'js'],
+      setup: (backend) => freshTape(tapeBackend(backend, `${p.name}-fresh`), p.x, p.record),
+      reference,
+    },
+  ];
+}
+
+/** Every workload, in report order. Add a workload here and it is timed, checked and reported. */
+export const WORKLOADS: readonly Workload[] = [
+  ...workloadsOf({
+    name: 'rosenbrock',
+    formula: 'Σ 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)²',
+    x: rosenbrockX,
+    record: rosenbrockOnTape,
+    plain: rosenbrockPlain,
+    gradient: rosenbrockGradient,
+  }),
+  ...workloadsOf({
+    name: 'speelpenning',
+    formula: 'Π xᵢ',
+    x: speelpenningX,
+    record: speelpenningOnTape,
+    plain: speelpenningPlain,
+    gradient: speelpenningGradient,
+  }),
+];
+
+export function workload(name: string): Workload {
+  const found = WORKLOADS.find((w) => w.name === name);
+  if (found === undefined) {
+    throw new Error(`unknown workload "${name}"; known: ${WORKLOADS.map((w) => w.name).join(', ')}`);
+  }
+  return found;
+}

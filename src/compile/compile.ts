@@ -1,0 +1,114 @@
+/** @file compile(f, ...shapes): trace f once into a program, then load it for fast replays. */
+import { Scalar, Vector } from '../handles.js';
+import { ArgumentError, TapeMismatchError } from '../errors.js';
+import { isNumberArray, typeName } from '../tape.js';
+import { WasmCore } from '../wasm/wasm-core.js';
+import { JsCore } from '../reference/js-core.js';
+import type { Differentiable } from '../grad.js';
+import type { TapeCore } from '../core.js';
+import { CompiledFunction, type Backend } from './compiled.js';
+import { decode } from './format.js';
+import { programFrom, type Program } from './program.js';
+
+/** An argument's shape: 'scalar', a vector length, or a sample argument (number[] or
+ *  Float64Array: a vector of its length, traced at its values). */
+export type Shape = 'scalar' | number | Float64Array | readonly number[];
+
+export interface CompileOptions {
+  backend?: Backend;
+  /** Ceiling on the bytes of the compiled tape. */
+  maxBytes?: number;
+}
+
+/** Traces f once for arguments of the given shapes (default: one scalar per parameter of f)
+ *  and returns a compiled function that replays the tape with new inputs. A JS `if` on a
+ *  traced value would be frozen at trace time, so reading one throws TracingError: branch
+ *  with comparisons and where(cond, a, b), which the tape records. */
+export function compile(f: Differentiable, ...shapesAndOptions: (Shape | CompileOptions)[]): CompiledFunction {
+  if (typeof f !== 'function') throw new ArgumentError(`compile takes a function, got ${typeName(f)}`);
+  const last = shapesAndOptions[shapesAndOptions.length - 1];
+  const hasOptions = typeof last === 'object' && last !== null && !isNumberArray(last);
+  const options = (hasOptions ? last : {}) as CompileOptions;
+  const shapes = (hasOptions ? shapesAndOptions.slice(0, -1) : shapesAndOptions) as Shape[];
+  if (shapes.length === 0) {
+    if (f.length === 0) throw new ArgumentError('compile needs the shapes of the arguments: compile(f, n) for a vector of length n, compile(f, "scalar") for a number');
+    for (let i = 0; i < f.length; i++) shapes.push('scalar');
+  }
+  if (f.length > 0 && shapes.length !== f.length) {
+    throw new ArgumentError(`the function takes ${f.length} argument${f.length === 1 ? '' : 's'} but compile got ${shapes.length} shape${shapes.length === 1 ? '' : 's'}`);
+  }
+  const args = Int32Array.from(shapes, (s, i) => shapeLength(s, i));
+  const backend = options.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'js') throw new ArgumentError(`unknown backend ${JSON.stringify(backend)}: use 'wasm' (default) or 'js'`);
+  const program = trace(f, shapes, args, backend);
+  return new CompiledFunction(program, options);
+}
+
+/** Reads a tape written by toBytes (validating every op, index and length). */
+export function fromBytes(bytes: Uint8Array | ArrayBuffer, options: CompileOptions = {}): CompiledFunction {
+  return new CompiledFunction(decode(bytes), options);
+}
+
+function shapeLength(s: Shape, i: number): number {
+  if (s === 'scalar') return -1;
+  if (typeof s === 'number') {
+    if (!Number.isInteger(s) || s < 0) throw new ArgumentError(`shape ${i}: a vector length must be a non-negative integer, got ${s} (use 'scalar' for a number argument)`);
+    return s;
+  }
+  if (isNumberArray(s)) return s.length;
+  throw new ArgumentError(`shape ${i} must be 'scalar', a vector length, or a sample array, got ${typeName(s)}`);
+}
+
+function trace(f: Differentiable, shapes: Shape[], args: Int32Array, backend: Backend): Program {
+  const core: TapeCore = backend === 'js' ? JsCore.create() : WasmCore.create();
+  try {
+    let total = 0;
+    for (const len of args) total += len < 0 ? 1 : len;
+    const samples = new Float64Array(total);
+    let at = 0;
+    shapes.forEach((s, i) => {
+      if (isNumberArray(s)) samples.set(s, at);
+      at += args[i] < 0 ? 1 : args[i];
+    });
+    const start = core.inputs(samples);
+    at = start;
+    const handles = Array.from(args, (len) => {
+      const h = len < 0 ? new Scalar(core, at) : new Vector(core, at, len);
+      at += len < 0 ? 1 : len;
+      return h;
+    });
+    core.tracing = true;
+    let result: unknown;
+    try {
+      result = f(...handles);
+    } finally {
+      core.tracing = false;
+    }
+    const { ids, vector } = outputsOf(result, core);
+    return programFrom(core.snapshot(), args, ids, vector);
+  } finally {
+    core.dispose();
+  }
+}
+
+/** The output slot ids of f's result: a scalar handle, a number, a vector handle, or an array of those. */
+function outputsOf(result: unknown, core: TapeCore): { ids: number[]; vector: boolean } {
+  const idOf = (x: unknown, where: string): number => {
+    if (x instanceof Scalar) {
+      if (x.core !== core) throw new TapeMismatchError(`${where} is a handle from another tape: build the result from f's own arguments`);
+      return x.id;
+    }
+    if (typeof x === 'number') return core.constant(x);
+    throw new ArgumentError(`${where} must be a handle or a number, got ${typeName(x)}`);
+  };
+  if (result instanceof Vector) {
+    if (result.core !== core) throw new TapeMismatchError("f returned a vector from another tape: build the result from f's own arguments");
+    return { ids: Array.from({ length: result.length }, (_, i) => result.start + i), vector: true };
+  }
+  if (Array.isArray(result)) {
+    if (result.length === 0) throw new ArgumentError('f returned an empty array: a compiled function needs at least one output');
+    return { ids: result.map((x, i) => idOf(x, `output ${i}`)), vector: true };
+  }
+  if (result instanceof Scalar || typeof result === 'number') return { ids: [idOf(result, "f's result")], vector: false };
+  throw new ArgumentError(`f must return a scalar handle, a number, a vector handle or an array of those, got ${typeName(result)}`);
+}

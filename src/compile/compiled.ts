@@ -1,0 +1,239 @@
+/** @file A compiled function: one tape recorded once, replayed in its backend with new inputs. */
+import type { TapeCore } from '../core.js';
+import { ArgumentError, StaleHandleError } from '../errors.js';
+import { isNumberArray, typeName } from '../tape.js';
+import { WasmCore } from '../wasm/wasm-core.js';
+import { JsCore } from '../reference/js-core.js';
+import { encode } from './format.js';
+import { inputCount, loadProgram, type Program } from './program.js';
+import { dotGraph, wengertList } from './print.js';
+
+export type Backend = 'wasm' | 'js';
+export type CompiledArgument = number | Float64Array | readonly number[];
+
+export interface CompiledStats {
+  /** Values on the tape: inputs, constants, results. */
+  nodes: number;
+  /** Instructions (a where() takes two). */
+  rows: number;
+  /** Bytes this function's tape holds. */
+  bytes: number;
+  bytesPerNode: number;
+  /** Bytes of wasm memory in use by every tape together (0 on the JS backend). */
+  memoryInUse: number;
+}
+
+const collector = new FinalizationRegistry<TapeCore>((core) => core.dispose());
+
+export class CompiledFunction {
+  private core: TapeCore;
+  private readonly inputStart: number;
+  private readonly outputs: Int32Array;
+  /** The output recorded last: the reverse sweep starts at its row. */
+  private readonly lastOutput: number;
+  /** Where each argument starts in the input block. */
+  private readonly offsets: number[];
+  private readonly args: Int32Array;
+  readonly vectorOutput: boolean;
+  readonly backend: Backend;
+
+  /** Loads a validated program into a fresh tape of the given backend. */
+  constructor(program: Program, options: { backend?: Backend; maxBytes?: number } = {}) {
+    const backend = options.backend ?? 'wasm';
+    const reserve = program.op.length + 1;
+    this.core = backend === 'js' ? JsCore.create({ reserve, maxBytes: options.maxBytes }) : WasmCore.create({ reserve, maxBytes: options.maxBytes });
+    this.backend = backend;
+    const loaded = loadProgram(this.core, program);
+    this.inputStart = loaded.inputStart;
+    this.outputs = loaded.outputs;
+    let last = program.outputs[0];
+    for (const o of program.outputs) if (o > last) last = o;
+    this.lastOutput = loaded.outputs[Array.prototype.indexOf.call(program.outputs, last)];
+    this.args = program.args;
+    this.vectorOutput = program.vectorOutput;
+    this.offsets = [];
+    let at = 0;
+    for (const len of program.args) {
+      this.offsets.push(at);
+      at += len < 0 ? 1 : len;
+    }
+    collector.register(this, this.core, this);
+  }
+
+  /** Number of arguments the function takes. */
+  get arity(): number {
+    return this.args.length;
+  }
+
+  /** Number of outputs (1 for a scalar function). */
+  get outputCount(): number {
+    return this.outputs.length;
+  }
+
+  /** f(args): a number, or a Float64Array for a vector-valued f. */
+  value(...args: CompiledArgument[]): number | Float64Array {
+    this.replay(args, 'value');
+    return this.readValue();
+  }
+
+  /** ∇f(args), shaped like the arguments; fills `out` when given as one extra argument. */
+  grad(...args: unknown[]): number | Float64Array | (number | Float64Array)[] {
+    return this.valueAndGrad(...args).grad;
+  }
+
+  /** { value: f(args), grad: ∇f(args) }; `grad` is `out` when given as one extra argument. */
+  valueAndGrad(...args: unknown[]): { value: number; grad: number | Float64Array | (number | Float64Array)[] } {
+    if (this.vectorOutput) {
+      throw new ArgumentError(`grad needs a scalar function but this one returns ${this.outputs.length} values: use vjp(…args, u) or jacobian(…args)`);
+    }
+    const [inputs, out] = this.splitOut(args, 'valueAndGrad');
+    this.replay(inputs, 'valueAndGrad');
+    const core = this.core;
+    const value = core.value(this.outputs[0]);
+    core.setAdjoint(this.outputs[0], 1);
+    core.reverseFrom(this.lastOutput);
+    return { value, grad: this.readGradient(out) };
+  }
+
+  /** uᵀJ: the gradient of u · f(args) for a vector-valued f, shaped like the arguments. */
+  vjp(...argsAndU: unknown[]): number | Float64Array | (number | Float64Array)[] {
+    const n = this.args.length;
+    if (argsAndU.length !== n + 1 && argsAndU.length !== n + 2) {
+      throw new ArgumentError(`vjp takes the ${n} argument${n === 1 ? '' : 's'}, then u (length ${this.outputs.length}), then an optional out; got ${argsAndU.length} values`);
+    }
+    const inputs = argsAndU.slice(0, n) as CompiledArgument[];
+    const u = argsAndU[n];
+    if (!isNumberArray(u) && !(typeof u === 'number' && this.outputs.length === 1)) {
+      throw new ArgumentError(`vjp: u must be a Float64Array or number[] of length ${this.outputs.length}, got ${typeName(u)}`);
+    }
+    const weights = typeof u === 'number' ? [u] : u;
+    if (weights.length !== this.outputs.length) {
+      throw new ArgumentError(`vjp: u has length ${weights.length} but the function has ${this.outputs.length} outputs`);
+    }
+    this.replay(inputs, 'vjp');
+    const core = this.core;
+    // Outputs may repeat a slot, so seeds add up (the forward sweep zeroed every adjoint).
+    for (let j = 0; j < this.outputs.length; j++) core.setAdjoint(this.outputs[j], core.adjoint(this.outputs[j]) + weights[j]);
+    core.reverseFrom(this.lastOutput);
+    return this.readGradient(argsAndU.length === n + 2 ? argsAndU[n + 1] : undefined);
+  }
+
+  /** The versioned bytes of this tape: CompiledFunction.fromBytes (or wengert's fromBytes) reads them. */
+  toBytes(): Uint8Array {
+    return encode(this.program());
+  }
+
+  /** The Wengert list, one line per value (the first `limit` lines of a large tape). */
+  toString(limit = 200): string {
+    return wengertList(this.program(), limit);
+  }
+
+  /** A Graphviz digraph of the tape. */
+  toDot(): string {
+    return dotGraph(this.program());
+  }
+
+  get stats(): CompiledStats {
+    const { rows, slots, bytes } = this.live().stats();
+    return {
+      nodes: slots,
+      rows,
+      bytes,
+      bytesPerNode: bytes / Math.max(1, slots),
+      memoryInUse: this.backend === 'wasm' ? WasmCore.memoryInUse() : 0,
+    };
+  }
+
+  /** Frees the tape; its memory is reused by the next tape. */
+  dispose(): void {
+    this.core.dispose();
+    collector.unregister(this);
+  }
+
+  get disposed(): boolean {
+    return !this.core.live;
+  }
+
+  private live(): TapeCore {
+    if (!this.core.live) throw new StaleHandleError('this compiled function was disposed: compile it again');
+    return this.core;
+  }
+
+  /** Rebuilds the program from the live tape (its rows are the truth; nothing is cached). */
+  private program(): Program {
+    const snap = this.live().snapshot();
+    let constCount = 0;
+    for (const o of snap.op) if (o === 1) constCount++;
+    const consts = new Float64Array(constCount);
+    for (let r = 0, k = 0, c = 0; r < snap.op.length; r++) {
+      if (snap.op[r] === 0) continue;
+      if (snap.op[r] === 1) consts[c++] = snap.values[k];
+      k++;
+    }
+    return { op: snap.op, a: snap.a, b: snap.b, consts, args: this.args, outputs: this.outputs.map((id) => snap.relative(id)), vectorOutput: this.vectorOutput };
+  }
+
+  private splitOut(args: unknown[], what: string): [CompiledArgument[], unknown] {
+    const n = this.args.length;
+    if (args.length === n) return [args as CompiledArgument[], undefined];
+    if (args.length === n + 1) return [args.slice(0, n) as CompiledArgument[], args[n]];
+    throw new ArgumentError(`${what} takes the function's ${n} argument${n === 1 ? '' : 's'} (plus an optional out), got ${args.length}`);
+  }
+
+  /** Writes the arguments into the input slots and runs the forward sweep. */
+  private replay(args: CompiledArgument[], what: string): void {
+    const core = this.live();
+    if (args.length !== this.args.length) {
+      throw new ArgumentError(`${what} takes ${this.args.length} argument${this.args.length === 1 ? '' : 's'}, got ${args.length}`);
+    }
+    for (let i = 0; i < args.length; i++) {
+      const x = args[i];
+      const len = this.args[i];
+      const at = this.inputStart + this.offsets[i];
+      if (len < 0) {
+        if (typeof x !== 'number') throw new ArgumentError(`argument ${i} must be a number (it was compiled as a scalar), got ${typeName(x)}`);
+        core.setValue(at, x);
+      } else {
+        if (!isNumberArray(x)) throw new ArgumentError(`argument ${i} must be a Float64Array or number[] of length ${len}, got ${typeName(x)}`);
+        if (x.length !== len) {
+          throw new ArgumentError(`argument ${i} has length ${x.length} but the function was compiled for length ${len}: compile again with that shape`);
+        }
+        core.writeValues(at, x);
+      }
+    }
+    core.forward();
+  }
+
+  private readValue(): number | Float64Array {
+    const core = this.core;
+    if (!this.vectorOutput) return core.value(this.outputs[0]);
+    const out = new Float64Array(this.outputs.length);
+    for (let j = 0; j < out.length; j++) out[j] = core.value(this.outputs[j]);
+    return out;
+  }
+
+  private readGradient(out: unknown): number | Float64Array | (number | Float64Array)[] {
+    const n = this.args.length;
+    if (n === 1) return this.readArgument(0, out);
+    if (out !== undefined && !(Array.isArray(out) && out.length === n)) {
+      throw new ArgumentError(`out must be an array of ${n} entries (a Float64Array per vector argument), got ${typeName(out)}`);
+    }
+    const result: (number | Float64Array)[] = (out as (number | Float64Array)[] | undefined) ?? new Array(n);
+    for (let i = 0; i < n; i++) result[i] = this.readArgument(i, out === undefined ? undefined : result[i]);
+    return result;
+  }
+
+  private readArgument(i: number, out: unknown): number | Float64Array {
+    const len = this.args[i];
+    const at = this.inputStart + this.offsets[i];
+    if (len < 0) return this.core.adjoint(at);
+    if (out !== undefined && !(out instanceof Float64Array && out.length === len)) {
+      throw new ArgumentError(`out for argument ${i} must be a Float64Array of length ${len}, got ${typeName(out)}`);
+    }
+    const g = (out as Float64Array | undefined) ?? new Float64Array(len);
+    this.core.readAdjoints(at, len, g, 0);
+    return g;
+  }
+}
+
+export { inputCount };

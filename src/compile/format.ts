@@ -1,0 +1,136 @@
+/** @file The versioned binary format of a compiled tape, and its validating reader.
+ *
+ *  little-endian, all offsets in bytes:
+ *   0  magic "WGRT"          4  u16 version (1) · u16 flags (bit 0: vector output)
+ *   8  u32 rows             12  u32 consts        16 u32 args         20 u32 outputs
+ *  24  args × i32 (−1 scalar, else length) · outputs × u32 (slot numbers)
+ *      rows × u8 op, zero-padded to 4 · rows × i32 a · rows × i32 b · consts × f64
+ *
+ *  The reader checks everything before anything runs: every op code, every operand (an
+ *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
+ *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError. */
+import { Op, OP_COUNT, arity } from '../../assembly/shared/ops.js';
+import { TapeFormatError } from '../errors.js';
+import { inputCount, type Program } from './program.js';
+
+const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
+export const FORMAT_VERSION = 1;
+const HEADER = 24;
+/** Far above any tape wasm32 can hold; keeps size arithmetic exact in doubles. */
+const MAX_COUNT = 2 ** 28;
+
+export function encode(p: Program): Uint8Array {
+  const rows = p.op.length;
+  const opBytes = (rows + 3) & ~3;
+  const size = HEADER + 4 * (p.args.length + p.outputs.length) + opBytes + 8 * rows + 8 * p.consts.length;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint16(4, FORMAT_VERSION, true);
+  view.setUint16(6, p.vectorOutput ? 1 : 0, true);
+  view.setUint32(8, rows, true);
+  view.setUint32(12, p.consts.length, true);
+  view.setUint32(16, p.args.length, true);
+  view.setUint32(20, p.outputs.length, true);
+  let at = HEADER;
+  for (const len of p.args) (view.setInt32(at, len, true), (at += 4));
+  for (const o of p.outputs) (view.setUint32(at, o, true), (at += 4));
+  bytes.set(p.op, at);
+  at += opBytes;
+  for (const v of p.a) (view.setInt32(at, v, true), (at += 4));
+  for (const v of p.b) (view.setInt32(at, v, true), (at += 4));
+  for (const v of p.consts) (view.setFloat64(at, v, true), (at += 8));
+  return bytes;
+}
+
+function fail(what: string): never {
+  throw new TapeFormatError(`not a valid wengert tape: ${what}. Pass the exact bytes toBytes() produced (same format version ${FORMAT_VERSION}).`);
+}
+
+export function decode(input: Uint8Array | ArrayBuffer): Program {
+  if (!(input instanceof Uint8Array) && !(input instanceof ArrayBuffer)) fail('expected a Uint8Array or ArrayBuffer');
+  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (bytes.length < HEADER) fail(`${bytes.length} bytes is shorter than the ${HEADER}-byte header (truncated?)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) fail('the magic number "WGRT" is missing');
+  const version = view.getUint16(4, true);
+  if (version !== FORMAT_VERSION) fail(`format version ${version} is not supported (this wengert reads version ${FORMAT_VERSION})`);
+  const flags = view.getUint16(6, true);
+  if (flags > 1) fail(`unknown flags ${flags}`);
+  const rows = view.getUint32(8, true);
+  const constCount = view.getUint32(12, true);
+  const argCount = view.getUint32(16, true);
+  const outputCount = view.getUint32(20, true);
+  for (const [name, n] of [['rows', rows], ['consts', constCount], ['args', argCount], ['outputs', outputCount]] as const) {
+    if (n > MAX_COUNT) fail(`${name} count ${n} is larger than any tape can be`);
+  }
+  if (argCount === 0) fail('a tape needs at least one argument');
+  if (outputCount === 0) fail('a tape needs at least one output');
+  const opBytes = (rows + 3) & ~3;
+  const expected = HEADER + 4 * (argCount + outputCount) + opBytes + 8 * rows + 8 * constCount;
+  if (bytes.length !== expected) {
+    fail(`the header describes ${expected} bytes but the buffer has ${bytes.length} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`);
+  }
+  let at = HEADER;
+  const args = new Int32Array(argCount);
+  for (let i = 0; i < argCount; i++, at += 4) {
+    const len = view.getInt32(at, true);
+    if (len < -1 || len > MAX_COUNT) fail(`argument ${i} has length ${len}`);
+    args[i] = len;
+  }
+  const outputs = new Int32Array(outputCount);
+  for (let i = 0; i < outputCount; i++, at += 4) outputs[i] = view.getInt32(at, true);
+  const op = bytes.slice(at, at + rows);
+  at += opBytes;
+  const a = new Int32Array(rows);
+  const b = new Int32Array(rows);
+  for (let r = 0; r < rows; r++, at += 4) a[r] = view.getInt32(at, true);
+  for (let r = 0; r < rows; r++, at += 4) b[r] = view.getInt32(at, true);
+  const consts = new Float64Array(constCount);
+  for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
+  const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1 };
+  validate(program);
+  return program;
+}
+
+/** Checks a program's internal consistency (see the file comment). */
+export function validate(p: Program): void {
+  const { op, a, b } = p;
+  const rows = op.length;
+  const inputs = inputCount(p.args);
+  if (inputs > rows) fail(`the arguments need ${inputs} input rows but the tape has ${rows} rows`);
+  let slots = 0;
+  let consts = 0;
+  const operand = (r: number, v: number, name: string) => {
+    if (!(v >= 0 && v < slots)) fail(`row ${r} (${Op[op[r]] ?? op[r]}) reads slot ${v} as ${name}, which is not an earlier slot`);
+  };
+  const none = (r: number, v: number, name: string) => {
+    if (v !== -1) fail(`row ${r} (${Op[op[r]]}) must have no ${name} operand (−1), found ${v}`);
+  };
+  for (let r = 0; r < rows; r++) {
+    const o = op[r];
+    if (o >= OP_COUNT) fail(`row ${r} has unknown op code ${o}`);
+    if ((r < inputs) !== (o === Op.Input)) fail(`row ${r}: the ${inputs} input rows must come first, and only they`);
+    if (o === Op.Input || o === Op.Const) {
+      none(r, a[r], 'a');
+      none(r, b[r], 'b');
+      if (o === Op.Const && consts++ >= p.consts.length) fail(`more Const rows than the ${p.consts.length} constants stored`);
+      slots++;
+    } else if (o === Op.Param) {
+      if (r + 1 >= rows || op[r + 1] !== Op.Where) fail(`row ${r} is a Param row not followed by a Where row`);
+      operand(r, a[r], 'condition');
+      none(r, b[r], 'b');
+    } else {
+      if (o === Op.Where && (r === 0 || op[r - 1] !== Op.Param)) fail(`row ${r} is a Where row without its Param row`);
+      operand(r, a[r], 'a');
+      if (arity(o) === 2) operand(r, b[r], 'b');
+      else none(r, b[r], 'b');
+      slots++;
+    }
+  }
+  if (consts !== p.consts.length) fail(`${p.consts.length} constants stored but ${consts} Const rows`);
+  for (let i = 0; i < p.outputs.length; i++) {
+    if (!(p.outputs[i] >= 0 && p.outputs[i] < slots)) fail(`output ${i} names slot ${p.outputs[i]} of ${slots}`);
+  }
+  if (!p.vectorOutput && p.outputs.length !== 1) fail(`a scalar function has ${p.outputs.length} outputs`);
+}
