@@ -3,6 +3,7 @@
 // Structural rows are peeled off first by one compare, since Param < Const < Input < Where.
 
 import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
+import { vectorForward, vectorReverse, vectorOutputs } from './shared/vector';
 import {
   SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_PREV, SEG_NEXT,
   slotsOf, opsOf, aOf, bOf, firstSegment, currentSegment, isDirty, setDirty,
@@ -24,6 +25,10 @@ export function forward(tape: usize): void {
           store<f64>(s, 0, 8);
           s += 16;
         }
+        continue;
+      }
+      if (op >= Op.VecMap) {
+        s = vectorRowForward(op, as, bs, r, s);
         continue;
       }
       const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
@@ -77,14 +82,18 @@ export function reverseFrom(tape: usize, last: i32): void {
   const ops = opsOf(seg, cap);
   let s = slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4);
   let r = <isize>load<i32>(seg, SEG_ROWS) - 1;
+  const as = aOf(seg, cap);
+  let rowStart = s;
   while (r >= 0) {
-    if (<i32>load<u8>(ops + <usize>r) != Op.Param) {
-      s -= 16;
-      if (s <= target) break;
+    const op = <i32>load<u8>(ops + <usize>r);
+    if (op != Op.Param) {
+      rowStart = s - (rowSlots(op, as, <usize>r) << 4);
+      if (rowStart <= target) break;
+      s = rowStart;
     }
     r--;
   }
-  reverseSegment(seg, r, s + 16);
+  reverseSegment(seg, r, s);
   seg = <usize>load<u32>(seg, SEG_PREV);
   while (seg != 0) {
     reverseSegment(seg, <isize>load<i32>(seg, SEG_ROWS) - 1, slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4));
@@ -104,6 +113,10 @@ function reverseSegment(seg: usize, top: isize, end: usize): void {
       if (op != Op.Param) s -= 16;
       continue;
     }
+    if (op >= Op.VecMap) {
+      s = vectorRowReverse(op, as, bs, <usize>r, s);
+      continue;
+    }
     s -= 16;
     const g = load<f64>(s, 8);
     const pa = <usize>load<i32>(as + (<usize>r << 2)) << 4;
@@ -120,4 +133,40 @@ function reverseSegment(seg: usize, top: isize, end: usize): void {
     store<f64>(pa, load<f64>(pa, 8) + g * da, 8);
     store<f64>(pb, load<f64>(pb, 8) + g * db, 8);
   }
+}
+
+/** Slots row r writes (1 for scalar rows). */
+// @ts-ignore: decorator
+@inline function rowSlots(op: i32, as: usize, r: usize): usize {
+  if (op < Op.VecMap) return 1;
+  const p1a = load<i32>(as + ((r - 1) << 2));
+  const p2a = op == Op.MatMul ? load<i32>(as + ((r - 2) << 2)) : 0;
+  return <usize>vectorOutputs(op, p1a, p2a);
+}
+
+/** Runs vector row r forward into the slots from address s; returns the address after them. */
+export function vectorRowForward(op: i32, as: usize, bs: usize, r: usize, s: usize): usize {
+  const p1a = load<i32>(as + ((r - 1) << 2)), p1b = load<i32>(bs + ((r - 1) << 2));
+  let p2a = 0, p2b = 0;
+  if (op == Op.MatMul) {
+    p2a = load<i32>(as + ((r - 2) << 2));
+    p2b = load<i32>(bs + ((r - 2) << 2));
+  }
+  const count = <usize>vectorOutputs(op, p1a, p2a);
+  vectorForward(op, p1a, p1b, p2a, p2b, load<i32>(as + (r << 2)), load<i32>(bs + (r << 2)), <i32>(s >> 4));
+  for (let i: usize = 0; i < count; i++) store<f64>(s + (i << 4), 0, 8);
+  return s + (count << 4);
+}
+
+/** Runs vector row r's reverse rule; `end` is the address after its slots; returns their start. */
+function vectorRowReverse(op: i32, as: usize, bs: usize, r: usize, end: usize): usize {
+  const p1a = load<i32>(as + ((r - 1) << 2)), p1b = load<i32>(bs + ((r - 1) << 2));
+  let p2a = 0, p2b = 0;
+  if (op == Op.MatMul) {
+    p2a = load<i32>(as + ((r - 2) << 2));
+    p2b = load<i32>(bs + ((r - 2) << 2));
+  }
+  const start = end - (<usize>vectorOutputs(op, p1a, p2a) << 4);
+  vectorReverse(op, p1a, p1b, p2a, p2b, load<i32>(as + (r << 2)), load<i32>(bs + (r << 2)), <i32>(start >> 4));
+  return start;
 }

@@ -21,6 +21,8 @@
 
 import { Op, evaluate, isTrue } from './shared/ops';
 import { allocate, release, sizeClass, takeGrewFlag } from './memory';
+import { paramRows, vectorOutputs } from './shared/vector';
+import { vectorRowForward } from './sweeps';
 
 export const SEG_HEADER: usize = 32;
 export const SEG_PREV: usize = 0;
@@ -226,6 +228,37 @@ export function recordWhere(tape: usize, c: i32, a: i32, b: i32): i32 {
   store<i32>(seg, <i32>row + 2, SEG_ROWS);
   store<i32>(seg, <i32>slot + 1, SEG_SLOTS);
   return <i32>(at >> 4);
+}
+
+/** Records a vector row with its Param rows (see assembly/shared/vector.ts), runs it forward
+ *  and returns its first output slot id; −1 when the segment cannot hold it. */
+export function recordVector(tape: usize, op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32): i32 {
+  const seg = currentSegment(tape);
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const row = <usize>load<i32>(seg, SEG_ROWS);
+  const slot = <usize>load<i32>(seg, SEG_SLOTS);
+  const params = <usize>paramRows(op);
+  const count = <usize>vectorOutputs(op, p1a, p2a);
+  if (row + params + 1 > cap || slot + count > cap) return -1;
+  if (params == 2) writeRow(seg, cap, row, Op.Param, p2a, p2b);
+  writeRow(seg, cap, row + params - 1, Op.Param, p1a, p1b);
+  writeRow(seg, cap, row + params, op, a, b);
+  const at = slotsOf(seg) + (slot << 4);
+  vectorRowForward(op, aOf(seg, cap), bOf(seg, cap), row + params, at);
+  store<i32>(seg, <i32>(row + params + 1), SEG_ROWS);
+  store<i32>(seg, <i32>(slot + count), SEG_SLOTS);
+  return <i32>(at >> 4);
+}
+
+/** Records `count` contiguous Const leaves (value 0, written by the caller); −1 when full. */
+export function recordConsts(tape: usize, count: i32): i32 {
+  const start = recordInputs(tape, count);
+  if (start < 0) return -1;
+  const seg = currentSegment(tape);
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const end = <usize>load<i32>(seg, SEG_ROWS);
+  for (let r = end - <usize>count; r < end; r++) store<u8>(opsOf(seg, cap) + r, <u8>Op.Const);
+  return start;
 }
 
 /** Forgets every row but keeps every segment for the next recording. */

@@ -21,7 +21,7 @@ export interface TimingOptions {
   minIterations: number;
 }
 
-export const DEFAULT_TIMING: TimingOptions = { timeMs: 1500, warmupMs: 400, minIterations: 20 };
+export const DEFAULT_TIMING: TimingOptions = { timeMs: 1000, warmupMs: 300, minIterations: 10 };
 
 /** Latency statistics of one case, in ms per iteration. */
 export interface Timing {

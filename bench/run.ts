@@ -26,7 +26,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { workloads: [], startup: false, rounds: 3, timeMs: 1000, warmupMs: 300 };
+  const options: Options = { workloads: [], startup: false, rounds: 5, timeMs: 600, warmupMs: 300 };
   const names: string[] = [];
   for (const arg of argv) {
     const flag = /^--(rounds|time|warmup)=(\d+)$/.exec(arg);
@@ -258,9 +258,13 @@ function startupTable(rows: StartupRow[]): string {
   return table(header, body, 1);
 }
 
+/** The commit measured, marked `+modified` when src/ or assembly/ differ from it. Read-only:
+ *  --no-optional-locks keeps `git status` from refreshing the index. */
 function commit(): string | undefined {
-  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-  return git.status === 0 ? git.stdout.trim() : undefined;
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return undefined;
+  const status = spawnSync('git', ['--no-optional-locks', 'status', '--porcelain', '--', 'src', 'assembly'], { cwd: ROOT, encoding: 'utf8' });
+  return `${head.stdout.trim()}${status.status === 0 && status.stdout.trim() !== '' ? '+modified' : ''}`;
 }
 
 async function main(): Promise<void> {
@@ -299,7 +303,8 @@ async function main(): Promise<void> {
     out.push('own process. B/node = tape.stats.bytes ÷ nodes (capacity held, spare included; 25 B/node is the layout\'s floor).');
     for (const w of options.workloads) out.push(`  ${w.name}: ${w.about}`);
     for (const c of checks) {
-      out.push(`  check ${c.workload}: wasm vs js ${c.backendDifference === 0 ? 'bit-identical' : `rel. diff ${c.backendDifference.toExponential(1)}`}, vs hand-written gradient ${c.referenceError.toExponential(1)}`);
+      const vsReference = c.referenceError === undefined ? '' : `, vs hand-written gradient ${c.referenceError.toExponential(1)}`;
+      out.push(`  check ${c.workload}: wasm vs js ${c.backendDifference === 0 ? 'bit-identical' : `rel. diff ${c.backendDifference.toExponential(1)}`}${vsReference}`);
     }
     out.push('');
     out.push(...findings(rows));

@@ -3,8 +3,9 @@
  * assembly/shared/ops.ts is also compiled by tsc, which cannot parse decorators on functions,
  * so it marks the op-table functions with a `/* @inline *\/` comment. asc must inline them
  * into the sweeps (a call per node cost 17.0 vs 7.5 ns/node, Rosenbrock replay): this script
- * compiles a copy of assembly/ in which the marker becomes the decorator. */
-import { cpSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+ * compiles a copy of assembly/ in which the marker becomes the decorator, with the wasm
+ * version of the kernels' slot access (assembly/slots.wasm.ts) in place. */
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -13,9 +14,17 @@ const copy = `${root}build/assembly`;
 rmSync(copy, { recursive: true, force: true });
 mkdirSync(`${root}build`, { recursive: true });
 cpSync(`${root}assembly`, copy, { recursive: true });
-const shared = `${copy}/shared/ops.ts`;
-const marked = readFileSync(shared, 'utf8').replaceAll('/* @inline */ export function', '@inline export function');
-writeFileSync(shared, marked);
+// The portable files import with `.js` suffixes (Node ESM); asc resolves extensionless paths.
+for (const name of readdirSync(`${copy}/shared`)) {
+  const file = `${copy}/shared/${name}`;
+  const source = readFileSync(file, 'utf8')
+    .replaceAll('/* @inline */ export function', '@inline export function')
+    .replaceAll('/* @inline */ function', '@inline function')
+    .replace(/(from '\.\/[\w-]+)\.js'/g, "$1'");
+  writeFileSync(file, source);
+}
+// Slot access over linear memory instead of the JS tape's typed arrays.
+cpSync(`${copy}/slots.wasm.ts`, `${copy}/shared/slots.ts`);
 
 const asc = `${root}node_modules/assemblyscript/bin/asc.js`;
 // Explicit options only (asc silently reads ./asconfig.json otherwise); -O3, never -Oz/-O3s.

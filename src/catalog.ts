@@ -4,7 +4,9 @@
 import { Op } from '../assembly/shared/ops.js';
 
 /** Every op code a user calls by name; the structural rows are not ops of their own. */
-export type PublicOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input' | 'Where'>;
+/** The scalar ops (vector instructions are covered by test/vector.test.ts). */
+export type PublicOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input' | 'Where' | VectorOpName>;
+type VectorOpName = 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax' | 'MatMul' | 'VecCopy';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];

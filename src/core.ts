@@ -11,6 +11,12 @@ export interface TapeCore {
   tracing: boolean;
   /** Records y = op(a, b) (b = the sink for unary ops) and returns y's handle. */
   op2(op: number, a: number, b: number): Scalar;
+  /** Records a vector row (assembly/shared/vector.ts) and returns its first output slot id. */
+  vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
+  /** Makes room so the next rows (up to `rows` rows, `slots` slots) land in one segment. */
+  reserve(rows: number, slots: number): void;
+  /** Slot id of the first of `values.length` contiguous new constants. */
+  constants(values: ArrayLike<number>): number;
   /** Records where(c, a, b). */
   where(c: number, a: number, b: number): Scalar;
   /** Slot id of a new constant. */

@@ -17,6 +17,9 @@ export class StaleHandleError extends WengertError {}
 /** Wrong argument count, type, length or return value. */
 export class ArgumentError extends WengertError {}
 
+/** Operands whose shapes do not fit the op (the message names both shapes). */
+export class ShapeError extends WengertError {}
+
 /** WebAssembly memory (4 GiB for wasm32) or a tape's own byte limit is exhausted. */
 export class OutOfMemoryError extends WengertError {}
 

@@ -1,6 +1,6 @@
 /** @file Handles: what user code holds while a function is recorded. */
 import type { TapeCore } from './core.js';
-import { ArgumentError } from './errors.js';
+import { ArgumentError, ShapeError } from './errors.js';
 
 /** A scalar value on a tape. One small class for every backend keeps op call sites monomorphic. */
 export class Scalar {
@@ -27,12 +27,30 @@ export class Scalar {
 
 /** A vector of contiguous slots on a tape (e.g. an array argument). */
 export class Vector {
+  readonly shape: readonly [number];
+
   constructor(
     readonly core: TapeCore,
     /** Slot id of element 0. */
     readonly start: number,
     readonly length: number,
-  ) {}
+  ) {
+    this.shape = [length];
+  }
+
+  /** Elements [from, to) as a vector handle over the same slots (no new node). */
+  slice(from: number, to: number = this.length): Vector {
+    const [a, b] = sliceBounds(from, to, this.length);
+    return new Vector(this.core, this.start + a, b - a);
+  }
+
+  /** The same slots as a rows × cols row-major matrix (no new node). */
+  reshape(rows: number, cols: number): Matrix {
+    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0 && rows * cols === this.length)) {
+      throw new ShapeError(`reshape: a vector of length ${this.length} cannot be viewed as ${rows} × ${cols}`);
+    }
+    return new Matrix(this.core, this.start, rows, cols);
+  }
 
   /** Element i as a scalar handle (no new node). Negative i counts from the end. */
   at(i: number): Scalar {
@@ -59,5 +77,81 @@ export class Vector {
   }
 }
 
+/** A row-major matrix of contiguous slots on a tape. */
+export class Matrix {
+  readonly length: number;
+  readonly shape: readonly [number, number];
+
+  constructor(
+    readonly core: TapeCore,
+    readonly start: number,
+    readonly rows: number,
+    readonly cols: number,
+  ) {
+    this.length = rows * cols;
+    this.shape = [rows, cols];
+  }
+
+  /** Element (i, j) as a scalar handle (no new node). */
+  at(i: number, j: number): Scalar {
+    if (!(Number.isInteger(i) && Number.isInteger(j) && i >= 0 && j >= 0 && i < this.rows && j < this.cols)) {
+      throw new ArgumentError(`index (${i}, ${j}) is out of range for a ${this.rows} × ${this.cols} matrix`);
+    }
+    return new Scalar(this.core, this.start + i * this.cols + j);
+  }
+
+  /** Row i as a vector handle (no new node). */
+  row(i: number): Vector {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.rows)) {
+      throw new ArgumentError(`row ${i} is out of range for a ${this.rows} × ${this.cols} matrix`);
+    }
+    return new Vector(this.core, this.start + i * this.cols, this.cols);
+  }
+
+  /** Rows [from, to) as a matrix handle (no new node). */
+  sliceRows(from: number, to: number = this.rows): Matrix {
+    const [a, b] = sliceBounds(from, to, this.rows);
+    return new Matrix(this.core, this.start + a * this.cols, b - a, this.cols);
+  }
+
+  /** All elements, row after row, as a vector handle (no new node). */
+  flatten(): Vector {
+    return new Vector(this.core, this.start, this.length);
+  }
+
+  reshape(rows: number, cols: number): Matrix {
+    return this.flatten().reshape(rows, cols);
+  }
+
+  /** The recorded values, row-major (eager tapes). */
+  get value(): Float64Array {
+    return this.flatten().value;
+  }
+
+  [Symbol.toPrimitive](): never {
+    throw new ArgumentError('a wengert matrix handle is not a number: use .at(i, j), .row(i) or the ops');
+  }
+}
+
+function sliceBounds(from: number, to: number, length: number): [number, number] {
+  const a = from < 0 ? from + length : from;
+  const b = to < 0 ? to + length : to;
+  if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= a && b <= length)) {
+    throw new ArgumentError(`slice(${from}, ${to}) is out of range for length ${length}`);
+  }
+  return [a, b];
+}
+
+/** A vector or matrix handle. */
+export type Tensor = Vector | Matrix;
+
 /** What ops accept: a handle or a plain number (a constant). */
 export type Operand = Scalar | number;
+
+/** What elementwise ops accept: scalars, tensors, and arrays (constant vectors). */
+export type AnyOperand = Operand | Tensor | Float64Array | readonly number[];
+
+/** The shape as users write it: [n] or [rows, cols]. */
+export function shapeText(x: Tensor | Float64Array | readonly number[]): string {
+  return x instanceof Matrix ? `[${x.rows}, ${x.cols}]` : `[${x.length}]`;
+}

@@ -1,38 +1,55 @@
 /** @file The public ops: one line each, all built from the op table by three makers. */
 import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
-import { Scalar, Vector, type Operand } from './handles.js';
+import { Scalar, Vector, Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
 import { ArgumentError, TapeMismatchError } from './errors.js';
+import { elementwise } from './vector-ops.js';
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `${typeof value} ${String(value)}`;
 }
 
-function operandError(name: string, value: unknown): ArgumentError {
+export function operandError(name: string, value: unknown): ArgumentError {
   return new ArgumentError(`${name} takes handles or numbers, got ${describe(value)}`);
 }
 
-function mismatch(name: string): TapeMismatchError {
+export function mismatch(name: string): TapeMismatchError {
   return new TapeMismatchError(
     `${name} got handles from two different tapes (or from before a reset): record the whole ` +
       'expression on one tape, or pass values between tapes as numbers (handle.value)',
   );
 }
 
-/** y = op(a) */
-export function unary(op: Op, name: string): (a: Operand) => Operand {
-  return (a) => {
-    if (a instanceof Scalar) return a.core.op2(op, a.id, a.core.sink);
-    if (typeof a === 'number') return evaluate(op, a, 0);
-    throw operandError(name, a);
-  };
+/** An elementwise op of one operand: scalars give scalars, tensors tensors of the same shape. */
+export interface Unary {
+  (a: Operand): Operand;
+  <T extends Tensor>(a: T): T;
+  (a: Float64Array | readonly number[]): Float64Array;
 }
 
-/** y = op(a, b); a number operand becomes a constant on the other operand's tape. */
-export function binary(op: Op, name: string): (a: Operand, b: Operand) => Operand {
-  return (a, b) => {
+/** An elementwise op of two operands; a scalar operand is broadcast over a tensor. */
+export interface Binary {
+  (a: Operand, b: Operand): Operand;
+  <T extends Tensor>(a: T, b: AnyOperand): T;
+  <T extends Tensor>(a: AnyOperand, b: T): T;
+  (a: AnyOperand, b: AnyOperand): Operand | Tensor | Float64Array;
+}
+
+/** y = op(a); on a vector or matrix, one instruction applying op to every element. */
+export function unary(op: Op, name: string): Unary {
+  return ((a: AnyOperand) => {
+    if (a instanceof Scalar) return a.core.op2(op, a.id, a.core.sink);
+    if (typeof a === 'number') return evaluate(op, a, 0);
+    return elementwise(op, name, a, undefined);
+  }) as Unary;
+}
+
+/** y = op(a, b); a number operand becomes a constant on the other operand's tape. The scalar
+ *  cases come first and stay small: they are the hot path of scalar code. */
+export function binary(op: Op, name: string): Binary {
+  return ((a: AnyOperand, b: AnyOperand) => {
     if (a instanceof Scalar) {
       const core = a.core;
       if (b instanceof Scalar) {
@@ -40,13 +57,12 @@ export function binary(op: Op, name: string): (a: Operand, b: Operand) => Operan
         return core.op2(op, a.id, b.id);
       }
       if (typeof b === 'number') return core.op2(op, a.id, core.constant(b));
-      throw operandError(name, b);
+    } else if (typeof a === 'number') {
+      if (b instanceof Scalar) return b.core.op2(op, b.core.constant(a), b.id);
+      if (typeof b === 'number') return evaluate(op, a, b);
     }
-    if (typeof a !== 'number') throw operandError(name, a);
-    if (b instanceof Scalar) return b.core.op2(op, b.core.constant(a), b.id);
-    if (typeof b === 'number') return evaluate(op, a, b);
-    throw operandError(name, b);
-  };
+    return elementwise(op, name, a, b);
+  }) as Binary;
 }
 
 // ── arithmetic ──
@@ -82,8 +98,7 @@ export const acosh = unary(Op.Acosh, 'acosh');
 export const atanh = unary(Op.Atanh, 'atanh');
 // ── piecewise and special ──
 export const abs = unary(Op.Abs, 'abs');
-export const min = binary(Op.Min, 'min');
-export const max = binary(Op.Max, 'max');
+export { min, max } from './vector-ops.js';
 export const hypot = binary(Op.Hypot, 'hypot');
 export const sigmoid = unary(Op.Sigmoid, 'sigmoid');
 export const relu = unary(Op.Relu, 'relu');
@@ -100,6 +115,11 @@ export const eq = binary(Op.Eq, 'eq');
  *  replay follows the branch its own inputs take. ∂/∂a = [cond], ∂/∂b = 1 − [cond], ∂/∂cond = 0. */
 export function where(cond: Operand, a: Operand, b: Operand): Operand {
   const args = [cond, a, b];
+  for (const x of args) {
+    if (x instanceof Vector || x instanceof Matrix || ArrayBuffer.isView(x) || Array.isArray(x)) {
+      throw new ArgumentError('where takes scalar operands: for vectors, apply it to elements (v.at(i)), or build a vector of results with concat');
+    }
+  }
   let core: Scalar['core'] | undefined;
   for (const x of args) {
     if (x instanceof Scalar) {

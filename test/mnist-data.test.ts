@@ -142,6 +142,13 @@ describe('renderProgress', () => {
     expect(line).toMatch(/^epoch  2\/10 \[[=> ]+\] 120\/500 loss 0\.2346 acc 91\.2% 350 steps\/s$/);
   });
 
+  it('shows held-out accuracy as `test` before the speed, and fits a full line in 80 columns with a bar', () => {
+    const line = renderProgress({ ...base, epoch: 10, step: 500, testAccuracy: 0.951, width: 80 });
+    expect(line).toMatch(/ acc 91\.2% test 95\.1% 350 steps\/s$/);
+    expect(line).toContain('[');
+    expect(() => renderProgress({ ...base, testAccuracy: 95.1 })).toThrow(RangeError);
+  });
+
   it('fills the bar in proportion to step / steps', () => {
     const bar = (step: number) => /\[([^\]]*)\]/.exec(renderProgress({ ...base, step }))![1];
     expect(bar(0)).toMatch(/^> +$/);

@@ -19,14 +19,28 @@ export enum Op {
   Tan = 28, Asin = 29, Acos = 30, Sinh = 31, Cosh = 32, Asinh = 33, Acosh = 34,
   Atanh = 35, Log2 = 36, Log10 = 37, Cbrt = 38, Erf = 39,
   Lt = 40, Le = 41, Gt = 42, Ge = 43, Eq = 44,
+  // Vector instructions: one row over contiguous slots; the Param rows before it carry its
+  // integers (assembly/shared/vector.ts). a and b name the operands' first slots.
+  /** y[i] = f(a[i], b[i]) for the scalar op f; a or b may be one slot broadcast. */
+  VecMap = 45,
+  VecSum = 46, VecDot = 47, VecProd = 48, VecMax = 49, VecMin = 50, VecLogSumExp = 51,
+  VecSoftmax = 52, VecLogSoftmax = 53,
+  /** C = op(A)·op(B), row-major, op = transpose or not. */
+  MatMul = 54,
+  /** y[i] = a[i]: builds concatenations and copies. */
+  VecCopy = 55,
 }
 
 /** One past the last op code: tables and tests iterate [0, OP_COUNT). */
-export const OP_COUNT: i32 = 45;
+export const OP_COUNT: i32 = 56;
+/** The first scalar op code and the first vector op code. */
+export const FIRST_SCALAR_OP: i32 = 4;
+export const FIRST_VECTOR_OP: i32 = 45;
 
 /** How many slot operands an op reads (Where's condition comes from its Param row). */
 export function arity(op: i32): i32 {
   if (op <= Op.Input) return 0;
+  if (op >= Op.VecMap) return op == Op.VecMap || op == Op.VecDot || op == Op.MatMul ? 2 : 1;
   if (op == Op.Where || op == Op.Add || op == Op.Mul || op == Op.Sub || op == Op.Div) return 2;
   if (op == Op.Pow || op == Op.Max || op == Op.Min || op == Op.Atan2 || op == Op.Hypot) return 2;
   if (op >= Op.Lt) return 2;

@@ -10,6 +10,8 @@ export interface ProgressInfo {
   loss?: number;
   /** Fraction correct in [0, 1]; shown as a percentage. */
   accuracy?: number;
+  /** Fraction of held-out images classified correctly, in [0, 1]; shown as `test 95.1%`. */
+  testAccuracy?: number;
   stepsPerSecond?: number;
   /** Columns the line may use; the result is never longer. Default 80. */
   width?: number;
@@ -25,7 +27,7 @@ export interface ProgressStream {
 const MIN_BAR = 10;
 const MAX_BAR = 40;
 
-/** e.g. `epoch  2/10 [=========>          ]  120/500 loss 0.2346 acc 91.2% 350 steps/s` */
+/** e.g. `epoch  2/10 [=========>          ]  120/500 loss 0.2346 acc 91.2% test 90.8% 350 steps/s` */
 export function renderProgress(info: ProgressInfo): string {
   const { epoch, epochs, step, steps } = info;
   requireWhole('epochs', epochs, 1);
@@ -43,6 +45,7 @@ export function renderProgress(info: ProgressInfo): string {
   const metrics: string[] = [];
   if (info.loss !== undefined) metrics.push(`loss ${formatLoss(requireNumber('loss', info.loss))}`);
   if (info.accuracy !== undefined) metrics.push(`acc ${formatAccuracy(info.accuracy)}`);
+  if (info.testAccuracy !== undefined) metrics.push(`test ${formatAccuracy(info.testAccuracy)}`);
   if (info.stepsPerSecond !== undefined) metrics.push(`${formatRate(info.stepsPerSecond)} steps/s`);
   const tail = [stepText, ...metrics].join(' ');
 

@@ -4,7 +4,7 @@
  * Mulberry32 (Tommy Ettinger, public domain): a 32-bit generator that is tiny, fast and good
  * enough for shuffling data; not for anything that needs statistical or cryptographic strength.
  */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

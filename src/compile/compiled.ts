@@ -1,11 +1,12 @@
 /** @file A compiled function: one tape recorded once, replayed in its backend with new inputs. */
 import type { TapeCore } from '../core.js';
+import { Op } from '../../assembly/shared/ops.js';
 import { ArgumentError, StaleHandleError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
 import { WasmCore } from '../wasm/wasm-core.js';
 import { JsCore } from '../reference/js-core.js';
 import { encode } from './format.js';
-import { inputCount, loadProgram, type Program } from './program.js';
+import { inputCount, loadProgram, rowSlots, type Program } from './program.js';
 import { dotGraph, wengertList } from './print.js';
 
 export type Backend = 'wasm' | 'js';
@@ -40,7 +41,10 @@ export class CompiledFunction {
   /** Loads a validated program into a fresh tape of the given backend. */
   constructor(program: Program, options: { backend?: Backend; maxBytes?: number } = {}) {
     const backend = options.backend ?? 'wasm';
-    const reserve = program.op.length + 1;
+    let slots = 0;
+    for (let r = 0; r < program.op.length; r++) slots += rowSlots(program, r);
+    // One segment holds the whole program, so every vector range stays contiguous.
+    const reserve = Math.max(program.op.length, slots) + 1;
     this.core = backend === 'js' ? JsCore.create({ reserve, maxBytes: options.maxBytes }) : WasmCore.create({ reserve, maxBytes: options.maxBytes });
     this.backend = backend;
     const loaded = loadProgram(this.core, program);
@@ -163,12 +167,11 @@ export class CompiledFunction {
   private program(): Program {
     const snap = this.live().snapshot();
     let constCount = 0;
-    for (const o of snap.op) if (o === 1) constCount++;
+    for (const o of snap.op) if (o === Op.Const) constCount++;
     const consts = new Float64Array(constCount);
     for (let r = 0, k = 0, c = 0; r < snap.op.length; r++) {
-      if (snap.op[r] === 0) continue;
-      if (snap.op[r] === 1) consts[c++] = snap.values[k];
-      k++;
+      if (snap.op[r] === Op.Const) consts[c++] = snap.values[k];
+      k += rowSlots(snap, r);
     }
     return { op: snap.op, a: snap.a, b: snap.b, consts, args: this.args, outputs: this.outputs.map((id) => snap.relative(id)), vectorOutput: this.vectorOutput };
   }

@@ -9,9 +9,10 @@
  *  The reader checks everything before anything runs: every op code, every operand (an
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
  *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError. */
-import { Op, OP_COUNT, arity } from '../../assembly/shared/ops.js';
+import { Op, OP_COUNT, FIRST_SCALAR_OP, FIRST_VECTOR_OP, arity } from '../../assembly/shared/ops.js';
+import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs } from '../../assembly/shared/vector.js';
 import { TapeFormatError } from '../errors.js';
-import { inputCount, type Program } from './program.js';
+import { inputCount, rowOperands, rowParams, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
 export const FORMAT_VERSION = 1;
@@ -101,33 +102,73 @@ export function validate(p: Program): void {
   if (inputs > rows) fail(`the arguments need ${inputs} input rows but the tape has ${rows} rows`);
   let slots = 0;
   let consts = 0;
-  const operand = (r: number, v: number, name: string) => {
-    if (!(v >= 0 && v < slots)) fail(`row ${r} (${Op[op[r]] ?? op[r]}) reads slot ${v} as ${name}, which is not an earlier slot`);
+  const owned = new Uint8Array(rows);
+  const name = (r: number) => Op[op[r]] ?? String(op[r]);
+  const operand = (r: number, v: number, what: string) => {
+    if (!(v >= 0 && v < slots)) fail(`row ${r} (${name(r)}) reads slot ${v} as ${what}, which is not an earlier slot`);
   };
-  const none = (r: number, v: number, name: string) => {
-    if (v !== -1) fail(`row ${r} (${Op[op[r]]}) must have no ${name} operand (−1), found ${v}`);
+  const none = (r: number, v: number, what: string) => {
+    if (v !== -1) fail(`row ${r} (${name(r)}) must have no ${what} operand (−1), found ${v}`);
+  };
+  const count = (r: number, v: number, what: string) => {
+    if (!(Number.isInteger(v) && v >= 0 && v <= MAX_COUNT)) fail(`row ${r} (${name(r)}) has ${what} ${v}`);
+  };
+  const range = (r: number, start: number, length: number, what: string) => {
+    if (length === 0) {
+      if (!(start === -1 || (start >= 0 && start <= slots))) fail(`row ${r} (${name(r)}) names slot ${start} for an empty ${what}`);
+    } else if (!(start >= 0 && start + length <= slots)) {
+      fail(`row ${r} (${name(r)}) reads slots ${start}…${start + length - 1} as ${what}, past the ${slots} earlier slots`);
+    }
   };
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o >= OP_COUNT) fail(`row ${r} has unknown op code ${o}`);
     if ((r < inputs) !== (o === Op.Input)) fail(`row ${r}: the ${inputs} input rows must come first, and only they`);
+    if (o === Op.Param) continue; // checked with the row it belongs to
+    const params = paramRows(o);
+    for (let j = 1; j <= params; j++) {
+      if (r - j < 0 || op[r - j] !== Op.Param || owned[r - j]) fail(`row ${r} (${name(r)}) needs ${params} Param row${params > 1 ? 's' : ''} right before it`);
+      owned[r - j] = 1;
+    }
     if (o === Op.Input || o === Op.Const) {
       none(r, a[r], 'a');
       none(r, b[r], 'b');
       if (o === Op.Const && consts++ >= p.consts.length) fail(`more Const rows than the ${p.consts.length} constants stored`);
       slots++;
-    } else if (o === Op.Param) {
-      if (r + 1 >= rows || op[r + 1] !== Op.Where) fail(`row ${r} is a Param row not followed by a Where row`);
-      operand(r, a[r], 'condition');
-      none(r, b[r], 'b');
-    } else {
-      if (o === Op.Where && (r === 0 || op[r - 1] !== Op.Param)) fail(`row ${r} is a Where row without its Param row`);
+    } else if (o < FIRST_VECTOR_OP) {
+      if (o === Op.Where) {
+        operand(r, a[r - 1], 'condition');
+        none(r - 1, b[r - 1], 'b');
+      }
       operand(r, a[r], 'a');
       if (arity(o) === 2) operand(r, b[r], 'b');
       else none(r, b[r], 'b');
       slots++;
+    } else {
+      const [p1a, p1b, p2a, p2b] = rowParams(p, r);
+      count(r, p1a, 'length');
+      if (o === Op.MatMul) {
+        count(r, p1b, 'inner size');
+        count(r, p2a, 'column count');
+        if (!(p2b >= 0 && p2b <= 3)) fail(`row ${r} (MatMul) has transpose flags ${p2b}`);
+        if (p1a * p1b > MAX_COUNT || p1b * p2a > MAX_COUNT || p1a * p2a > MAX_COUNT) fail(`row ${r} (MatMul) is ${p1a} × ${p1b} · ${p1b} × ${p2a}, too large`);
+      } else if (o === Op.VecMap) {
+        const f = p1b & 255;
+        if (f < FIRST_SCALAR_OP || f >= FIRST_VECTOR_OP) fail(`row ${r} (VecMap) maps op code ${f}, which is not a scalar op`);
+        if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B)) !== 0) fail(`row ${r} (VecMap) has unknown flags ${p1b}`);
+        if (arity(f) === 1 && (b[r] !== -1 || (p1b & BROADCAST_B) === 0)) fail(`row ${r} maps the unary ${Op[f]} but names a b operand`);
+      } else if (p1b !== 0) {
+        fail(`row ${r} (${name(r)}) has payload ${p1b} where none belongs`);
+      }
+      const [sa, la, sb, lb] = rowOperands(p, r);
+      range(r, sa, la, 'a');
+      if (lb === 0) none(r, b[r], 'b');
+      else range(r, sb, lb, 'b');
+      slots += vectorOutputs(o, p1a, p2a);
+      if (slots > MAX_COUNT) fail(`the tape has more than ${MAX_COUNT} slots`);
     }
   }
+  for (let r = 0; r < rows; r++) if (op[r] === Op.Param && !owned[r]) fail(`row ${r} is a Param row that belongs to no row`);
   if (consts !== p.consts.length) fail(`${p.consts.length} constants stored but ${consts} Const rows`);
   for (let i = 0; i < p.outputs.length; i++) {
     if (!(p.outputs[i] >= 0 && p.outputs[i] < slots)) fail(`output ${i} names slot ${p.outputs[i]} of ${slots}`);

@@ -1,6 +1,6 @@
 /** @file Human-readable forms of a program: the Wengert list (toString) and a Graphviz graph. */
 import { Op, arity } from '../../assembly/shared/ops.js';
-import { inputCount, type Program } from './program.js';
+import { inputCount, rowOperands, rowSlots, type Program } from './program.js';
 
 const SUBSCRIPT = '₀₁₂₃₄₅₆₇₈₉';
 const sub = (n: number) => String(n).replace(/\d/g, (d) => SUBSCRIPT[+d]);
@@ -23,7 +23,12 @@ function inputNames(args: Int32Array): string[] {
   return names;
 }
 
-/** One line per slot: "v₂ = v₀ · v₁". */
+/** v₃ for one slot, v₃…v₇ for a range. */
+function range(start: number, length: number): string {
+  return length === 1 ? v(start) : `${v(start)}…${v(start + length - 1)}`;
+}
+
+/** One line per row: "v₂ = v₀ · v₁", or "v₅…v₉ = sin(v₀…v₄)" for a vector row. */
 function lines(p: Program, limit: number): string[] {
   const names = inputNames(p.args);
   const out: string[] = [];
@@ -32,6 +37,15 @@ function lines(p: Program, limit: number): string[] {
   for (let r = 0; r < p.op.length && out.length < limit; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
+    if (o >= Op.VecMap) {
+      const count = rowSlots(p, r);
+      const [sa, la, sb, lb] = rowOperands(p, r);
+      const what = o === Op.VecMap ? opName(p.b[r - 1] & 255) : opName(o);
+      const extra = o === Op.MatMul ? `; ${p.a[r - 2]}×${p.b[r - 1]}·${p.b[r - 1]}×${p.a[r - 1] === 0 ? 0 : count / p.a[r - 1]}` : '';
+      out.push(`${range(k, count)} = ${what}(${range(sa, la)}${lb > 0 ? `, ${range(sb, lb)}` : ''}${extra})`);
+      k += count;
+      continue;
+    }
     let rhs: string;
     if (o === Op.Input) rhs = names[k];
     else if (o === Op.Const) rhs = String(p.consts[c++]);
@@ -45,9 +59,9 @@ function lines(p: Program, limit: number): string[] {
 }
 
 export function wengertList(p: Program, limit = 200): string {
-  const slots = p.op.length - countParams(p);
+  const rows = p.op.length - countParams(p);
   const body = lines(p, limit);
-  if (slots > limit) body.push(`… ${slots - limit} more`);
+  if (rows > limit) body.push(`… ${rows - limit} more rows`);
   const results = Array.from(p.outputs, v);
   body.push(`return ${p.vectorOutput ? `[${results.join(', ')}]` : results[0]}`);
   return body.join('\n');
@@ -68,6 +82,17 @@ export function dotGraph(p: Program): string {
   for (let r = 0; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
+    if (o >= Op.VecMap) {
+      // One graph node per vector row, named after its first slot; edges from the rows' first slots.
+      const count = rowSlots(p, r);
+      const [sa, la, sb, lb] = rowOperands(p, r);
+      const what = o === Op.VecMap ? `map ${opName(p.b[r - 1] & 255)}` : opName(o);
+      out.push(`  v${k} [label="${range(k, count)} ${what}", shape=box3d];`);
+      if (la > 0) out.push(`  v${sa} -> v${k};`);
+      if (lb > 0) out.push(`  v${sb} -> v${k};`);
+      k += count;
+      continue;
+    }
     const label = o === Op.Input ? names[k] : o === Op.Const ? String(p.consts[c++]) : opName(o);
     const style = outputs.has(k) ? ', peripheries=2' : o === Op.Input ? ', shape=ellipse' : '';
     out.push(`  v${k} [label="${v(k)} ${label}"${style}];`);

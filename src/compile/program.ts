@@ -1,5 +1,6 @@
 /** @file A recorded function as plain arrays: what compile loads, toBytes writes and fromBytes reads. */
 import { Op, arity } from '../../assembly/shared/ops.js';
+import { paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
 import type { Snapshot, TapeCore } from '../core.js';
 
 /** Slots are numbered 0… in recording order; operands name earlier slots, −1 names none.
@@ -24,26 +25,62 @@ export function inputCount(args: Int32Array): number {
   return n;
 }
 
+/** A row's integers: its Param rows' fields (zeros where it has none). */
+export function rowParams(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, r: number): [number, number, number, number] {
+  const k = paramRows(p.op[r]);
+  return [k >= 1 ? p.a[r - 1] : 0, k >= 1 ? p.b[r - 1] : 0, k >= 2 ? p.a[r - 2] : 0, k >= 2 ? p.b[r - 2] : 0];
+}
+
+/** Slots row r writes: 0 for Param rows, 1 for scalar rows, the length for vector rows. */
+export function rowSlots(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, r: number): number {
+  const o = p.op[r];
+  if (o === Op.Param) return 0;
+  if (o < Op.VecMap) return 1;
+  const [p1a, , p2a] = rowParams(p, r);
+  return vectorOutputs(o, p1a, p2a);
+}
+
+/** The slot ranges row r reads: [start, length] for a and b (length 0: none). */
+export function rowOperands(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, r: number): [number, number, number, number] {
+  const o = p.op[r];
+  if (o < Op.VecMap) return [p.a[r], p.a[r] >= 0 ? 1 : 0, p.b[r], p.b[r] >= 0 ? 1 : 0];
+  const [p1a, p1b, p2a, p2b] = rowParams(p, r);
+  const lenB = operandLengthB(o, p1a, p1b, p2a, p2b);
+  return [p.a[r], operandLengthA(o, p1a, p1b, p2a, p2b), p.b[r], p.b[r] >= 0 ? lenB : 0];
+}
+
 /** Takes a traced recording and keeps only the rows the outputs depend on (and the inputs). */
 export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: number[], vectorOutput: boolean): Program {
   const { op, a, b, values } = snapshot;
   const rows = op.length;
   const outputs = Int32Array.from(outputIds, (id) => snapshot.relative(id));
-  // Slot number of each row (−1 for Param rows), then liveness from the outputs backwards.
+  // First slot of each row, then liveness from the outputs backwards.
   const slotOfRow = new Int32Array(rows);
-  for (let r = 0, k = 0; r < rows; r++) slotOfRow[r] = op[r] === Op.Param ? -1 : k++;
+  for (let r = 0, k = 0; r < rows; r++) {
+    slotOfRow[r] = k;
+    k += rowSlots(snapshot, r);
+  }
   const liveSlot = new Uint8Array(values.length);
   for (const o of outputs) liveSlot[o] = 1;
   const liveRow = new Uint8Array(rows);
+  const markRange = (start: number, length: number) => liveSlot.fill(1, start, start + length);
   for (let r = rows - 1; r >= 0; r--) {
     const o = op[r];
-    const alive = o === Op.Input || (o === Op.Param ? liveRow[r + 1] === 1 : liveSlot[slotOfRow[r]] === 1);
+    if (o === Op.Param) continue; // decided by the row it belongs to
+    const first = slotOfRow[r];
+    const count = rowSlots(snapshot, r);
+    let alive = o === Op.Input;
+    for (let k = 0; k < count && !alive; k++) alive = liveSlot[first + k] === 1;
     if (!alive) continue;
     liveRow[r] = 1;
-    if (a[r] >= 0) liveSlot[a[r]] = 1;
-    if (b[r] >= 0) liveSlot[b[r]] = 1;
+    const params = paramRows(o);
+    for (let j = 1; j <= params; j++) liveRow[r - j] = 1;
+    if (o === Op.Where) liveSlot[a[r - 1]] = 1;
+    const [sa, la, sb, lb] = rowOperands(snapshot, r);
+    markRange(sa, la);
+    markRange(sb, lb);
   }
-  // Renumber the surviving slots.
+  // Renumber the surviving slots (monotonic, so vector ranges stay contiguous).
   const renumber = new Int32Array(values.length).fill(-1);
   let kept = 0;
   let keptSlots = 0;
@@ -52,7 +89,8 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     if (!liveRow[r]) continue;
     kept++;
     if (op[r] === Op.Const) constCount++;
-    if (slotOfRow[r] >= 0) renumber[slotOfRow[r]] = keptSlots++;
+    const count = rowSlots(snapshot, r);
+    for (let k = 0; k < count; k++) renumber[slotOfRow[r] + k] = keptSlots++;
   }
   const p: Program = {
     op: new Uint8Array(kept),
@@ -63,12 +101,19 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     outputs: outputs.map((o) => renumber[o]),
     vectorOutput,
   };
+  const slotOperand = (v: number) => (v >= 0 ? renumber[v] : -1);
   for (let r = 0, k = 0, c = 0; r < rows; r++) {
     if (!liveRow[r]) continue;
-    p.op[k] = op[r];
-    p.a[k] = a[r] >= 0 ? renumber[a[r]] : -1;
-    p.b[k] = b[r] >= 0 ? renumber[b[r]] : -1;
-    if (op[r] === Op.Const) p.consts[c++] = values[slotOfRow[r]];
+    const o = op[r];
+    p.op[k] = o;
+    if (o === Op.Param && op[r + 1] !== Op.Where) {
+      p.a[k] = a[r]; // a vector row's integers
+      p.b[k] = b[r];
+    } else {
+      p.a[k] = slotOperand(a[r]);
+      p.b[k] = slotOperand(b[r]);
+    }
+    if (o === Op.Const) p.consts[c++] = values[slotOfRow[r]];
     k++;
   }
   return p;
@@ -78,17 +123,25 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
  *  and of its outputs. */
 export function loadProgram(core: TapeCore, p: Program): { inputStart: number; outputs: Int32Array } {
   const total = inputCount(p.args);
-  const ids = new Int32Array(p.op.length + 1);
+  let slots = 0;
+  for (let r = 0; r < p.op.length; r++) slots += rowSlots(p, r);
+  const ids = new Int32Array(slots + 1);
   const inputStart = core.inputs(new Float64Array(total));
   let k = 0;
   for (; k < total; k++) ids[k] = inputStart + k;
   let c = 0;
+  const slot = (v: number) => (v >= 0 ? ids[v] : core.sink);
   for (let r = total; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
     if (o === Op.Const) ids[k++] = core.constant(p.consts[c++]);
     else if (o === Op.Where) ids[k++] = core.where(ids[p.a[r - 1]], ids[p.a[r]], ids[p.b[r]]).id;
-    else ids[k++] = core.op2(o, ids[p.a[r]], arity(o) === 2 ? ids[p.b[r]] : core.sink).id;
+    else if (o >= Op.VecMap) {
+      const [p1a, p1b, p2a, p2b] = rowParams(p, r);
+      const start = core.vector(o, p1a, p1b, p2a, p2b, slot(p.a[r]), slot(p.b[r]));
+      const count = vectorOutputs(o, p1a, p2a);
+      for (let j = 0; j < count; j++) ids[k++] = start + j;
+    } else ids[k++] = core.op2(o, ids[p.a[r]], arity(o) === 2 ? ids[p.b[r]] : core.sink).id;
   }
   return { inputStart, outputs: p.outputs.map((o) => ids[o]) };
 }

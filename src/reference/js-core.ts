@@ -2,6 +2,8 @@
  *  It is the baseline of every benchmark, the oracle of the tests, and the fallback where
  *  WebAssembly is unavailable. Growth copies (typed arrays cannot grow in place). */
 import { Op, evaluate, partials, partialA, partialB, isTrue } from '../../assembly/shared/ops.js';
+import { paramRows, vectorForward, vectorOutputs, vectorReverse } from '../../assembly/shared/vector.js';
+import { bindSlots } from '../../assembly/shared/slots.js';
 import type { Snapshot, TapeCore } from '../core.js';
 import { Scalar } from '../handles.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
@@ -123,6 +125,40 @@ export class JsCore implements TapeCore {
     return new Scalar(this, y);
   }
 
+  vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number {
+    if (!this.live) throw staleTapeError();
+    const s = this.s;
+    const params = paramRows(op);
+    const count = vectorOutputs(op, p1a, p2a);
+    s.ensure(params + 1, count);
+    if (params === 2) this.row(Op.Param, p2a, p2b);
+    this.row(Op.Param, p1a, p1b);
+    this.row(op, a, b);
+    const start = s.slots;
+    s.slots += count;
+    bindSlots(s.val, s.adj);
+    vectorForward(op, p1a, p1b, p2a, p2b, a, b, start);
+    return start;
+  }
+
+  reserve(rows: number, slots: number): void {
+    if (!this.live) throw staleTapeError();
+    this.s.ensure(rows, slots);
+  }
+
+  constants(values: ArrayLike<number>): number {
+    const start = this.inputs(values);
+    for (let r = this.s.rows - values.length; r < this.s.rows; r++) this.s.op[r] = Op.Const;
+    return start;
+  }
+
+  private row(op: number, a: number, b: number): void {
+    const s = this.s;
+    s.op[s.rows] = op;
+    s.a[s.rows] = a;
+    s.b[s.rows++] = b;
+  }
+
   constant(value: number): number {
     return this.leaf(Op.Const, value);
   }
@@ -188,6 +224,10 @@ export class JsCore implements TapeCore {
         if (op !== Op.Param) adj[slot++] = 0;
         continue;
       }
+      if (op >= Op.VecMap) {
+        slot = vectorRow(vectorForward, ops, as, bs, r, slot, val, adj);
+        continue;
+      }
       const x = val[as[r]];
       const w = val[bs[r]];
       val[slot] = op === Op.Where ? (isTrue(val[as[r - 1]]) ? x : w) : evaluate(op, x, w);
@@ -203,8 +243,11 @@ export class JsCore implements TapeCore {
     const a = new Int32Array(s.rows);
     const b = new Int32Array(s.rows);
     for (let r = 0; r < s.rows; r++) {
-      a[r] = rel(s.a[r]);
-      b[r] = rel(s.b[r]);
+      // A Param row carries integers, except the condition slot of a Where.
+      const isParam = s.op[r] === Op.Param;
+      const whereCond = isParam && s.op[r + 1] === Op.Where;
+      a[r] = !isParam || whereCond ? rel(s.a[r]) : s.a[r];
+      b[r] = !isParam ? rel(s.b[r]) : whereCond ? -1 : s.b[r];
     }
     return { op: s.op.slice(0, s.rows), a, b, values: s.val.slice(1, s.slots), relative: (id) => (id >= 1 && id < s.slots ? id - 1 : id === SINK ? -1 : -2) };
   }
@@ -236,13 +279,20 @@ export class JsCore implements TapeCore {
     let slot = s.slots;
     let r = s.rows - 1;
     for (; r >= 0; r--) {
-      if (ops[r] !== Op.Param && --slot <= output) break;
+      if (ops[r] === Op.Param) continue;
+      const start = slot - rowSlots(ops, as, r);
+      if (start <= output) break;
+      slot = start;
     }
-    slot++;
     for (; r >= 0; r--) {
       const op = ops[r];
       if (op <= Op.Input) {
         if (op !== Op.Param) slot--;
+        continue;
+      }
+      if (op >= Op.VecMap) {
+        slot -= rowSlots(ops, as, r);
+        vectorRow(vectorReverse, ops, as, bs, r, slot, val, adj);
         continue;
       }
       const y = --slot;
@@ -285,4 +335,25 @@ export class JsCore implements TapeCore {
   dispose(): void {
     this.live = false;
   }
+}
+
+/** Slots row r writes (1 for scalar rows). */
+function rowSlots(ops: Uint8Array, as: Int32Array, r: number): number {
+  const op = ops[r];
+  if (op < Op.VecMap) return 1;
+  return vectorOutputs(op, as[r - 1], op === Op.MatMul ? as[r - 2] : 0);
+}
+
+type Kernel = typeof vectorForward;
+
+/** Runs a vector row's kernel (forward or reverse) on the slots from `slot`; returns the slot
+ *  after them. Forward also zeroes their adjoints, as the scalar rows do. */
+function vectorRow(kernel: Kernel, ops: Uint8Array, as: Int32Array, bs: Int32Array, r: number, slot: number, val: Float64Array, adj: Float64Array): number {
+  const op = ops[r];
+  const matmul = op === Op.MatMul;
+  const count = vectorOutputs(op, as[r - 1], matmul ? as[r - 2] : 0);
+  bindSlots(val, adj);
+  kernel(op, as[r - 1], bs[r - 1], matmul ? as[r - 2] : 0, matmul ? bs[r - 2] : 0, as[r], bs[r], slot);
+  if (kernel === vectorForward) adj.fill(0, slot, slot + count);
+  return slot + count;
 }

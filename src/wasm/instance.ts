@@ -15,6 +15,8 @@ export interface CoreExports {
   recordLeaf(tape: number, op: number, value: number): number;
   recordInputs(tape: number, count: number): number;
   recordWhere(tape: number, c: number, a: number, b: number): number;
+  recordVector(tape: number, op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
+  recordConsts(tape: number, count: number): number;
   tapeReset(tape: number): void;
   tapeDispose(tape: number): void;
   tapeRows(tape: number): number;
@@ -36,9 +38,22 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-// Synchronous compile: no `await` at import. (Browsers' main threads refuse this for large
-// modules; see README "In the browser".)
-const wasmModule = new WebAssembly.Module(decodeBase64(WASM_BASE64) as BufferSource);
+/** Synchronous compile where allowed (Node, workers): importing wengert needs no `await`.
+ *  Chromium's main thread refuses synchronous compiles over 4 KB with a RangeError; there the
+ *  module waits for WebAssembly.compile at import (top-level await) and is ready when the
+ *  `import` resolves, so user code still needs no `await` of its own. */
+function compileModule(): WebAssembly.Module | Promise<WebAssembly.Module> {
+  const bytes = decodeBase64(WASM_BASE64) as BufferSource;
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (error) {
+    if (error instanceof RangeError) return WebAssembly.compile(bytes);
+    throw error;
+  }
+}
+
+const compiled = compileModule();
+const wasmModule = compiled instanceof WebAssembly.Module ? compiled : await compiled;
 export const core = new WebAssembly.Instance(wasmModule, {}).exports as unknown as CoreExports;
 
 /** The compiled module, for workers or other instances that want the same code. */

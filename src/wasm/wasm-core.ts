@@ -1,11 +1,12 @@
 /** @file The wasm backend: a recording on a tape that lives in wasm linear memory. */
 import { Op } from '../../assembly/shared/ops.js';
+import { paramRows, vectorOutputs } from '../../assembly/shared/vector.js';
 import type { Snapshot, TapeCore } from '../core.js';
 import { Scalar } from '../handles.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY, SEGMENT } from './instance.js';
 
-const { record2, recordLeaf, recordInputs, recordWhere, reserve } = core;
+const { record2, recordLeaf, recordInputs, recordWhere, recordVector, recordConsts, reserve } = core;
 
 export interface WasmTapeOptions {
   /** Rows to hold before the first growth. */
@@ -54,6 +55,28 @@ export class WasmCore implements TapeCore {
     return new Scalar(this, id);
   }
 
+  vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number {
+    if (!this.live) throw staleTapeError();
+    let start = recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
+    if (start < 0) {
+      this.makeRoom(paramRows(op) + 1, vectorOutputs(op, p1a, p2a));
+      start = recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
+    }
+    return start;
+  }
+
+  constants(values: ArrayLike<number>): number {
+    if (!this.live) throw staleTapeError();
+    const n = values.length;
+    let start = recordConsts(this.tape, n);
+    if (start < 0) {
+      this.makeRoom(n, n);
+      start = recordConsts(this.tape, n);
+    }
+    this.writeValues(start, values);
+    return start;
+  }
+
   constant(value: number): number {
     return this.leaf(Op.Const, value);
   }
@@ -83,6 +106,11 @@ export class WasmCore implements TapeCore {
     const f64 = views.f64;
     for (let i = 0; i < n; i++) f64[2 * (start + i)] = values[i];
     return start;
+  }
+
+  reserve(rows: number, slots: number): void {
+    if (!this.live) throw staleTapeError();
+    this.makeRoom(rows, slots);
   }
 
   /** The slow path: a new segment, then fresh views if memory grew. Nothing recorded is lost
@@ -160,8 +188,10 @@ export class WasmCore implements TapeCore {
       const bs = (ops + g.cap * 5) >> 2;
       for (let k = 0; k < g.rows; k++, r++) {
         op[r] = u8[ops + k];
-        a[r] = relative(i32[as + k]);
-        b[r] = relative(i32[bs + k]);
+        // A Param row carries integers, except the condition slot of a Where.
+        const slotOperands = op[r] !== Op.Param || u8[ops + k + 1] === Op.Where;
+        a[r] = slotOperands ? relative(i32[as + k]) : i32[as + k];
+        b[r] = slotOperands && op[r] !== Op.Param ? relative(i32[bs + k]) : op[r] === Op.Param && u8[ops + k + 1] === Op.Where ? -1 : i32[bs + k];
       }
       for (let k = 0; k < g.slots; k++) values[g.offset + k] = f64[2 * (g.slotBase + k)];
     }

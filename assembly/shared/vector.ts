@@ -1,0 +1,222 @@
+/** @file The vector instructions' kernels, defined once for the wasm core and the JS tape.
+ *
+ *  A vector row reads contiguous slots from `a` (and `b`) and writes contiguous slots from
+ *  `out`. Its integers ride in the Param rows before it:
+ *    first Param  (p1a, p1b): length n (MatMul: m) · payload (VecMap: scalar op | flags; MatMul: k)
+ *    second Param (p2a, p2b): MatMul only: n · transpose flags (1: A, 2: B)
+ *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast. */
+import { Op, evaluate, partials, partialA, partialB } from './ops.js';
+import { getVal, setVal, getAdj, addAdj } from './slots.js';
+
+export const BROADCAST_A: i32 = 1 << 8;
+export const BROADCAST_B: i32 = 1 << 9;
+export const TRANSPOSE_A: i32 = 1;
+export const TRANSPOSE_B: i32 = 2;
+
+/** Param rows before a row: Where and vector rows 1, MatMul 2. */
+export function paramRows(op: i32): i32 {
+  if (op == Op.MatMul) return 2;
+  return op == Op.Where || op >= Op.VecMap ? 1 : 0;
+}
+
+/** Slots a vector row writes. */
+export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
+  if (op == Op.MatMul) return p1a * p2a;
+  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return p1a;
+  return 1;
+}
+
+/** Elements each operand spans (0: none, i.e. the sink). */
+export function operandLengthA(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
+  if (op == Op.MatMul) return p1a * p1b;
+  if (op == Op.VecMap) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
+  return p1a;
+}
+
+export function operandLengthB(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
+  if (op == Op.MatMul) return p1b * p2a;
+  if (op == Op.VecDot) return p1a;
+  if (op == Op.VecMap) return (p1b & BROADCAST_B) != 0 ? 1 : p1a;
+  return 0;
+}
+
+/** max over n slots from a; NaN if any is NaN; −∞ for n = 0. */
+function maxOf(a: i32, n: i32): f64 {
+  let m: f64 = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = getVal(a + i);
+    if (x != x) return x;
+    if (x > m) m = x;
+  }
+  return m;
+}
+
+/** log Σ exp(a[i]), shifted by the max so nothing overflows. */
+function logSumExp(a: i32, n: i32): f64 {
+  const m = maxOf(a, n);
+  if (m != m || m == Infinity || m == -Infinity) return m;
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) s += Math.exp(getVal(a + i) - m);
+  return m + Math.log(s);
+}
+
+export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
+  const n = p1a;
+  if (op == Op.VecMap) {
+    const f = p1b & 255;
+    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    const sb: i32 = (p1b & BROADCAST_B) != 0 ? 0 : 1;
+    for (let i = 0; i < n; i++) setVal(out + i, evaluate(f, getVal(a + i * sa), getVal(b + i * sb)));
+    return;
+  }
+  if (op == Op.MatMul) {
+    const m = p1a, k = p1b, cols = p2a;
+    const ta = (p2b & TRANSPOSE_A) != 0, tb = (p2b & TRANSPOSE_B) != 0;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < cols; j++) {
+        let s: f64 = 0;
+        for (let p = 0; p < k; p++) {
+          s += getVal(a + (ta ? p * m + i : i * k + p)) * getVal(b + (tb ? j * k + p : p * cols + j));
+        }
+        setVal(out + i * cols + j, s);
+      }
+    }
+    return;
+  }
+  if (op == Op.VecSum) {
+    let s: f64 = 0;
+    for (let i = 0; i < n; i++) s += getVal(a + i);
+    setVal(out, s);
+    return;
+  }
+  if (op == Op.VecDot) {
+    let s: f64 = 0;
+    for (let i = 0; i < n; i++) s += getVal(a + i) * getVal(b + i);
+    setVal(out, s);
+    return;
+  }
+  if (op == Op.VecProd) {
+    let s: f64 = 1;
+    for (let i = 0; i < n; i++) s *= getVal(a + i);
+    setVal(out, s);
+    return;
+  }
+  if (op == Op.VecMax) { setVal(out, maxOf(a, n)); return; }
+  if (op == Op.VecMin) {
+    let m: f64 = Infinity;
+    for (let i = 0; i < n; i++) {
+      const x = getVal(a + i);
+      if (x != x) { m = x; break; }
+      if (x < m) m = x;
+    }
+    setVal(out, m);
+    return;
+  }
+  if (op == Op.VecLogSumExp) { setVal(out, logSumExp(a, n)); return; }
+  if (op == Op.VecSoftmax || op == Op.VecLogSoftmax) {
+    const lse = logSumExp(a, n);
+    for (let i = 0; i < n; i++) {
+      const z = getVal(a + i) - lse;
+      setVal(out + i, op == Op.VecSoftmax ? Math.exp(z) : z);
+    }
+    return;
+  }
+  if (op == Op.VecCopy) {
+    for (let i = 0; i < n; i++) setVal(out + i, getVal(a + i));
+  }
+}
+
+/** Adds each output's adjoint times the row's partials into the operands' adjoints. */
+export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
+  const n = p1a;
+  if (op == Op.VecMap) {
+    const f = p1b & 255;
+    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    const sb: i32 = (p1b & BROADCAST_B) != 0 ? 0 : 1;
+    for (let i = 0; i < n; i++) {
+      const g = getAdj(out + i);
+      partials(f, getVal(a + i * sa), getVal(b + i * sb), getVal(out + i));
+      addAdj(a + i * sa, g * partialA);
+      addAdj(b + i * sb, g * partialB);
+    }
+    return;
+  }
+  if (op == Op.MatMul) {
+    // C = A·B: Ā += C̄·Bᵀ, B̄ += Aᵀ·C̄ (indices through the transposes).
+    const m = p1a, k = p1b, cols = p2a;
+    const ta = (p2b & TRANSPOSE_A) != 0, tb = (p2b & TRANSPOSE_B) != 0;
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < k; p++) {
+        const ia = a + (ta ? p * m + i : i * k + p);
+        const av = getVal(ia);
+        let s: f64 = 0;
+        for (let j = 0; j < cols; j++) {
+          const g = getAdj(out + i * cols + j);
+          const ib = b + (tb ? j * k + p : p * cols + j);
+          s += g * getVal(ib);
+          addAdj(ib, av * g);
+        }
+        addAdj(ia, s);
+      }
+    }
+    return;
+  }
+  const g = getAdj(out);
+  if (op == Op.VecSum) {
+    for (let i = 0; i < n; i++) addAdj(a + i, g);                           // ∂Σa/∂aᵢ = 1
+    return;
+  }
+  if (op == Op.VecDot) {
+    for (let i = 0; i < n; i++) {                                            // ∂(a·b)/∂aᵢ = bᵢ
+      addAdj(a + i, g * getVal(b + i));
+      addAdj(b + i, g * getVal(a + i));
+    }
+    return;
+  }
+  if (op == Op.VecProd) {
+    // ∂Πa/∂aᵢ = Π_{j≠i} aⱼ, without dividing by a zero: count the zeros first.
+    let zeros = 0;
+    let zeroAt = -1;
+    let rest: f64 = 1;
+    for (let i = 0; i < n; i++) {
+      const x = getVal(a + i);
+      if (x == 0) { zeros++; zeroAt = i; } else rest *= x;
+    }
+    if (zeros == 1) addAdj(a + zeroAt, g * rest);
+    else if (zeros == 0) for (let i = 0; i < n; i++) addAdj(a + i, g * (rest / getVal(a + i)));
+    return;
+  }
+  if (op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) {
+    const y = getVal(out);
+    if (op == Op.VecLogSumExp && y == y && y != Infinity && y != -Infinity) {
+      for (let i = 0; i < n; i++) addAdj(a + i, g * Math.exp(getVal(a + i) - y)); // ∂lse/∂aᵢ = softmaxᵢ
+      return;
+    }
+    // max/min (and an infinite lse): ties share the adjoint evenly; a NaN result sends it to the NaNs.
+    let ties = 0;
+    for (let i = 0; i < n; i++) {
+      const x = getVal(a + i);
+      if (x == y || (y != y && x != x)) ties++;
+    }
+    for (let i = 0; i < n; i++) {
+      const x = getVal(a + i);
+      if (x == y || (y != y && x != x)) addAdj(a + i, g / <f64>ties);
+    }
+    return;
+  }
+  if (op == Op.VecSoftmax) {
+    let gy: f64 = 0;                                                        // ∂yᵢ/∂aⱼ = yᵢ(δᵢⱼ − yⱼ)
+    for (let i = 0; i < n; i++) gy += getAdj(out + i) * getVal(out + i);
+    for (let i = 0; i < n; i++) addAdj(a + i, getVal(out + i) * (getAdj(out + i) - gy));
+    return;
+  }
+  if (op == Op.VecLogSoftmax) {
+    let gs: f64 = 0;                                                        // ∂yᵢ/∂aⱼ = δᵢⱼ − softmaxⱼ
+    for (let i = 0; i < n; i++) gs += getAdj(out + i);
+    for (let i = 0; i < n; i++) addAdj(a + i, getAdj(out + i) - Math.exp(getVal(out + i)) * gs);
+    return;
+  }
+  if (op == Op.VecCopy) {
+    for (let i = 0; i < n; i++) addAdj(a + i, getAdj(out + i));
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * @file `npm run demo`: trains an MNIST classifier with wengert's compiled wasm tape and Adam,
+ * reports held-out accuracy, then times the same training step on the pure-JS tape.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Adam } from '../src/optim/index.js';
+import type { Backend } from '../src/index.js';
+import { loadMnist, type MnistSplit } from './mnist/data.js';
+import { createTrainer, CLASSES, PIXELS, type Trainer } from './mnist/model.js';
+import { accuracy, gatherBatch } from './mnist/batches.js';
+import { writeProgress, type ProgressInfo } from './mnist/progress.js';
+import { seededPermutation } from './mnist/seeded-permutation.js';
+
+interface NumberOption {
+  value: number;
+  min: number;
+  max: number;
+  integer: boolean;
+  help: string;
+}
+
+const TRAIN = 8000;
+const TEST = 2000;
+/** Scalar ops record ~2·784 nodes per hidden unit and image: past this the tape takes gigabytes. */
+const MAX_HIDDEN_TIMES_BATCH = 8192;
+/** Set in the child process that times the pure-JS tape (see `timeStepsElsewhere`). */
+const TIMING_ENV = 'WENGERT_DEMO_TIME_STEPS';
+
+const numberOptions = {
+  epochs: { value: 6, min: 1, max: 1000, integer: true, help: `passes over the ${TRAIN} training digits` },
+  hidden: { value: 32, min: 1, max: 1024, integer: true, help: 'units in the tanh hidden layer' },
+  batch: { value: 32, min: 1, max: 1024, integer: true, help: 'digits per gradient step' },
+  lr: { value: 3e-3, min: 1e-6, max: 1, integer: false, help: 'Adam learning rate (decays linearly to a tenth by the last step)' },
+  'js-steps': { value: 20, min: 0, max: 10_000, integer: true, help: 'steps timed on the pure-JS tape for comparison (0: skip)' },
+} satisfies Record<string, NumberOption>;
+type NumberOptionName = keyof typeof numberOptions;
+
+const USAGE = `Usage: npm run demo -- [options]
+
+Trains a 784 → hidden → 10 MLP (tanh, softmax cross-entropy) on ${TRAIN} MNIST digits with
+Adam, reporting accuracy on ${TEST} held-out digits, then times the same step on the pure-JS tape.
+
+Options (--name value or --name=value):
+${Object.entries(numberOptions)
+  .map(([name, o]) => `  --${name.padEnd(9)} ${o.help} (default ${o.value}, ${o.min}–${o.max})`)
+  .join('\n')}
+  --backend   tape to train on: wasm or js (default wasm)
+  --help      show this text
+`;
+
+class UsageError extends Error {}
+
+function parseArguments(argv: string[]): { numbers: Record<NumberOptionName, number>; backend: Backend } | 'help' {
+  const numbers = Object.fromEntries(Object.entries(numberOptions).map(([name, o]) => [name, o.value])) as Record<NumberOptionName, number>;
+  let backend: Backend = 'wasm';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return 'help';
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new UsageError(`unexpected argument '${arg}': options look like --epochs 5 or --epochs=5.`);
+    const name = match[1];
+    if (name !== 'backend' && !(name in numberOptions)) {
+      throw new UsageError(`unknown option --${name}. Valid options: ${[...Object.keys(numberOptions), 'backend', 'help'].map((n) => `--${n}`).join(', ')}.`);
+    }
+    const text = match[2] ?? argv[++i];
+    if (text === undefined || text === '') throw new UsageError(`--${name} needs a value, e.g. --${name}=${name === 'backend' ? 'wasm' : numberOptions[name as NumberOptionName].value}.`);
+    if (name === 'backend') {
+      if (text !== 'wasm' && text !== 'js') throw new UsageError(`--backend must be wasm or js, got '${text}'.`);
+      backend = text;
+      continue;
+    }
+    const option: NumberOption = numberOptions[name as NumberOptionName];
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got '${text}'.`);
+    if (option.integer && !Number.isInteger(value)) throw new UsageError(`--${name} must be a whole number, got ${text}.`);
+    if (value < option.min || value > option.max) throw new UsageError(`--${name} must be between ${option.min} and ${option.max}, got ${text}.`);
+    numbers[name as NumberOptionName] = value;
+  }
+  if (numbers.hidden * numbers.batch > MAX_HIDDEN_TIMES_BATCH) {
+    throw new UsageError(
+      `--hidden × --batch = ${numbers.hidden * numbers.batch} would record ~${Math.round((2 * PIXELS * numbers.hidden * numbers.batch) / 1e6)} million scalar nodes per step; keep it ≤ ${MAX_HIDDEN_TIMES_BATCH}.`,
+    );
+  }
+  return { numbers, backend };
+}
+
+/** Trains for `epochs` passes, drawing the progress bar, and returns the step time spent in wengert + Adam. */
+function train(trainer: Trainer, data: { train: MnistSplit; test: MnistSplit }, epochs: number, learningRate: number): { stepSeconds: number; steps: number } {
+  const { batch } = trainer;
+  const steps = Math.floor(data.train.count / batch);
+  const optimizer = new Adam(trainer.params, { learningRate });
+  const images = new Float64Array(batch * PIXELS);
+  const oneHot = new Float64Array(batch * CLASSES);
+  const gradient = new Float64Array(trainer.params.length);
+  const interactive = process.stdout.isTTY === true;
+  let stepSeconds = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const order = seededPermutation(data.train.count, epoch);
+    const epochStart = performance.now();
+    let lossSum = 0;
+    let correct = 0;
+    let lastDraw = 0;
+    for (let step = 1; step <= steps; step++) {
+      gatherBatch(data.train, order, (step - 1) * batch, images, oneHot);
+      // Training accuracy comes for free-ish: predict the batch before stepping on it.
+      const predicted = trainer.predict(images, batch);
+      for (let n = 0; n < batch; n++) if (oneHot[n * CLASSES + predicted[n]] === 1) correct++;
+      const started = performance.now();
+      const done = (epoch - 1 + (step - 1) / steps) / epochs;
+      optimizer.learningRate = learningRate * (1 - 0.9 * done);
+      lossSum += trainer.lossAndGrad(images, oneHot, gradient);
+      optimizer.step(gradient);
+      const now = performance.now();
+      stepSeconds += (now - started) / 1000;
+      if (!Number.isFinite(lossSum)) throw new Error(`the loss diverged to ${lossSum} in epoch ${epoch}, step ${step}: try a smaller --lr.`);
+      const last = step === steps;
+      if (!last && (!interactive || now - lastDraw < 100)) continue;
+      lastDraw = now;
+      const info: ProgressInfo = {
+        epoch, epochs, step, steps,
+        loss: lossSum / step,
+        accuracy: correct / (step * batch),
+        stepsPerSecond: (step * 1000) / (now - epochStart),
+      };
+      if (last) info.testAccuracy = accuracy(trainer.predict(data.test.images, data.test.count), data.test.labels);
+      writeProgress(info);
+    }
+  }
+  return { stepSeconds, steps: steps * epochs };
+}
+
+/** Seconds per training step (loss, gradient, Adam update) over `steps` steps after one warm-up. */
+function timeSteps(trainer: Trainer, split: MnistSplit, steps: number): number {
+  const images = new Float64Array(trainer.batch * PIXELS);
+  const oneHot = new Float64Array(trainer.batch * CLASSES);
+  const gradient = new Float64Array(trainer.params.length);
+  const optimizer = new Adam(trainer.params, { learningRate: 1e-3 });
+  const order = seededPermutation(split.count, 7);
+  const step = (i: number) => {
+    gatherBatch(split, order, i * trainer.batch, images, oneHot);
+    trainer.lossAndGrad(images, oneHot, gradient);
+    optimizer.step(gradient);
+  };
+  step(0);
+  const started = performance.now();
+  for (let i = 1; i <= steps; i++) step(i);
+  return (performance.now() - started) / 1000 / steps;
+}
+
+/**
+ * Times the step in a fresh process: once wasm memory has grown (which detaches an ArrayBuffer),
+ * V8 runs JS typed-array loops 20–40% slower for the rest of the process (DESIGN.md, "Facts
+ * measured"), which would handicap the pure-JS tape here.
+ */
+function timeStepsElsewhere(request: { hidden: number; batch: number; backend: Backend; steps: number }): number {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, [TIMING_ENV]: JSON.stringify(request) },
+    encoding: 'utf8',
+  });
+  const seconds = Number(child.stdout.trim());
+  if (child.status !== 0 || !(seconds > 0)) throw new Error(`timing the ${request.backend} tape in a child process failed:\n${child.stderr}`);
+  return seconds;
+}
+
+function runTimingChild(request: string): void {
+  const { hidden, batch, backend, steps } = JSON.parse(request) as { hidden: number; batch: number; backend: Backend; steps: number };
+  const trainer = createTrainer({ hidden, batch, backend });
+  process.stdout.write(`${timeSteps(trainer, loadMnist({ train: batch * (steps + 1), test: 0 }).train, steps)}\n`);
+}
+
+function main(): void {
+  const parsed = parseArguments(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const { numbers, backend } = parsed;
+  const { epochs, hidden, batch, lr } = numbers;
+  const started = performance.now();
+  const data = loadMnist({ train: TRAIN, test: TEST });
+  const loaded = performance.now();
+  const trainer = createTrainer({ hidden, batch, backend });
+  const compiled = performance.now();
+  console.log(
+    `MNIST ${TRAIN} train / ${TEST} test (loaded in ${((loaded - started) / 1000).toFixed(1)} s) · ` +
+      `MLP 784-${hidden}-10, ${trainer.params.length} parameters · batch ${batch}, Adam lr ${lr}\n` +
+      `compiled a ${(trainer.tapeNodes / 1e6).toFixed(2)} M-node tape (${backend}) in ${((compiled - loaded) / 1000).toFixed(1)} s`,
+  );
+  const { stepSeconds, steps } = train(trainer, data, epochs, lr);
+  const finished = performance.now();
+  const predicted = trainer.predict(data.test.images, data.test.count);
+  const heldOut = accuracy(predicted, data.test.labels);
+  console.log(
+    `held-out accuracy ${(heldOut * 100).toFixed(2)}% (${Math.round(heldOut * data.test.count)}/${data.test.count}) · ` +
+      `${((finished - started) / 1000).toFixed(1)} s in all, ${(steps / stepSeconds).toFixed(1)} steps/s (${((stepSeconds / steps) * 1000).toFixed(1)} ms/step)`,
+  );
+  trainer.dispose();
+  const timedSteps = numbers['js-steps'];
+  if (timedSteps === 0) return;
+  // Both tapes timed the same way, one after the other (the cores are shared), each in its own process.
+  const seconds = (tape: Backend) => timeStepsElsewhere({ hidden, batch, backend: tape, steps: timedSteps });
+  const wasmStep = seconds('wasm');
+  const jsStep = seconds('js');
+  const rate = (s: number) => `${(1 / s).toFixed(1)} steps/s (${(s * 1000).toFixed(1)} ms)`;
+  console.log(`same step, ${timedSteps} steps each: wasm tape ${rate(wasmStep)} · pure-JS tape ${rate(jsStep)} → wasm ${(jsStep / wasmStep).toFixed(1)}× faster`);
+}
+
+const timingRequest = process.env[TIMING_ENV];
+try {
+  if (timingRequest !== undefined) runTimingChild(timingRequest);
+  else main();
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`demo: ${error.message}\nRun npm run demo -- --help for the options.\n`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,165 @@
+/**
+ * @file The MNIST classifier behind a small trainer interface: 784 → hidden (tanh) → 10, softmax
+ * cross-entropy averaged over a batch, its gradient from one compiled wengert tape.
+ *
+ * The demo and the browser page only see `createTrainer`, so the loss below can move from scalar
+ * ops to vector ops (matmul, logSoftmax) without either of them changing.
+ */
+
+import { add, compile, exp, log, max, mul, sub, tanh, type Backend, type Operand, type Vector } from '../../src/index.js';
+import { mulberry32 } from './seeded-permutation.js';
+
+export const PIXELS = 784;
+export const CLASSES = 10;
+
+export interface TrainerOptions {
+  /** Units in the hidden layer. */
+  hidden: number;
+  /** Images per gradient step: the compiled tape is traced for exactly this many. */
+  batch: number;
+  /** Where the tape is replayed: 'wasm' (default) or 'js', the pure-JS reference tape. */
+  backend?: Backend;
+  /** Seed of the weight initialization. */
+  seed?: number;
+}
+
+export interface Trainer {
+  /** Every weight and bias in one vector (layout: `parameterLayout`); optimizers update it in place. */
+  readonly params: Float64Array;
+  readonly hidden: number;
+  readonly batch: number;
+  readonly backend: Backend;
+  /** Values on the compiled tape (inputs, constants, results). */
+  readonly tapeNodes: number;
+  /** Mean cross-entropy of one batch (batch×784 pixels, batch×10 one-hot rows); writes ∂loss/∂params into gradOut. */
+  lossAndGrad(batchImages: Float64Array, batchOneHot: Float64Array, gradOut: Float64Array): number;
+  /** The most likely digit for each of `count` images (count×784 pixels), by a plain-JS forward pass. */
+  predict(images: Float64Array, count: number): Uint8Array;
+  /** Frees the compiled tape. */
+  dispose(): void;
+}
+
+/** Where each block starts in the parameter vector. W1 is pixel-major (W1[i·H + j] joins pixel i
+ *  to hidden unit j) so that `predict` can skip a blank pixel's whole row; W2 is hidden-major. */
+export function parameterLayout(hidden: number) {
+  const w1 = 0;
+  const b1 = w1 + PIXELS * hidden;
+  const w2 = b1 + hidden;
+  const b2 = w2 + hidden * CLASSES;
+  return { w1, b1, w2, b2, size: b2 + CLASSES };
+}
+
+export function createTrainer(options: TrainerOptions): Trainer {
+  const { hidden, batch } = options;
+  const backend = options.backend ?? 'wasm';
+  requireWhole('hidden', hidden);
+  requireWhole('batch', batch);
+  const layout = parameterLayout(hidden);
+  const params = initialParameters(hidden, options.seed ?? 1);
+  const compiled = compile(batchLoss(hidden, batch), layout.size, batch * PIXELS, batch * CLASSES, { backend });
+  // The tape differentiates every argument; the image and label gradients land here unread.
+  const unused = [new Float64Array(batch * PIXELS), new Float64Array(batch * CLASSES)];
+  const tapeNodes = compiled.stats.nodes;
+  return {
+    params,
+    hidden,
+    batch,
+    backend,
+    tapeNodes,
+    lossAndGrad(batchImages, batchOneHot, gradOut) {
+      return compiled.valueAndGrad(params, batchImages, batchOneHot, [gradOut, ...unused]).value;
+    },
+    predict: (images, count) => predictDigits(params, hidden, images, count),
+    dispose: () => compiled.dispose(),
+  };
+}
+
+/** loss(params, images, oneHot) = (1/B) Σₙ CE(W2 · tanh(W1ᵀ xₙ + b1) + b2, yₙ), in scalar ops. */
+function batchLoss(hidden: number, batch: number) {
+  const { w1, b1, w2, b2 } = parameterLayout(hidden);
+  return (params: Vector, images: Vector, oneHot: Vector): Operand => {
+    const p = Array.from(params);
+    let total: Operand = 0;
+    for (let n = 0; n < batch; n++) {
+      const x = Array.from({ length: PIXELS }, (_, i) => images.at(n * PIXELS + i));
+      const h: Operand[] = [];
+      for (let j = 0; j < hidden; j++) {
+        let z: Operand = p[b1 + j];
+        for (let i = 0; i < PIXELS; i++) z = add(z, mul(p[w1 + i * hidden + j], x[i]));
+        h.push(tanh(z));
+      }
+      const logits: Operand[] = [];
+      for (let k = 0; k < CLASSES; k++) {
+        let z: Operand = p[b2 + k];
+        for (let j = 0; j < hidden; j++) z = add(z, mul(p[w2 + j * CLASSES + k], h[j]));
+        logits.push(z);
+      }
+      total = add(total, crossEntropy(logits, oneHot, n * CLASSES));
+    }
+    return mul(total, 1 / batch);
+  };
+}
+
+/** −Σₖ yₖ log softmax(z)ₖ = logsumexp(z) − Σₖ yₖ zₖ for a one-hot y, where
+ *  logsumexp(z) = m + log Σₖ exp(zₖ − m) with m = maxₖ zₖ so that no exp overflows. */
+function crossEntropy(logits: Operand[], oneHot: Vector, offset: number): Operand {
+  let m = logits[0];
+  for (let k = 1; k < CLASSES; k++) m = max(m, logits[k]);
+  let sumExp = exp(sub(logits[0], m));
+  for (let k = 1; k < CLASSES; k++) sumExp = add(sumExp, exp(sub(logits[k], m)));
+  let picked: Operand = mul(oneHot.at(offset), logits[0]);
+  for (let k = 1; k < CLASSES; k++) picked = add(picked, mul(oneHot.at(offset + k), logits[k]));
+  return sub(add(m, log(sumExp)), picked);
+}
+
+/** Glorot/Xavier uniform weights, U(±√(6 / (fan_in + fan_out))), the scale suited to tanh
+ *  (Glorot & Bengio 2010); biases start at 0. */
+function initialParameters(hidden: number, seed: number): Float64Array {
+  const { w1, b1, w2, b2, size } = parameterLayout(hidden);
+  const params = new Float64Array(size);
+  const random = mulberry32(seed);
+  const fill = (from: number, to: number, fanIn: number, fanOut: number) => {
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    for (let i = from; i < to; i++) params[i] = (2 * random() - 1) * limit;
+  };
+  fill(w1, b1, PIXELS, hidden);
+  fill(w2, b2, hidden, CLASSES);
+  return params;
+}
+
+function predictDigits(params: Float64Array, hidden: number, images: Float64Array, count: number): Uint8Array {
+  const { w1, b1, w2, b2 } = parameterLayout(hidden);
+  if (!Number.isSafeInteger(count) || count < 0 || images.length < count * PIXELS) {
+    throw new RangeError(`predict: count must be a whole number with count × ${PIXELS} ≤ images.length (${images.length}), got ${count}.`);
+  }
+  const digits = new Uint8Array(count);
+  const h = new Float64Array(hidden);
+  for (let n = 0; n < count; n++) {
+    for (let j = 0; j < hidden; j++) h[j] = params[b1 + j];
+    for (let i = 0; i < PIXELS; i++) {
+      const x = images[n * PIXELS + i];
+      if (x === 0) continue; // most MNIST pixels are blank
+      const row = w1 + i * hidden;
+      for (let j = 0; j < hidden; j++) h[j] += params[row + j] * x;
+    }
+    for (let j = 0; j < hidden; j++) h[j] = Math.tanh(h[j]);
+    let best = 0;
+    let bestLogit = -Infinity;
+    for (let k = 0; k < CLASSES; k++) {
+      let z = params[b2 + k];
+      for (let j = 0; j < hidden; j++) z += params[w2 + j * CLASSES + k] * h[j];
+      if (z > bestLogit) {
+        bestLogit = z;
+        best = k;
+      }
+    }
+    digits[n] = best;
+  }
+  return digits;
+}
+
+function requireWhole(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`createTrainer: ${name} must be a whole number ≥ 1, got ${String(value)}.`);
+  }
+}

@@ -1,0 +1,372 @@
+/** @file fromBytes against hostile bytes: every corruption of a valid tape is either a TapeFormatError or a tape that replays alike on both backends. */
+import { describe, expect, it } from 'vitest';
+import {
+  compile, fromBytes, add, mul, sub, div, sin, exp, log, sqrt, neg, square, tanh, lt, gt, eq, where, max, pow,
+  TapeFormatError, type CompiledFunction, type Scalar, type Vector,
+} from '../src/index.js';
+import { Op, OP_COUNT } from '../assembly/shared/ops.js';
+import { seededRandom, thrown } from './helpers.js';
+
+// ── the format, parsed independently of src/compile/format.ts ──
+
+const HEADER = 24;
+
+/** A tape's fields; `build` writes them back with a header that agrees with them. */
+interface Fields {
+  magic: number;
+  version: number;
+  flags: number;
+  args: number[];
+  outputs: number[];
+  op: number[];
+  a: number[];
+  b: number[];
+  consts: number[];
+  /** The 0–3 bytes after the op column (zero in a valid tape). */
+  padding: number[];
+}
+
+/** The fields of bytes whose header agrees with their length (else a RangeError). */
+function parse(bytes: Uint8Array): Fields {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rows = view.getUint32(8, true);
+  const constCount = view.getUint32(12, true);
+  const argCount = view.getUint32(16, true);
+  const outputCount = view.getUint32(20, true);
+  if (bytes.length !== HEADER + 4 * (argCount + outputCount) + ((rows + 3) & ~3) + 8 * rows + 8 * constCount) {
+    throw new RangeError('the header disagrees with the length');
+  }
+  let at = HEADER;
+  const words = (n: number) => Array.from({ length: n }, () => ((at += 4), view.getInt32(at - 4, true)));
+  const args = words(argCount);
+  const outputs = words(outputCount);
+  const op = Array.from(bytes.subarray(at, at + rows));
+  const padded = (rows + 3) & ~3;
+  const padding = Array.from(bytes.subarray(at + rows, at + padded));
+  at += padded;
+  const a = words(rows);
+  const b = words(rows);
+  const consts = Array.from({ length: constCount }, () => ((at += 8), view.getFloat64(at - 8, true)));
+  return { magic: view.getUint32(0, true), version: view.getUint16(4, true), flags: view.getUint16(6, true), args, outputs, op, a, b, consts, padding };
+}
+
+function build(f: Fields): Uint8Array {
+  const rows = f.op.length;
+  const padded = (rows + 3) & ~3;
+  const size = HEADER + 4 * (f.args.length + f.outputs.length) + padded + 8 * rows + 8 * f.consts.length;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, f.magic, true);
+  view.setUint16(4, f.version, true);
+  view.setUint16(6, f.flags, true);
+  view.setUint32(8, rows, true);
+  view.setUint32(12, f.consts.length, true);
+  view.setUint32(16, f.args.length, true);
+  view.setUint32(20, f.outputs.length, true);
+  let at = HEADER;
+  for (const w of [...f.args, ...f.outputs]) (view.setInt32(at, w, true), (at += 4));
+  f.op.forEach((o, r) => (bytes[at + r] = o));
+  f.padding.slice(0, padded - rows).forEach((p, i) => (bytes[at + rows + i] = p));
+  at += padded;
+  for (const w of [...f.a, ...f.b]) (view.setInt32(at, w, true), (at += 4));
+  for (const c of f.consts) (view.setFloat64(at, c, true), (at += 8));
+  return bytes;
+}
+
+/** Byte offset of each section of a valid tape. */
+function sections(bytes: Uint8Array): { name: string; start: number; end: number }[] {
+  const f = parse(bytes);
+  const rows = f.op.length;
+  const at: number[] = [0, 8, HEADER];
+  at.push(at[2] + 4 * f.args.length);
+  at.push(at[3] + 4 * f.outputs.length);
+  at.push(at[4] + ((rows + 3) & ~3));
+  at.push(at[5] + 4 * rows);
+  at.push(at[6] + 4 * rows);
+  at.push(at[7] + 8 * f.consts.length);
+  const names = ['magic+version', 'counts', 'args', 'outputs', 'op', 'a', 'b', 'consts'];
+  return names.map((name, i) => ({ name, start: at[i], end: at[i + 1] }));
+}
+
+// ── the valid tapes that get corrupted ──
+
+const SEEDS: { name: string; bytes: () => Uint8Array }[] = [
+  {
+    name: 'branch with constants',
+    bytes: () => compile((x: Scalar, y: Scalar) => add(where(lt(x, y), mul(x, y), sin(x)), mul(2.5, y))).toBytes(),
+  },
+  {
+    name: 'vector output with a constant and a repeated slot',
+    bytes: () =>
+      compile(
+        (v: Vector) => [mul(v.at(0), v.at(1)), exp(v.at(2)), 3, where(gt(v.at(0), 0), v.at(1), neg(v.at(2))), v.at(0)],
+        3,
+      ).toBytes(),
+  },
+  {
+    name: 'scalar and vector arguments',
+    bytes: () =>
+      compile(
+        (s: Scalar, v: Vector) => {
+          let acc: Scalar | number = 0;
+          for (const e of v) acc = add(acc, square(sub(e, s)));
+          return div(log(add(1, acc)), sqrt(add(2, square(s))));
+        },
+        'scalar',
+        4,
+      ).toBytes(),
+  },
+  {
+    name: 'a longer chain of where, eq, pow, max, tanh',
+    bytes: () =>
+      compile((x: Scalar, y: Scalar, z: Scalar) => {
+        let u: Scalar = x;
+        for (let i = 0; i < 6; i++) {
+          const w = where(eq(u, y), pow(add(1, square(u)), 0.5), max(tanh(u), z));
+          u = add(mul(w, 0.75), mul(y, i));
+        }
+        return u;
+      }).toBytes(),
+  },
+];
+
+// ── corruptions ──
+
+type Random = () => number;
+const int = (random: Random, n: number) => Math.floor(random() * n);
+const pick = <T>(random: Random, xs: readonly T[]): T => xs[int(random, xs.length)];
+
+const EXTREME_INTS = [0x7fffffff, -0x80000000, -2, -1, 0, 1, 2, 3, 0xffff, 2 ** 28, 2 ** 28 + 1, OP_COUNT, 255] as const;
+const EXTREME_DOUBLES = [NaN, Infinity, -Infinity, -0, 1e308, 5e-324, -1e-300] as const;
+
+/** An operand value: a plausible slot, a near miss, or an extreme. */
+function operand(random: Random, f: Fields): number {
+  const slots = f.op.filter((o) => o !== Op.Param).length;
+  return pick(random, [-1, -1, -2, 0, int(random, slots), slots - 1, slots, slots + 1, int(random, f.op.length + 2), pick(random, EXTREME_INTS)]);
+}
+
+const BYTE_MUTATORS: ((bytes: Uint8Array, random: Random) => Uint8Array)[] = [
+  function flipBits(bytes, random) {
+    const out = bytes.slice();
+    for (let k = 1 + int(random, 4); k > 0; k--) out[int(random, out.length)] ^= 1 << int(random, 8);
+    return out;
+  },
+  function randomBytes(bytes, random) {
+    const out = bytes.slice();
+    for (let k = 1 + int(random, 3); k > 0; k--) out[int(random, out.length)] = int(random, 256);
+    return out;
+  },
+  function extremeInt(bytes, random) {
+    const out = bytes.slice();
+    const at = random() < 0.8 ? 4 * int(random, out.length >> 2) : int(random, out.length - 3);
+    new DataView(out.buffer).setInt32(at, pick(random, EXTREME_INTS), true);
+    return out;
+  },
+  function extremeCount(bytes, random) {
+    const out = bytes.slice();
+    new DataView(out.buffer).setUint32(pick(random, [8, 12, 16, 20]), pick(random, [2 ** 31, 2 ** 32 - 1, 2 ** 28, 2 ** 28 + 1, 0, 1]), true);
+    return out;
+  },
+  function extremeDouble(bytes, random) {
+    const out = bytes.slice();
+    const consts = sections(bytes)[7];
+    const at = consts.end > consts.start && random() < 0.7 ? consts.start + 8 * int(random, (consts.end - consts.start) / 8) : int(random, out.length - 7);
+    new DataView(out.buffer).setFloat64(at, pick(random, EXTREME_DOUBLES), true);
+    return out;
+  },
+  function truncate(bytes, random) {
+    return bytes.slice(0, int(random, bytes.length));
+  },
+  function extend(bytes, random) {
+    const extra = pick(random, [1, 3, 4, 8, 9, 16, 64]);
+    const out = new Uint8Array(bytes.length + extra);
+    out.set(bytes);
+    if (random() < 0.5) for (let i = bytes.length; i < out.length; i++) out[i] = int(random, 256);
+    return out;
+  },
+  function swapSections(bytes, random) {
+    const out = bytes.slice();
+    const parts = sections(bytes).filter((s) => s.end > s.start && s.start >= 8);
+    const s = pick(random, parts);
+    const t = pick(random, parts);
+    const n = Math.min(s.end - s.start, t.end - t.start);
+    const first = bytes.slice(s.start, s.start + n);
+    out.set(bytes.subarray(t.start, t.start + n), s.start);
+    out.set(first, t.start);
+    return out;
+  },
+];
+
+/** Mutations of the fields, written back with a consistent header: they get past the length check. */
+const FIELD_MUTATORS: ((f: Fields, random: Random) => void)[] = [
+  function opCode(f, random) {
+    f.op[int(random, f.op.length)] = random() < 0.8 ? int(random, OP_COUNT) : pick(random, [OP_COUNT, OP_COUNT + 1, 127, 255]);
+  },
+  function operandA(f, random) {
+    f.a[int(random, f.a.length)] = operand(random, f);
+  },
+  function operandB(f, random) {
+    f.b[int(random, f.b.length)] = operand(random, f);
+  },
+  function output(f, random) {
+    f.outputs[int(random, f.outputs.length)] = operand(random, f);
+  },
+  function addOrDropOutput(f, random) {
+    if (random() < 0.5 && f.outputs.length > 0) f.outputs.splice(int(random, f.outputs.length), 1);
+    else f.outputs.push(operand(random, f));
+    if (random() < 0.5) f.flags = f.outputs.length === 1 ? int(random, 2) : 1;
+  },
+  function argument(f, random) {
+    const i = int(random, f.args.length);
+    f.args[i] = pick(random, [-2, -1, 0, 1, 2, f.args[i] - 1, f.args[i] + 1, pick(random, EXTREME_INTS)]);
+  },
+  function addOrDropArgument(f, random) {
+    if (random() < 0.5) f.args.splice(int(random, f.args.length), 1);
+    else f.args.splice(int(random, f.args.length + 1), 0, pick(random, [-1, 0, 1, 2]));
+  },
+  function headerWords(f, random) {
+    if (random() < 0.5) f.flags = pick(random, [0, 1, 2, 0xffff]);
+    else f.version = pick(random, [0, 2, 0xffff]);
+  },
+  function dropRow(f, random) {
+    const r = int(random, f.op.length);
+    for (const column of [f.op, f.a, f.b]) column.splice(r, 1);
+  },
+  function insertRow(f, random) {
+    const r = int(random, f.op.length + 1);
+    f.op.splice(r, 0, int(random, OP_COUNT));
+    f.a.splice(r, 0, operand(random, f));
+    f.b.splice(r, 0, operand(random, f));
+  },
+  function duplicateRow(f, random) {
+    const r = int(random, f.op.length);
+    for (const column of [f.op, f.a, f.b]) column.splice(r, 0, column[r]);
+  },
+  function moveRow(f, random) {
+    const r = int(random, f.op.length);
+    const s = int(random, f.op.length);
+    for (const column of [f.op, f.a, f.b]) column.splice(s, 0, ...column.splice(r, 1));
+  },
+  function constants(f, random) {
+    const k = random();
+    if (k < 0.3) f.consts.pop();
+    else if (k < 0.6) f.consts.push(pick(random, EXTREME_DOUBLES));
+    else if (f.consts.length > 0) f.consts[int(random, f.consts.length)] = pick(random, EXTREME_DOUBLES);
+  },
+  function padding(f, random) {
+    if (f.padding.length > 0) f.padding[int(random, f.padding.length)] = 1 + int(random, 255);
+  },
+];
+
+function corrupt(bytes: Uint8Array, random: Random): Uint8Array {
+  let out = bytes;
+  for (let k = 1 + int(random, 3); k > 0; k--) {
+    if (random() < 0.5) {
+      try {
+        out = pick(random, BYTE_MUTATORS)(out, random);
+      } catch {
+        continue; // a section-aware mutation met bytes whose layout is already broken
+      }
+    } else {
+      let fields: Fields;
+      try {
+        fields = parse(out);
+      } catch {
+        continue; // an earlier mutation broke the layout: keep the bytes as they are
+      }
+      pick(random, FIELD_MUTATORS)(fields, random);
+      out = build(fields);
+    }
+  }
+  return out;
+}
+
+// ── the check each corrupted buffer gets ──
+
+/** The fixed inputs of a replay, shaped after the tape's own argument list. */
+function inputsFor(bytes: Uint8Array): (number | Float64Array)[] {
+  return parse(bytes).args.map((len, i) =>
+    len < 0 ? 0.25 + 0.5 * i : Float64Array.from({ length: len }, (_, k) => 0.4 * k - 0.3 * i + 0.15),
+  );
+}
+
+/** Value and gradient (or uᵀJ) of one replay, flattened into one list of numbers. */
+function replay(f: CompiledFunction, inputs: (number | Float64Array)[]): number[] {
+  const flat = (g: unknown): number[] => (typeof g === 'number' ? [g] : Array.isArray(g) ? g.flatMap(flat) : Array.from(g as Float64Array));
+  if (!f.vectorOutput) {
+    const { value, grad } = f.valueAndGrad(...inputs);
+    return [value, ...flat(grad)];
+  }
+  const u = Float64Array.from({ length: f.outputCount }, (_, j) => 1 - 0.5 * j);
+  return [...flat(f.value(...inputs)), ...flat(f.vjp(...inputs, u))];
+}
+
+/** Equal, both NaN, or within a relative 1e-9: AS NativeMath (wasm) and V8's Math may differ
+ *  in the last bit of a transcendental value. */
+const same = (x: number, y: number) =>
+  x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+
+type Verdict = { kind: 'rejected'; error: unknown } | { kind: 'loaded'; f: CompiledFunction };
+
+function load(bytes: Uint8Array, backend: 'wasm' | 'js'): Verdict {
+  try {
+    return { kind: 'loaded', f: fromBytes(bytes, { backend }) };
+  } catch (error) {
+    return { kind: 'rejected', error };
+  }
+}
+
+interface Tally {
+  rejected: number;
+  loaded: number;
+  failures: string[];
+}
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Rejected with TapeFormatError on both backends, or loaded on both with equal replays. */
+function check(bytes: Uint8Array, tally: Tally): void {
+  const fail = (what: string) => (tally.failures.length < 50 && tally.failures.push(`${what}\n  bytes: ${hex(bytes)}`), undefined);
+  const w = load(bytes, 'wasm');
+  const j = load(bytes, 'js');
+  try {
+    if (w.kind === 'rejected' || j.kind === 'rejected') {
+      tally.rejected++;
+      for (const v of [w, j]) {
+        if (v.kind === 'loaded') return fail('one backend loaded what the other rejected');
+        if (!(v.error instanceof TapeFormatError)) return fail(`threw ${String(v.error)} instead of TapeFormatError`);
+      }
+      return;
+    }
+    tally.loaded++;
+    const inputs = inputsFor(bytes);
+    let rw: number[];
+    let rj: number[];
+    try {
+      rw = replay(w.f, inputs);
+      rj = replay(j.f, inputs);
+    } catch (error) {
+      return fail(`an accepted tape failed to replay: ${String(error)}`);
+    }
+    if (rw.length !== rj.length || rw.some((x, i) => !same(x, rj[i]))) return fail(`wasm replay ${rw} differs from js replay ${rj}`);
+    const again = replay(w.f, inputs);
+    if (again.some((x, i) => !same(x, rw[i]))) return fail(`a second wasm replay ${again} differs from the first ${rw}`);
+  } finally {
+    for (const v of [w, j]) if (v.kind === 'loaded') v.f.dispose();
+  }
+}
+
+describe('fromBytes on corrupted tapes', () => {
+  it.each(SEEDS.map((s, i) => [s.name, i] as const))('%s: %#', (_, index) => {
+    const valid = SEEDS[index].bytes();
+    const random = seededRandom(0x5eed + index);
+    const tally: Tally = { rejected: 0, loaded: 0, failures: [] };
+    check(valid, tally);
+    expect(tally).toEqual({ rejected: 0, loaded: 1, failures: [] });
+    for (let k = 0; k < 2500; k++) check(corrupt(valid, random), tally);
+    expect(tally.failures).toEqual([]);
+    // The corruptions must exercise both outcomes, or the test proves little.
+    expect(tally.rejected).toBeGreaterThan(1000);
+    expect(tally.loaded).toBeGreaterThan(50);
+  });
+});

@@ -1,0 +1,264 @@
+/** @file Tapes on both backends: gradient shapes, handles, explicit Tape, long chains, reset, growth, memory. */
+import { describe, expect, it } from 'vitest';
+import {
+  Tape, Scalar, Vector, grad, valueAndGrad, add, sub, mul, div, sqrt, sin, cos, log, exp, square, where, gt,
+  type Operand,
+} from '../src/index.js';
+import { BACKENDS, expectClose } from './helpers.js';
+
+/** Σ vᵢ by a loop of adds (a stand-in for a vector sum). */
+function total(v: Iterable<Operand>): Operand {
+  let s: Operand = 0;
+  for (const x of v) s = add(s, x);
+  return s;
+}
+
+describe.each(BACKENDS)('%s backend', (backend) => {
+  describe('grad and valueAndGrad', () => {
+    it('the quickstart: x·y + z at (2, 3, 4) is 10 with gradient (3, 2, 1)', () => {
+      expect(valueAndGrad((x, y, z) => add(mul(x, y), z), { backend })(2, 3, 4)).toEqual({ value: 10, grad: [3, 2, 1] });
+    });
+
+    it('number → number', () => {
+      const g = grad((x) => mul(x, x), { backend })(3);
+      expect(g).toBe(6);
+    });
+
+    it('Float64Array → Float64Array', () => {
+      const g = grad((x: Vector) => total([...x].map((xi) => mul(xi, xi))), { backend })(Float64Array.of(1, 2, 3));
+      expect(g).toBeInstanceOf(Float64Array);
+      expect(Array.from(g)).toEqual([2, 4, 6]);
+    });
+
+    it('number[] → Float64Array', () => {
+      const g = grad((x: Vector) => total([...x].map((xi) => mul(xi, xi))), { backend })([1, -2]);
+      expect(g).toBeInstanceOf(Float64Array);
+      expect(Array.from(g)).toEqual([2, -4]);
+    });
+
+    it('several arguments → an array of gradients, each shaped like its argument', () => {
+      // f(s, v) = s · Σ vᵢ²: ∂/∂s = Σ vᵢ², ∂/∂v = 2 s v.
+      const { value, grad: g } = valueAndGrad((s: Scalar, v: Vector) => mul(s, total([...v].map(square))), { backend })(
+        2,
+        Float64Array.of(1, 3),
+      );
+      expect(value).toBe(20);
+      expect(Array.isArray(g)).toBe(true);
+      expect(g[0]).toBe(10);
+      expect(g[1]).toBeInstanceOf(Float64Array);
+      expect(Array.from(g[1] as Float64Array)).toEqual([4, 12]);
+    });
+
+    it('one argument is unwrapped; a function ignoring its arguments has zero gradients of the same shapes', () => {
+      expect(valueAndGrad((x) => sin(x), { backend })(0)).toEqual({ value: 0, grad: 1 });
+      const constant = valueAndGrad((_x: Scalar, _v: Vector) => 7, { backend })(1, [1, 2, 3]);
+      expect(constant.value).toBe(7);
+      expect(constant.grad[0]).toBe(0);
+      expect(Array.from(constant.grad[1] as Float64Array)).toEqual([0, 0, 0]);
+    });
+
+    it('repeated calls reuse the tape and give the same results', () => {
+      const f = valueAndGrad((x, y) => div(sin(x), add(y, 2)), { backend });
+      const first = f(0.3, 0.7);
+      for (let i = 0; i < 5; i++) f(Math.random(), Math.random());
+      expect(f(0.3, 0.7)).toEqual(first);
+    });
+
+    it('a nested call of the same gradient function gets a tape of its own', () => {
+      let depth = 0;
+      const h = valueAndGrad((x): Operand => (depth++ === 0 ? mul(x, h(3).value) : mul(x, x)), { backend });
+      expect(h(2)).toEqual({ value: 18, grad: 9 });
+    });
+  });
+
+  describe('Vector handles', () => {
+    it('have a length, at(i) with negative indices, iteration and values', () => {
+      const tape = new Tape({ backend });
+      const v = tape.input([10, 20, 30]);
+      expect(v).toBeInstanceOf(Vector);
+      expect(v.length).toBe(3);
+      expect(v.at(0).value).toBe(10);
+      expect(v.at(2).value).toBe(30);
+      expect(v.at(-1).value).toBe(30);
+      expect(v.at(-3).value).toBe(10);
+      const elements = [...v];
+      expect(elements.length).toBe(3);
+      expect(elements.every((e) => e instanceof Scalar)).toBe(true);
+      expect(elements.map((e) => e.value)).toEqual([10, 20, 30]);
+      expect(Array.from(v.value)).toEqual([10, 20, 30]);
+      // at(i) names the same slot as the i-th element: gradients land on the vector.
+      const y = add(mul(v.at(0), v.at(1)), elements[2]) as Scalar;
+      tape.backward(y);
+      expect(Array.from(tape.adjoints(v))).toEqual([20, 10, 1]);
+      tape.dispose();
+    });
+  });
+
+  describe('explicit Tape', () => {
+    it('input, constant, value, backward, adjoint, adjoints and stats', () => {
+      const tape = new Tape({ backend });
+      expect(tape.backend).toBe(backend);
+      expect(tape.stats.nodes).toBe(0);
+      const x = tape.input(3);
+      const v = tape.input(Float64Array.of(1, 2));
+      const c = tape.constant(5);
+      // y = c·x² + v₀·v₁ = 45 + 2
+      const y = add(mul(c, square(x)), mul(v.at(0), v.at(1))) as Scalar;
+      expect(tape.value(y)).toBe(47);
+      expect(y.value).toBe(47);
+      expect(tape.value(c)).toBe(5);
+      tape.backward(y);
+      expect(tape.adjoint(x)).toBe(30);
+      expect(tape.adjoint(c)).toBe(9);
+      expect(tape.adjoint(y)).toBe(1);
+      expect(Array.from(tape.adjoints(v))).toEqual([2, 1]);
+      expect(Array.from(tape.adjoints([x, c, v.at(1)]))).toEqual([30, 9, 1]);
+      const out = new Float64Array(2);
+      expect(tape.adjoints(v, out)).toBe(out);
+      expect(Array.from(out)).toEqual([2, 1]);
+      // 4 leaves + square, mul, mul, add; where() adds two rows and one node.
+      expect(tape.stats.nodes).toBe(8);
+      expect(tape.stats.rows).toBe(8);
+      where(gt(x, c), x, c);
+      expect(tape.stats.nodes).toBe(10);
+      expect(tape.stats.rows).toBe(11);
+      expect(tape.stats.bytes).toBeGreaterThanOrEqual(25 * 10);
+      tape.dispose();
+      expect(tape.disposed).toBe(true);
+    });
+
+    it('backward twice with different outputs: adjoints are cleared between sweeps', () => {
+      const tape = new Tape({ backend });
+      const x = tape.input(0.5);
+      const y1 = mul(x, x) as Scalar;
+      const y2 = sin(x) as Scalar; // recorded after y1
+      const y3 = add(y1, y2) as Scalar;
+      tape.backward(y2);
+      expect(tape.adjoint(x)).toBe(Math.cos(0.5));
+      expect(tape.adjoint(y1)).toBe(0);
+      tape.backward(y1);
+      expect(tape.adjoint(x)).toBe(1);
+      expect(tape.adjoint(y2)).toBe(0);
+      tape.backward(y3);
+      expectClose(tape.adjoint(x), 1 + Math.cos(0.5), 1e-15, 0, 'd(x² + sin x)');
+      tape.backward(y1);
+      expect(tape.adjoint(x)).toBe(1);
+      tape.dispose();
+    });
+
+    it('rows recorded after the output do not affect its gradient (log 0 = −∞ after y)', () => {
+      const tape = new Tape({ backend });
+      const x = tape.input(2);
+      const y = mul(x, 3) as Scalar;
+      const zero = sub(x, x);
+      const junk = log(zero); // ∂ log/∂a = 1/0: a sweep through it would add 0·∞ = NaN to x
+      expect(tape.value(junk as Scalar)).toBe(-Infinity);
+      tape.backward(y);
+      expect(tape.adjoint(x)).toBe(3);
+      tape.dispose();
+    });
+
+    it('a chain of 10⁶ nodes (x → sin → sin …) has the analytic gradient Π cos yₖ, with no recursion', () => {
+      const n = 1_000_000;
+      const tape = new Tape({ backend }); // default reserve: the sweep crosses many segments
+      const x = tape.input(1);
+      let y: Operand = x;
+      let value = 1;
+      let derivative = 1;
+      for (let k = 0; k < n; k++) {
+        y = sin(y);
+        derivative *= Math.cos(value);
+        value = Math.sin(value);
+      }
+      expect(tape.stats.nodes).toBe(n + 1);
+      expectClose(tape.value(y as Scalar), value, 1e-12, 0, 'value');
+      tape.backward(y as Scalar);
+      // yₖ → 0 like √(3/k), so the product is ≈ 10⁻⁹, far from underflow.
+      expect(derivative).toBeGreaterThan(1e-12);
+      expectClose(tape.adjoint(x), derivative, 1e-9, 0, 'dy/dx');
+      tape.dispose();
+    });
+
+    it('after reset() the same recording gives the same results and stats.bytes does not grow', () => {
+      const tape = new Tape({ backend, reserve: 64 });
+      const record = () => {
+        const v = tape.input(Float64Array.from({ length: 500 }, (_, i) => i / 100));
+        const y = total([...v].map((vi, i) => mul(exp(cos(vi)), i % 3))) as Scalar;
+        tape.backward(y);
+        return { value: tape.value(y), grad: tape.adjoints(v), nodes: tape.stats.nodes, bytes: tape.stats.bytes };
+      };
+      const first = record();
+      for (let i = 0; i < 3; i++) {
+        tape.reset();
+        expect(tape.stats.nodes).toBe(0);
+        expect(tape.stats.bytes).toBe(first.bytes);
+        expect(record()).toEqual(first);
+      }
+      tape.dispose();
+    });
+
+    it('a tape reserved for n nodes records n nodes without growing', () => {
+      const n = 1000;
+      const tape = new Tape({ backend, reserve: n });
+      const before = tape.stats.bytes;
+      let y: Operand = tape.input(0.5);
+      while (tape.stats.nodes < n) y = cos(y);
+      expect(tape.stats.nodes).toBe(n);
+      expect(tape.stats.bytes).toBe(before);
+      tape.dispose();
+    });
+  });
+});
+
+describe('growth', () => {
+  it('a wasm tape reserved right holds ≤ 26 bytes per node', () => {
+    // A 4 MiB segment: the reserve that fits in 2²² bytes with the segment header and slack.
+    const n = Math.floor((2 ** 22 - 132) / 25) & ~3;
+    const tape = new Tape({ reserve: n });
+    const before = tape.stats.bytes;
+    let y: Operand = tape.input(0.5);
+    while (tape.stats.nodes < n) y = cos(y);
+    expect(tape.stats.nodes).toBe(n);
+    expect(tape.stats.bytes).toBe(before);
+    expect(tape.stats.bytes / n).toBeLessThanOrEqual(26);
+    tape.backward(y as Scalar);
+    expect(Number.isFinite(tape.adjoint(y as Scalar))).toBe(true);
+    tape.dispose();
+  });
+
+  it('from reserve 64 through many doublings: wasm equals the js tape, bytes ≤ 2 × 25 per row', () => {
+    const SLACK = 16384;
+    const record = (backend: 'wasm' | 'js') => {
+      const tape = new Tape({ backend, reserve: 64 });
+      const initial = tape.stats.bytes;
+      const x = tape.input(Float64Array.from({ length: 100 }, (_, i) => 1 + i / 50));
+      let acc: Operand = tape.constant(0);
+      let worst = 0;
+      for (let k = 0; tape.stats.nodes < 120_000; k++) {
+        // Exact IEEE ops only (add, sub, mul, div, sqrt), so both backends agree to the bit;
+        // a where() every few terms puts two-row instructions across segment boundaries.
+        const xi = x.at(k % 100);
+        const term = div(sqrt(add(mul(xi, xi), k % 7)), add(xi, 1));
+        acc = k % 5 === 0 ? where(gt(term, 1), add(acc, term), sub(acc, term)) : add(acc, term);
+        const { rows, bytes } = tape.stats;
+        if (rows > 4096) worst = Math.max(worst, (bytes - SLACK) / rows);
+      }
+      tape.backward(acc as Scalar);
+      const result = { value: tape.value(acc as Scalar), grad: tape.adjoints(x), nodes: tape.stats.nodes, rows: tape.stats.rows };
+      const grew = tape.stats.bytes / initial;
+      tape.dispose();
+      return { result, grew, worst };
+    };
+    const wasm = record('wasm');
+    const js = record('js');
+    expect(wasm.result.nodes).toBeGreaterThan(100_000);
+    expect(wasm.result).toEqual(js.result);
+    // 64 rows → 120k rows: about eleven doublings on both backends.
+    expect(wasm.grew).toBeGreaterThan(1000);
+    expect(js.grew).toBeGreaterThan(1000);
+    // Doubling holds at most twice the 25 B a row needs, beyond a few KiB of segment headers,
+    // rounding and the first small segments.
+    expect(wasm.worst).toBeLessThanOrEqual(50);
+    expect(js.worst).toBeLessThanOrEqual(50);
+  });
+});
