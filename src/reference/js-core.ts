@@ -12,7 +12,7 @@ import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js
 const SINK = 0;
 
 /** Columns shared by every recording of one JS tape (reset keeps them). */
-class JsStorage {
+export class JsStorage {
   op: Uint8Array;
   a: Int32Array;
   b: Int32Array;
@@ -29,8 +29,9 @@ class JsStorage {
     this.op = new Uint8Array(capacity);
     this.a = new Int32Array(capacity);
     this.b = new Int32Array(capacity);
-    this.val = new Float64Array(capacity);
-    this.adj = new Float64Array(capacity);
+    // One more slot than rows: slot 0 is the sink.
+    this.val = new Float64Array(capacity + 1);
+    this.adj = new Float64Array(capacity + 1);
   }
 
   bytes(): number {
@@ -95,6 +96,11 @@ export class JsCore implements TapeCore {
       throw new OutOfMemoryError(`a tape of ${capacity} rows needs ${capacity * 25} bytes, over maxBytes ${maxBytes}: raise maxBytes or reserve fewer rows`);
     }
     return new JsCore(new JsStorage(capacity, maxBytes));
+  }
+
+  /** The columns, for the higher-order sweeps in src/reference/. */
+  get storage(): JsStorage {
+    return this.s;
   }
 
   op2(op: number, a: number, b: number): Scalar {
