@@ -6,3 +6,5 @@ export {
 } from './tape';
 export { forward, backward, reverseFrom, zeroAdjoints } from './sweeps';
 export { firstSegment, currentSegment } from './tape';
+export { forwardStoring, reverseStored } from './stored';
+export { allocateBlock, releaseBlock } from './blocks';

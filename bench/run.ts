@@ -1,5 +1,5 @@
-/** @file `npm run bench [-- names…] [--rounds=N] [--time=ms] [--warmup=ms]`: checks, times every
- *  workload × backend in a process of its own, prints one table, writes bench/results/latest.json. */
+/** @file `npm run bench [-- names…] [--rounds=N] [--time=ms] [--warmup=ms]`: checks, then times
+ *  each backend in a process of its own (per round), prints one table, writes bench/results/latest.json. */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -52,10 +52,11 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-/** Runs `node [--import tsx] script args…` in a fresh process; returns its last stdout line as JSON. */
-function spawnJson<T>(script: string, args: string[], withTsx = true): { output: T; wallMs: number } {
+/** Runs `node [flags] [--import tsx] script args…` in a fresh process; returns its last stdout
+ *  line as JSON. */
+function spawnJson<T>(script: string, args: string[], nodeFlags: string[] = [], withTsx = true): { output: T; wallMs: number } {
   const started = performance.now();
-  const child = spawnSync(process.execPath, [...(withTsx ? ['--import', 'tsx'] : []), script, ...args], {
+  const child = spawnSync(process.execPath, [...nodeFlags, ...(withTsx ? ['--import', 'tsx'] : []), script, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -94,20 +95,22 @@ function timeAll(options: Options): Row[] {
   const flags = [`--time=${options.timeMs}`, `--warmup=${options.warmupMs}`];
   const runs = new Map<string, Measurement[]>();
   const key = (w: string, b: BenchBackend) => `${w} ${b}`;
-  // Rounds outermost: the backends of one workload run back to back, so a per-round ratio
-  // compares measurements taken under the same background load.
+  // One process per backend per round, running that backend's workloads in registry order.
+  // Rounds outermost: the backends run back to back, so a per-round ratio compares
+  // measurements taken under about the same background load.
+  const backends: BenchBackend[] = ['wasm', 'js', 'plain'];
   for (let round = 1; round <= options.rounds; round++) {
     process.stderr.write(`round ${round}/${options.rounds}\n`);
-    for (const w of options.workloads) {
-      for (const backend of w.backends) {
-        const { output } = spawnJson<TimeOutput>(WORKER, ['time', backend, w.name, ...flags]);
-        if (output.wasmMemoryGrew) {
-          process.stderr.write(`warning: wasm memory grew in the ${backend} process of ${w.name}; its timing may be slowed\n`);
-        }
-        for (const m of output.results) {
-          const k = key(m.workload, m.backend);
-          runs.set(k, [...(runs.get(k) ?? []), m]);
-        }
+    for (const backend of backends) {
+      const names = options.workloads.filter((w) => w.backends.includes(backend)).map((w) => w.name);
+      if (names.length === 0) continue;
+      const { output } = spawnJson<TimeOutput>(WORKER, ['time', backend, ...names, ...flags], ['--expose-gc']);
+      if (output.wasmMemoryGrew) {
+        process.stderr.write(`warning: wasm memory grew in the ${backend} process; its timings may be slowed\n`);
+      }
+      for (const m of output.results) {
+        const k = key(m.workload, m.backend);
+        runs.set(k, [...(runs.get(k) ?? []), m]);
       }
     }
   }
@@ -165,7 +168,7 @@ interface StartupRow {
 function startupOf(variant: string, entry: string, withTsx: boolean): StartupRow {
   const samples: StartupSample[] = [];
   for (let i = 0; i < STARTUP_RUNS; i++) {
-    const { output, wallMs } = spawnJson<Omit<StartupSample, 'processWallMs'>>(STARTUP, [entry], withTsx);
+    const { output, wallMs } = spawnJson<Omit<StartupSample, 'processWallMs'>>(STARTUP, [entry], [], withTsx);
     samples.push({ ...output, processWallMs: wallMs });
   }
   const med = (f: (s: StartupSample) => number) => median(samples.map(f));
@@ -299,8 +302,8 @@ async function main(): Promise<void> {
     out.push(timingTable(rows));
     out.push('');
     out.push('median ms: median over rounds of each process\'s tinybench median; spread: (slowest − fastest round) ÷ median;');
-    out.push('js ÷ this and this ÷ plain: median over rounds of the ratio within a round. Every workload × backend runs in its');
-    out.push('own process. B/node = tape.stats.bytes ÷ nodes (capacity held, spare included; 25 B/node is the layout\'s floor).');
+    out.push('js ÷ this and this ÷ plain: median over rounds of the ratio within a round. Each backend runs in a process of its');
+    out.push('own per round. B/node = tape.stats.bytes ÷ nodes (capacity held, spare included; 25 B/node is the layout\'s floor).');
     for (const w of options.workloads) out.push(`  ${w.name}: ${w.about}`);
     for (const c of checks) {
       const vsReference = c.referenceError === undefined ? '' : `, vs hand-written gradient ${c.referenceError.toExponential(1)}`;

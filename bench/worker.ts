@@ -1,6 +1,6 @@
 /** @file One benchmark process: times workloads on one backend, or checks them; prints one JSON line. */
 // Usage (run.ts spawns these; by hand they print their JSON to stdout):
-//   node --import tsx bench/worker.ts time <wasm|js|plain> <workload>… [--time=ms] [--warmup=ms]
+//   node --expose-gc --import tsx bench/worker.ts time <wasm|js|plain> <workload>… [--time=ms] [--warmup=ms]
 //   node --import tsx bench/worker.ts check <workload>…
 // A process never times two backends: a wasm memory.grow detaches an ArrayBuffer, after which
 // V8 runs JS typed-array loops 20–40% slower for the rest of the process (DESIGN, "Facts
@@ -47,6 +47,8 @@ function timeWorkloads(backend: BenchBackend, workloads: Workload[], options: Pa
   const results = workloads.map((w) => {
     if (!w.backends.includes(backend)) throw new Error(`${w.name} does not run on ${backend}`);
     process.stderr.write(`  timing ${w.name} on ${backend}…\n`);
+    // Start each workload from a collected heap, not the previous one's garbage (--expose-gc).
+    (globalThis as { gc?: () => void }).gc?.();
     return { workload: w.name, backend, ...measure(w.setup(backend), options) };
   });
   const wasmMemoryGrew = backend !== 'wasm' && core.memory.buffer.byteLength !== memoryBefore;

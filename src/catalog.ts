@@ -3,9 +3,10 @@
 // Record<PublicOpName, OpInfo>, so an op added to `Op` without an entry here fails to compile.
 import { Op } from '../assembly/shared/ops.js';
 
-/** Every op code a user calls by name; the structural rows are not ops of their own. */
-/** The scalar ops (vector instructions are covered by test/vector.test.ts). */
+/** Every scalar op a user calls by name: not the structural rows (Param, Const, Input, Where),
+ *  not the vector instructions (covered by test/vector.test.ts). */
 export type PublicOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input' | 'Where' | VectorOpName>;
+/** Listed one by one, so a new op code is a compile error until it is placed on one side. */
 type VectorOpName = 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax' | 'MatMul' | 'VecCopy';
 
 /** A closed interval [lo, hi]. */

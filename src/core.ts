@@ -46,6 +46,9 @@ export interface TapeCore {
   owns(id: number): boolean;
   /** Rows, slots and bytes held. */
   stats(): { rows: number; slots: number; bytes: number };
+  /** Switches a compiled (single-segment) tape to the stored-partials sweeps: forward writes
+   *  each row's partials, reverse reads them (16 more bytes per slot). No-op on the JS tape. */
+  storePartials(): void;
   /** Retires this recording and returns a fresh one on the same storage. */
   reset(): TapeCore;
   dispose(): void;

@@ -156,14 +156,14 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       tape.dispose();
     });
 
-    it('ops given something other than a handle or a number', () => {
+    it('ops given something other than a handle, a number or an array', () => {
       const tape = new Tape({ backend });
       const x = tape.input(1);
-      const v = tape.input([1, 2]);
-      expectError(() => sin('1' as unknown as number), ArgumentError, /sin takes handles or numbers/, /string 1/);
-      expectError(() => add(x, v as unknown as Operand), ArgumentError, /add takes handles or numbers/, /vector handle of length 2/, /\.at\(i\)/);
-      expectError(() => mul(null as unknown as number, x), ArgumentError, /mul takes handles or numbers, got null/);
-      expectError(() => where(x, [1] as unknown as number, 2), ArgumentError, /where takes handles or numbers, got an array/);
+      expectError(() => sin('1' as unknown as number), ArgumentError, /sin takes handles, numbers or arrays, got string 1/);
+      expectError(() => mul(null as unknown as number, x), ArgumentError, /mul takes handles, numbers or arrays, got null/);
+      expectError(() => add(x, {} as unknown as number), ArgumentError, /add takes handles, numbers or arrays, got an object/);
+      expectError(() => where(x, {} as unknown as number, 2), ArgumentError, /where takes handles or numbers, got an object/);
+      expectError(() => where(x, tape.input([1, 2]) as unknown as number, 2), ArgumentError, /where takes scalar operands/, /v\.at\(i\)/);
       tape.dispose();
     });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compile, fromBytes, add, mul, sub, div, sin, exp, log, sqrt, neg, square, tanh, lt, gt, eq, where, max, pow,
+  sum, dot, prod, logsumexp, softmax, logSoftmax, matmul, matvec, concat, reshape, min,
   TapeFormatError, type CompiledFunction, type Scalar, type Vector,
 } from '../src/index.js';
 import { Op, OP_COUNT } from '../assembly/shared/ops.js';
@@ -128,6 +129,25 @@ const SEEDS: { name: string; bytes: () => Uint8Array }[] = [
         return u;
       }).toBytes(),
   },
+  {
+    name: 'vector rows: map with broadcast, reductions, softmax',
+    bytes: () =>
+      compile(
+        (v: Vector, s: Scalar) => [sum(mul(softmax(v), s)), dot(v, exp(v)), logsumexp(sub(v, 1)), max(v), min(v), prod(tanh(v))],
+        4,
+        'scalar',
+      ).toBytes(),
+  },
+  {
+    name: 'vector rows: matmul, matvec, concat, row-wise logSoftmax, a vector result',
+    bytes: () =>
+      compile((v: Vector) => {
+        const m = reshape(concat(v, sin(v)), 2, 3);
+        const outer = matmul(reshape(v, 3, 1), reshape(v, 1, 3), { transposeB: false });
+        const y = matvec(outer, v, { transpose: true });
+        return concat(matvec(m, [1, 2, 3]), logSoftmax(m).flatten(), y, sum(lt(v, 0.5)));
+      }, 3).toBytes(),
+  },
 ];
 
 // ── corruptions ──
@@ -252,6 +272,14 @@ const FIELD_MUTATORS: ((f: Fields, random: Random) => void)[] = [
     if (k < 0.3) f.consts.pop();
     else if (k < 0.6) f.consts.push(pick(random, EXTREME_DOUBLES));
     else if (f.consts.length > 0) f.consts[int(random, f.consts.length)] = pick(random, EXTREME_DOUBLES);
+  },
+  function paramIntegers(f, random) {
+    const params = f.op.flatMap((o, r) => (o === Op.Param ? [r] : []));
+    if (params.length === 0) return;
+    const r = pick(random, params);
+    const column = random() < 0.5 ? f.a : f.b;
+    const v = column[r];
+    column[r] = pick(random, [v - 1, v + 1, 0, -1, 2 * v, v | (1 << 8), v | (1 << 9), v ^ (1 << 8), (v & ~255) | int(random, 64), 1 << 10, pick(random, EXTREME_INTS)]);
   },
   function padding(f, random) {
     if (f.padding.length > 0) f.padding[int(random, f.padding.length)] = 1 + int(random, 255);

@@ -23,15 +23,24 @@ interface Program {
 /** Maps any real u smoothly into (lo, hi): lo + (hi − lo)·σ(u), recorded like any other op. */
 const squash = (u: Operand, lo: number, hi: number): Operand => add(lo, mul(hi - lo, sigmoid(u)));
 
+/** On numbers, the smallest |c − d| of the program's where(c > d, …): how close it runs to a
+ *  branch switch (near one, finite differences straddle two branches). */
+let closestSwitch = Infinity;
+
 /** Runs the program on handles (recording) or on plain numbers (evaluating): same code, same
  *  DAG. Each op's operands are squashed into one of its catalog domain boxes, so every op is
  *  used where it is smooth; the output sums the last three nodes. */
 function run(program: Program, xs: Operand[]): Operand {
   const nodes: Operand[] = [...xs];
   const pick = (i: number) => nodes[i % nodes.length];
+  closestSwitch = Infinity;
   for (const s of program.steps) {
     if (s.kind === 'where') {
-      nodes.push(where(gt(pick(s.c), pick(s.d)), pick(s.a), pick(s.b)));
+      const [c, d] = [pick(s.c), pick(s.d)];
+      // A node compared with itself never switches.
+      const same = s.c % nodes.length === s.d % nodes.length;
+      if (typeof c === 'number' && typeof d === 'number' && !same) closestSwitch = Math.min(closestSwitch, Math.abs(c - d));
+      nodes.push(where(gt(c, d), pick(s.a), pick(s.b)));
       continue;
     }
     const info: OpInfo = OP_INFO[s.name];
@@ -68,21 +77,20 @@ const onWasm = differentiated('wasm');
 const onJs = differentiated('js');
 const evaluate = (p: Program, inputs: number[]) => run(p, inputs) as number;
 
-/** ∂f/∂xᵢ by central differences, or undefined where that is no reference: where the central
- *  differences at two steps disagree (a where() switching branch nearby, a saturating sigmoid),
- *  or where the one-sided differences do (a where() switching exactly at xᵢ: the central
- *  difference averages both branches at any step). */
+/** ∂f/∂xᵢ by central differences, or undefined where that is no reference: near a where()
+ *  switch, where the differences straddle two branches (c = d at two distinct nodes, e.g. both
+ *  0 at x = 0, can even be an isolated point: the gradient follows the taken branch, the
+ *  differences the other one), or where the differences at two steps disagree (e.g. a
+ *  saturating sigmoid). */
 function stableDifference(p: Program, i: number): number | undefined {
   const x = p.inputs;
   const f = (t: number) => evaluate(p, x.map((v, j) => (j === i ? t : v)));
   const h = 1e-5 * Math.max(1, Math.abs(x[i]));
+  evaluate(p, x);
+  if (closestSwitch < 1e-3) return undefined;
   const coarse = centralDifference(f, x[i], h);
   const fine = centralDifference(f, x[i], h / 4);
   if (!Number.isFinite(fine) || !isClose(coarse, fine, 1e-5, 1e-7)) return undefined;
-  const here = f(x[i]);
-  const forward = (f(x[i] + h) - here) / h;
-  const backward = (here - f(x[i] - h)) / h;
-  if (!isClose(forward, backward, 1e-3, 1e-3)) return undefined;
   return fine;
 }
 

@@ -1,7 +1,7 @@
 /** @file Tapes on both backends: gradient shapes, handles, explicit Tape, long chains, reset, growth, memory. */
 import { describe, expect, it } from 'vitest';
 import {
-  Tape, Scalar, Vector, grad, valueAndGrad, add, sub, mul, div, sqrt, sin, cos, log, exp, square, where, gt,
+  Tape, Scalar, Vector, grad, valueAndGrad, add, sub, mul, div, sqrt, sin, cos, log, exp, square, where, gt, sum,
   type Operand,
 } from '../src/index.js';
 import { BACKENDS, expectClose } from './helpers.js';
@@ -30,6 +30,12 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(Array.from(g)).toEqual([2, 4, 6]);
     });
 
+    it('the design example: grad(x ↦ Σ x²) at Float64Array [1, 2, 3] is Float64Array [2, 4, 6]', () => {
+      const g = grad((x: Vector) => sum(mul(x, x)), { backend })(Float64Array.of(1, 2, 3));
+      expect(g).toBeInstanceOf(Float64Array);
+      expect(Array.from(g)).toEqual([2, 4, 6]);
+    });
+
     it('number[] → Float64Array', () => {
       const g = grad((x: Vector) => total([...x].map((xi) => mul(xi, xi))), { backend })([1, -2]);
       expect(g).toBeInstanceOf(Float64Array);
@@ -38,7 +44,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
 
     it('several arguments → an array of gradients, each shaped like its argument', () => {
       // f(s, v) = s · Σ vᵢ²: ∂/∂s = Σ vᵢ², ∂/∂v = 2 s v.
-      const { value, grad: g } = valueAndGrad((s: Scalar, v: Vector) => mul(s, total([...v].map(square))), { backend })(
+      const { value, grad: g } = valueAndGrad((s: Scalar, v: Vector) => mul(s, total([...v].map((e) => square(e)))), { backend })(
         2,
         Float64Array.of(1, 3),
       );

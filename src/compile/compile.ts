@@ -18,6 +18,9 @@ export interface CompileOptions {
   backend?: Backend;
   /** Ceiling on the bytes of the compiled tape. */
   maxBytes?: number;
+  /** Reverse-sweep design (wasm): 'recompute' partials from the stored values (default,
+   *  25 B/node), or 'store' them during the forward sweep (41 B/node). See README. */
+  partials?: 'recompute' | 'store';
 }
 
 /** Traces f once for arguments of the given shapes (default: one scalar per parameter of f)
@@ -40,6 +43,9 @@ export function compile(f: Differentiable, ...shapesAndOptions: (Shape | Compile
   const args = Int32Array.from(shapes, (s, i) => shapeLength(s, i));
   const backend = options.backend ?? 'wasm';
   if (backend !== 'wasm' && backend !== 'js') throw new ArgumentError(`unknown backend ${JSON.stringify(backend)}: use 'wasm' (default) or 'js'`);
+  if (options.partials !== undefined && options.partials !== 'recompute' && options.partials !== 'store') {
+    throw new ArgumentError(`unknown partials option ${JSON.stringify(options.partials)}: use 'recompute' (default) or 'store'`);
+  }
   const program = trace(f, shapes, args, backend);
   return new CompiledFunction(program, options);
 }

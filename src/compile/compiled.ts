@@ -39,7 +39,7 @@ export class CompiledFunction {
   readonly backend: Backend;
 
   /** Loads a validated program into a fresh tape of the given backend. */
-  constructor(program: Program, options: { backend?: Backend; maxBytes?: number } = {}) {
+  constructor(program: Program, options: { backend?: Backend; maxBytes?: number; partials?: 'recompute' | 'store' } = {}) {
     const backend = options.backend ?? 'wasm';
     let slots = 0;
     for (let r = 0; r < program.op.length; r++) slots += rowSlots(program, r);
@@ -61,6 +61,7 @@ export class CompiledFunction {
       this.offsets.push(at);
       at += len < 0 ? 1 : len;
     }
+    if (options.partials === 'store') this.core.storePartials();
     collector.register(this, this.core, this);
   }
 

@@ -147,6 +147,10 @@ export class JsCore implements TapeCore {
     return start;
   }
 
+  storePartials(): void {
+    // The pure-JS tape always recomputes partials: it is the oracle, kept simple.
+  }
+
   reserve(rows: number, slots: number): void {
     if (!this.live) throw staleTapeError();
     this.s.ensure(rows, slots);

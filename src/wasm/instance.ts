@@ -27,6 +27,10 @@ export interface CoreExports {
   backward(tape: number, output: number): void;
   reverseFrom(tape: number, last: number): void;
   firstSegment(tape: number): number;
+  forwardStoring(tape: number, buffer: number): void;
+  reverseStored(tape: number, buffer: number): void;
+  allocateBlock(bytes: number): number;
+  releaseBlock(block: number, bytes: number): void;
   currentSegment(tape: number): number;
   zeroAdjoints(tape: number): void;
 }

@@ -19,6 +19,9 @@ export class WasmCore implements TapeCore {
   readonly backend = 'wasm' as const;
   live = true;
   tracing = false;
+  /** Stored-partials buffer (0: recompute partials in the reverse sweep). */
+  private partialsBuffer = 0;
+  private partialsBytes = 0;
   readonly sink = SINK_SLOT;
 
   private constructor(
@@ -147,12 +150,24 @@ export class WasmCore implements TapeCore {
 
   forward(): void {
     if (!this.live) throw staleTapeError();
-    core.forward(this.tape);
+    if (this.partialsBuffer !== 0) core.forwardStoring(this.tape, this.partialsBuffer);
+    else core.forward(this.tape);
   }
 
   reverseFrom(last: number): void {
     if (!this.live) throw staleTapeError();
-    core.reverseFrom(this.tape, last);
+    if (this.partialsBuffer !== 0) core.reverseStored(this.tape, this.partialsBuffer);
+    else core.reverseFrom(this.tape, last);
+  }
+
+  storePartials(): void {
+    if (!this.live) throw staleTapeError();
+    const bytes = 16 * Math.max(1, core.tapeSlots(this.tape));
+    const block = core.allocateBlock(bytes);
+    refreshViews();
+    if (block === 0) throw outOfMemory('memory', this.maxBytes, this.stats().bytes);
+    this.partialsBuffer = block;
+    this.partialsBytes = bytes;
   }
 
   snapshot(): Snapshot {
@@ -218,7 +233,8 @@ export class WasmCore implements TapeCore {
   }
 
   stats(): { rows: number; slots: number; bytes: number } {
-    return { rows: core.tapeRows(this.tape), slots: core.tapeSlots(this.tape), bytes: core.tapeHeldBytes(this.tape) };
+    const bytes = core.tapeHeldBytes(this.tape) + this.partialsBytes;
+    return { rows: core.tapeRows(this.tape), slots: core.tapeSlots(this.tape), bytes };
   }
 
   reset(): TapeCore {
@@ -232,6 +248,7 @@ export class WasmCore implements TapeCore {
     if (!this.live) return;
     this.live = false;
     core.tapeDispose(this.tape);
+    if (this.partialsBuffer !== 0) core.releaseBlock(this.partialsBuffer, this.partialsBytes);
   }
 }
 

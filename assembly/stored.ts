@@ -1,0 +1,90 @@
+/** @file The second sweep design: the forward sweep stores each row's partials, so the reverse
+ *  sweep never asks which op a row is (Stan's precomputed gradients). Costs 16 bytes per slot
+ *  more; compiled tapes choose it with { partials: 'store' } (measured in bench/, see README).
+ *
+ *  partials buffer: one { ∂y/∂a f64 · ∂y/∂b f64 } per slot of the tape's single segment, at
+ *  buffer + 16·(slot − first slot). Vector rows keep their own reverse kernels. */
+import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
+import { vectorReverse, vectorOutputs } from './shared/vector';
+import { SEG_CAP, SEG_ROWS, SEG_SLOTS, slotsOf, opsOf, aOf, bOf, firstSegment, setDirty } from './tape';
+import { vectorRowForward } from './sweeps';
+
+/** Forward sweep that also writes every scalar row's partials into `buffer`. */
+export function forwardStoring(tape: usize, buffer: usize): void {
+  const seg = firstSegment(tape);
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const rows = <usize>load<i32>(seg, SEG_ROWS);
+  const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
+  const base = slotsOf(seg);
+  let s = base;
+  for (let r: usize = 0; r < rows; r++) {
+    const op = <i32>load<u8>(ops + r);
+    if (op <= Op.Input) {
+      if (op != Op.Param) {
+        store<f64>(s, 0, 8);
+        s += 16;
+      }
+      continue;
+    }
+    if (op >= Op.VecMap) {
+      s = vectorRowForward(op, as, bs, r, s);
+      continue;
+    }
+    const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
+    const w = load<f64>(<usize>load<i32>(bs + (r << 2)) << 4);
+    const p = buffer + (s - base);
+    let y: f64;
+    if (op == Op.Where) {
+      const taken = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4));
+      y = taken ? x : w;
+      store<f64>(p, taken ? 1 : 0);
+      store<f64>(p, taken ? 0 : 1, 8);
+    } else {
+      y = evaluate(op, x, w);
+      partials(op, x, w, y);
+      store<f64>(p, partialA);
+      store<f64>(p, partialB, 8);
+    }
+    store<f64>(s, y);
+    store<f64>(s, 0, 8);
+    s += 16;
+  }
+  setDirty(tape, false);
+}
+
+/** Reverse sweep over stored partials: v̄ₐ += v̄·∂ₐ, v̄_b += v̄·∂_b with no dispatch. Starts at
+ *  the tape's last row (compiled tapes end with their outputs). */
+export function reverseStored(tape: usize, buffer: usize): void {
+  setDirty(tape, true);
+  const seg = firstSegment(tape);
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
+  const base = slotsOf(seg);
+  let s = base + (<usize>load<i32>(seg, SEG_SLOTS) << 4);
+  for (let r = <isize>load<i32>(seg, SEG_ROWS) - 1; r >= 0; r--) {
+    const op = <i32>load<u8>(ops + <usize>r);
+    if (op <= Op.Input) {
+      if (op != Op.Param) s -= 16;
+      continue;
+    }
+    if (op >= Op.VecMap) {
+      const ru = <usize>r;
+      const p1a = load<i32>(as + ((ru - 1) << 2)), p1b = load<i32>(bs + ((ru - 1) << 2));
+      let p2a = 0, p2b = 0;
+      if (op == Op.MatMul) {
+        p2a = load<i32>(as + ((ru - 2) << 2));
+        p2b = load<i32>(bs + ((ru - 2) << 2));
+      }
+      s -= <usize>vectorOutputs(op, p1a, p2a) << 4;
+      vectorReverse(op, p1a, p1b, p2a, p2b, load<i32>(as + (ru << 2)), load<i32>(bs + (ru << 2)), <i32>(s >> 4));
+      continue;
+    }
+    s -= 16;
+    const g = load<f64>(s, 8);
+    const p = buffer + (s - base);
+    const pa = <usize>load<i32>(as + (<usize>r << 2)) << 4;
+    const pb = <usize>load<i32>(bs + (<usize>r << 2)) << 4;
+    store<f64>(pa, load<f64>(pa, 8) + g * load<f64>(p), 8);
+    store<f64>(pb, load<f64>(pb, 8) + g * load<f64>(p, 8), 8);
+  }
+}
