@@ -8,3 +8,4 @@ export { forward, backward, reverseFrom, zeroAdjoints } from './sweeps';
 export { firstSegment, currentSegment } from './tape';
 export { forwardStoring, reverseStored } from './stored';
 export { allocateBlock, releaseBlock } from './blocks';
+export { ensureScratch, matmulScratchBytes } from './matmul';

@@ -5,9 +5,8 @@
  *  partials buffer: one { ∂y/∂a f64 · ∂y/∂b f64 } per slot of the tape's single segment, at
  *  buffer + 16·(slot − first slot). Vector rows keep their own reverse kernels. */
 import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
-import { vectorReverse, vectorOutputs } from './shared/vector';
 import { SEG_CAP, SEG_ROWS, SEG_SLOTS, slotsOf, opsOf, aOf, bOf, firstSegment, setDirty } from './tape';
-import { vectorRowForward } from './sweeps';
+import { vectorRowForward, vectorRowReverse } from './sweeps';
 
 /** Forward sweep that also writes every scalar row's partials into `buffer`. */
 export function forwardStoring(tape: usize, buffer: usize): void {
@@ -68,15 +67,7 @@ export function reverseStored(tape: usize, buffer: usize): void {
       continue;
     }
     if (op >= Op.VecMap) {
-      const ru = <usize>r;
-      const p1a = load<i32>(as + ((ru - 1) << 2)), p1b = load<i32>(bs + ((ru - 1) << 2));
-      let p2a = 0, p2b = 0;
-      if (op == Op.MatMul) {
-        p2a = load<i32>(as + ((ru - 2) << 2));
-        p2b = load<i32>(bs + ((ru - 2) << 2));
-      }
-      s -= <usize>vectorOutputs(op, p1a, p2a) << 4;
-      vectorReverse(op, p1a, p1b, p2a, p2b, load<i32>(as + (ru << 2)), load<i32>(bs + (ru << 2)), <i32>(s >> 4));
+      s = vectorRowReverse(op, as, bs, <usize>r, s);
       continue;
     }
     s -= 16;

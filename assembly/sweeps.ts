@@ -4,6 +4,7 @@
 
 import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
 import { vectorForward, vectorReverse, vectorOutputs } from './shared/vector';
+import { matmulForward, matmulReverse, hasScratch } from './matmul';
 import {
   SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_PREV, SEG_NEXT,
   slotsOf, opsOf, aOf, bOf, firstSegment, currentSegment, isDirty, setDirty,
@@ -153,13 +154,15 @@ export function vectorRowForward(op: i32, as: usize, bs: usize, r: usize, s: usi
     p2b = load<i32>(bs + ((r - 2) << 2));
   }
   const count = <usize>vectorOutputs(op, p1a, p2a);
-  vectorForward(op, p1a, p1b, p2a, p2b, load<i32>(as + (r << 2)), load<i32>(bs + (r << 2)), <i32>(s >> 4));
+  const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
+  if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulForward(p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
+  else vectorForward(op, p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
   for (let i: usize = 0; i < count; i++) store<f64>(s + (i << 4), 0, 8);
   return s + (count << 4);
 }
 
 /** Runs vector row r's reverse rule; `end` is the address after its slots; returns their start. */
-function vectorRowReverse(op: i32, as: usize, bs: usize, r: usize, end: usize): usize {
+export function vectorRowReverse(op: i32, as: usize, bs: usize, r: usize, end: usize): usize {
   const p1a = load<i32>(as + ((r - 1) << 2)), p1b = load<i32>(bs + ((r - 1) << 2));
   let p2a = 0, p2b = 0;
   if (op == Op.MatMul) {
@@ -167,6 +170,8 @@ function vectorRowReverse(op: i32, as: usize, bs: usize, r: usize, end: usize): 
     p2b = load<i32>(bs + ((r - 2) << 2));
   }
   const start = end - (<usize>vectorOutputs(op, p1a, p2a) << 4);
-  vectorReverse(op, p1a, p1b, p2a, p2b, load<i32>(as + (r << 2)), load<i32>(bs + (r << 2)), <i32>(start >> 4));
+  const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
+  if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulReverse(p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));
+  else vectorReverse(op, p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));
   return start;
 }

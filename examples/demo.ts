@@ -9,9 +9,9 @@ import { Adam } from '../src/optim/index.js';
 import type { Backend } from '../src/index.js';
 import { loadMnist, type MnistSplit } from './mnist/data.js';
 import { createTrainer, CLASSES, PIXELS, type Trainer } from './mnist/model.js';
-import { accuracy, gatherBatch } from './mnist/batches.js';
+import { accuracy, gatherBatch, shiftImages } from './mnist/batches.js';
 import { writeProgress, type ProgressInfo } from './mnist/progress.js';
-import { seededPermutation } from './mnist/seeded-permutation.js';
+import { mulberry32, seededPermutation } from './mnist/seeded-permutation.js';
 
 interface NumberOption {
   value: number;
@@ -29,10 +29,11 @@ const MAX_HIDDEN_TIMES_BATCH = 8192;
 const TIMING_ENV = 'WENGERT_DEMO_TIME_STEPS';
 
 const numberOptions = {
-  epochs: { value: 6, min: 1, max: 1000, integer: true, help: `passes over the ${TRAIN} training digits` },
-  hidden: { value: 32, min: 1, max: 1024, integer: true, help: 'units in the tanh hidden layer' },
-  batch: { value: 32, min: 1, max: 1024, integer: true, help: 'digits per gradient step' },
-  lr: { value: 3e-3, min: 1e-6, max: 1, integer: false, help: 'Adam learning rate (decays linearly to a tenth by the last step)' },
+  epochs: { value: 5, min: 1, max: 1000, integer: true, help: `passes over the ${TRAIN} training digits` },
+  hidden: { value: 64, min: 1, max: 1024, integer: true, help: 'units in the tanh hidden layer' },
+  batch: { value: 16, min: 1, max: 1024, integer: true, help: 'digits per gradient step' },
+  lr: { value: 5e-3, min: 1e-6, max: 1, integer: false, help: 'Adam learning rate (decays linearly to a tenth by the last step)' },
+  shift: { value: 1, min: 0, max: 4, integer: true, help: 'training digits move by up to this many pixels each way' },
   'js-steps': { value: 20, min: 0, max: 10_000, integer: true, help: 'steps timed on the pure-JS tape for comparison (0: skip)' },
 } satisfies Record<string, NumberOption>;
 type NumberOptionName = keyof typeof numberOptions;
@@ -87,7 +88,11 @@ function parseArguments(argv: string[]): { numbers: Record<NumberOptionName, num
 }
 
 /** Trains for `epochs` passes, drawing the progress bar, and returns the step time spent in wengert + Adam. */
-function train(trainer: Trainer, data: { train: MnistSplit; test: MnistSplit }, epochs: number, learningRate: number): { stepSeconds: number; steps: number } {
+function train(
+  trainer: Trainer,
+  data: { train: MnistSplit; test: MnistSplit },
+  { epochs, learningRate, shift }: { epochs: number; learningRate: number; shift: number },
+): { stepSeconds: number; steps: number } {
   const { batch } = trainer;
   const steps = Math.floor(data.train.count / batch);
   const optimizer = new Adam(trainer.params, { learningRate });
@@ -95,6 +100,7 @@ function train(trainer: Trainer, data: { train: MnistSplit; test: MnistSplit }, 
   const oneHot = new Float64Array(batch * CLASSES);
   const gradient = new Float64Array(trainer.params.length);
   const interactive = process.stdout.isTTY === true;
+  const random = mulberry32(99);
   let stepSeconds = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const order = seededPermutation(data.train.count, epoch);
@@ -104,6 +110,7 @@ function train(trainer: Trainer, data: { train: MnistSplit; test: MnistSplit }, 
     let lastDraw = 0;
     for (let step = 1; step <= steps; step++) {
       gatherBatch(data.train, order, (step - 1) * batch, images, oneHot);
+      shiftImages(images, shift, random);
       // Training accuracy comes for free-ish: predict the batch before stepping on it.
       const predicted = trainer.predict(images, batch);
       for (let n = 0; n < batch; n++) if (oneHot[n * CLASSES + predicted[n]] === 1) correct++;
@@ -177,7 +184,7 @@ function main(): void {
     return;
   }
   const { numbers, backend } = parsed;
-  const { epochs, hidden, batch, lr } = numbers;
+  const { epochs, hidden, batch, lr, shift } = numbers;
   const started = performance.now();
   const data = loadMnist({ train: TRAIN, test: TEST });
   const loaded = performance.now();
@@ -185,10 +192,10 @@ function main(): void {
   const compiled = performance.now();
   console.log(
     `MNIST ${TRAIN} train / ${TEST} test (loaded in ${((loaded - started) / 1000).toFixed(1)} s) · ` +
-      `MLP 784-${hidden}-10, ${trainer.params.length} parameters · batch ${batch}, Adam lr ${lr}\n` +
+      `MLP 784-${hidden}-10, ${trainer.params.length} parameters · batch ${batch}, Adam lr ${lr}, shifts ±${shift} px\n` +
       `compiled a ${(trainer.tapeNodes / 1e6).toFixed(2)} M-node tape (${backend}) in ${((compiled - loaded) / 1000).toFixed(1)} s`,
   );
-  const { stepSeconds, steps } = train(trainer, data, epochs, lr);
+  const { stepSeconds, steps } = train(trainer, data, { epochs, learningRate: lr, shift });
   const finished = performance.now();
   const predicted = trainer.predict(data.test.images, data.test.count);
   const heldOut = accuracy(predicted, data.test.labels);

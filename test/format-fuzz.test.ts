@@ -347,14 +347,27 @@ function load(bytes: Uint8Array, backend: 'wasm' | 'js'): Verdict {
 interface Tally {
   rejected: number;
   loaded: number;
-  failures: string[];
+  failures: number;
+  /** The first few failures, with their bytes. */
+  examples: string[];
 }
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (x) => x.toString(16).padStart(2, '0')).join('');
 
-/** Rejected with TapeFormatError on both backends, or loaded on both with equal replays. */
+/** The bytes with the op column's padding zeroed: what toBytes writes for the same tape. */
+function canonical(bytes: Uint8Array): Uint8Array {
+  const fields = parse(bytes);
+  fields.padding.fill(0);
+  return build(fields);
+}
+
+/** Rejected with TapeFormatError on both backends, or loaded on both with equal replays and
+ *  written back as the same bytes. */
 function check(bytes: Uint8Array, tally: Tally): void {
-  const fail = (what: string) => (tally.failures.length < 50 && tally.failures.push(`${what}\n  bytes: ${hex(bytes)}`), undefined);
+  const fail = (what: string) => {
+    tally.failures++;
+    if (tally.examples.length < 3) tally.examples.push(`${what}\n  bytes: ${hex(bytes)}`);
+  };
   const w = load(bytes, 'wasm');
   const j = load(bytes, 'js');
   try {
@@ -379,22 +392,274 @@ function check(bytes: Uint8Array, tally: Tally): void {
     if (rw.length !== rj.length || rw.some((x, i) => !same(x, rj[i]))) return fail(`wasm replay ${rw} differs from js replay ${rj}`);
     const again = replay(w.f, inputs);
     if (again.some((x, i) => !same(x, rw[i]))) return fail(`a second wasm replay ${again} differs from the first ${rw}`);
+    const written = hex(canonical(bytes));
+    if (hex(w.f.toBytes()) !== written || hex(j.f.toBytes()) !== written) return fail('toBytes() wrote other bytes than it read');
   } finally {
     for (const v of [w, j]) if (v.kind === 'loaded') v.f.dispose();
   }
 }
 
+/** Bytes of wasm memory in use (a compiled function's stats report it). */
+function wasmMemoryInUse(): number {
+  const probe = compile((x: Scalar) => x);
+  const bytes = probe.stats.memoryInUse;
+  probe.dispose();
+  return bytes;
+}
+
+const CORRUPTIONS_PER_SEED = 4000;
+
 describe('fromBytes on corrupted tapes', () => {
-  it.each(SEEDS.map((s, i) => [s.name, i] as const))('%s: %#', (_, index) => {
+  it.each(SEEDS.map((s, i) => [s.name, i] as const))('%s', (_, index) => {
     const valid = SEEDS[index].bytes();
     const random = seededRandom(0x5eed + index);
-    const tally: Tally = { rejected: 0, loaded: 0, failures: [] };
+    const tally: Tally = { rejected: 0, loaded: 0, failures: 0, examples: [] };
     check(valid, tally);
-    expect(tally).toEqual({ rejected: 0, loaded: 1, failures: [] });
-    for (let k = 0; k < 2500; k++) check(corrupt(valid, random), tally);
-    expect(tally.failures).toEqual([]);
+    expect(tally).toEqual({ rejected: 0, loaded: 1, failures: 0, examples: [] });
+    let memory = 0;
+    for (let k = 0; k < CORRUPTIONS_PER_SEED; k++) {
+      if (k === 200) memory = wasmMemoryInUse();
+      check(corrupt(valid, random), tally);
+    }
+    expect(tally.examples).toEqual([]);
+    expect(tally.failures).toBe(0);
+    // Loaded tapes were disposed and rejected ones allocate nothing: memory stays put.
+    expect(wasmMemoryInUse()).toBe(memory);
     // The corruptions must exercise both outcomes, or the test proves little.
-    expect(tally.rejected).toBeGreaterThan(1000);
-    expect(tally.loaded).toBeGreaterThan(50);
+    expect(tally.rejected).toBeGreaterThan(CORRUPTIONS_PER_SEED / 2);
+    expect(tally.loaded).toBeGreaterThan(CORRUPTIONS_PER_SEED / 50);
+  });
+});
+
+// ── targeted malformations ──
+
+/** A valid tape of the given seed with its fields changed by `edit`. */
+function edited(seed: number, edit: (f: Fields) => void): Uint8Array {
+  const fields = parse(SEEDS[seed].bytes());
+  edit(fields);
+  return build(fields);
+}
+
+/** Bytes with one little-endian u32 overwritten. */
+function withWord(bytes: Uint8Array, at: number, value: number): Uint8Array {
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(at, value >>> 0, true);
+  return out;
+}
+
+/** The first row of op `o`. */
+const rowOf = (f: Fields, o: Op) => {
+  const r = f.op.indexOf(o);
+  if (r < 0) throw new Error(`the seed has no ${Op[o]} row`);
+  return r;
+};
+
+const slotCount = (f: Fields) => {
+  const valid = fromBytes(build(f), { backend: 'js' });
+  const n = valid.stats.nodes;
+  valid.dispose();
+  return n;
+};
+
+const BRANCH = 0; // x, y ↦ where(lt(x, y), x·y, sin x) + 2.5·y
+const MIXED = 2; // scalar and vector arguments
+const REDUCTIONS = 4; // vector rows: map with broadcast, reductions, softmax
+const MATRICES = 5; // vector rows: matmul, matvec, concat, logSoftmax
+
+function expectFormatError(bytes: Uint8Array | ArrayBuffer, message: RegExp): void {
+  for (const backend of ['wasm', 'js'] as const) {
+    const error = thrown(() => fromBytes(bytes, { backend }));
+    expect(error, backend).toBeInstanceOf(TapeFormatError);
+    expect(error.message, backend).toMatch(message);
+  }
+}
+
+describe('fromBytes refuses each malformation with TapeFormatError', () => {
+  const valid = () => SEEDS[BRANCH].bytes();
+
+  it('not bytes at all', () => {
+    for (const input of ['WGRT', null, undefined, [87, 71, 82, 84], {}, new DataView(new ArrayBuffer(32)), 42]) {
+      expectFormatError(input as never, /expected a Uint8Array or ArrayBuffer/);
+    }
+  });
+
+  it('wrong magic', () => {
+    const bytes = valid();
+    bytes[0] ^= 0x20;
+    expectFormatError(bytes, /magic number "WGRT"/);
+  });
+
+  it('wrong version', () => {
+    for (const version of [0, 2, 0xffff]) {
+      expectFormatError(edited(BRANCH, (f) => (f.version = version)), new RegExp(`version ${version} is not supported`));
+    }
+  });
+
+  it('unknown flags', () => {
+    expectFormatError(edited(BRANCH, (f) => (f.flags = 2)), /unknown flags 2/);
+  });
+
+  it('truncated header', () => {
+    for (const length of [0, 1, 4, 8, 23]) expectFormatError(valid().slice(0, length), /shorter than the 24-byte header/);
+  });
+
+  it('length mismatch: truncated body or trailing bytes', () => {
+    const bytes = valid();
+    for (const cut of [1, 4, 8, bytes.length - 24]) expectFormatError(bytes.slice(0, bytes.length - cut), /header describes \d+ bytes.*truncated/);
+    for (const extra of [1, 4, 8, 64]) {
+      const longer = new Uint8Array(bytes.length + extra);
+      longer.set(bytes);
+      expectFormatError(longer, /trailing bytes/);
+    }
+  });
+
+  it('absurd counts in the header, without allocating for them', () => {
+    const bytes = valid();
+    for (const [at, name] of [[8, 'rows'], [12, 'consts'], [16, 'args'], [20, 'outputs']] as const) {
+      for (const count of [2 ** 31, 2 ** 32 - 1, 2 ** 28 + 1]) {
+        expectFormatError(withWord(bytes, at, count), new RegExp(`${name} count ${count} is larger than any tape`));
+      }
+      // Within the limit but not what the buffer holds: a length mismatch.
+      expectFormatError(withWord(bytes, at, 2 ** 28), /header describes/);
+    }
+  });
+
+  it('no arguments, no outputs, or a scalar function with two outputs', () => {
+    expectFormatError(withWord(valid(), 16, 0), /at least one argument/);
+    expectFormatError(withWord(valid(), 20, 0), /at least one output/);
+    expectFormatError(edited(BRANCH, (f) => f.outputs.push(0)), /a scalar function has 2 outputs/);
+  });
+
+  it('an argument length below −1', () => {
+    expectFormatError(edited(BRANCH, (f) => (f.args[1] = -2)), /argument 1 has length -2/);
+    expectFormatError(edited(BRANCH, (f) => (f.args[0] = -0x80000000)), /argument 0 has length/);
+  });
+
+  it('unknown op code', () => {
+    for (const code of [OP_COUNT, OP_COUNT + 1, 127, 255]) {
+      expectFormatError(edited(BRANCH, (f) => (f.op[rowOf(f, Op.Sin)] = code)), new RegExp(`unknown op code ${code}`));
+    }
+  });
+
+  it('forward reference operand: own slot, a later slot, far away', () => {
+    for (const target of ['own', 'later', 'far'] as const) {
+      const bytes = edited(BRANCH, (f) => {
+        const r = rowOf(f, Op.Mul);
+        const own = f.op.slice(0, r).filter((o) => o !== Op.Param).length;
+        f.a[r] = target === 'own' ? own : target === 'later' ? own + 1 : 0x7fffffff;
+      });
+      expectFormatError(bytes, /reads slot \d+ as a, which is not an earlier slot/);
+    }
+  });
+
+  it('a missing operand on a binary op, an operand on a unary op', () => {
+    expectFormatError(edited(BRANCH, (f) => (f.b[rowOf(f, Op.Mul)] = -1)), /reads slot -1 as b/);
+    expectFormatError(edited(BRANCH, (f) => (f.b[rowOf(f, Op.Sin)] = 0)), /\(Sin\) must have no b operand/);
+    expectFormatError(edited(BRANCH, (f) => (f.a[rowOf(f, Op.Input)] = 0)), /\(Input\) must have no a operand/);
+    expectFormatError(edited(BRANCH, (f) => (f.b[rowOf(f, Op.Const)] = 0)), /\(Const\) must have no b operand/);
+  });
+
+  it('Param not followed by Where; a Param row at the end', () => {
+    expectFormatError(edited(BRANCH, (f) => (f.op[rowOf(f, Op.Where)] = Op.Add)), /Param row that belongs to no row/);
+    const trailing = edited(BRANCH, (f) => {
+      f.op.push(Op.Param);
+      f.a.push(0);
+      f.b.push(-1);
+    });
+    expectFormatError(trailing, /Param row that belongs to no row/);
+  });
+
+  it('Where without Param; a Where condition that is not an earlier slot', () => {
+    expectFormatError(edited(BRANCH, (f) => (f.op[rowOf(f, Op.Param)] = Op.Sin)), /\(Where\) needs 1 Param row right before it/);
+    expectFormatError(edited(BRANCH, (f) => (f.a[rowOf(f, Op.Param)] = 99)), /reads slot 99 as condition/);
+    expectFormatError(edited(BRANCH, (f) => (f.b[rowOf(f, Op.Param)] = 0)), /must have no b operand/);
+  });
+
+  it('input rows not first, or not as many as the arguments need', () => {
+    expectFormatError(edited(BRANCH, (f) => f.args.push(-1)), /input rows must come first/);
+    expectFormatError(edited(BRANCH, (f) => f.args.pop()), /input rows must come first/);
+    expectFormatError(edited(BRANCH, (f) => f.args.push(1000)), /the arguments need 1002 input rows/);
+    const swapped = edited(BRANCH, (f) => {
+      const r = rowOf(f, Op.Const);
+      for (const column of [f.op, f.a, f.b]) [column[1], column[r]] = [column[r], column[1]];
+    });
+    expectFormatError(swapped, /input rows must come first/);
+  });
+
+  it('output index out of range', () => {
+    for (const slot of [-1, -2, 0x7fffffff]) expectFormatError(edited(BRANCH, (f) => (f.outputs[0] = slot)), /output 0 names slot/);
+    expectFormatError(edited(BRANCH, (f) => (f.outputs[0] = slotCount(f))), /output 0 names slot \d+ of \d+/);
+  });
+
+  it('constants: fewer stored than Const rows, or more', () => {
+    expectFormatError(edited(BRANCH, (f) => f.consts.pop()), /more Const rows than the 0 constants stored/);
+    expectFormatError(edited(BRANCH, (f) => f.consts.push(1)), /2 constants stored but 1 Const rows/);
+  });
+
+  it('nonzero padding after the op column', () => {
+    const bytes = edited(MIXED, (f) => {
+      expect(f.padding.length).toBeGreaterThan(0);
+      f.padding[0] = 7;
+    });
+    expectFormatError(bytes, /padding/);
+  });
+
+  it('vector rows: no Param row, a range past the earlier slots, a VecMap of a vector op, bad MatMul flags', () => {
+    expectFormatError(
+      edited(REDUCTIONS, (f) => {
+        const r = rowOf(f, Op.VecSoftmax);
+        [f.op[r - 1], f.a[r - 1], f.b[r - 1]] = [Op.Const, -1, -1];
+        f.consts.push(1);
+      }),
+      /\(VecSoftmax\) needs 1 Param row/,
+    );
+    expectFormatError(edited(REDUCTIONS, (f) => (f.a[rowOf(f, Op.VecSum)] = slotCount(f) - 1)), /past the \d+ earlier slots/);
+    expectFormatError(edited(REDUCTIONS, (f) => (f.a[rowOf(f, Op.VecSum) - 1] = 1e6)), /past the \d+ earlier slots/);
+    expectFormatError(edited(REDUCTIONS, (f) => (f.b[rowOf(f, Op.VecMap) - 1] = Op.VecSum)), /not a scalar op/);
+    expectFormatError(edited(REDUCTIONS, (f) => (f.b[rowOf(f, Op.VecSum) - 1] = 1)), /payload 1 where none belongs/);
+    expectFormatError(edited(MATRICES, (f) => (f.b[rowOf(f, Op.MatMul) - 2] = 4)), /transpose flags 4/);
+  });
+
+  it('vector rows that read a b operand must name one (not −1)', () => {
+    // dot, matmul/matvec and a binary VecMap without broadcast read a whole range from b.
+    const cases: [number, Op][] = [[REDUCTIONS, Op.VecDot], [MATRICES, Op.MatMul]];
+    for (const [seed, o] of cases) {
+      expectFormatError(edited(seed, (f) => (f.b[rowOf(f, o)] = -1)), /b/);
+    }
+    const binaryMap = parse(compile((v: Vector) => sum(mul(v, sin(v))), 3).toBytes());
+    const r = binaryMap.op.findIndex((o, k) => o === Op.VecMap && (binaryMap.b[k - 1] & 255) === Op.Mul);
+    binaryMap.b[r] = -1;
+    expectFormatError(build(binaryMap), /b/);
+  });
+
+  it('a hostile tape cannot disturb another compiled function', () => {
+    const victim = compile((v: Vector) => sum(sin(v)), 4);
+    const x = [0.1, 0.2, 0.3, 0.4];
+    const want = victim.valueAndGrad(x);
+    // dot(v, v) over 12,000 slots, with its b operand cut: if loaded, its sweeps would read
+    // and write 12,000 slots after the sink, in whatever memory follows it.
+    const hostile = parse(compile((v: Vector) => dot(v, v), 12_000).toBytes());
+    hostile.b[rowOf(hostile, Op.VecDot)] = -1;
+    try {
+      const f = fromBytes(build(hostile));
+      f.valueAndGrad(new Float64Array(12_000).fill(1e6));
+      f.dispose();
+    } catch (error) {
+      expect(error).toBeInstanceOf(TapeFormatError);
+    }
+    expect(victim.valueAndGrad(x)).toEqual(want);
+  });
+
+  it('accepts what toBytes wrote, from an ArrayBuffer or a view at an offset', () => {
+    for (const seed of SEEDS) {
+      const bytes = seed.bytes();
+      const shifted = new Uint8Array(bytes.length + 3);
+      shifted.set(bytes, 3);
+      for (const input of [bytes, bytes.slice().buffer, shifted.subarray(3)]) {
+        const f = fromBytes(input);
+        expect(f.toBytes()).toEqual(bytes);
+        f.dispose();
+      }
+    }
   });
 });

@@ -215,3 +215,74 @@ export function erf(x: f64): f64 {
   }
   return x < 0 ? -r : r;
 }
+
+// ── second derivatives (forward-over-reverse: the HVP sweep in assembly/higher.ts) ──
+
+/** ∂²y/∂a² of the last `secondPartials` call. */
+export let partialAA: f64 = 0;
+/** ∂²y/∂a∂b of the last `secondPartials` call. */
+export let partialAB: f64 = 0;
+/** ∂²y/∂b² of the last `secondPartials` call. */
+export let partialBB: f64 = 0;
+
+/** The second-derivative rules, the derivatives of `partials` (same conventions: where a
+ *  partial is defined piecewise constant — kinks, ties, comparisons — its derivatives are 0). */
+/* @inline */ export function secondPartials(op: i32, x: f64, w: f64, y: f64): void {
+  partialAA = 0;
+  partialAB = 0;
+  partialBB = 0;
+  if (op == Op.Add || op == Op.Sub) return;                                  // linear
+  if (op == Op.Mul) { partialAB = 1; return; }                               // ∂²(ab)/∂a∂b = 1
+  if (op == Op.Div) { partialAB = -1 / (w * w); partialBB = 2 * y / (w * w); return; } // d²(a/b): −1/b², 2a/b³
+  if (op == Op.Square) { partialAA = 2; return; }                            // d² a² = 2
+  if (op == Op.Neg) return;
+  secondPartialsRest(op, x, w, y);
+}
+
+/* @inline */ function secondPartialsRest(op: i32, x: f64, w: f64, y: f64): void {
+  if (op == Op.Exp) { partialAA = y; return; }                               // d² eᵃ = eᵃ
+  if (op == Op.Log) { partialAA = -1 / (x * x); return; }                    // d² ln a = −1/a²
+  if (op == Op.Tanh) { partialAA = -2 * y * (1 - y * y); return; }          // d² tanh a = −2 tanh a (1 − tanh² a)
+  if (op == Op.Sin || op == Op.Cos) { partialAA = -y; return; }              // d² sin a = −sin a, d² cos a = −cos a
+  if (op == Op.Sqrt) { partialAA = -0.25 / (y * y * y); return; }            // d² √a = −1/(4 a^{3/2})
+  if (op == Op.Pow) {                                                        // ∂²aᵇ: b(b−1)aᵇ⁻², aᵇ⁻¹(1 + b ln a), aᵇ ln² a
+    partialAA = w == 0 || w == 1 ? 0 : w * (w - 1) * Math.pow(x, w - 2);
+    partialAB = x == 0 && w > 1 ? 0 : Math.pow(x, w - 1) * (1 + w * Math.log(x));
+    partialBB = x == 0 && w > 0 ? 0 : y * Math.log(x) * Math.log(x);
+    return;
+  }
+  if (op == Op.Sigmoid) { partialAA = y * (1 - y) * (1 - 2 * y); return; }  // d² σ = σ(1 − σ)(1 − 2σ)
+  if (op == Op.Softplus) { const s = sigmoid(x); partialAA = s * (1 - s); return; } // d² ln(1 + eᵃ) = σ(1 − σ)
+  if (op == Op.Log1p) { partialAA = -1 / ((1 + x) * (1 + x)); return; }     // d² ln(1 + a) = −1/(1 + a)²
+  if (op == Op.Expm1) { partialAA = y + 1; return; }                         // d²(eᵃ − 1) = eᵃ
+  if (op == Op.Atan) { const q = 1 + x * x; partialAA = -2 * x / (q * q); return; } // d² atan a = −2a/(1 + a²)²
+  if (op == Op.Atan2) {                                                      // ∂² atan2(a, b): −2ab/r⁴, (a² − b²)/r⁴, 2ab/r⁴
+    const r2 = x * x + w * w;
+    if (r2 == 0) return;
+    const r4 = r2 * r2;
+    partialAA = -2 * x * w / r4;
+    partialAB = (x * x - w * w) / r4;
+    partialBB = 2 * x * w / r4;
+    return;
+  }
+  if (op == Op.Hypot) {                                                      // ∂² √(a² + b²): b²/y³, −ab/y³, a²/y³
+    if (y == 0 || y == Infinity) return;
+    const y3 = y * y * y;
+    partialAA = w * w / y3;
+    partialAB = -x * w / y3;
+    partialBB = x * x / y3;
+    return;
+  }
+  if (op == Op.Tan) { partialAA = 2 * y * (1 + y * y); return; }             // d² tan a = 2 tan a (1 + tan² a)
+  if (op == Op.Asin) { const q = 1 - x * x; partialAA = x / (q * Math.sqrt(q)); return; }   // d² asin a = a/(1 − a²)^{3/2}
+  if (op == Op.Acos) { const q = 1 - x * x; partialAA = -x / (q * Math.sqrt(q)); return; }  // d² acos a = −a/(1 − a²)^{3/2}
+  if (op == Op.Sinh || op == Op.Cosh) { partialAA = y; return; }             // d² sinh a = sinh a, d² cosh a = cosh a
+  if (op == Op.Asinh) { const q = x * x + 1; partialAA = -x / (q * Math.sqrt(q)); return; } // d² asinh a = −a/(a² + 1)^{3/2}
+  if (op == Op.Acosh) { const q = x * x - 1; partialAA = -x / (q * Math.sqrt(q)); return; } // d² acosh a = −a/(a² − 1)^{3/2}
+  if (op == Op.Atanh) { const q = 1 - x * x; partialAA = 2 * x / (q * q); return; }         // d² atanh a = 2a/(1 − a²)²
+  if (op == Op.Log2) { partialAA = -1 / (x * x * LN2); return; }             // d² log₂ a = −1/(a² ln 2)
+  if (op == Op.Log10) { partialAA = -1 / (x * x * LN10); return; }           // d² log₁₀ a = −1/(a² ln 10)
+  if (op == Op.Cbrt) { partialAA = -2 / (9 * y * y * y * y * y); return; }   // d² ∛a = −2/(9 a^{5/3})
+  if (op == Op.Erf) { partialAA = -2 * x * TWO_OVER_SQRT_PI * Math.exp(-x * x); return; } // d² erf a = −2a (2/√π) e^(−a²)
+  // Relu, Abs, Max, Min and the comparisons are piecewise linear: every second derivative is 0.
+}

@@ -70,13 +70,18 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.MatMul) {
+    // A(i, p) at a + i·ars + p·acs and B(p, j) at b + p·brs + j·bcs, transposed or not.
     const m = p1a, k = p1b, cols = p2a;
-    const ta = (p2b & TRANSPOSE_A) != 0, tb = (p2b & TRANSPOSE_B) != 0;
+    const ars: i32 = (p2b & TRANSPOSE_A) != 0 ? 1 : k, acs: i32 = (p2b & TRANSPOSE_A) != 0 ? m : 1;
+    const brs: i32 = (p2b & TRANSPOSE_B) != 0 ? 1 : cols, bcs: i32 = (p2b & TRANSPOSE_B) != 0 ? k : 1;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < cols; j++) {
         let s: f64 = 0;
+        let ia = a + i * ars, ib = b + j * bcs;
         for (let p = 0; p < k; p++) {
-          s += getVal(a + (ta ? p * m + i : i * k + p)) * getVal(b + (tb ? j * k + p : p * cols + j));
+          s += getVal(ia) * getVal(ib);
+          ia += acs;
+          ib += brs;
         }
         setVal(out + i * cols + j, s);
       }
@@ -142,19 +147,22 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.MatMul) {
-    // C = A·B: Ā += C̄·Bᵀ, B̄ += Aᵀ·C̄ (indices through the transposes).
+    // C = A·B: Ā(i, p) += Σⱼ C̄(i, j) B(p, j), B̄(p, j) += Σᵢ A(i, p) C̄(i, j).
     const m = p1a, k = p1b, cols = p2a;
-    const ta = (p2b & TRANSPOSE_A) != 0, tb = (p2b & TRANSPOSE_B) != 0;
+    const ars: i32 = (p2b & TRANSPOSE_A) != 0 ? 1 : k, acs: i32 = (p2b & TRANSPOSE_A) != 0 ? m : 1;
+    const brs: i32 = (p2b & TRANSPOSE_B) != 0 ? 1 : cols, bcs: i32 = (p2b & TRANSPOSE_B) != 0 ? k : 1;
     for (let i = 0; i < m; i++) {
+      const row = out + i * cols;
       for (let p = 0; p < k; p++) {
-        const ia = a + (ta ? p * m + i : i * k + p);
+        const ia = a + i * ars + p * acs;
         const av = getVal(ia);
         let s: f64 = 0;
+        let ib = b + p * brs;
         for (let j = 0; j < cols; j++) {
-          const g = getAdj(out + i * cols + j);
-          const ib = b + (tb ? j * k + p : p * cols + j);
+          const g = getAdj(row + j);
           s += g * getVal(ib);
           addAdj(ib, av * g);
+          ib += bcs;
         }
         addAdj(ia, s);
       }

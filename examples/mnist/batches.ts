@@ -25,3 +25,25 @@ export function accuracy(predicted: Uint8Array, labels: Uint8Array): number {
   for (let i = 0; i < predicted.length; i++) if (predicted[i] === labels[i]) correct++;
   return predicted.length === 0 ? 0 : correct / predicted.length;
 }
+
+/**
+ * Moves each of the batch's 28×28 images by a random whole number of pixels (−maxShift … maxShift
+ * each way, blank pixels shifted in): the cheapest augmentation there is, and on 8000 digits it is
+ * worth more held-out accuracy than a wider hidden layer (Simard et al. 2003 for the idea).
+ */
+export function shiftImages(images: Float64Array, maxShift: number, random: () => number): void {
+  if (maxShift === 0) return;
+  const side = 28;
+  const scratch = new Float64Array(PIXELS);
+  for (let start = 0; start < images.length; start += PIXELS) {
+    const dx = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
+    const dy = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
+    const image = images.subarray(start, start + PIXELS);
+    scratch.fill(0);
+    for (let y = Math.max(0, dy); y < Math.min(side, side + dy); y++) {
+      const from = (y - dy) * side;
+      for (let x = Math.max(0, dx); x < Math.min(side, side + dx); x++) scratch[y * side + x] = image[from + x - dx];
+    }
+    image.set(scratch);
+  }
+}

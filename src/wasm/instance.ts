@@ -30,6 +30,8 @@ export interface CoreExports {
   forwardStoring(tape: number, buffer: number): void;
   reverseStored(tape: number, buffer: number): void;
   allocateBlock(bytes: number): number;
+  ensureScratch(bytes: number): number;
+  matmulScratchBytes(m: number, k: number, n: number): number;
   releaseBlock(block: number, bytes: number): void;
   currentSegment(tape: number): number;
   zeroAdjoints(tape: number): void;

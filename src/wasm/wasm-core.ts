@@ -60,6 +60,12 @@ export class WasmCore implements TapeCore {
 
   vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number {
     if (!this.live) throw staleTapeError();
+    // The SIMD matmul packs into scratch that must exist before any sweep runs the row.
+    if (op === Op.MatMul) {
+      const status = core.ensureScratch(core.matmulScratchBytes(p1a, p1b, p2a));
+      refreshViews();
+      if (status < 0) throw outOfMemory('memory', this.maxBytes, this.stats().bytes);
+    }
     let start = recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
     if (start < 0) {
       this.makeRoom(paramRows(op) + 1, vectorOutputs(op, p1a, p2a));
