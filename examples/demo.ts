@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Adam } from '../src/optim/index.js';
 import type { Backend } from '../src/index.js';
-import { loadMnist, type MnistSplit } from './mnist/data.js';
-import { createTrainer, CLASSES, PIXELS, type Trainer } from './mnist/model.js';
+import { CLASS_COUNT, PIXELS_PER_IMAGE, loadMnist, type MnistSplit } from './mnist/data.js';
+import { createTrainer, type Trainer } from './mnist/model.js';
 import { accuracy, gatherBatch, shiftImages } from './mnist/batches.js';
 import { writeProgress, type ProgressInfo } from './mnist/progress.js';
 import { mulberry32, seededPermutation } from './mnist/seeded-permutation.js';
@@ -81,7 +81,7 @@ function parseArguments(argv: string[]): { numbers: Record<NumberOptionName, num
   }
   if (numbers.hidden * numbers.batch > MAX_HIDDEN_TIMES_BATCH) {
     throw new UsageError(
-      `--hidden × --batch = ${numbers.hidden * numbers.batch} would record ~${Math.round((2 * PIXELS * numbers.hidden * numbers.batch) / 1e6)} million scalar nodes per step; keep it ≤ ${MAX_HIDDEN_TIMES_BATCH}.`,
+      `--hidden × --batch = ${numbers.hidden * numbers.batch} would record ~${Math.round((2 * PIXELS_PER_IMAGE * numbers.hidden * numbers.batch) / 1e6)} million scalar nodes per step; keep it ≤ ${MAX_HIDDEN_TIMES_BATCH}.`,
     );
   }
   return { numbers, backend };
@@ -96,8 +96,8 @@ function train(
   const { batch } = trainer;
   const steps = Math.floor(data.train.count / batch);
   const optimizer = new Adam(trainer.params, { learningRate });
-  const images = new Float64Array(batch * PIXELS);
-  const oneHot = new Float64Array(batch * CLASSES);
+  const images = new Float64Array(batch * PIXELS_PER_IMAGE);
+  const oneHot = new Float64Array(batch * CLASS_COUNT);
   const gradient = new Float64Array(trainer.params.length);
   const interactive = process.stdout.isTTY === true;
   const random = mulberry32(99);
@@ -113,7 +113,7 @@ function train(
       shiftImages(images, shift, random);
       // Training accuracy comes for free-ish: predict the batch before stepping on it.
       const predicted = trainer.predict(images, batch);
-      for (let n = 0; n < batch; n++) if (oneHot[n * CLASSES + predicted[n]] === 1) correct++;
+      for (let n = 0; n < batch; n++) if (oneHot[n * CLASS_COUNT + predicted[n]] === 1) correct++;
       const started = performance.now();
       const done = (epoch - 1 + (step - 1) / steps) / epochs;
       optimizer.learningRate = learningRate * (1 - 0.9 * done);
@@ -140,8 +140,8 @@ function train(
 
 /** Seconds per training step (loss, gradient, Adam update) over `steps` steps after one warm-up. */
 function timeSteps(trainer: Trainer, split: MnistSplit, steps: number): number {
-  const images = new Float64Array(trainer.batch * PIXELS);
-  const oneHot = new Float64Array(trainer.batch * CLASSES);
+  const images = new Float64Array(trainer.batch * PIXELS_PER_IMAGE);
+  const oneHot = new Float64Array(trainer.batch * CLASS_COUNT);
   const gradient = new Float64Array(trainer.params.length);
   const optimizer = new Adam(trainer.params, { learningRate: 1e-3 });
   const order = seededPermutation(split.count, 7);

@@ -7,7 +7,7 @@ import { Op } from '../assembly/shared/ops.js';
  *  not the vector instructions (covered by test/vector.test.ts). */
 export type PublicOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input' | 'Where' | VectorOpName>;
 /** Listed one by one, so a new op code is a compile error until it is placed on one side. */
-type VectorOpName = 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax' | 'MatMul' | 'VecCopy';
+type VectorOpName = 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax' | 'MatMul' | 'VecCopy' | 'VecWhere';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];

@@ -2,7 +2,7 @@
 import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
 import { Scalar, Vector, Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
 import { ArgumentError, TapeMismatchError } from './errors.js';
-import { elementwise } from './vector-ops.js';
+import { elementwise, whereElementwise } from './vector-ops.js';
 
 export function describe(value: unknown): string {
   if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
@@ -113,12 +113,12 @@ export const eq = binary(Op.Eq, 'eq');
 
 /** where(cond, a, b) = a if cond is true (nonzero, not NaN), else b; recorded on the tape, so a
  *  replay follows the branch its own inputs take. ∂/∂a = [cond], ∂/∂b = 1 − [cond], ∂/∂cond = 0. */
-export function where(cond: Operand, a: Operand, b: Operand): Operand {
+export function where(cond: Operand, a: Operand, b: Operand): Operand;
+export function where<T extends Tensor>(cond: AnyOperand, a: AnyOperand, b: AnyOperand): T;
+export function where(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Operand | Tensor | Float64Array {
   const args = [cond, a, b];
-  for (const x of args) {
-    if (x instanceof Vector || x instanceof Matrix || ArrayBuffer.isView(x) || Array.isArray(x)) {
-      throw new ArgumentError('where takes scalar operands: for vectors, apply it to elements (v.at(i)), or build a vector of results with concat');
-    }
+  if (args.some((x) => x instanceof Vector || x instanceof Matrix || ArrayBuffer.isView(x) || Array.isArray(x))) {
+    return whereElementwise(cond, a, b);
   }
   let core: Scalar['core'] | undefined;
   for (const x of args) {
@@ -130,5 +130,5 @@ export function where(cond: Operand, a: Operand, b: Operand): Operand {
   if (core === undefined) return isTrue(cond as number) ? (a as number) : (b as number);
   const c = core;
   const id = (x: Operand) => (x instanceof Scalar ? x.id : c.constant(x));
-  return c.where(id(cond), id(a), id(b));
+  return c.where(id(cond as Operand), id(a as Operand), id(b as Operand));
 }

@@ -1,5 +1,5 @@
 /** @file Vector and matrix ops: each records one vector row (assembly/shared/vector.ts). */
-import { Op, evaluate } from '../assembly/shared/ops.js';
+import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B } from '../assembly/shared/vector.js';
 import { Scalar, Vector, Matrix, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
 import type { TapeCore } from './core.js';
@@ -246,4 +246,28 @@ export function slice(v: Vector, from: number, to?: number): Vector {
 export function reshape(x: Tensor, rows: number, cols: number): Matrix {
   if (!isTensor(x)) throw new ArgumentError(`reshape takes a vector or matrix handle, got ${describe(x)}`);
   return x.reshape(rows, cols);
+}
+
+/** where(cond, a, b) over tensors (scalars broadcast): one VecWhere row selecting from a block
+ *  that holds a then b (two copies), so the row keeps two operands. */
+export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Tensor | Float64Array {
+  const operands = [cond, a, b];
+  const core = commonCore('where', operands);
+  const tensors = operands.filter((x): x is Tensor | ArrayOperand => isTensor(x) || isArrayOperand(x));
+  const shape = tensors.find(isTensor) ?? tensors[0];
+  for (const t of tensors) {
+    if (!sameShape(t, shape)) throw new ShapeError(`where: shapes ${shapeText(shape)} and ${shapeText(t)} do not match (elementwise ops need equal shapes, or a scalar to broadcast)`);
+  }
+  const n = shape.length;
+  const element = (x: AnyOperand, i: number) => (typeof x === 'number' ? x : (x as ArrayOperand)[i]);
+  if (core === undefined) return Float64Array.from({ length: n }, (_, i) => (isTrue(element(cond, i)) ? element(a, i) : element(b, i)));
+  const source = (x: AnyOperand): [number, number] =>
+    isTensor(x) || isArrayOperand(x) ? [tensorStart(core, x), 0] : [scalarSlot(core, x as Operand), BROADCAST_A];
+  const [c, cFlag] = source(cond);
+  const [sa, aFlag] = source(a);
+  const [sb, bFlag] = source(b);
+  core.reserve(4, 2 * n);
+  const pair = core.vector(Op.VecCopy, n, aFlag, 0, 0, sa, core.sink);
+  core.vector(Op.VecCopy, n, bFlag, 0, 0, sb, core.sink);
+  return like(core, shape, core.vector(Op.VecWhere, n, cFlag, 0, 0, c, pair));
 }

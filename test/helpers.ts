@@ -72,17 +72,8 @@ export function partialDifference(f: (...xs: number[]) => number, point: readonl
   return centralDifference((t) => f(...point.map((x, j) => (j === i ? t : x))), point[i], h);
 }
 
-/** A small seeded generator (mulberry32): reproducible sampling without a dependency. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator in [0, 1): reproducible sampling (the one the MNIST shuffle uses). */
+export { mulberry32 as seededRandom } from '../examples/mnist/seeded-permutation.js';
 
 /** `count` points uniformly in a box of intervals, one coordinate per interval. */
 export function samplePoints(box: readonly (readonly [number, number])[], count: number, random: () => number): number[][] {

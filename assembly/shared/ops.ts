@@ -27,12 +27,14 @@ export enum Op {
   VecSoftmax = 52, VecLogSoftmax = 53,
   /** C = op(A)·op(B), row-major, op = transpose or not. */
   MatMul = 54,
-  /** y[i] = a[i]: builds concatenations and copies. */
+  /** y[i] = a[i] (or a[0] broadcast): builds concatenations and copies. */
   VecCopy = 55,
+  /** y[i] = cond[i] ? pair[i] : pair[n + i]: where() over vectors; b names the pair block. */
+  VecWhere = 56,
 }
 
 /** One past the last op code: tables and tests iterate [0, OP_COUNT). */
-export const OP_COUNT: i32 = 56;
+export const OP_COUNT: i32 = 57;
 /** The first scalar op code and the first vector op code. */
 export const FIRST_SCALAR_OP: i32 = 4;
 export const FIRST_VECTOR_OP: i32 = 45;
@@ -40,7 +42,7 @@ export const FIRST_VECTOR_OP: i32 = 45;
 /** How many slot operands an op reads (Where's condition comes from its Param row). */
 export function arity(op: i32): i32 {
   if (op <= Op.Input) return 0;
-  if (op >= Op.VecMap) return op == Op.VecMap || op == Op.VecDot || op == Op.MatMul ? 2 : 1;
+  if (op >= Op.VecMap) return op == Op.VecMap || op == Op.VecDot || op == Op.MatMul || op == Op.VecWhere ? 2 : 1;
   if (op == Op.Where || op == Op.Add || op == Op.Mul || op == Op.Sub || op == Op.Div) return 2;
   if (op == Op.Pow || op == Op.Max || op == Op.Min || op == Op.Atan2 || op == Op.Hypot) return 2;
   if (op >= Op.Lt) return 2;

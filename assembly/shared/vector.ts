@@ -4,8 +4,9 @@
  *  `out`. Its integers ride in the Param rows before it:
  *    first Param  (p1a, p1b): length n (MatMul: m) · payload (VecMap: scalar op | flags; MatMul: k)
  *    second Param (p2a, p2b): MatMul only: n · transpose flags (1: A, 2: B)
- *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast. */
-import { Op, evaluate, partials, partialA, partialB } from './ops.js';
+ *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast; VecCopy and
+ *  VecWhere use bit 8 for a (VecWhere's a is the condition, its b a block of 2n slots). */
+import { Op, evaluate, partials, partialA, partialB, isTrue } from './ops.js';
 import { getVal, setVal, getAdj, addAdj } from './slots.js';
 
 export const BROADCAST_A: i32 = 1 << 8;
@@ -22,20 +23,21 @@ export function paramRows(op: i32): i32 {
 /** Slots a vector row writes. */
 export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
   if (op == Op.MatMul) return p1a * p2a;
-  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return p1a;
+  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere) return p1a;
   return 1;
 }
 
 /** Elements each operand spans (0: none, i.e. the sink). */
 export function operandLengthA(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p1a * p1b;
-  if (op == Op.VecMap) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
+  if (op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
   return p1a;
 }
 
 export function operandLengthB(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p1b * p2a;
   if (op == Op.VecDot) return p1a;
+  if (op == Op.VecWhere) return 2 * p1a;
   if (op == Op.VecMap) return (p1b & BROADCAST_B) != 0 ? 1 : p1a;
   return 0;
 }
@@ -127,7 +129,13 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecCopy) {
-    for (let i = 0; i < n; i++) setVal(out + i, getVal(a + i));
+    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    for (let i = 0; i < n; i++) setVal(out + i, getVal(a + i * sa));
+    return;
+  }
+  if (op == Op.VecWhere) {
+    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    for (let i = 0; i < n; i++) setVal(out + i, getVal(b + (isTrue(getVal(a + i * sc)) ? i : n + i)));
   }
 }
 
@@ -225,6 +233,12 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecCopy) {
-    for (let i = 0; i < n; i++) addAdj(a + i, getAdj(out + i));
+    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    for (let i = 0; i < n; i++) addAdj(a + i * sa, getAdj(out + i));
+    return;
+  }
+  if (op == Op.VecWhere) {
+    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // to the taken branch only
+    for (let i = 0; i < n; i++) addAdj(b + (isTrue(getVal(a + i * sc)) ? i : n + i), getAdj(out + i));
   }
 }

@@ -1,6 +1,6 @@
 /** @file Mini-batches and scoring shared by the terminal demo and the browser page (no Node APIs). */
 
-import { CLASSES, PIXELS } from './model.js';
+import { CLASS_COUNT, IMAGE_SIDE, PIXELS_PER_IMAGE } from './digits.js';
 
 /** Copies images order[start … start+count) into `images` (count×784) and their one-hot labels into `oneHot` (count×10). */
 export function gatherBatch(
@@ -10,12 +10,12 @@ export function gatherBatch(
   images: Float64Array,
   oneHot: Float64Array,
 ): void {
-  const count = oneHot.length / CLASSES;
+  const count = oneHot.length / CLASS_COUNT;
   oneHot.fill(0);
   for (let n = 0; n < count; n++) {
     const row = order[(start + n) % order.length];
-    images.set(source.images.subarray(row * PIXELS, (row + 1) * PIXELS), n * PIXELS);
-    oneHot[n * CLASSES + source.labels[row]] = 1;
+    images.set(source.images.subarray(row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE), n * PIXELS_PER_IMAGE);
+    oneHot[n * CLASS_COUNT + source.labels[row]] = 1;
   }
 }
 
@@ -33,12 +33,12 @@ export function accuracy(predicted: Uint8Array, labels: Uint8Array): number {
  */
 export function shiftImages(images: Float64Array, maxShift: number, random: () => number): void {
   if (maxShift === 0) return;
-  const side = 28;
-  const scratch = new Float64Array(PIXELS);
-  for (let start = 0; start < images.length; start += PIXELS) {
+  const side = IMAGE_SIDE;
+  const scratch = new Float64Array(PIXELS_PER_IMAGE);
+  for (let start = 0; start < images.length; start += PIXELS_PER_IMAGE) {
     const dx = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
     const dy = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
-    const image = images.subarray(start, start + PIXELS);
+    const image = images.subarray(start, start + PIXELS_PER_IMAGE);
     scratch.fill(0);
     for (let y = Math.max(0, dy); y < Math.min(side, side + dy); y++) {
       const from = (y - dy) * side;

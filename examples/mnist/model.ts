@@ -7,10 +7,9 @@
  */
 
 import { add, compile, exp, log, max, mul, sub, tanh, type Backend, type Operand, type Vector } from '../../src/index.js';
+import { CLASS_COUNT, PIXELS_PER_IMAGE } from './digits.js';
 import { mulberry32 } from './seeded-permutation.js';
 
-export const PIXELS = 784;
-export const CLASSES = 10;
 
 export interface TrainerOptions {
   /** Units in the hidden layer. */
@@ -43,10 +42,10 @@ export interface Trainer {
  *  to hidden unit j) so that `predict` can skip a blank pixel's whole row; W2 is hidden-major. */
 export function parameterLayout(hidden: number) {
   const w1 = 0;
-  const b1 = w1 + PIXELS * hidden;
+  const b1 = w1 + PIXELS_PER_IMAGE * hidden;
   const w2 = b1 + hidden;
-  const b2 = w2 + hidden * CLASSES;
-  return { w1, b1, w2, b2, size: b2 + CLASSES };
+  const b2 = w2 + hidden * CLASS_COUNT;
+  return { w1, b1, w2, b2, size: b2 + CLASS_COUNT };
 }
 
 export function createTrainer(options: TrainerOptions): Trainer {
@@ -56,9 +55,9 @@ export function createTrainer(options: TrainerOptions): Trainer {
   requireWhole('batch', batch);
   const layout = parameterLayout(hidden);
   const params = initialParameters(hidden, options.seed ?? 1);
-  const compiled = compile(batchLoss(hidden, batch), layout.size, batch * PIXELS, batch * CLASSES, { backend });
+  const compiled = compile(batchLoss(hidden, batch), layout.size, batch * PIXELS_PER_IMAGE, batch * CLASS_COUNT, { backend });
   // The tape differentiates every argument; the image and label gradients land here unread.
-  const unused = [new Float64Array(batch * PIXELS), new Float64Array(batch * CLASSES)];
+  const unused = [new Float64Array(batch * PIXELS_PER_IMAGE), new Float64Array(batch * CLASS_COUNT)];
   const tapeNodes = compiled.stats.nodes;
   return {
     params,
@@ -81,20 +80,20 @@ function batchLoss(hidden: number, batch: number) {
     const p = Array.from(params);
     let total: Operand = 0;
     for (let n = 0; n < batch; n++) {
-      const x = Array.from({ length: PIXELS }, (_, i) => images.at(n * PIXELS + i));
+      const x = Array.from({ length: PIXELS_PER_IMAGE }, (_, i) => images.at(n * PIXELS_PER_IMAGE + i));
       const h: Operand[] = [];
       for (let j = 0; j < hidden; j++) {
         let z: Operand = p[b1 + j];
-        for (let i = 0; i < PIXELS; i++) z = add(z, mul(p[w1 + i * hidden + j], x[i]));
+        for (let i = 0; i < PIXELS_PER_IMAGE; i++) z = add(z, mul(p[w1 + i * hidden + j], x[i]));
         h.push(tanh(z));
       }
       const logits: Operand[] = [];
-      for (let k = 0; k < CLASSES; k++) {
+      for (let k = 0; k < CLASS_COUNT; k++) {
         let z: Operand = p[b2 + k];
-        for (let j = 0; j < hidden; j++) z = add(z, mul(p[w2 + j * CLASSES + k], h[j]));
+        for (let j = 0; j < hidden; j++) z = add(z, mul(p[w2 + j * CLASS_COUNT + k], h[j]));
         logits.push(z);
       }
-      total = add(total, crossEntropy(logits, oneHot, n * CLASSES));
+      total = add(total, crossEntropy(logits, oneHot, n * CLASS_COUNT));
     }
     return mul(total, 1 / batch);
   };
@@ -104,11 +103,11 @@ function batchLoss(hidden: number, batch: number) {
  *  logsumexp(z) = m + log Σₖ exp(zₖ − m) with m = maxₖ zₖ so that no exp overflows. */
 function crossEntropy(logits: Operand[], oneHot: Vector, offset: number): Operand {
   let m = logits[0];
-  for (let k = 1; k < CLASSES; k++) m = max(m, logits[k]);
+  for (let k = 1; k < CLASS_COUNT; k++) m = max(m, logits[k]);
   let sumExp = exp(sub(logits[0], m));
-  for (let k = 1; k < CLASSES; k++) sumExp = add(sumExp, exp(sub(logits[k], m)));
+  for (let k = 1; k < CLASS_COUNT; k++) sumExp = add(sumExp, exp(sub(logits[k], m)));
   let picked: Operand = mul(oneHot.at(offset), logits[0]);
-  for (let k = 1; k < CLASSES; k++) picked = add(picked, mul(oneHot.at(offset + k), logits[k]));
+  for (let k = 1; k < CLASS_COUNT; k++) picked = add(picked, mul(oneHot.at(offset + k), logits[k]));
   return sub(add(m, log(sumExp)), picked);
 }
 
@@ -122,22 +121,22 @@ function initialParameters(hidden: number, seed: number): Float64Array {
     const limit = Math.sqrt(6 / (fanIn + fanOut));
     for (let i = from; i < to; i++) params[i] = (2 * random() - 1) * limit;
   };
-  fill(w1, b1, PIXELS, hidden);
-  fill(w2, b2, hidden, CLASSES);
+  fill(w1, b1, PIXELS_PER_IMAGE, hidden);
+  fill(w2, b2, hidden, CLASS_COUNT);
   return params;
 }
 
 function predictDigits(params: Float64Array, hidden: number, images: Float64Array, count: number): Uint8Array {
   const { w1, b1, w2, b2 } = parameterLayout(hidden);
-  if (!Number.isSafeInteger(count) || count < 0 || images.length < count * PIXELS) {
-    throw new RangeError(`predict: count must be a whole number with count × ${PIXELS} ≤ images.length (${images.length}), got ${count}.`);
+  if (!Number.isSafeInteger(count) || count < 0 || images.length < count * PIXELS_PER_IMAGE) {
+    throw new RangeError(`predict: count must be a whole number with count × ${PIXELS_PER_IMAGE} ≤ images.length (${images.length}), got ${count}.`);
   }
   const digits = new Uint8Array(count);
   const h = new Float64Array(hidden);
   for (let n = 0; n < count; n++) {
     for (let j = 0; j < hidden; j++) h[j] = params[b1 + j];
-    for (let i = 0; i < PIXELS; i++) {
-      const x = images[n * PIXELS + i];
+    for (let i = 0; i < PIXELS_PER_IMAGE; i++) {
+      const x = images[n * PIXELS_PER_IMAGE + i];
       if (x === 0) continue; // most MNIST pixels are blank
       const row = w1 + i * hidden;
       for (let j = 0; j < hidden; j++) h[j] += params[row + j] * x;
@@ -145,9 +144,9 @@ function predictDigits(params: Float64Array, hidden: number, images: Float64Arra
     for (let j = 0; j < hidden; j++) h[j] = Math.tanh(h[j]);
     let best = 0;
     let bestLogit = -Infinity;
-    for (let k = 0; k < CLASSES; k++) {
+    for (let k = 0; k < CLASS_COUNT; k++) {
       let z = params[b2 + k];
-      for (let j = 0; j < hidden; j++) z += params[w2 + j * CLASSES + k] * h[j];
+      for (let j = 0; j < hidden; j++) z += params[w2 + j * CLASS_COUNT + k] * h[j];
       if (z > bestLogit) {
         bestLogit = z;
         best = k;

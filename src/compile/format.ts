@@ -157,6 +157,8 @@ export function validate(p: Program): void {
         if (f < FIRST_SCALAR_OP || f >= FIRST_VECTOR_OP) fail(`row ${r} (VecMap) maps op code ${f}, which is not a scalar op`);
         if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B)) !== 0) fail(`row ${r} (VecMap) has unknown flags ${p1b}`);
         if (arity(f) === 1 && (b[r] !== -1 || (p1b & BROADCAST_B) === 0)) fail(`row ${r} maps the unary ${Op[f]} but names a b operand`);
+      } else if (o === Op.VecCopy || o === Op.VecWhere) {
+        if (p1b !== 0 && p1b !== BROADCAST_A) fail(`row ${r} (${name(r)}) has unknown flags ${p1b}`);
       } else if (p1b !== 0) {
         fail(`row ${r} (${name(r)}) has payload ${p1b} where none belongs`);
       }
