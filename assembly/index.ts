@@ -1,7 +1,7 @@
 /** @file The wasm module's exports: what the TypeScript facade may call. */
 export { setPageLimit, getPageLimit, takeGrewFlag, heapBytes } from './memory';
 export {
-  SINK, tapeCreate, reserve, record2, recordLeaf, recordInputs, recordWhere, recordVector, recordConsts,
+  SINK, tapeCreate, reserve, record2, recordLeaf, recordInputs, recordWhere, recordVector, recordConsts, recordWithConstant,
   tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes, ownsSlot, tapeLive,
 } from './tape';
 export { forward, backward, reverseFrom, zeroAdjoints } from './sweeps';
@@ -9,3 +9,4 @@ export { firstSegment, currentSegment } from './tape';
 export { forwardStoring, reverseStored } from './stored';
 export { allocateBlock, releaseBlock } from './blocks';
 export { ensureScratch, matmulScratchBytes } from './matmul';
+export { tangentBytes, tangentForward, secondOrderReverse } from './higher';

@@ -181,6 +181,30 @@ export function record2(tape: usize, op: i32, a: i32, b: i32): i32 {
   return <i32>(at >> 4);
 }
 
+/** Records a constant and y = op(a, constant) (or op(constant, a) when `constantFirst`) in one
+ *  call: half the JS↔wasm crossings for an op with a number operand. −1 when full. */
+export function recordWithConstant(tape: usize, op: i32, a: i32, value: f64, constantFirst: bool): i32 {
+  const seg = currentSegment(tape);
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const row = <usize>load<i32>(seg, SEG_ROWS);
+  const slot = <usize>load<i32>(seg, SEG_SLOTS);
+  if (row + 2 > cap || slot + 2 > cap) return -1;
+  const c = slotsOf(seg) + (slot << 4);
+  store<f64>(c, value);
+  store<f64>(c, 0, 8);
+  writeRow(seg, cap, row, Op.Const, SINK, SINK);
+  const cid = <i32>(c >> 4);
+  const x = load<f64>(<usize>a << 4);
+  const y = constantFirst ? evaluate(op, value, x) : evaluate(op, x, value);
+  store<f64>(c + 16, y);
+  store<f64>(c + 16, 0, 8);
+  if (constantFirst) writeRow(seg, cap, row + 1, op, cid, a);
+  else writeRow(seg, cap, row + 1, op, a, cid);
+  store<i32>(seg, <i32>row + 2, SEG_ROWS);
+  store<i32>(seg, <i32>slot + 2, SEG_SLOTS);
+  return cid + 1;
+}
+
 /** Records a leaf (Const or Input) holding `value`; −1 when the segment is full. */
 export function recordLeaf(tape: usize, op: i32, value: f64): i32 {
   const seg = currentSegment(tape);

@@ -17,6 +17,8 @@ export interface TapeCore {
   reserve(rows: number, slots: number): void;
   /** Slot id of the first of `values.length` contiguous new constants. */
   constants(values: ArrayLike<number>): number;
+  /** Records a constant and y = op(a, constant), or op(constant, a) when `constantFirst`. */
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): Scalar;
   /** Records where(c, a, b). */
   where(c: number, a: number, b: number): Scalar;
   /** Slot id of a new constant. */

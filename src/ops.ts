@@ -56,9 +56,9 @@ export function binary(op: Op, name: string): Binary {
         if (b.core !== core) throw mismatch(name);
         return core.op2(op, a.id, b.id);
       }
-      if (typeof b === 'number') return core.op2(op, a.id, core.constant(b));
+      if (typeof b === 'number') return core.opConstant(op, a.id, b, false);
     } else if (typeof a === 'number') {
-      if (b instanceof Scalar) return b.core.op2(op, b.core.constant(a), b.id);
+      if (b instanceof Scalar) return b.core.opConstant(op, b.id, a, true);
       if (typeof b === 'number') return evaluate(op, a, b);
     }
     return elementwise(op, name, a, b);

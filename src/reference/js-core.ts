@@ -116,6 +116,11 @@ export class JsCore implements TapeCore {
     return new Scalar(this, y);
   }
 
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): Scalar {
+    const c = this.constant(value);
+    return constantFirst ? this.op2(op, c, a) : this.op2(op, a, c);
+  }
+
   where(c: number, a: number, b: number): Scalar {
     if (!this.live) throw staleTapeError();
     const s = this.s;

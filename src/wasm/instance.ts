@@ -17,6 +17,7 @@ export interface CoreExports {
   recordWhere(tape: number, c: number, a: number, b: number): number;
   recordVector(tape: number, op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
   recordConsts(tape: number, count: number): number;
+  recordWithConstant(tape: number, op: number, a: number, value: number, constantFirst: number): number;
   tapeReset(tape: number): void;
   tapeDispose(tape: number): void;
   tapeRows(tape: number): number;
@@ -35,6 +36,10 @@ export interface CoreExports {
   releaseBlock(block: number, bytes: number): void;
   currentSegment(tape: number): number;
   zeroAdjoints(tape: number): void;
+  /** assembly/higher.ts: bytes of a one-segment tape's tangent buffer (from allocateBlock). */
+  tangentBytes(tape: number): number;
+  tangentForward(tape: number, buffer: number, values: boolean): void;
+  secondOrderReverse(tape: number, buffer: number, last: number): void;
 }
 
 function decodeBase64(text: string): Uint8Array {

@@ -6,7 +6,7 @@ import { Scalar } from '../handles.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY, SEGMENT } from './instance.js';
 
-const { record2, recordLeaf, recordInputs, recordWhere, recordVector, recordConsts, reserve } = core;
+const { record2, recordLeaf, recordInputs, recordWhere, recordVector, recordConsts, recordWithConstant, reserve } = core;
 
 export interface WasmTapeOptions {
   /** Rows to hold before the first growth. */
@@ -44,6 +44,17 @@ export class WasmCore implements TapeCore {
     if (id < 0) {
       this.makeRoom(1, 1);
       id = record2(this.tape, op, a, b);
+    }
+    return new Scalar(this, id);
+  }
+
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): Scalar {
+    if (!this.live) throw staleTapeError();
+    const first = constantFirst ? 1 : 0;
+    let id = recordWithConstant(this.tape, op, a, value, first);
+    if (id < 0) {
+      this.makeRoom(2, 2);
+      id = recordWithConstant(this.tape, op, a, value, first);
     }
     return new Scalar(this, id);
   }
