@@ -136,7 +136,7 @@ export let partialB: f64 = 0;
   if (op == Op.Tanh) { partialA = 1 - y * y; return; }                       // d tanh a = (1 − tanh² a) da
   if (op == Op.Sin) { partialA = Math.cos(x); return; }                      // d sin a = cos a da
   if (op == Op.Cos) { partialA = -Math.sin(x); return; }                     // d cos a = −sin a da
-  if (op == Op.Sqrt) { partialA = 0.5 / y; return; }                         // d √a = da/(2√a); +∞ at 0
+  if (op == Op.Sqrt) { partialA = y == 0 ? Infinity : 0.5 / y; return; }  // d √a = da/(2√a); +∞ at ±0
   if (op == Op.Pow) {                                                        // d aᵇ = b aᵇ⁻¹ da + aᵇ ln a db
     partialA = w == 0 ? 0 : w * Math.pow(x, w - 1);
     partialB = x == 0 && w > 0 ? 0 : y * Math.log(x);
@@ -194,7 +194,7 @@ export let partialB: f64 = 0;
 /** erf by two classic expansions, both free of cancellation (Abramowitz & Stegun 7.1.6 and
  *  the continued fraction 7.1.14 for erfc); |x| ≥ 6 rounds to ±1 in double precision. */
 export function erf(x: f64): f64 {
-  if (x != x) return x;
+  if (x != x || x == 0) return x; // NaN stays NaN; ±0 keeps its sign
   const ax = Math.abs(x);
   if (ax >= 6) return x > 0 ? 1 : -1;
   let r: f64 = 0;
