@@ -8,5 +8,5 @@ export { forward, backward, reverseFrom, zeroAdjoints } from './sweeps';
 export { firstSegment, currentSegment } from './tape';
 export { forwardStoring, reverseStored } from './stored';
 export { allocateBlock, releaseBlock } from './blocks';
-export { ensureScratch, matmulScratchBytes } from './matmul';
+export { ensureScratch, matmulScratchBytes, scratchBlockBytes } from './matmul';
 export { tangentBytes, tangentForward, secondOrderReverse } from './higher';

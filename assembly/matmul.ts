@@ -31,6 +31,11 @@ export function ensureScratch(bytes: f64): i32 {
   return takeGrewFlag() ? 1 : 0;
 }
 
+/** Bytes of the scratch block (kept for the largest MatMul recorded so far). */
+export function scratchBlockBytes(): f64 {
+  return scratchBytes;
+}
+
 export function hasScratch(m: i32, k: i32, n: i32): bool {
   return matmulScratchBytes(m, k, n) <= scratchBytes;
 }
@@ -53,7 +58,7 @@ export function hasScratch(m: i32, k: i32, n: i32): bool {
 
 /** dst[0..n) += s · src[0..n) */
 // @ts-ignore: decorator
-@inline function axpy(dst: usize, src: usize, s: f64, n: i32): void {
+@inline export function axpy(dst: usize, src: usize, s: f64, n: i32): void {
   const sv = f64x2.splat(s);
   let j = 0;
   for (; j + 1 < n; j += 2) {
@@ -65,7 +70,7 @@ export function hasScratch(m: i32, k: i32, n: i32): bool {
 
 /** Σ x[j]·y[j] over j < n. */
 // @ts-ignore: decorator
-@inline function dot(x: usize, y: usize, n: i32): f64 {
+@inline export function dot(x: usize, y: usize, n: i32): f64 {
   let acc = f64x2.splat(0);
   let j = 0;
   for (; j + 1 < n; j += 2) {

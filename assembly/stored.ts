@@ -72,6 +72,7 @@ export function reverseStored(tape: usize, buffer: usize): void {
     }
     s -= 16;
     const g = load<f64>(s, 8);
+    if (g == 0) continue; // as in sweeps.ts: no 0·∞ from rows nothing depends on
     const p = buffer + (s - base);
     const pa = <usize>load<i32>(as + (<usize>r << 2)) << 4;
     const pb = <usize>load<i32>(bs + (<usize>r << 2)) << 4;

@@ -120,6 +120,9 @@ function reverseSegment(seg: usize, top: isize, end: usize): void {
     }
     s -= 16;
     const g = load<f64>(s, 8);
+    // A row nothing depends on contributes 0, even where its partial is ±∞ (an untaken
+    // where() branch: sqrt at 0, log at a negative…), instead of 0·∞ = NaN.
+    if (g == 0) continue;
     const pa = <usize>load<i32>(as + (<usize>r << 2)) << 4;
     const pb = <usize>load<i32>(bs + (<usize>r << 2)) << 4;
     let da: f64, db: f64;

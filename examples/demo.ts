@@ -5,13 +5,11 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Adam } from '../src/optim/index.js';
 import type { Backend } from '../src/index.js';
-import { CLASS_COUNT, PIXELS_PER_IMAGE, loadMnist, type MnistSplit } from './mnist/data.js';
+import { PIXELS_PER_IMAGE, loadMnist, type MnistSplit } from './mnist/data.js';
 import { createTrainer, type Trainer } from './mnist/model.js';
-import { accuracy, gatherBatch, shiftImages } from './mnist/batches.js';
 import { writeProgress, type ProgressInfo } from './mnist/progress.js';
-import { mulberry32, seededPermutation } from './mnist/seeded-permutation.js';
+import { Training } from './mnist/training.js';
 
 interface NumberOption {
   value: number;
@@ -87,73 +85,48 @@ function parseArguments(argv: string[]): { numbers: Record<NumberOptionName, num
   return { numbers, backend };
 }
 
-/** Trains for `epochs` passes, drawing the progress bar, and returns the step time spent in wengert + Adam. */
-function train(
-  trainer: Trainer,
-  data: { train: MnistSplit; test: MnistSplit },
-  { epochs, learningRate, shift }: { epochs: number; learningRate: number; shift: number },
-): { stepSeconds: number; steps: number } {
-  const { batch } = trainer;
-  const steps = Math.floor(data.train.count / batch);
-  const optimizer = new Adam(trainer.params, { learningRate });
-  const images = new Float64Array(batch * PIXELS_PER_IMAGE);
-  const oneHot = new Float64Array(batch * CLASS_COUNT);
-  const gradient = new Float64Array(trainer.params.length);
+/** Runs the training, drawing the progress bar (redrawn ~10×/s on a terminal, once per epoch when piped). */
+function train(training: Training, test: MnistSplit): void {
   const interactive = process.stdout.isTTY === true;
-  const random = mulberry32(99);
-  let stepSeconds = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const order = seededPermutation(data.train.count, epoch);
-    const epochStart = performance.now();
-    let lossSum = 0;
-    let correct = 0;
-    let lastDraw = 0;
-    for (let step = 1; step <= steps; step++) {
-      gatherBatch(data.train, order, (step - 1) * batch, images, oneHot);
-      shiftImages(images, shift, random);
-      // Training accuracy comes for free-ish: predict the batch before stepping on it.
-      const predicted = trainer.predict(images, batch);
-      for (let n = 0; n < batch; n++) if (oneHot[n * CLASS_COUNT + predicted[n]] === 1) correct++;
-      const started = performance.now();
-      const done = (epoch - 1 + (step - 1) / steps) / epochs;
-      optimizer.learningRate = learningRate * (1 - 0.9 * done);
-      lossSum += trainer.lossAndGrad(images, oneHot, gradient);
-      optimizer.step(gradient);
-      const now = performance.now();
-      stepSeconds += (now - started) / 1000;
-      if (!Number.isFinite(lossSum)) throw new Error(`the loss diverged to ${lossSum} in epoch ${epoch}, step ${step}: try a smaller --lr.`);
-      const last = step === steps;
-      if (!last && (!interactive || now - lastDraw < 100)) continue;
-      lastDraw = now;
-      const info: ProgressInfo = {
-        epoch, epochs, step, steps,
-        loss: lossSum / step,
-        accuracy: correct / (step * batch),
-        stepsPerSecond: (step * 1000) / (now - epochStart),
-      };
-      if (last) info.testAccuracy = accuracy(trainer.predict(data.test.images, data.test.count), data.test.labels);
-      writeProgress(info);
+  const { stepsPerEpoch, trainer } = training;
+  let lossSum = 0;
+  let correct = 0;
+  let epochStart = performance.now();
+  let lastDraw = 0;
+  while (!training.done) {
+    if (training.stepInEpoch === stepsPerEpoch || training.steps === 0) {
+      lossSum = correct = 0;
+      epochStart = performance.now();
     }
+    const result = training.next();
+    lossSum += result.loss;
+    correct += result.correct;
+    const step = training.stepInEpoch;
+    const now = performance.now();
+    const last = step === stepsPerEpoch;
+    if (!last && (!interactive || now - lastDraw < 100)) continue;
+    lastDraw = now;
+    const info: ProgressInfo = {
+      epoch: training.epoch,
+      epochs: training.options.epochs,
+      step,
+      steps: stepsPerEpoch,
+      loss: lossSum / step,
+      accuracy: correct / (step * trainer.batch),
+      stepsPerSecond: (step * 1000) / (now - epochStart),
+    };
+    if (last) info.testAccuracy = training.score(test);
+    writeProgress(info);
   }
-  return { stepSeconds, steps: steps * epochs };
 }
 
 /** Seconds per training step (loss, gradient, Adam update) over `steps` steps after one warm-up. */
 function timeSteps(trainer: Trainer, split: MnistSplit, steps: number): number {
-  const images = new Float64Array(trainer.batch * PIXELS_PER_IMAGE);
-  const oneHot = new Float64Array(trainer.batch * CLASS_COUNT);
-  const gradient = new Float64Array(trainer.params.length);
-  const optimizer = new Adam(trainer.params, { learningRate: 1e-3 });
-  const order = seededPermutation(split.count, 7);
-  const step = (i: number) => {
-    gatherBatch(split, order, i * trainer.batch, images, oneHot);
-    trainer.lossAndGrad(images, oneHot, gradient);
-    optimizer.step(gradient);
-  };
-  step(0);
-  const started = performance.now();
-  for (let i = 1; i <= steps; i++) step(i);
-  return (performance.now() - started) / 1000 / steps;
+  const training = new Training(trainer, split, { epochs: 1, learningRate: 1e-3, shift: 0 });
+  training.next();
+  const warmUp = training.stepSeconds;
+  for (let i = 0; i < steps; i++) training.next();
+  return (training.stepSeconds - warmUp) / steps;
 }
 
 /**
@@ -195,13 +168,14 @@ function main(): void {
       `MLP 784-${hidden}-10, ${trainer.params.length} parameters · batch ${batch}, Adam lr ${lr}, shifts ±${shift} px\n` +
       `compiled a ${(trainer.tapeNodes / 1e6).toFixed(2)} M-node tape (${backend}) in ${((compiled - loaded) / 1000).toFixed(1)} s`,
   );
-  const { stepSeconds, steps } = train(trainer, data, { epochs, learningRate: lr, shift });
+  const training = new Training(trainer, data.train, { epochs, learningRate: lr, shift });
+  train(training, data.test);
   const finished = performance.now();
-  const predicted = trainer.predict(data.test.images, data.test.count);
-  const heldOut = accuracy(predicted, data.test.labels);
+  const heldOut = training.score(data.test);
+  const { steps, stepSeconds } = training;
   console.log(
     `held-out accuracy ${(heldOut * 100).toFixed(2)}% (${Math.round(heldOut * data.test.count)}/${data.test.count}) · ` +
-      `${((finished - started) / 1000).toFixed(1)} s in all, ${(steps / stepSeconds).toFixed(1)} steps/s (${((stepSeconds / steps) * 1000).toFixed(1)} ms/step)`,
+      `${((finished - started) / 1000).toFixed(1)} s in all · ${steps} steps at ${(steps / stepSeconds).toFixed(1)} steps/s (${((stepSeconds / steps) * 1000).toFixed(1)} ms each)`,
   );
   trainer.dispose();
   const timedSteps = numbers['js-steps'];

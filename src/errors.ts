@@ -43,3 +43,14 @@ export function staleTapeError(): StaleHandleError {
       'record again on a live tape (or create a new Tape)',
   );
 }
+
+/** Two handles from different recordings met: stale if either recording is over, else a mismatch. */
+export function crossTapeError(name: string, first: { live: boolean }, second: { live: boolean }): WengertError {
+  if (!first.live || !second.live) {
+    return new StaleHandleError(`${name} got a handle recorded before a reset() or on a disposed tape: record it again on the live tape`);
+  }
+  return new TapeMismatchError(
+    `${name} got handles from two different tapes: record the whole expression on one tape, ` +
+      'or pass values between tapes as numbers (handle.value)',
+  );
+}

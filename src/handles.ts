@@ -1,6 +1,13 @@
 /** @file Handles: what user code holds while a function is recorded. */
 import type { TapeCore } from './core.js';
-import { ArgumentError, ShapeError } from './errors.js';
+import { ArgumentError, ShapeError, tracingReadError } from './errors.js';
+
+/** JS operators on a handle would silently give NaN; inside compile() they would also freeze
+ *  a branch, which TracingError explains. */
+function operatorError(core: TapeCore, what: string): Error {
+  if (core.tracing) return tracingReadError();
+  return new ArgumentError(what);
+}
 
 /** A scalar value on a tape. One small class for every backend keeps op call sites monomorphic. */
 export class Scalar {
@@ -18,7 +25,8 @@ export class Scalar {
 
   /** Arithmetic on a handle with JS operators would silently give NaN: stop it loudly. */
   [Symbol.toPrimitive](): never {
-    throw new ArgumentError(
+    throw operatorError(
+      this.core,
       'a wengert handle is not a number: use the ops (add, mul, lt, where, …) instead of JS operators, ' +
         'and `handle.value` to read the recorded value',
     );
@@ -73,7 +81,7 @@ export class Vector {
   }
 
   [Symbol.toPrimitive](): never {
-    throw new ArgumentError('a wengert vector handle is not a number: use .at(i) or the ops');
+    throw operatorError(this.core, 'a wengert vector handle is not a number: use .at(i) or the ops');
   }
 }
 
@@ -129,7 +137,7 @@ export class Matrix {
   }
 
   [Symbol.toPrimitive](): never {
-    throw new ArgumentError('a wengert matrix handle is not a number: use .at(i, j), .row(i) or the ops');
+    throw operatorError(this.core, 'a wengert matrix handle is not a number: use .at(i, j), .row(i) or the ops');
   }
 }
 

@@ -9,3 +9,5 @@ export { setMemoryLimit, memoryLimit } from './memory.js';
 export { compile, fromBytes, type Shape, type CompileOptions } from './compile/compile.js';
 export { CompiledFunction, type CompiledStats, type CompiledArgument } from './compile/compiled.js';
 export { TracingError, TapeFormatError } from './errors.js';
+export { jvp, hvp, jacobian, hessian } from './higher/one-shot.js';
+export type { JacobianOptions, ShapedLikeArguments } from './higher/higher-order.js';

@@ -1,7 +1,7 @@
 /** @file The public ops: one line each, all built from the op table by three makers. */
 import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
 import { Scalar, Vector, Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
-import { ArgumentError, TapeMismatchError } from './errors.js';
+import { ArgumentError, crossTapeError } from './errors.js';
 import { elementwise, whereElementwise } from './vector-ops.js';
 
 export function describe(value: unknown): string {
@@ -15,12 +15,7 @@ export function operandError(name: string, value: unknown): ArgumentError {
   return new ArgumentError(`${name} takes handles or numbers, got ${describe(value)}`);
 }
 
-export function mismatch(name: string): TapeMismatchError {
-  return new TapeMismatchError(
-    `${name} got handles from two different tapes (or from before a reset): record the whole ` +
-      'expression on one tape, or pass values between tapes as numbers (handle.value)',
-  );
-}
+
 
 /** An elementwise op of one operand: scalars give scalars, tensors tensors of the same shape. */
 export interface Unary {
@@ -53,7 +48,7 @@ export function binary(op: Op, name: string): Binary {
     if (a instanceof Scalar) {
       const core = a.core;
       if (b instanceof Scalar) {
-        if (b.core !== core) throw mismatch(name);
+        if (b.core !== core) throw crossTapeError(name, core, b.core);
         return core.op2(op, a.id, b.id);
       }
       if (typeof b === 'number') return core.opConstant(op, a.id, b, false);
@@ -124,7 +119,7 @@ export function where(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Operand |
   for (const x of args) {
     if (x instanceof Scalar) {
       if (core === undefined) core = x.core;
-      else if (x.core !== core) throw mismatch('where');
+      else if (x.core !== core) throw crossTapeError('where', core, x.core);
     } else if (typeof x !== 'number') throw operandError('where', x);
   }
   if (core === undefined) return isTrue(cond as number) ? (a as number) : (b as number);

@@ -3,7 +3,7 @@ import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B } from '../assembly/shared/vector.js';
 import { Scalar, Vector, Matrix, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
 import type { TapeCore } from './core.js';
-import { ArgumentError, ShapeError, TapeMismatchError } from './errors.js';
+import { ArgumentError, ShapeError, crossTapeError } from './errors.js';
 import { JsCore } from './reference/js-core.js';
 import { binary, describe, type Binary } from './ops.js';
 
@@ -23,9 +23,7 @@ function commonCore(name: string, operands: unknown[]): TapeCore | undefined {
   for (const x of operands) {
     if (x instanceof Scalar || x instanceof Vector || x instanceof Matrix) {
       if (core === undefined) core = x.core;
-      else if (x.core !== core) {
-        throw new TapeMismatchError(`${name} got handles from two different tapes (or from before a reset): record the whole expression on one tape`);
-      }
+      else if (x.core !== core) throw crossTapeError(name, core, x.core);
     } else if (typeof x !== 'number' && !isArrayOperand(x)) {
       throw new ArgumentError(`${name} takes handles, numbers or arrays, got ${describe(x)}`);
     }

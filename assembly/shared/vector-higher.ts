@@ -5,7 +5,7 @@
  *  of an adjoint ā̇ = getTanAdj(a). Forward, `vectorTangent` sets ẏ = J ȧ (J = ∂y/∂a, after the
  *  values). Reverse, `vectorReverse` adds ā += Jᵀȳ and `vectorSecondOrder` adds its tangent
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
-import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB } from './ops.js';
+import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
 import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B } from './vector.js';
 import { getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj } from './slots.js';
 
@@ -104,7 +104,13 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecCopy) {
-    for (let i = 0; i < n; i++) setTan(out + i, getTan(a + i));            // ẏᵢ = ȧᵢ
+    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // ẏᵢ = ȧᵢ
+    for (let i = 0; i < n; i++) setTan(out + i, getTan(a + i * sa));
+    return;
+  }
+  if (op == Op.VecWhere) {
+    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // ẏᵢ = the taken branch's ḃ
+    for (let i = 0; i < n; i++) setTan(out + i, getTan(b + (isTrue(getVal(a + i * sc)) ? i : n + i)));
   }
 }
 
@@ -245,6 +251,12 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
     return;
   }
   if (op == Op.VecCopy) {
-    for (let i = 0; i < n; i++) addTanAdj(a + i, getTanAdj(out + i));      // ā̇ᵢ += ȳ̇ᵢ
+    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // ā̇ᵢ += ȳ̇ᵢ
+    for (let i = 0; i < n; i++) addTanAdj(a + i * sa, getTanAdj(out + i));
+    return;
+  }
+  if (op == Op.VecWhere) {
+    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // to the taken branch only
+    for (let i = 0; i < n; i++) addTanAdj(b + (isTrue(getVal(a + i * sc)) ? i : n + i), getTanAdj(out + i));
   }
 }

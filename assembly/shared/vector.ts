@@ -48,7 +48,7 @@ function maxOf(a: i32, n: i32): f64 {
   for (let i = 0; i < n; i++) {
     const x = getVal(a + i);
     if (x != x) return x;
-    if (x > m) m = x;
+    if (x > m || (x == 0 && m == 0 && 1 / x > 1 / m)) m = x; // +0 beats −0, as Math.max
   }
   return m;
 }
@@ -114,7 +114,7 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     for (let i = 0; i < n; i++) {
       const x = getVal(a + i);
       if (x != x) { m = x; break; }
-      if (x < m) m = x;
+      if (x < m || (x == 0 && m == 0 && 1 / x < 1 / m)) m = x; // −0 beats +0, as Math.min
     }
     setVal(out, m);
     return;
@@ -148,6 +148,7 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     const sb: i32 = (p1b & BROADCAST_B) != 0 ? 0 : 1;
     for (let i = 0; i < n; i++) {
       const g = getAdj(out + i);
+      if (g == 0) continue; // as the scalar rows: no 0·∞ from elements nothing depends on
       partials(f, getVal(a + i * sa), getVal(b + i * sb), getVal(out + i));
       addAdj(a + i * sa, g * partialA);
       addAdj(b + i * sb, g * partialB);

@@ -1,5 +1,5 @@
 /** @file compile(f, ...shapes): trace f once into a program, then load it for fast replays. */
-import { Scalar, Vector } from '../handles.js';
+import { Scalar, Vector, Matrix } from '../handles.js';
 import { ArgumentError, TapeMismatchError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
 import { WasmCore } from '../wasm/wasm-core.js';
@@ -30,7 +30,8 @@ export interface CompileOptions {
 export function compile(f: Differentiable, ...shapesAndOptions: (Shape | CompileOptions)[]): CompiledFunction {
   if (typeof f !== 'function') throw new ArgumentError(`compile takes a function, got ${typeName(f)}`);
   const last = shapesAndOptions[shapesAndOptions.length - 1];
-  const hasOptions = typeof last === 'object' && last !== null && !isNumberArray(last);
+  // Options are a plain object; arrays (even malformed ones) are shapes and get checked as such.
+  const hasOptions = typeof last === 'object' && last !== null && !Array.isArray(last) && !ArrayBuffer.isView(last);
   const options = (hasOptions ? last : {}) as CompileOptions;
   const shapes = (hasOptions ? shapesAndOptions.slice(0, -1) : shapesAndOptions) as Shape[];
   if (shapes.length === 0) {
@@ -41,24 +42,35 @@ export function compile(f: Differentiable, ...shapesAndOptions: (Shape | Compile
     throw new ArgumentError(`the function takes ${f.length} argument${f.length === 1 ? '' : 's'} but compile got ${shapes.length} shape${shapes.length === 1 ? '' : 's'}`);
   }
   const args = Int32Array.from(shapes, (s, i) => shapeLength(s, i));
+  checkOptions(options);
   const backend = options.backend ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'js') throw new ArgumentError(`unknown backend ${JSON.stringify(backend)}: use 'wasm' (default) or 'js'`);
-  if (options.partials !== undefined && options.partials !== 'recompute' && options.partials !== 'store') {
-    throw new ArgumentError(`unknown partials option ${JSON.stringify(options.partials)}: use 'recompute' (default) or 'store'`);
-  }
   const program = trace(f, shapes, args, backend);
   return new CompiledFunction(program, options);
 }
 
 /** Reads a tape written by toBytes (validating every op, index and length). */
 export function fromBytes(bytes: Uint8Array | ArrayBuffer, options: CompileOptions = {}): CompiledFunction {
+  checkOptions(options);
   return new CompiledFunction(decode(bytes), options);
 }
+
+function checkOptions(options: CompileOptions): void {
+  const backend = options.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'js') throw new ArgumentError(`unknown backend ${JSON.stringify(backend)}: use 'wasm' (default) or 'js'`);
+  if (options.partials !== undefined && options.partials !== 'recompute' && options.partials !== 'store') {
+    throw new ArgumentError(`unknown partials option ${JSON.stringify(options.partials)}: use 'recompute' (default) or 'store'`);
+  }
+  if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new ArgumentError(`maxBytes must be a positive number of bytes, got ${options.maxBytes}`);
+}
+
+/** wasm32 slot ids stay below 2²⁸ (16 bytes a slot in 4 GiB). */
+const MAX_VECTOR_LENGTH = 2 ** 28;
 
 function shapeLength(s: Shape, i: number): number {
   if (s === 'scalar') return -1;
   if (typeof s === 'number') {
     if (!Number.isInteger(s) || s < 0) throw new ArgumentError(`shape ${i}: a vector length must be a non-negative integer, got ${s} (use 'scalar' for a number argument)`);
+    if (s > MAX_VECTOR_LENGTH) throw new ArgumentError(`shape ${i}: length ${s} is more than a tape can index (${MAX_VECTOR_LENGTH})`);
     return s;
   }
   if (isNumberArray(s)) return s.length;
@@ -107,8 +119,9 @@ function outputsOf(result: unknown, core: TapeCore): { ids: number[]; vector: bo
     if (typeof x === 'number') return core.constant(x);
     throw new ArgumentError(`${where} must be a handle or a number, got ${typeName(x)}`);
   };
-  if (result instanceof Vector) {
+  if (result instanceof Vector || result instanceof Matrix) {
     if (result.core !== core) throw new TapeMismatchError("f returned a vector from another tape: build the result from f's own arguments");
+    if (result.length === 0) throw new ArgumentError('f returned an empty vector: a compiled function needs at least one output');
     return { ids: Array.from({ length: result.length }, (_, i) => result.start + i), vector: true };
   }
   if (Array.isArray(result)) {

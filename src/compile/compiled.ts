@@ -8,6 +8,7 @@ import { JsCore } from '../reference/js-core.js';
 import { encode } from './format.js';
 import { inputCount, loadProgram, rowSlots, type Program } from './program.js';
 import { dotGraph, wengertList } from './print.js';
+import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
 
 export type Backend = 'wasm' | 'js';
 export type CompiledArgument = number | Float64Array | readonly number[];
@@ -152,6 +153,7 @@ export class CompiledFunction {
   /** Frees the tape; its memory is reused by the next tape. */
   dispose(): void {
     this.core.dispose();
+    this.higherOrder?.dispose();
     collector.unregister(this);
   }
 
@@ -184,8 +186,8 @@ export class CompiledFunction {
     throw new ArgumentError(`${what} takes the function's ${n} argument${n === 1 ? '' : 's'} (plus an optional out), got ${args.length}`);
   }
 
-  /** Writes the arguments into the input slots and runs the forward sweep. */
-  private replay(args: CompiledArgument[], what: string): void {
+  /** Writes the arguments into the input slots and runs the forward sweep (unless `run` is false). */
+  private replay(args: CompiledArgument[], what: string, run = true): void {
     const core = this.live();
     if (args.length !== this.args.length) {
       throw new ArgumentError(`${what} takes ${this.args.length} argument${this.args.length === 1 ? '' : 's'}, got ${args.length}`);
@@ -205,7 +207,7 @@ export class CompiledFunction {
         core.writeValues(at, x);
       }
     }
-    core.forward();
+    if (run) core.forward();
   }
 
   private readValue(): number | Float64Array {
@@ -237,6 +239,49 @@ export class CompiledFunction {
     const g = (out as Float64Array | undefined) ?? new Float64Array(len);
     this.core.readAdjoints(at, len, g, 0);
     return g;
+  }
+
+  // ── higher order (src/higher/): tangents forward, forward-over-reverse ──
+
+  private higherOrder?: HigherOrder;
+
+  private higher(): HigherOrder {
+    this.live();
+    return (this.higherOrder ??= new HigherOrder({
+      core: this.core,
+      inputStart: this.inputStart,
+      args: this.args,
+      offsets: this.offsets,
+      outputs: this.outputs,
+      lastOutput: this.lastOutput,
+      vectorOutput: this.vectorOutput,
+      writeInputs: (args, what) => this.replay(args, what, false),
+    }));
+  }
+
+  /** { value: f(args), tangent: J·v }: the directional derivative along v with the value, in one
+   *  forward sweep. v mirrors the arguments (several arguments: an array of their shapes);
+   *  tangent is a number for a scalar f, a Float64Array for a vector-valued f. */
+  jvp(...argsAndV: unknown[]): { value: number | Float64Array; tangent: number | Float64Array } {
+    return this.higher().jvp(argsAndV);
+  }
+
+  /** H·v, the Hessian of a scalar f times v, shaped like the arguments (forward-over-reverse:
+   *  one forward and one reverse sweep, each carrying tangents); fills `out` when given. */
+  hvp(...argsAndVAndOut: unknown[]): ShapedLikeArguments {
+    return this.higher().hvp(argsAndVAndOut);
+  }
+
+  /** The m × n Jacobian as a row-major Float64Array (n = all input elements, arguments in order):
+   *  n tangent sweeps when n ≤ m, else m reverse sweeps after one forward ({ mode } overrides). */
+  jacobian(...argsAndOptions: (CompiledArgument | JacobianOptions)[]): Float64Array {
+    return this.higher().jacobian(argsAndOptions);
+  }
+
+  /** The n × n Hessian of a scalar f (row-major, symmetric) from n Hessian-vector products:
+   *  n forward + reverse sweeps, O(n·N) for a tape of N nodes. */
+  hessian(...args: CompiledArgument[]): Float64Array {
+    return this.higher().hessian(args);
   }
 }
 

@@ -10,9 +10,9 @@
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
  *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError. */
 import { Op, OP_COUNT, FIRST_SCALAR_OP, FIRST_VECTOR_OP, arity } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
 import { TapeFormatError } from '../errors.js';
-import { inputCount, rowOperands, rowParams, type Program } from './program.js';
+import { inputCount, rowParams, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
 export const FORMAT_VERSION = 1;
@@ -82,6 +82,7 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const outputs = new Int32Array(outputCount);
   for (let i = 0; i < outputCount; i++, at += 4) outputs[i] = view.getInt32(at, true);
   const op = bytes.slice(at, at + rows);
+  for (let i = at + rows; i < at + opBytes; i++) if (bytes[i] !== 0) fail('the padding after the op column must be zero');
   at += opBytes;
   const a = new Int32Array(rows);
   const b = new Int32Array(rows);
@@ -162,10 +163,17 @@ export function validate(p: Program): void {
       } else if (p1b !== 0) {
         fail(`row ${r} (${name(r)}) has payload ${p1b} where none belongs`);
       }
-      const [sa, la, sb, lb] = rowOperands(p, r);
-      range(r, sa, la, 'a');
+      // Lengths come from the integers, never from whether an operand is present.
+      const la = operandLengthA(o, p1a, p1b, p2a, p2b);
+      // A VecMap of a unary op reads the sink as its b (checked above).
+      const lb = o === Op.VecMap && arity(p1b & 255) === 1 ? 0 : operandLengthB(o, p1a, p1b, p2a, p2b);
+      if (la > 0 && a[r] < 0) fail(`row ${r} (${name(r)}) reads ${la} slots but names no a operand`);
+      range(r, a[r], la, 'a');
       if (lb === 0) none(r, b[r], 'b');
-      else range(r, sb, lb, 'b');
+      else {
+        if (b[r] < 0) fail(`row ${r} (${name(r)}) reads ${lb} slots but names no b operand`);
+        range(r, b[r], lb, 'b');
+      }
       slots += vectorOutputs(o, p1a, p2a);
       if (slots > MAX_COUNT) fail(`the tape has more than ${MAX_COUNT} slots`);
     }

@@ -41,7 +41,8 @@ function lines(p: Program, limit: number): string[] {
       const count = rowSlots(p, r);
       const [sa, la, sb, lb] = rowOperands(p, r);
       const what = o === Op.VecMap ? opName(p.b[r - 1] & 255) : opName(o);
-      const extra = o === Op.MatMul ? `; ${p.a[r - 2]}×${p.b[r - 1]}·${p.b[r - 1]}×${p.a[r - 1] === 0 ? 0 : count / p.a[r - 1]}` : '';
+      // MatMul's integers: (m, k) in the Param row before it, (n, flags) in the one before that.
+      const extra = o === Op.MatMul ? `; ${p.a[r - 1]}×${p.b[r - 1]}·${p.b[r - 1]}×${p.a[r - 2]}` : '';
       out.push(`${range(k, count)} = ${what}(${range(sa, la)}${lb > 0 ? `, ${range(sb, lb)}` : ''}${extra})`);
       k += count;
       continue;

@@ -109,6 +109,11 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     if (o === Op.Param && op[r + 1] !== Op.Where) {
       p.a[k] = a[r]; // a vector row's integers
       p.b[k] = b[r];
+    } else if (o >= Op.VecMap) {
+      // An empty range reads nothing and may name a slot just past a segment: write −1.
+      const [, la, , lb] = rowOperands(snapshot, r);
+      p.a[k] = la > 0 ? slotOperand(a[r]) : -1;
+      p.b[k] = lb > 0 || (o === Op.VecMap && b[r] >= 0) ? slotOperand(b[r]) : -1;
     } else {
       p.a[k] = slotOperand(a[r]);
       p.b[k] = slotOperand(b[r]);

@@ -312,6 +312,7 @@ export class JsCore implements TapeCore {
       }
       const y = --slot;
       const g = adj[y];
+      if (g === 0) continue; // as assembly/sweeps.ts: no 0·∞ from rows nothing depends on
       const pa = as[r];
       const pb = bs[r];
       let da: number, db: number;
@@ -340,10 +341,10 @@ export class JsCore implements TapeCore {
     if (!this.live) throw staleTapeError();
     this.live = false;
     const s = this.s;
+    s.adj.fill(0, 0, s.slots);
     s.rows = 0;
     s.slots = 1;
     s.dirty = false;
-    s.adj.fill(0);
     return new JsCore(s);
   }
 

@@ -32,6 +32,7 @@ export interface CoreExports {
   reverseStored(tape: number, buffer: number): void;
   allocateBlock(bytes: number): number;
   ensureScratch(bytes: number): number;
+  scratchBlockBytes(): number;
   matmulScratchBytes(m: number, k: number, n: number): number;
   releaseBlock(block: number, bytes: number): void;
   currentSegment(tape: number): number;
@@ -43,6 +44,9 @@ export interface CoreExports {
 }
 
 function decodeBase64(text: string): Uint8Array {
+  // Node's Buffer decodes in native code; the loop below runs once, unoptimized (≈2 ms).
+  const NodeBuffer = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer;
+  if (NodeBuffer !== undefined) return NodeBuffer.from(text, 'base64');
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

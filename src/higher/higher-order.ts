@@ -1,0 +1,236 @@
+/** @file Higher-order derivatives of a compiled function: JVP, HVP, Jacobian and Hessian.
+ *
+ *  One forward sweep that carries tangents gives a Jacobian-vector product J·v with the value;
+ *  one more reverse sweep that carries the tangents of the adjoints gives ∇f and H·v
+ *  (forward-over-reverse, assembly/higher.ts). Jacobians and Hessians repeat those sweeps. */
+import type { TapeCore } from '../core.js';
+import { ArgumentError } from '../errors.js';
+import { isNumberArray, typeName } from '../tape.js';
+import { tangentsFor, zeroAdjoints, type Tangents } from './tangents.js';
+
+type Argument = number | Float64Array | readonly number[];
+/** A result shaped like the arguments: one per argument, unwrapped for a single argument. */
+export type ShapedLikeArguments = number | Float64Array | (number | Float64Array)[];
+
+export interface JacobianOptions {
+  /** 'forward': one tangent sweep per input element; 'reverse': one reverse sweep per output;
+   *  'auto' (default): forward when inputs ≤ outputs (n ≤ m), else reverse. */
+  mode?: 'auto' | 'forward' | 'reverse';
+}
+
+/** What a compiled function lends its higher-order derivatives (src/compile/compiled.ts). */
+export interface CompiledParts {
+  readonly core: TapeCore;
+  /** Slot id of the first input; the inputs are contiguous, arguments in order. */
+  readonly inputStart: number;
+  /** Per argument: −1 for a scalar, else the vector's length. */
+  readonly args: Int32Array;
+  /** Where each argument starts in the input block. */
+  readonly offsets: readonly number[];
+  readonly outputs: Int32Array;
+  /** The output recorded last: reverse sweeps start at its row. */
+  readonly lastOutput: number;
+  readonly vectorOutput: boolean;
+  /** Checks the arguments and writes them into the input slots (no sweep). */
+  writeInputs(args: Argument[], what: string): void;
+}
+
+export class HigherOrder {
+  /** Allocated at the first tangent sweep, freed by dispose(). */
+  private tangentStore?: Tangents;
+  private readonly inputs: number;
+
+  constructor(private readonly f: CompiledParts) {
+    let n = 0;
+    for (const len of f.args) n += len < 0 ? 1 : len;
+    this.inputs = n;
+  }
+
+  /** { value: f(x), tangent: J·v }, v shaped like the arguments (see `direction`). */
+  jvp(argsAndV: unknown[]): { value: number | Float64Array; tangent: number | Float64Array } {
+    const f = this.f;
+    const k = f.args.length;
+    if (argsAndV.length !== k + 1) throw new ArgumentError(`jvp takes the ${count(k, 'argument')}, then v shaped like them; got ${argsAndV.length} values`);
+    f.writeInputs(argsAndV.slice(0, k) as Argument[], 'jvp');
+    const t = this.tangents();
+    this.direction(t, argsAndV[k], 'jvp');
+    t.forward(true);
+    const { core, outputs } = f;
+    if (!f.vectorOutput) return { value: core.value(outputs[0]), tangent: t.tangent(outputs[0]) };
+    const value = new Float64Array(outputs.length);
+    const tangent = new Float64Array(outputs.length);
+    for (let j = 0; j < outputs.length; j++) {
+      value[j] = core.value(outputs[j]);
+      tangent[j] = t.tangent(outputs[j]);
+    }
+    return { value, tangent };
+  }
+
+  /** H·v for a scalar f, shaped like the arguments; fills `out` when given as one more argument. */
+  hvp(argsAndV: unknown[]): ShapedLikeArguments {
+    const f = this.f;
+    const k = f.args.length;
+    if (argsAndV.length !== k + 1 && argsAndV.length !== k + 2) {
+      throw new ArgumentError(`hvp takes the ${count(k, 'argument')}, then v shaped like them, then an optional out; got ${argsAndV.length} values`);
+    }
+    this.scalarOnly('hvp');
+    f.writeInputs(argsAndV.slice(0, k) as Argument[], 'hvp');
+    const t = this.tangents();
+    this.direction(t, argsAndV[k], 'hvp');
+    this.secondOrder(t, true);
+    return this.readShaped(t, argsAndV.length === k + 2 ? argsAndV[k + 1] : undefined);
+  }
+
+  /** The m × n Jacobian, row-major (row j: ∂fⱼ/∂x over all n input elements, arguments in order). */
+  jacobian(argsAndOptions: unknown[]): Float64Array {
+    const f = this.f;
+    const k = f.args.length;
+    const hasOptions = argsAndOptions.length === k + 1 && isOptions(argsAndOptions[k]);
+    if (argsAndOptions.length !== k && !hasOptions) {
+      throw new ArgumentError(`jacobian takes the ${count(k, 'argument')}, then optional options ({ mode }); got ${argsAndOptions.length} values`);
+    }
+    const mode = hasOptions ? (argsAndOptions[k] as JacobianOptions).mode ?? 'auto' : 'auto';
+    if (mode !== 'auto' && mode !== 'forward' && mode !== 'reverse') {
+      throw new ArgumentError(`unknown jacobian mode ${JSON.stringify(mode)}: use 'auto', 'forward' or 'reverse'`);
+    }
+    const n = this.inputs;
+    const m = f.outputs.length;
+    const forward = mode === 'forward' || (mode === 'auto' && n <= m);
+    f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'jacobian');
+    const jac = new Float64Array(m * n);
+    if (forward) {
+      const t = this.tangents();
+      t.writeTangents(f.inputStart, new Float64Array(n));
+      for (let i = 0; i < n; i++) {
+        if (i > 0) t.setTangent(f.inputStart + i - 1, 0);
+        t.setTangent(f.inputStart + i, 1);
+        t.forward(i === 0);
+        for (let j = 0; j < m; j++) jac[j * n + i] = t.tangent(f.outputs[j]);
+      }
+    } else {
+      const core = f.core;
+      core.forward();
+      for (let j = 0; j < m; j++) {
+        if (j > 0) zeroAdjoints(core);
+        core.setAdjoint(f.outputs[j], 1);
+        core.reverseFrom(f.outputs[j]);
+        core.readAdjoints(f.inputStart, n, jac, j * n);
+      }
+    }
+    return jac;
+  }
+
+  /** The n × n Hessian of a scalar f, row-major, from n Hessian-vector products. */
+  hessian(args: unknown[]): Float64Array {
+    const f = this.f;
+    const k = f.args.length;
+    if (args.length !== k) throw new ArgumentError(`hessian takes the function's ${count(k, 'argument')}, got ${args.length}`);
+    this.scalarOnly('hessian');
+    f.writeInputs(args as Argument[], 'hessian');
+    const t = this.tangents();
+    const n = this.inputs;
+    t.writeTangents(f.inputStart, new Float64Array(n));
+    const h = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      if (i > 0) t.setTangent(f.inputStart + i - 1, 0);
+      t.setTangent(f.inputStart + i, 1);
+      this.secondOrder(t, i === 0);
+      t.readAdjointTangents(f.inputStart, n, h, i * n);
+    }
+    // H eᵢ and H eⱼ agree on (i, j) up to rounding; the average is exactly symmetric.
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) h[i * n + j] = h[j * n + i] = 0.5 * (h[i * n + j] + h[j * n + i]);
+    }
+    return h;
+  }
+
+  dispose(): void {
+    this.tangentStore?.dispose();
+    this.tangentStore = undefined;
+  }
+
+  private tangents(): Tangents {
+    return (this.tangentStore ??= tangentsFor(this.f.core));
+  }
+
+  /** Forward with tangents, seed ȳ = 1, reverse with adjoint tangents: leaves H·v behind. */
+  private secondOrder(t: Tangents, values: boolean): void {
+    const f = this.f;
+    t.forward(values);
+    f.core.setAdjoint(f.outputs[0], 1);
+    t.reverse(f.lastOutput);
+  }
+
+  private scalarOnly(what: string): void {
+    if (this.f.vectorOutput) {
+      throw new ArgumentError(`${what} needs a scalar function but this one returns ${this.f.outputs.length} values: use jacobian(…args), or ${what} of a scalar such as dot(u, f(x))`);
+    }
+  }
+
+  /** Writes the direction v as the inputs' tangents: v mirrors the arguments (a number for a
+   *  scalar argument, an array of its length for a vector; for several arguments, an array
+   *  of those). */
+  private direction(t: Tangents, v: unknown, what: string): void {
+    const f = this.f;
+    const k = f.args.length;
+    if (k === 1) {
+      this.directionPart(t, 0, v, what, 'v');
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== k) {
+      throw new ArgumentError(`${what}: v must be an array of ${k} entries shaped like the arguments, got ${typeName(v)}${Array.isArray(v) ? ` of length ${v.length}` : ''}`);
+    }
+    for (let i = 0; i < k; i++) this.directionPart(t, i, v[i], what, `v[${i}]`);
+  }
+
+  private directionPart(t: Tangents, i: number, v: unknown, what: string, name: string): void {
+    const f = this.f;
+    const len = f.args[i];
+    const at = f.inputStart + f.offsets[i];
+    if (len < 0) {
+      if (typeof v !== 'number') throw new ArgumentError(`${what}: ${name} must be a number (argument ${i} is a scalar), got ${typeName(v)}`);
+      t.setTangent(at, v);
+      return;
+    }
+    if (!isNumberArray(v) || v.length !== len) {
+      throw new ArgumentError(`${what}: ${name} must be a Float64Array or number[] of length ${len} like argument ${i}, got ${typeName(v)}${isNumberArray(v) ? ` of length ${v.length}` : ''}`);
+    }
+    t.writeTangents(at, v);
+  }
+
+  /** The inputs' adjoint tangents, shaped like the arguments (into `out` when given). */
+  private readShaped(t: Tangents, out: unknown): ShapedLikeArguments {
+    const f = this.f;
+    const k = f.args.length;
+    const read = (i: number, into: unknown): number | Float64Array => {
+      const len = f.args[i];
+      const at = f.inputStart + f.offsets[i];
+      if (len < 0) {
+        const one = new Float64Array(1);
+        t.readAdjointTangents(at, 1, one, 0);
+        return one[0];
+      }
+      if (into !== undefined && !(into instanceof Float64Array && into.length === len)) {
+        throw new ArgumentError(`out for argument ${i} must be a Float64Array of length ${len}, got ${typeName(into)}`);
+      }
+      const result = (into as Float64Array | undefined) ?? new Float64Array(len);
+      t.readAdjointTangents(at, len, result, 0);
+      return result;
+    };
+    if (k === 1) return read(0, out);
+    if (out !== undefined && !(Array.isArray(out) && out.length === k)) {
+      throw new ArgumentError(`out must be an array of ${k} entries (a Float64Array per vector argument), got ${typeName(out)}`);
+    }
+    const result: (number | Float64Array)[] = (out as (number | Float64Array)[] | undefined) ?? new Array(k);
+    for (let i = 0; i < k; i++) result[i] = read(i, out === undefined ? undefined : result[i]);
+    return result;
+  }
+}
+
+function isOptions(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x);
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

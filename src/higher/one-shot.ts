@@ -1,0 +1,64 @@
+/** @file jvp, hvp, jacobian and hessian of a plain function: compile for the arguments' shapes,
+ *  take the derivative, dispose. For repeated calls, compile once and use its methods. */
+import { compile, type CompileOptions, type Shape } from '../compile/compile.js';
+import type { CompiledFunction } from '../compile/compiled.js';
+import type { Differentiable } from '../grad.js';
+import { ArgumentError } from '../errors.js';
+import { isNumberArray, typeName } from '../tape.js';
+import type { JacobianOptions, ShapedLikeArguments } from './higher-order.js';
+
+type Argument = number | Float64Array | readonly number[];
+
+/** jvp(f)(...args, v) = { value: f(args), tangent: J·v }, v shaped like the arguments. */
+export function jvp(f: Differentiable, options: CompileOptions = {}) {
+  checkFunction(f, 'jvp');
+  return (...argsAndV: unknown[]): { value: number | Float64Array; tangent: number | Float64Array } => {
+    if (argsAndV.length < 2) throw new ArgumentError(`jvp(f) is called with f's arguments, then v; got ${argsAndV.length} value${argsAndV.length === 1 ? '' : 's'}`);
+    return once(f, argsAndV.slice(0, -1), options, 'jvp', (c) => c.jvp(...argsAndV));
+  };
+}
+
+/** hvp(f)(...args, v) = H·v for a scalar f, shaped like the arguments. */
+export function hvp(f: Differentiable, options: CompileOptions = {}) {
+  checkFunction(f, 'hvp');
+  return (...argsAndV: unknown[]): ShapedLikeArguments => {
+    if (argsAndV.length < 2) throw new ArgumentError(`hvp(f) is called with f's arguments, then v; got ${argsAndV.length} value${argsAndV.length === 1 ? '' : 's'}`);
+    return once(f, argsAndV.slice(0, -1), options, 'hvp', (c) => c.hvp(...argsAndV));
+  };
+}
+
+/** jacobian(f)(...args): the m × n Jacobian of f, row-major (see CompiledFunction.jacobian). */
+export function jacobian(f: Differentiable, options: CompileOptions & JacobianOptions = {}) {
+  checkFunction(f, 'jacobian');
+  const { mode, ...compileOptions } = options;
+  return (...args: Argument[]): Float64Array => once(f, args, compileOptions, 'jacobian', (c) => c.jacobian(...args, { mode }));
+}
+
+/** hessian(f)(...args): the n × n Hessian of a scalar f, row-major, symmetric. */
+export function hessian(f: Differentiable, options: CompileOptions = {}) {
+  checkFunction(f, 'hessian');
+  return (...args: Argument[]): Float64Array => once(f, args, options, 'hessian', (c) => c.hessian(...args));
+}
+
+function checkFunction(f: unknown, what: string): void {
+  if (typeof f !== 'function') throw new ArgumentError(`${what} takes a function, got ${typeName(f)}`);
+}
+
+/** Compiles f for the shapes of `args`, runs `use`, and frees the tape whatever happens. */
+function once<T>(f: Differentiable, args: unknown[], options: CompileOptions, what: string, use: (c: CompiledFunction) => T): T {
+  if (args.length === 0) throw new ArgumentError(`${what}: call it with at least one argument`);
+  if (f.length > 0 && args.length !== f.length) {
+    throw new ArgumentError(`the function takes ${f.length} argument${f.length === 1 ? '' : 's'} but ${what} got ${args.length}`);
+  }
+  const shapes: Shape[] = args.map((a, i) => {
+    if (typeof a === 'number') return 'scalar';
+    if (isNumberArray(a)) return a.length;
+    throw new ArgumentError(`${what}: argument ${i} must be a number, a Float64Array or a number[], got ${typeName(a)}`);
+  });
+  const compiled = compile(f, ...shapes, options);
+  try {
+    return use(compiled);
+  } finally {
+    compiled.dispose();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * @file The built library in headless Chromium: the demo page trains (loss falls, held-out
+ * accuracy rises), its wasm gives Node's gradient, and scripts/serve.mjs serves the right MIME
+ * types and stays inside its folders. Needs `npm run build` and /usr/bin/chromium.
+ */
+
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXED_POINT, gradientOfFixedFunction } from '../examples/browser/fixed-function.js';
+import type { DemoState } from '../examples/browser/main.js';
+import { startServer, type RunningServer } from '../scripts/serve.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const BUILT = ['dist/src/index.js', 'dist/examples/browser/main.js', 'build/wengert.wasm'];
+/** A small model keeps the tape and each step short; the page's defaults are for people. */
+const SMALL = '?hidden=32&batch=16&epochs=2';
+
+let server: RunningServer | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  const missing = BUILT.filter((file) => !existsSync(root + file));
+  if (missing.length > 0) throw new Error(`the browser test needs the build (${missing.join(', ')} missing): run \`npm run build\` first.`);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Chromium with \`apt-get install -y chromium\`.`);
+  server = await startServer({ port: 0 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Opens the demo page, recording every page error and console error in `problems`. */
+async function openDemo(query: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  await page.goto(new URL(query, server!.url).href);
+  await page.waitForFunction(() => window.wengertDemo !== undefined, null, { timeout: 15_000 });
+  return { page, problems };
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+describe('the demo page in Chromium', () => {
+  it('trains: the loss falls, held-out accuracy rises, no errors; saves a screenshot', async () => {
+    const { page, problems } = await openDemo(SMALL);
+    await page.waitForFunction(
+      () => {
+        const s = window.wengertDemo.state();
+        return s.phase === 'failed' || s.step >= 200;
+      },
+      null,
+      { timeout: 45_000, polling: 250 },
+    );
+    const state: DemoState = await page.evaluate(() => window.wengertDemo.state());
+    expect(state.error).toBeUndefined();
+    expect(state.losses.length).toBe(state.step);
+    expect(state.losses.every(Number.isFinite)).toBe(true);
+    const first = mean(state.losses.slice(0, 10));
+    const last = mean(state.losses.slice(-10));
+    expect(first).toBeGreaterThan(1.5); // untrained: about ln 10 ≈ 2.3
+    expect(last).toBeLessThan(0.6 * first);
+    expect(state.accuracy).toBeGreaterThan(0.8); // measured at step 200; chance is 0.1
+    mkdirSync(`${root}test-results`, { recursive: true });
+    await page.screenshot({ path: `${root}test-results/browser.png`, fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("gives Node's gradient of a fixed function to 1e-12", async () => {
+    const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
+    const inBrowser: number[] = await page.evaluate(() => window.wengertDemo.gradientOfFixedFunction());
+    const inNode = gradientOfFixedFunction();
+    // ∂/∂xᵢ [Σ sin(xᵢ)xᵢ₊₁ + exp(x₀)/(1 + x₁²)], by hand: guards against both sides being wrong alike.
+    const x = FIXED_POINT;
+    const q = 1 + x[1] * x[1];
+    const byHand = x.map((xi, i) => (i + 1 < x.length ? Math.cos(xi) * x[i + 1] : 0) + (i > 0 ? Math.sin(x[i - 1]) : 0));
+    byHand[0] += Math.exp(x[0]) / q;
+    byHand[1] -= (2 * x[1] * Math.exp(x[0])) / (q * q);
+    expect(inBrowser).toHaveLength(x.length);
+    for (let i = 0; i < x.length; i++) {
+      expect(Math.abs(inBrowser[i] - inNode[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(inNode[i])));
+      expect(Math.abs(inNode[i] - byHand[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(byHand[i])));
+    }
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('gets the wasm as application/wasm, so WebAssembly.instantiateStreaming takes it, with the exports Node sees', async () => {
+    const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
+    const served = await page.evaluate(async () => {
+      const type = async (url: string) => (await fetch(url)).headers.get('content-type');
+      const { instance } = await WebAssembly.instantiateStreaming(fetch('/build/wengert.wasm'), {});
+      return {
+        wasm: await type('/build/wengert.wasm'),
+        js: await type('/dist/src/index.js'),
+        json: await type('/digits/0.json'),
+        html: await type('/'),
+        exports: Object.keys(instance.exports).sort(),
+      };
+    });
+    expect(served.wasm).toBe('application/wasm');
+    expect(served.js).toMatch(/^text\/javascript\b/);
+    expect(served.json).toMatch(/^application\/json\b/);
+    expect(served.html).toMatch(/^text\/html\b/);
+    const inNode = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(`${root}build/wengert.wasm`)));
+    expect(served.exports).toEqual(inNode.map((e) => e.name).sort());
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+/** A raw GET, so that the path reaches the server exactly as written (no client-side normalization). */
+function get(path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server!.port, path, method }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('scripts/serve.mjs', () => {
+  it('refuses paths that climb out of its folders, however they are spelled', async () => {
+    const attempts = ['/../package.json', '/dist/../../package.json', '/dist/%2e%2e/package.json', '/dist/..%2f..%2fpackage.json', '/digits/..%5c..%5cpackage.json', '/%2e%2e/%2e%2e/etc/passwd', '/dist/%00.js'];
+    for (const path of attempts) {
+      const { status, body } = await get(path);
+      expect([400, 403, 404], path).toContain(status);
+      expect(body, path).not.toContain('"devDependencies"');
+      expect(body, path).not.toContain('root:');
+    }
+  });
+
+  it('serves the page at /, answers 404 for missing files and 405 for other methods', async () => {
+    expect((await get('/')).body).toContain('<canvas id="chart"');
+    expect((await get('/dist/no-such-file.js')).status).toBe(404);
+    expect((await get('/', 'POST')).status).toBe(405);
+  });
+});
