@@ -243,6 +243,22 @@ function findings(rows: Row[]): string[] {
     const ok = rosenbrock.jsOverThis >= 2;
     lines.push(`goal, Rosenbrock record + reverse ≥ 2× faster than the pure-JS tape: ${rosenbrock.jsOverThis.toFixed(2)}× ${ok ? 'MET' : 'NOT MET'}`);
   }
+  // Compiled replay (issue 3): against the pure-JS tape's record + backward, its own replay, ns/node.
+  for (const base of ['rosenbrock', 'mlp-scalar']) {
+    const replay = row(`${base}-replay`, 'wasm');
+    const jsEager = row(base, 'js');
+    const jsReplay = row(`${base}-replay`, 'js');
+    const stored = row(`${base}-replay-store`, 'wasm');
+    if (replay && jsEager) {
+      const ratio = jsEager.medianMs / replay.medianMs;
+      lines.push(`goal, ${base} replay ≥ 5× faster than the pure-JS tape's record + backward: ${ratio.toFixed(2)}× ${ratio >= 5 ? 'MET' : 'NOT MET'}`);
+    }
+    if (replay?.nsPerNode !== undefined) lines.push(`goal, ${base} replay ≤ 2 ns/node forward + reverse: ${replay.nsPerNode.toFixed(2)} ${replay.nsPerNode <= 2 ? 'MET' : 'NOT MET'}`);
+    if (replay && jsReplay) lines.push(`${base}: wasm replay vs the pure-JS tape's own replay: ${(jsReplay.medianMs / replay.medianMs).toFixed(2)}×`);
+    if (replay && stored) {
+      lines.push(`${base}: sweep designs, recompute ${replay.medianMs.toFixed(2)} ms (${fixed(replay.bytesPerNode, 1)} B/node) vs store ${stored.medianMs.toFixed(2)} ms (${fixed(stored.bytesPerNode, 1)} B/node)`);
+    }
+  }
   for (const w of new Set(rows.map((r) => r.workload))) {
     for (const backend of ['wasm', 'js'] as const) {
       const fresh = row(`${w}-fresh`, backend);

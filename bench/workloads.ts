@@ -1,5 +1,6 @@
 /** @file The benchmark workloads: a registry of named cases, each set up once per backend. */
-import { Tape, add, mul, square, sub, type Backend, type Operand, type Scalar, type Vector } from '../src/index.js';
+import { Tape, add, compile, mul, square, sub, type Backend, type CompiledFunction, type Operand, type Scalar, type Vector } from '../src/index.js';
+import { MLP, MLP_PARAMETERS, mlpLossScalar } from './mlp-scalar.js';
 import type { Case } from './engine.js';
 
 /** A tape backend, or 'plain': the function in plain JS, value only (the floor to compare with). */
@@ -198,6 +199,62 @@ function workloadsOf(p: Problem): Workload[] {
   ];
 }
 
+// ── compiled replay (issue 3): record once, then forward + reverse in the backend ──
+
+/** Rosenbrock for compile(): the constants are numbers here (f sees only its arguments). */
+function rosenbrockTraced(x: Vector): Operand {
+  let sum: Operand = 0;
+  for (let i = 0; i + 1 < x.length; i++) {
+    const xi = x.at(i);
+    sum = add(sum, add(mul(100, square(sub(x.at(i + 1), square(xi)))), square(sub(1, xi))));
+  }
+  return sum;
+}
+
+/** A compiled function replayed with fixed arguments; `partials` picks the sweep design. */
+function replayCase(f: CompiledFunction, args: Float64Array[]): Case {
+  const out = args.map((a) => new Float64Array(a.length));
+  let value = NaN;
+  const run = () => {
+    value = (f.valueAndGrad as (...a: unknown[]) => { value: number })(...args, args.length === 1 ? out[0] : out).value;
+  };
+  run();
+  const { nodes, bytes } = f.stats;
+  return { run, nodes, bytes, result: () => ({ value, gradient: out[0] }) };
+}
+
+const mlpParams = uniform(MLP_PARAMETERS, -0.1, 0.1, 3);
+const mlpInputs = uniform(MLP.batch * MLP.inputs, -1, 1, 4);
+const mlpLabels = Uint8Array.from({ length: MLP.batch }, (_, b) => (b * 7) % MLP.classes);
+
+/** The scalar-op MLP recorded eagerly: parameters are inputs, the batch is constants. */
+function mlpEager(backend: Backend): Case {
+  const tape = new Tape({ backend });
+  const gradient = new Float64Array(MLP_PARAMETERS);
+  let value = NaN;
+  const run = () => {
+    tape.reset();
+    const p = tape.input(mlpParams);
+    const y = mlpLossScalar((i) => p.at(i), (b, i) => mlpInputs[b * MLP.inputs + i], mlpLabels) as Scalar;
+    tape.backward(y);
+    tape.adjoints(p, gradient);
+    value = tape.value(y);
+  };
+  run();
+  const { nodes, bytes } = tape.stats;
+  return { run, nodes, bytes, result: () => ({ value, gradient }) };
+}
+
+function mlpCompiled(backend: Backend, partials: 'recompute' | 'store'): Case {
+  const f = compile(
+    (p: Vector, x: Vector) => mlpLossScalar((i) => p.at(i), (b, i) => x.at(b * MLP.inputs + i), mlpLabels),
+    MLP_PARAMETERS, MLP.batch * MLP.inputs, { backend, partials },
+  );
+  return replayCase(f, [mlpParams, mlpInputs]);
+}
+
+const replayAbout = (what: string, design: string) => `${what}: compiled once, then replay forward + reverse (${design})`;
+
 /** Every workload, in report order. Add a workload here and it is timed, checked and reported. */
 export const WORKLOADS: readonly Workload[] = [
   ...workloadsOf({
@@ -216,6 +273,38 @@ export const WORKLOADS: readonly Workload[] = [
     plain: speelpenningPlain,
     gradient: speelpenningGradient,
   }),
+  {
+    name: 'rosenbrock-replay',
+    about: replayAbout('rosenbrock in scalar ops', 'partials recomputed in the reverse sweep'),
+    backends: ['wasm', 'js'],
+    setup: (backend) => replayCase(compile(rosenbrockTraced, ROSENBROCK_N, { backend: tapeBackend(backend, 'rosenbrock-replay') }), [rosenbrockX]),
+    reference: () => ({ value: rosenbrockPlain(rosenbrockX), gradient: rosenbrockGradient(rosenbrockX) }),
+  },
+  {
+    name: 'rosenbrock-replay-store',
+    about: replayAbout('rosenbrock in scalar ops', 'partials stored by the forward sweep'),
+    backends: ['wasm'],
+    setup: () => replayCase(compile(rosenbrockTraced, ROSENBROCK_N, { partials: 'store' }), [rosenbrockX]),
+    reference: () => ({ value: rosenbrockPlain(rosenbrockX), gradient: rosenbrockGradient(rosenbrockX) }),
+  },
+  {
+    name: 'mlp-scalar',
+    about: 'MLP 64-128-10 tanh, softmax-CE, batch 32, in scalar ops: record + backward, tape reset and reused',
+    backends: ['wasm', 'js'],
+    setup: (backend) => mlpEager(tapeBackend(backend, 'mlp-scalar')),
+  },
+  {
+    name: 'mlp-scalar-replay',
+    about: replayAbout('the same MLP in scalar ops', 'partials recomputed'),
+    backends: ['wasm', 'js'],
+    setup: (backend) => mlpCompiled(tapeBackend(backend, 'mlp-scalar-replay'), 'recompute'),
+  },
+  {
+    name: 'mlp-scalar-replay-store',
+    about: replayAbout('the same MLP in scalar ops', 'partials stored'),
+    backends: ['wasm'],
+    setup: () => mlpCompiled('wasm', 'store'),
+  },
 ];
 
 export function workload(name: string): Workload {
