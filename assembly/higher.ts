@@ -148,6 +148,9 @@ export function secondOrderReverse(tape: usize, buf: usize, last: i32): void {
     s -= 16;
     const g = load<f64>(s, 8);
     const tg = load<f64>(s + off, 8);
+    // As sweeps.ts skips rows with ȳ = 0: a row nothing depends on (ȳ and its tangent 0, as on
+    // an untaken where() branch) contributes 0, even where its partials are ±∞ or NaN.
+    if (g == 0 && tg == 0) continue;
     const pa = <usize>load<i32>(as + (<usize>r << 2)) << 4;
     const pb = <usize>load<i32>(bs + (<usize>r << 2)) << 4;
     const qa = pa + off;

@@ -1,10 +1,8 @@
 /** @file Higher-order derivatives: HVP time ÷ gradient time (Rosenbrock, scalar ops; an MLP,
  *  vector ops) and a small Jacobian by forward vs reverse sweeps. Run: npx tsx bench/higher.ts */
-import {
-  add, compile, div, dot, logSoftmax, matmul, mul, reshape, square, sub, sum, tanh,
-  type Scalar, type Vector,
-} from '../src/index.js';
-import { time } from './engine.js';
+import { add, compile, dot, mul, square, sub, tanh, type Scalar, type Vector } from '../src/index.js';
+import { DESIGN_MLP, mlpLayout, mlpLoss, withOnesColumn } from '../examples/mlp.js';
+import { median, time } from './engine.js';
 
 /** Deterministic inputs in [lo, hi) (mulberry32). */
 function uniform(n: number, lo: number, hi: number, seed: number): Float64Array {
@@ -27,8 +25,22 @@ interface Row {
 }
 
 const rows: Row[] = [];
-const timing = { timeMs: 1500, warmupMs: 300, minIterations: 10 };
-const ms = (fn: () => void) => time(fn, timing).medianMs;
+const ROUNDS = 5;
+const timing = { timeMs: 400, warmupMs: 100, minIterations: 10 };
+
+/** Times two cases in alternating rounds (so a change in machine load hits both): the median
+ *  over rounds of each tinybench median, and the median over rounds of their ratio b ÷ a. */
+function pair(a: () => void, b: () => void): { a: number; b: number; ratio: number } {
+  const as: number[] = [];
+  const bs: number[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    as.push(time(a, timing).medianMs);
+    bs.push(time(b, timing).medianMs);
+    ratios.push(bs[r] / as[r]);
+  }
+  return { a: median(as), b: median(bs), ratio: median(ratios) };
+}
 
 // ── Rosenbrock, n = 10⁵, scalar ops: f(x) = Σᵢ 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)² ──
 {
@@ -45,44 +57,29 @@ const ms = (fn: () => void) => time(fn, timing).medianMs;
   const v = uniform(n, -1, 1, 2);
   const g = new Float64Array(n);
   const hv = new Float64Array(n);
-  const grad = ms(() => f.valueAndGrad(x, g));
-  const hvp = ms(() => f.hvp(x, v, hv));
-  const nodes = f.stats.nodes;
-  rows.push({ workload: `Rosenbrock n=10⁵ (${nodes} nodes)`, what: 'gradient (forward + reverse)', ms: grad });
-  rows.push({ workload: '', what: 'HVP (forward-over-reverse)', ms: hvp, ratio: `${(hvp / grad).toFixed(2)}× gradient (goal ≤ 2.5×)` });
+  const t = pair(() => f.valueAndGrad(x, g), () => f.hvp(x, v, hv));
+  rows.push({ workload: `Rosenbrock n=10⁵ (${f.stats.nodes} nodes)`, what: 'gradient (forward + reverse)', ms: t.a });
+  rows.push({ workload: '', what: 'HVP (forward-over-reverse)', ms: t.b, ratio: `${t.ratio.toFixed(2)}× gradient (goal ≤ 2.5×)` });
   f.dispose();
 }
 
-// ── MLP 64-128-10, tanh, softmax cross-entropy, batch 32, vector ops ──
+// ── MLP 64-128-10, tanh, softmax cross-entropy, batch 32: examples/mlp.ts, in vector ops ──
 {
-  const [inputs, hidden, classes, batch] = [64, 128, 10, 32];
-  const sizes = { w1: inputs * hidden, b1: hidden, w2: hidden * classes, b2: classes };
-  const total = sizes.w1 + sizes.b1 + sizes.w2 + sizes.b2;
-  // Biases enter as ones(batch × 1) · bᵀ(1 × width): every operation is one vector row.
-  const f = compile((p: Vector, images: Vector, oneHot: Vector, ones: Vector) => {
-    let at = 0;
-    const take = (len: number) => p.slice(at, (at += len));
-    const w1 = reshape(take(sizes.w1), inputs, hidden);
-    const b1 = reshape(take(sizes.b1), 1, hidden);
-    const w2 = reshape(take(sizes.w2), hidden, classes);
-    const b2 = reshape(take(sizes.b2), 1, classes);
-    const column = reshape(ones, batch, 1);
-    const h = tanh(add(matmul(reshape(images, batch, inputs), w1), matmul(column, b1)));
-    const logits = add(matmul(h, w2), matmul(column, b2));
-    return div(sum(mul(reshape(oneHot, batch, classes), logSoftmax(logits))), -batch);
-  }, total, batch * inputs, batch * classes, batch);
-  const params = uniform(total, -0.2, 0.2, 3);
-  const images = uniform(batch * inputs, 0, 1, 4);
+  const shape = DESIGN_MLP;
+  const { inputs, classes, batch } = shape;
+  const size = mlpLayout(shape).size;
+  const f = compile(mlpLoss(shape), size, batch * (inputs + 1), batch * classes);
+  const params = uniform(size, -0.2, 0.2, 3);
+  const images = withOnesColumn(uniform(batch * inputs, 0, 1, 4), batch, inputs);
   const oneHot = new Float64Array(batch * classes);
-  for (let i = 0; i < batch; i++) oneHot[i * classes + (i % classes)] = 1;
-  const ones = new Float64Array(batch).fill(1);
-  const v = [uniform(total, -1, 1, 5), new Float64Array(batch * inputs), new Float64Array(batch * classes), new Float64Array(batch)];
-  const gOut = [new Float64Array(total), new Float64Array(batch * inputs), new Float64Array(batch * classes), new Float64Array(batch)];
-  const hvOut = gOut.map((a) => new Float64Array(a.length));
-  const grad = ms(() => f.valueAndGrad(params, images, oneHot, ones, gOut));
-  const hvp = ms(() => f.hvp(params, images, oneHot, ones, v, hvOut));
-  rows.push({ workload: `MLP 64-128-10 batch 32 (${f.stats.nodes} nodes)`, what: 'gradient (forward + reverse)', ms: grad });
-  rows.push({ workload: '', what: 'HVP (forward-over-reverse)', ms: hvp, ratio: `${(hvp / grad).toFixed(2)}× gradient (goal ≤ 2.5×)` });
+  for (let i = 0; i < batch; i++) oneHot[i * classes + ((i * 7) % classes)] = 1;
+  // The direction moves the parameters only; the data's rows of H·v are computed all the same.
+  const v = [uniform(size, -1, 1, 5), new Float64Array(images.length), new Float64Array(oneHot.length)];
+  const gOut = v.map((a) => new Float64Array(a.length));
+  const hvOut = v.map((a) => new Float64Array(a.length));
+  const t = pair(() => f.valueAndGrad(params, images, oneHot, gOut), () => f.hvp(params, images, oneHot, v, hvOut));
+  rows.push({ workload: `MLP 64-128-10 batch 32 (${f.stats.nodes} nodes)`, what: 'gradient (forward + reverse)', ms: t.a });
+  rows.push({ workload: '', what: 'HVP (forward-over-reverse)', ms: t.b, ratio: `${t.ratio.toFixed(2)}× gradient (goal ≤ 2.5×)` });
   f.dispose();
 }
 
@@ -92,15 +89,15 @@ const ms = (fn: () => void) => time(fn, timing).medianMs;
   const a = Array.from({ length: m }, (_, j) => uniform(n, -1, 1, 10 + j));
   const f = compile((x: Vector) => a.map((aj, j) => mul(tanh(dot(aj, x)), x.at(j % n))), n);
   const x = uniform(n, -1, 1, 6);
-  const forward = ms(() => f.jacobian(x, { mode: 'forward' }));
-  const reverse = ms(() => f.jacobian(x, { mode: 'reverse' }));
-  rows.push({ workload: `Jacobian R¹⁰ → R¹⁰⁰ (${f.stats.nodes} nodes)`, what: 'forward: 10 tangent sweeps (auto picks this)', ms: forward });
-  rows.push({ workload: '', what: 'reverse: 1 forward + 100 reverse sweeps', ms: reverse, ratio: `${(reverse / forward).toFixed(2)}× forward` });
+  const t = pair(() => f.jacobian(x, { mode: 'forward' }), () => f.jacobian(x, { mode: 'reverse' }));
+  rows.push({ workload: `Jacobian R¹⁰ → R¹⁰⁰ (${f.stats.nodes} nodes)`, what: 'forward: 10 tangent sweeps (auto picks this)', ms: t.a });
+  rows.push({ workload: '', what: 'reverse: 1 forward + 100 reverse sweeps', ms: t.b, ratio: `${t.ratio.toFixed(2)}× forward` });
   f.dispose();
 }
 
 const widths = [38, 46, 10];
 const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
-console.log(line(['workload', 'what (median of tinybench samples)', 'ms']) + '  ratio');
+console.log(`wengert higher order, wasm backend: medians over ${ROUNDS} alternating rounds of tinybench medians`);
+console.log(line(['workload', 'what', 'ms']) + '  ratio (median per round)');
 console.log('-'.repeat(widths.reduce((s, w) => s + w + 2, 0) + 30));
 for (const r of rows) console.log(line([r.workload, r.what, r.ms.toFixed(3)]) + (r.ratio ? `  ${r.ratio}` : ''));

@@ -126,6 +126,7 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
       const ia = a + i * sa, ib = b + i * sb;
       const x = getVal(ia), w = getVal(ib), y = getVal(out + i);
       const g = getAdj(out + i), tg = getTanAdj(out + i);
+      if (g == 0 && tg == 0) continue; // as vectorReverse: no 0·∞ from elements nothing depends on
       const ta = getTan(ia), tb = getTan(ib);
       partials(f, x, w, y);
       const da = partialA, db = partialB;

@@ -18,6 +18,12 @@ export interface JacobianOptions {
   mode?: 'auto' | 'forward' | 'reverse';
 }
 
+/** The 'auto' rule: a tangent sweep gives one column of J, a reverse sweep one row, at about the
+ *  same cost, so take the fewer: forward when n ≤ m (inputs ≤ outputs), else reverse. */
+export function jacobianMode(inputs: number, outputs: number): 'forward' | 'reverse' {
+  return inputs <= outputs ? 'forward' : 'reverse';
+}
+
 /** What a compiled function lends its higher-order derivatives (src/compile/compiled.ts). */
 export interface CompiledParts {
   readonly core: TapeCore;
@@ -95,7 +101,7 @@ export class HigherOrder {
     }
     const n = this.inputs;
     const m = f.outputs.length;
-    const forward = mode === 'forward' || (mode === 'auto' && n <= m);
+    const forward = mode === 'auto' ? jacobianMode(n, m) === 'forward' : mode === 'forward';
     f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'jacobian');
     const jac = new Float64Array(m * n);
     if (forward) {

@@ -7,8 +7,9 @@ import { vectorForward, vectorReverse, vectorOutputs } from '../../assembly/shar
 import { vectorTangent, vectorSecondOrder } from '../../assembly/shared/vector-higher.js';
 import { bindSlots, bindTangents } from '../../assembly/shared/slots.js';
 import type { JsCore, JsStorage } from './js-core.js';
+import type { Tangents } from '../higher/tangents.js';
 
-export class JsTangents {
+export class JsTangents implements Tangents {
   /** Tangent of each slot's value; slot 0 (the sink) keeps 0. */
   private tan: Float64Array;
   /** Tangent of each slot's adjoint; slot 0's is scratch nobody reads. */
@@ -117,6 +118,7 @@ export class JsTangents {
       const y = --slot;
       const g = adj[y];
       const tg = tanAdj[y];
+      if (g === 0 && tg === 0) continue; // as assembly/higher.ts: rows nothing depends on
       const pa = as[r];
       const pb = bs[r];
       if (op === Op.Where) {
