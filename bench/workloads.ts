@@ -1,6 +1,11 @@
 /** @file The benchmark workloads: a registry of named cases, each set up once per backend. */
-import { Tape, add, compile, mul, square, sub, type Backend, type CompiledFunction, type Operand, type Scalar, type Vector } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import { Tape, add, compile, dot, mul, square, sub, type Backend, type CompiledFunction, type Operand, type Scalar, type Vector } from '../src/index.js';
 import { MLP, MLP_PARAMETERS, mlpLossScalar } from './mlp-scalar.js';
+import { compileMlp, mlpLayout, mlpManual, mlpScratch, withOnesColumn } from '../examples/mlp.js';
+import { readGmmInput, packGmmParameters } from '../examples/gmm/io.js';
+import { gmmObjective } from '../examples/gmm/objective-plain.js';
+import { compileGmm } from '../examples/gmm/objective-wengert.js';
 import type { Case } from './engine.js';
 
 /** A tape backend, or 'plain': the function in plain JS, value only (the floor to compare with). */
@@ -255,6 +260,109 @@ function mlpCompiled(backend: Backend, partials: 'recompute' | 'store'): Case {
 
 const replayAbout = (what: string, design: string) => `${what}: compiled once, then replay forward + reverse (${design})`;
 
+// ── vector ops: one instruction per array op, compiled once and replayed ──
+
+const ROSENBROCK_VECTOR_N = 1_000_000;
+let rosenbrockVectorInput: Float64Array | undefined;
+const rosenbrockVectorX = () => (rosenbrockVectorInput ??= uniform(ROSENBROCK_VECTOR_N, -1.5, 1.5, 5));
+
+/** Rosenbrock in vector ops: three elementwise instructions and two dots, whatever n is. */
+function rosenbrockVector(x: Vector): Operand {
+  const head = x.slice(0, -1);
+  const u = sub(x.slice(1), square(head));
+  const v = sub(1, head);
+  return add(mul(100, dot(u, u)), dot(v, v));
+}
+
+/** The scalar-op MLP's problem (same parameters, inputs and labels) for the vector-op MLP and
+ *  its hand-written gradient: inputs with a ones column, labels one-hot. */
+const mlpVectorData = () => {
+  const oneHot = new Float64Array(MLP.batch * MLP.classes);
+  mlpLabels.forEach((label, b) => (oneHot[b * MLP.classes + label] = 1));
+  return { xWithOnes: withOnesColumn(mlpInputs, MLP.batch, MLP.inputs), oneHot };
+};
+
+function mlpVector(backend: Backend): Case {
+  const { xWithOnes, oneHot } = mlpVectorData();
+  const { step, compiled } = compileMlp(MLP, { backend });
+  const gradient = new Float64Array(MLP_PARAMETERS);
+  let value = NaN;
+  const run = () => {
+    value = step(mlpParams, xWithOnes, oneHot, gradient);
+  };
+  run();
+  const { nodes, bytes } = compiled.stats;
+  return { run, nodes, bytes, result: () => ({ value, gradient }) };
+}
+
+/** 'plain' for the MLP: the hand-written loss and gradient (plain JS, no tape). */
+function mlpManualCase(): Case {
+  const { oneHot } = mlpVectorData();
+  const gradient = new Float64Array(mlpLayout(MLP).size);
+  const scratch = mlpScratch(MLP);
+  let value = NaN;
+  const run = () => {
+    value = mlpManual(MLP, mlpParams, mlpInputs, oneHot, gradient, scratch);
+  };
+  run();
+  return { run, nodes: 0, bytes: 0, result: () => ({ value, gradient }) };
+}
+
+const GMM_FIXTURES = new URL('../test/fixtures/adbench/', import.meta.url);
+const gmmInput = () => readGmmInput(new URL('data/gmm/1k/gmm_d10_K5.txt', GMM_FIXTURES));
+
+function gmmCompiled(backend: Backend): Case {
+  const input = gmmInput();
+  const { fn, features } = compileGmm(input, { backend });
+  return replayCase(fn, [packGmmParameters(input), features]);
+}
+
+function gmmPlain(): Case {
+  const input = gmmInput();
+  const params = packGmmParameters(input);
+  let value = NaN;
+  const run = () => {
+    value = gmmObjective(input, params);
+  };
+  run();
+  return { run, nodes: 0, bytes: 0, result: () => ({ value }) };
+}
+
+/** ADBench's d10 K5 objective and gradient as generated for the tests (complex-step, numpy). */
+function gmmReference(): { value: number; gradient: Float64Array } {
+  const ref = JSON.parse(readFileSync(new URL('reference/generated/gmm_1k_gmm_d10_K5.ref.json', GMM_FIXTURES), 'utf8')) as { objective: number; gradient: number[] };
+  return { value: ref.objective, gradient: Float64Array.from(ref.gradient) };
+}
+
+const vectorWorkloads: Workload[] = [
+  {
+    name: 'rosenbrock-vector',
+    about: replayAbout('rosenbrock in vector ops (slice, square, sub, dot), n = 1,000,000; plain: the JS value only', 'vector rows'),
+    backends: ['wasm', 'js', 'plain'],
+    setup: (backend) =>
+      backend === 'plain' ? plain(rosenbrockPlain, rosenbrockVectorX()) : replayCase(compile(rosenbrockVector, ROSENBROCK_VECTOR_N, { backend }), [rosenbrockVectorX()]),
+    reference: () => ({ value: rosenbrockPlain(rosenbrockVectorX()), gradient: rosenbrockGradient(rosenbrockVectorX()) }),
+  },
+  {
+    name: 'mlp-vector',
+    about: replayAbout('the scalar MLP\'s network and batch in vector ops (matmul, tanh, logSoftmax); plain: loss + gradient by hand', 'vector rows'),
+    backends: ['wasm', 'js', 'plain'],
+    setup: (backend) => (backend === 'plain' ? mlpManualCase() : mlpVector(backend)),
+    reference: () => {
+      const c = mlpManualCase();
+      const { value, gradient } = c.result();
+      return { value, gradient: gradient! };
+    },
+  },
+  {
+    name: 'gmm-d10-k5',
+    about: replayAbout('ADBench GMM d=10, K=5, n=1000 in vector ops (examples/gmm/objective-wengert.ts); plain: the JS objective only', 'vector rows'),
+    backends: ['wasm', 'js', 'plain'],
+    setup: (backend) => (backend === 'plain' ? gmmPlain() : gmmCompiled(backend)),
+    reference: gmmReference,
+  },
+];
+
 /** Every workload, in report order. Add a workload here and it is timed, checked and reported. */
 export const WORKLOADS: readonly Workload[] = [
   ...workloadsOf({
@@ -305,6 +413,7 @@ export const WORKLOADS: readonly Workload[] = [
     backends: ['wasm'],
     setup: () => mlpCompiled('wasm', 'store'),
   },
+  ...vectorWorkloads,
 ];
 
 export function workload(name: string): Workload {

@@ -11,3 +11,4 @@ export { CompiledFunction, type CompiledStats, type CompiledArgument } from './c
 export { TracingError, TapeFormatError } from './errors.js';
 export { jvp, hvp, jacobian, hessian } from './higher/one-shot.js';
 export type { JacobianOptions, ShapedLikeArguments } from './higher/higher-order.js';
+export * from './optim/index.js';

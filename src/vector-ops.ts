@@ -105,8 +105,12 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
   return like(core, shape, core.vector(Op.VecMap, shape.length, op | flags, 0, 0, aSlot, bSlot));
 }
 
+/** What reductions accept in their types. A scalar is refused at run time; it is in the type
+ *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
+type Reducible = Tensor | ArrayOperand | Operand;
+
 /** A reduction of one tensor to a scalar. */
-function reduce(op: Op, name: string, x: Tensor | ArrayOperand): Operand {
+function reduce(op: Op, name: string, x: Reducible): Operand {
   const core = commonCore(name, [x]);
   if (!isTensor(x) && !isArrayOperand(x)) throw new ArgumentError(`${name} takes a vector or matrix, got ${describe(x)}`);
   if (core === undefined) return fold((c) => c.vector(op, x.length, 0, 0, 0, c.constants(x as ArrayOperand), c.sink), (c, id) => c.value(id)) as number;
@@ -114,29 +118,31 @@ function reduce(op: Op, name: string, x: Tensor | ArrayOperand): Operand {
 }
 
 /** Σ xᵢ over every element. */
-export function sum(x: Tensor | ArrayOperand): Operand {
+export function sum(x: Reducible): Operand {
   return reduce(Op.VecSum, 'sum', x);
 }
 
 /** (Σ xᵢ)/n; NaN for an empty vector. */
-export function mean(x: Tensor | ArrayOperand): Operand {
-  return mulScalar(sum(x), 1 / x.length);
+export function mean(x: Reducible): Operand {
+  const total = sum(x);
+  return mulScalar(total, 1 / (x as Tensor).length);
 }
 
 /** Π xᵢ; its gradient is exact with zeros among the xᵢ (no division by them). */
-export function prod(x: Tensor | ArrayOperand): Operand {
+export function prod(x: Reducible): Operand {
   return reduce(Op.VecProd, 'prod', x);
 }
 
 /** log Σ exp(xᵢ), computed stably (shifted by the max). */
-export function logsumexp(x: Tensor | ArrayOperand): Operand {
+export function logsumexp(x: Reducible): Operand {
   return reduce(Op.VecLogSumExp, 'logsumexp', x);
 }
 
 /** a · b for two vectors (or matrices) of one length. */
-export function dot(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): Operand {
+export function dot(a: Reducible, b: Reducible): Operand {
   const core = commonCore('dot', [a, b]);
   for (const x of [a, b]) if (!isTensor(x) && !isArrayOperand(x)) throw new ArgumentError(`dot takes two vectors, got ${describe(x)}`);
+  if (!(isTensor(a) || isArrayOperand(a)) || !(isTensor(b) || isArrayOperand(b))) throw new ArgumentError('dot takes two vectors');
   if (a.length !== b.length) throw new ShapeError(`dot: shapes ${shapeText(a)} and ${shapeText(b)} have different lengths`);
   if (core === undefined) return fold((c) => c.vector(Op.VecDot, a.length, 0, 0, 0, c.constants(a as ArrayOperand), c.constants(b as ArrayOperand)), (c, id) => c.value(id)) as number;
   return new Scalar(core, core.vector(Op.VecDot, a.length, 0, 0, 0, tensorStart(core, a), tensorStart(core, b)));
@@ -150,24 +156,28 @@ const minElementwise = binary(Op.Min, 'min');
 export const max = ((a: AnyOperand, b?: AnyOperand) => {
   if (b === undefined) return reduce(Op.VecMax, 'max', a as Tensor);
   return maxElementwise(a, b);
-}) as Binary & ((x: Tensor | ArrayOperand) => Operand);
+}) as Binary & ((x: Reducible) => Operand);
 
 /** min(a, b) elementwise, or min(x) over a vector or matrix (same tie rules as max). */
 export const min = ((a: AnyOperand, b?: AnyOperand) => {
   if (b === undefined) return reduce(Op.VecMin, 'min', a as Tensor);
   return minElementwise(a, b);
-}) as Binary & ((x: Tensor | ArrayOperand) => Operand);
+}) as Binary & ((x: Reducible) => Operand);
 
 const mulScalar = binary(Op.Mul, 'mean') as (a: Operand, b: Operand) => Operand;
 
 /** softmax over a vector, or over each row of a matrix. */
-export function softmax<T extends Tensor>(x: T): T {
-  return rowwise(Op.VecSoftmax, 'softmax', x);
+export function softmax<T extends Tensor>(x: T): T;
+export function softmax(x: Reducible): Tensor;
+export function softmax(x: Reducible): Tensor {
+  return rowwise(Op.VecSoftmax, 'softmax', x as Tensor);
 }
 
 /** log softmax (x − logsumexp x) over a vector, or over each row of a matrix. */
-export function logSoftmax<T extends Tensor>(x: T): T {
-  return rowwise(Op.VecLogSoftmax, 'logSoftmax', x);
+export function logSoftmax<T extends Tensor>(x: T): T;
+export function logSoftmax(x: Reducible): Tensor;
+export function logSoftmax(x: Reducible): Tensor {
+  return rowwise(Op.VecLogSoftmax, 'logSoftmax', x as Tensor);
 }
 
 function rowwise<T extends Tensor>(op: Op, name: string, x: T): T {

@@ -98,12 +98,14 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
-  it('gets the wasm as application/wasm, so WebAssembly.instantiateStreaming takes it, with the exports Node sees', async () => {
+  it('gets the wasm as application/wasm (instantiateStreaming takes it): the bytes dist embeds, with the exports Node sees', async () => {
     const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
     const served = await page.evaluate(async () => {
       const type = async (url: string) => (await fetch(url)).headers.get('content-type');
       const { instance } = await WebAssembly.instantiateStreaming(fetch('/build/wengert.wasm'), {});
+      const bytes = new Uint8Array(await (await fetch('/build/wengert.wasm')).arrayBuffer());
       return {
+        base64: btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join('')),
         wasm: await type('/build/wengert.wasm'),
         js: await type('/dist/src/index.js'),
         json: await type('/digits/0.json'),
@@ -111,6 +113,9 @@ describe('the demo page in Chromium', () => {
         exports: Object.keys(instance.exports).sort(),
       };
     });
+    // The library the page imported runs the wasm embedded in dist/: it must be the served bytes.
+    const { WASM_BASE64 } = (await import(`${root}dist/src/wasm-bytes.js`)) as { WASM_BASE64: string };
+    expect(served.base64 === WASM_BASE64, 'dist/src/wasm-bytes.js does not embed build/wengert.wasm: run `npm run build`').toBe(true);
     expect(served.wasm).toBe('application/wasm');
     expect(served.js).toMatch(/^text\/javascript\b/);
     expect(served.json).toMatch(/^application\/json\b/);

@@ -197,7 +197,7 @@ function differentiate(p: Program, backend: Backend, flat: number[]): { value: n
   return { value, grad: flatGradient(grad) };
 }
 
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 150);
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
 describe('random programs of scalar and vector ops', () => {
   it('wasm = pure-JS tape (1e-12 relative) ≈ central finite differences', () => {

@@ -429,6 +429,20 @@ describe.each(BACKENDS)('concat and views on %s', (backend) => {
     expectSameFunction(backend, [x], (v) => dot(x, concat(...elements(v))), (v) => dot(x, v), 0, '40 scalars');
   });
 
+  it('a concat of 10⁴ parts and a row-wise softmax of 10⁴ rows outgrow the first segment and stay contiguous', () => {
+    const n = 10_000;
+    const x = uniform(3 * n, [-2, 2]);
+    const w = uniform(3 * n, [-1, 1]);
+    // Half the parts numbers, half scalar handles: constants and copies interleave.
+    const parts = (v: Vector): Operand[] => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? i : v.at(i)));
+    const joined: Fn = (v) => dot(w.subarray(0, n), concat(...parts(v)));
+    const direct: Fn = (v) => weighted(w, parts(v));
+    expectSameFunction(backend, [x], joined, direct, 1e-13, 'concat of 10⁴ parts');
+    const rows: Fn = (v) => dot(w, softmax(v.reshape(n, 3)));
+    const byRow: Fn = (v) => weighted(w, Array.from({ length: n }, (_, i) => elements(softmax(v.slice(3 * i, 3 * i + 3)))).flat());
+    expectSameFunction(backend, [x], rows, byRow, 1e-13, 'softmax of 10⁴ rows');
+  });
+
   it('slice, reshape, row, at, sliceRows and flatten record no node and read the right slots', () => {
     const tape = new Tape({ backend });
     const x = uniform(12, [-1, 1]);
@@ -453,6 +467,15 @@ describe.each(BACKENDS)('concat and views on %s', (backend) => {
     // An op on a view differentiates into exactly the viewed slots.
     tape.backward(add(sum(m.row(1)), mul(2, sum(m.sliceRows(2)))) as Scalar);
     expect(Array.from(tape.adjoints(v))).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    tape.dispose();
+  });
+
+  it('Tape.adjoints reads a matrix handle row-major, as its flattened vector', () => {
+    const tape = new Tape({ backend });
+    const m = tape.input([1, 2, 3, 4, 5, 6]).reshape(2, 3);
+    tape.backward(dot([1, 2, 3, 4, 5, 6], m) as Scalar);
+    expect(Array.from(tape.adjoints(m.flatten()))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(tape.adjoints(m as unknown as Vector))).toEqual([1, 2, 3, 4, 5, 6]);
     tape.dispose();
   });
 

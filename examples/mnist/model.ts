@@ -2,11 +2,11 @@
  * @file The MNIST classifier behind a small trainer interface: 784 → hidden (tanh) → 10, softmax
  * cross-entropy averaged over a batch, its gradient from one compiled wengert tape.
  *
- * The demo and the browser page only see `createTrainer`, so the loss below can move from scalar
- * ops to vector ops (matmul, logSoftmax) without either of them changing.
+ * The demo and the browser page only see `createTrainer`; the loss is a handful of vector rows
+ * (matmul, tanh, logSoftmax), so one step replays a few rows over contiguous slots.
  */
 
-import { add, compile, exp, log, max, mul, sub, tanh, type Backend, type Operand, type Vector } from '../../src/index.js';
+import { compile, concat, logSoftmax, matmul, mul, sum, tanh, type Backend, type Matrix, type Operand, type Vector } from '../../src/index.js';
 import { CLASS_COUNT, PIXELS_PER_IMAGE } from './digits.js';
 import { mulberry32 } from './seeded-permutation.js';
 
@@ -73,42 +73,25 @@ export function createTrainer(options: TrainerOptions): Trainer {
   };
 }
 
-/** loss(params, images, oneHot) = (1/B) Σₙ CE(W2 · tanh(W1ᵀ xₙ + b1) + b2, yₙ), in scalar ops. */
+/** loss(params, images, oneHot) = −(1/B) Σₙ Σₖ yₙₖ log softmax(W2ᵀ tanh(W1ᵀ xₙ + b1) + b2)ₖ,
+ *  as six vector rows: a bias is one more row of its weight block (b1 follows W1, b2 follows W2
+ *  in the layout), met by a column of ones appended to the layer's input. */
 function batchLoss(hidden: number, batch: number) {
-  const { w1, b1, w2, b2 } = parameterLayout(hidden);
+  const { w1, w2, size } = parameterLayout(hidden);
   return (params: Vector, images: Vector, oneHot: Vector): Operand => {
-    const p = Array.from(params);
-    let total: Operand = 0;
-    for (let n = 0; n < batch; n++) {
-      const x = Array.from({ length: PIXELS_PER_IMAGE }, (_, i) => images.at(n * PIXELS_PER_IMAGE + i));
-      const h: Operand[] = [];
-      for (let j = 0; j < hidden; j++) {
-        let z: Operand = p[b1 + j];
-        for (let i = 0; i < PIXELS_PER_IMAGE; i++) z = add(z, mul(p[w1 + i * hidden + j], x[i]));
-        h.push(tanh(z));
-      }
-      const logits: Operand[] = [];
-      for (let k = 0; k < CLASS_COUNT; k++) {
-        let z: Operand = p[b2 + k];
-        for (let j = 0; j < hidden; j++) z = add(z, mul(p[w2 + j * CLASS_COUNT + k], h[j]));
-        logits.push(z);
-      }
-      total = add(total, crossEntropy(logits, oneHot, n * CLASS_COUNT));
-    }
-    return mul(total, 1 / batch);
+    const layer1 = params.slice(w1, w2).reshape(PIXELS_PER_IMAGE + 1, hidden);
+    const layer2 = params.slice(w2, size).reshape(hidden + 1, CLASS_COUNT);
+    const h = tanh(matmul(withOnes(images.reshape(batch, PIXELS_PER_IMAGE)), layer1));
+    const logits = matmul(withOnes(h), layer2);
+    return mul(-1 / batch, sum(mul(logSoftmax(logits), oneHot.reshape(batch, CLASS_COUNT))));
   };
 }
 
-/** −Σₖ yₖ log softmax(z)ₖ = logsumexp(z) − Σₖ yₖ zₖ for a one-hot y, where
- *  logsumexp(z) = m + log Σₖ exp(zₖ − m) with m = maxₖ zₖ so that no exp overflows. */
-function crossEntropy(logits: Operand[], oneHot: Vector, offset: number): Operand {
-  let m = logits[0];
-  for (let k = 1; k < CLASS_COUNT; k++) m = max(m, logits[k]);
-  let sumExp = exp(sub(logits[0], m));
-  for (let k = 1; k < CLASS_COUNT; k++) sumExp = add(sumExp, exp(sub(logits[k], m)));
-  let picked: Operand = mul(oneHot.at(offset), logits[0]);
-  for (let k = 1; k < CLASS_COUNT; k++) picked = add(picked, mul(oneHot.at(offset + k), logits[k]));
-  return sub(add(m, log(sumExp)), picked);
+/** [M | 1]: the rows of M, each followed by a 1. */
+function withOnes(m: Matrix): Matrix {
+  const parts: (Vector | number)[] = [];
+  for (let n = 0; n < m.rows; n++) parts.push(m.row(n), 1);
+  return concat(...parts).reshape(m.rows, m.cols + 1);
 }
 
 /** Glorot/Xavier uniform weights, U(±√(6 / (fan_in + fan_out))), the scale suited to tanh
