@@ -27,6 +27,7 @@ import { vectorTangent, vectorSecondOrder } from './shared/vector-higher';
 import { bindTangents } from './shared/slots';
 import { SINK, SEG_CAP, SEG_ROWS, SEG_SLOTS, slotsOf, opsOf, aOf, bOf, firstSegment, setDirty } from './tape';
 import { matmulForward, matmulReverse, hasScratch, axpy, dot } from './matmul';
+import { readParams, locateRow, locatedEnd, rowSlots, p1a, p1b, p2a, p2b } from './rows';
 
 const TAN_SLOTS: usize = 16;
 
@@ -123,18 +124,8 @@ export function secondOrderReverse(tape: usize, buf: usize, last: i32): void {
   const off = bind(seg, buf);
   const sinkAddr = <usize>SINK << 4;
   const sinkPair = buf;
-  const target = <usize>last << 4;
-  let s = slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4);
-  let r = <isize>load<i32>(seg, SEG_ROWS) - 1;
-  while (r >= 0) {
-    const op = <i32>load<u8>(ops + <usize>r);
-    if (op != Op.Param) {
-      const start = s - (rowSlots(op, as, <usize>r) << 4);
-      if (start <= target) break;
-      s = start;
-    }
-    r--;
-  }
+  let r = locateRow(seg, ops, as, <usize>last << 4);
+  let s = locatedEnd;
   for (; r >= 0; r--) {
     const op = <i32>load<u8>(ops + <usize>r);
     if (op <= Op.Input) {
@@ -176,22 +167,10 @@ export function secondOrderReverse(tape: usize, buf: usize, last: i32): void {
   }
 }
 
-/** Slots row r writes (1 for scalar rows). */
-// @ts-ignore: decorator
-@inline function rowSlots(op: i32, as: usize, r: usize): usize {
-  if (op < Op.VecMap) return 1;
-  return <usize>vectorOutputs(op, load<i32>(as + ((r - 1) << 2)), op == Op.MatMul ? load<i32>(as + ((r - 2) << 2)) : 0);
-}
-
 /** Vector row r forward from address s: values (when asked), then tangents; zeroes the
  *  adjoints and adjoint tangents of its slots. Returns the address after them. */
 function vectorRowTangent(op: i32, as: usize, bs: usize, r: usize, s: usize, off: usize, values: bool): usize {
-  const p1a = load<i32>(as + ((r - 1) << 2)), p1b = load<i32>(bs + ((r - 1) << 2));
-  let p2a = 0, p2b = 0;
-  if (op == Op.MatMul) {
-    p2a = load<i32>(as + ((r - 2) << 2));
-    p2b = load<i32>(bs + ((r - 2) << 2));
-  }
+  readParams(op, as, bs, r);
   const count = <usize>vectorOutputs(op, p1a, p2a);
   const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2)), out = <i32>(s >> 4);
   if (op == Op.MatMul) {
@@ -213,12 +192,7 @@ function vectorRowTangent(op: i32, as: usize, bs: usize, r: usize, s: usize, off
 
 /** Vector row r's reverse and second-order rules; `end` is the address after its slots. */
 function vectorRowSecondOrder(op: i32, as: usize, bs: usize, r: usize, end: usize): usize {
-  const p1a = load<i32>(as + ((r - 1) << 2)), p1b = load<i32>(bs + ((r - 1) << 2));
-  let p2a = 0, p2b = 0;
-  if (op == Op.MatMul) {
-    p2a = load<i32>(as + ((r - 2) << 2));
-    p2b = load<i32>(bs + ((r - 2) << 2));
-  }
+  readParams(op, as, bs, r);
   const start = end - (<usize>vectorOutputs(op, p1a, p2a) << 4);
   const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2)), out = <i32>(start >> 4);
   if (op == Op.MatMul) {

@@ -5,6 +5,7 @@
 import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
 import { vectorForward, vectorReverse, vectorOutputs } from './shared/vector';
 import { matmulForward, matmulReverse, hasScratch } from './matmul';
+import { readParams, locateRow, locatedEnd, p1a, p1b, p2a, p2b } from './rows';
 import {
   SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_PREV, SEG_NEXT,
   slotsOf, opsOf, aOf, bOf, firstSegment, currentSegment, isDirty, setDirty,
@@ -80,20 +81,8 @@ export function reverseFrom(tape: usize, last: i32): void {
   }
   if (seg == 0) return;
   const cap = <usize>load<i32>(seg, SEG_CAP);
-  const ops = opsOf(seg, cap);
-  let s = slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4);
-  let r = <isize>load<i32>(seg, SEG_ROWS) - 1;
-  const as = aOf(seg, cap);
-  let rowStart = s;
-  while (r >= 0) {
-    const op = <i32>load<u8>(ops + <usize>r);
-    if (op != Op.Param) {
-      rowStart = s - (rowSlots(op, as, <usize>r) << 4);
-      if (rowStart <= target) break;
-      s = rowStart;
-    }
-    r--;
-  }
+  const r = locateRow(seg, opsOf(seg, cap), aOf(seg, cap), target);
+  const s = locatedEnd;
   reverseSegment(seg, r, s);
   seg = <usize>load<u32>(seg, SEG_PREV);
   while (seg != 0) {
@@ -139,23 +128,9 @@ function reverseSegment(seg: usize, top: isize, end: usize): void {
   }
 }
 
-/** Slots row r writes (1 for scalar rows). */
-// @ts-ignore: decorator
-@inline function rowSlots(op: i32, as: usize, r: usize): usize {
-  if (op < Op.VecMap) return 1;
-  const p1a = load<i32>(as + ((r - 1) << 2));
-  const p2a = op == Op.MatMul ? load<i32>(as + ((r - 2) << 2)) : 0;
-  return <usize>vectorOutputs(op, p1a, p2a);
-}
-
 /** Runs vector row r forward into the slots from address s; returns the address after them. */
 export function vectorRowForward(op: i32, as: usize, bs: usize, r: usize, s: usize): usize {
-  const p1a = load<i32>(as + ((r - 1) << 2)), p1b = load<i32>(bs + ((r - 1) << 2));
-  let p2a = 0, p2b = 0;
-  if (op == Op.MatMul) {
-    p2a = load<i32>(as + ((r - 2) << 2));
-    p2b = load<i32>(bs + ((r - 2) << 2));
-  }
+  readParams(op, as, bs, r);
   const count = <usize>vectorOutputs(op, p1a, p2a);
   const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
   if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulForward(p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
@@ -166,12 +141,7 @@ export function vectorRowForward(op: i32, as: usize, bs: usize, r: usize, s: usi
 
 /** Runs vector row r's reverse rule; `end` is the address after its slots; returns their start. */
 export function vectorRowReverse(op: i32, as: usize, bs: usize, r: usize, end: usize): usize {
-  const p1a = load<i32>(as + ((r - 1) << 2)), p1b = load<i32>(bs + ((r - 1) << 2));
-  let p2a = 0, p2b = 0;
-  if (op == Op.MatMul) {
-    p2a = load<i32>(as + ((r - 2) << 2));
-    p2b = load<i32>(bs + ((r - 2) << 2));
-  }
+  readParams(op, as, bs, r);
   const start = end - (<usize>vectorOutputs(op, p1a, p2a) << 4);
   const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
   if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulReverse(p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));

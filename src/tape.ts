@@ -1,6 +1,6 @@
 /** @file The explicit tape for eager use: inputs, ops, backward, adjoints, reset, dispose. */
 import type { TapeCore } from './core.js';
-import { Scalar, Vector } from './handles.js';
+import { Scalar, Vector, Matrix } from './handles.js';
 import { ArgumentError, StaleHandleError, TapeMismatchError } from './errors.js';
 import { WasmCore } from './wasm/wasm-core.js';
 import { JsCore } from './reference/js-core.js';
@@ -82,15 +82,16 @@ export class Tape {
     return this.state.core.adjoint(h.id);
   }
 
-  /** Adjoints of a vector handle (or of a list of scalar handles) as one Float64Array. */
-  adjoints(hs: Vector | readonly Scalar[], out?: Float64Array): Float64Array {
+  /** Adjoints of a vector or matrix handle (row-major), or of a list of scalar handles, as one
+   *  Float64Array. */
+  adjoints(hs: Vector | Matrix | readonly Scalar[], out?: Float64Array): Float64Array {
     const core = this.live();
     const n = hs.length;
     if (out !== undefined && out.length !== n) {
       throw new ArgumentError(`adjoints: out has length ${out.length} but ${n} adjoints were asked for`);
     }
     const result = out ?? new Float64Array(n);
-    if (hs instanceof Vector) {
+    if (hs instanceof Vector || hs instanceof Matrix) {
       this.ownVector(hs, 'adjoints');
       core.readAdjoints(hs.start, n, result, 0);
     } else {
@@ -146,7 +147,7 @@ export class Tape {
     }
   }
 
-  private ownVector(v: Vector, what: string): void {
+  private ownVector(v: Vector | Matrix, what: string): void {
     if (v.core !== this.state.core) {
       if (!v.core.live) throw new StaleHandleError(`Tape.${what}: the vector was recorded before a reset() or on a disposed tape`);
       throw new TapeMismatchError(`Tape.${what}: the vector belongs to another tape`);

@@ -291,14 +291,8 @@ export class JsCore implements TapeCore {
     const s = this.s;
     const { op: ops, a: as, b: bs, val, adj } = s;
     s.dirty = true;
-    let slot = s.slots;
-    let r = s.rows - 1;
-    for (; r >= 0; r--) {
-      if (ops[r] === Op.Param) continue;
-      const start = slot - rowSlots(ops, as, r);
-      if (start <= output) break;
-      slot = start;
-    }
+    let r = locateRow(s, output);
+    let slot = locatedEnd;
     for (; r >= 0; r--) {
       const op = ops[r];
       if (op <= Op.Input) {
@@ -353,8 +347,32 @@ export class JsCore implements TapeCore {
   }
 }
 
+/** A vector row's integers from its Param rows (assembly/shared/vector.ts). */
+export function rowParams(ops: Uint8Array, as: Int32Array, bs: Int32Array, r: number): [number, number, number, number] {
+  const matmul = ops[r] === Op.MatMul;
+  return [as[r - 1], bs[r - 1], matmul ? as[r - 2] : 0, matmul ? bs[r - 2] : 0];
+}
+
+/** The slot after the row `locateRow` found. */
+export let locatedEnd = 0;
+
+/** The row that wrote slot `output` (sets `locatedEnd`); as assembly/rows.ts `locateRow`. */
+export function locateRow(s: JsStorage, output: number): number {
+  const { op: ops, a: as } = s;
+  let slot = s.slots;
+  let r = s.rows - 1;
+  for (; r >= 0; r--) {
+    if (ops[r] === Op.Param) continue;
+    const start = slot - rowSlots(ops, as, r);
+    if (start <= output) break;
+    slot = start;
+  }
+  locatedEnd = slot;
+  return r;
+}
+
 /** Slots row r writes (1 for scalar rows). */
-function rowSlots(ops: Uint8Array, as: Int32Array, r: number): number {
+export function rowSlots(ops: Uint8Array, as: Int32Array, r: number): number {
   const op = ops[r];
   if (op < Op.VecMap) return 1;
   return vectorOutputs(op, as[r - 1], op === Op.MatMul ? as[r - 2] : 0);

@@ -3,10 +3,10 @@
 import {
   Op, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue,
 } from '../../assembly/shared/ops.js';
-import { vectorForward, vectorReverse, vectorOutputs } from '../../assembly/shared/vector.js';
+import { vectorForward, vectorOutputs, vectorReverse } from '../../assembly/shared/vector.js';
 import { vectorTangent, vectorSecondOrder } from '../../assembly/shared/vector-higher.js';
 import { bindSlots, bindTangents } from '../../assembly/shared/slots.js';
-import type { JsCore, JsStorage } from './js-core.js';
+import { locateRow, locatedEnd, rowParams, rowSlots, type JsCore, type JsStorage } from './js-core.js';
 import type { Tangents } from '../higher/tangents.js';
 
 export class JsTangents implements Tangents {
@@ -57,7 +57,7 @@ export class JsTangents implements Tangents {
         continue;
       }
       if (op >= Op.VecMap) {
-        const [p1a, p1b, p2a, p2b] = params(ops, as, bs, r);
+        const [p1a, p1b, p2a, p2b] = rowParams(ops, as, bs, r);
         const count = vectorOutputs(op, p1a, p2a);
         if (values) vectorForward(op, p1a, p1b, p2a, p2b, as[r], bs[r], slot);
         vectorTangent(op, p1a, p1b, p2a, p2b, as[r], bs[r], slot);
@@ -94,14 +94,8 @@ export class JsTangents implements Tangents {
     bindSlots(val, adj);
     bindTangents(tan, tanAdj);
     s.dirty = true;
-    let slot = s.slots;
-    let r = s.rows - 1;
-    for (; r >= 0; r--) {
-      if (ops[r] === Op.Param) continue;
-      const start = slot - rowSlots(ops, as, r);
-      if (start <= last) break;
-      slot = start;
-    }
+    let r = locateRow(s, last);
+    let slot = locatedEnd;
     for (; r >= 0; r--) {
       const op = ops[r];
       if (op <= Op.Input) {
@@ -109,7 +103,7 @@ export class JsTangents implements Tangents {
         continue;
       }
       if (op >= Op.VecMap) {
-        const [p1a, p1b, p2a, p2b] = params(ops, as, bs, r);
+        const [p1a, p1b, p2a, p2b] = rowParams(ops, as, bs, r);
         slot -= vectorOutputs(op, p1a, p2a);
         vectorReverse(op, p1a, p1b, p2a, p2b, as[r], bs[r], slot);
         vectorSecondOrder(op, p1a, p1b, p2a, p2b, as[r], bs[r], slot);
@@ -150,15 +144,3 @@ export class JsTangents implements Tangents {
   }
 }
 
-/** A vector row's integers from its Param rows (assembly/shared/vector.ts). */
-function params(ops: Uint8Array, as: Int32Array, bs: Int32Array, r: number): [number, number, number, number] {
-  const matmul = ops[r] === Op.MatMul;
-  return [as[r - 1], bs[r - 1], matmul ? as[r - 2] : 0, matmul ? bs[r - 2] : 0];
-}
-
-/** Slots row r writes (1 for scalar rows). */
-function rowSlots(ops: Uint8Array, as: Int32Array, r: number): number {
-  const op = ops[r];
-  if (op < Op.VecMap) return 1;
-  return vectorOutputs(op, as[r - 1], op === Op.MatMul ? as[r - 2] : 0);
-}
