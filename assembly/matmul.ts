@@ -82,6 +82,57 @@ export function hasScratch(m: i32, k: i32, n: i32): bool {
   return s;
 }
 
+/** dst[0..n) += s0·x0 + s1·x1 + s2·x2 + s3·x3: one load and store of dst per four rows. */
+// @ts-ignore: decorator
+@inline function axpy4(dst: usize, x0: usize, x1: usize, x2: usize, x3: usize, s0: f64, s1: f64, s2: f64, s3: f64, n: i32): void {
+  const v0 = f64x2.splat(s0), v1 = f64x2.splat(s1), v2 = f64x2.splat(s2), v3 = f64x2.splat(s3);
+  let j = 0;
+  for (; j + 1 < n; j += 2) {
+    const at = <usize>j << 3;
+    let acc = v128.load(dst + at);
+    acc = f64x2.add(acc, f64x2.mul(v0, v128.load(x0 + at)));
+    acc = f64x2.add(acc, f64x2.mul(v1, v128.load(x1 + at)));
+    acc = f64x2.add(acc, f64x2.mul(v2, v128.load(x2 + at)));
+    acc = f64x2.add(acc, f64x2.mul(v3, v128.load(x3 + at)));
+    v128.store(dst + at, acc);
+  }
+  if (j < n) {
+    const at = <usize>j << 3;
+    store<f64>(dst + at, load<f64>(dst + at) + s0 * load<f64>(x0 + at) + s1 * load<f64>(x1 + at) + s2 * load<f64>(x2 + at) + s3 * load<f64>(x3 + at));
+  }
+}
+
+/** out[q] = Σⱼ x[j]·yq[j] for four rows y0…y3 (one pass over x), stored at out, out + 8·stride… */
+// @ts-ignore: decorator
+@inline function dot4(x: usize, y0: usize, y1: usize, y2: usize, y3: usize, n: i32, out: usize, stride: usize): void {
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+  let j = 0;
+  for (; j + 1 < n; j += 2) {
+    const at = <usize>j << 3;
+    const xv = v128.load(x + at);
+    a0 = f64x2.add(a0, f64x2.mul(xv, v128.load(y0 + at)));
+    a1 = f64x2.add(a1, f64x2.mul(xv, v128.load(y1 + at)));
+    a2 = f64x2.add(a2, f64x2.mul(xv, v128.load(y2 + at)));
+    a3 = f64x2.add(a3, f64x2.mul(xv, v128.load(y3 + at)));
+  }
+  let s0 = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
+  let s1 = f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+  let s2 = f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1);
+  let s3 = f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1);
+  if (j < n) {
+    const at = <usize>j << 3;
+    const xj = load<f64>(x + at);
+    s0 += xj * load<f64>(y0 + at);
+    s1 += xj * load<f64>(y1 + at);
+    s2 += xj * load<f64>(y2 + at);
+    s3 += xj * load<f64>(y3 + at);
+  }
+  store<f64>(out, s0);
+  store<f64>(out + (stride << 3), s1);
+  store<f64>(out + (stride << 4), s2);
+  store<f64>(out + stride * 24, s3);
+}
+
 /** C = op(A)·op(B) into the slots from `out` (adjoints zeroed by the caller). */
 export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32, out: i32): void {
   const ta = (flags & TRANSPOSE_A) != 0, tb = (flags & TRANSPOSE_B) != 0;
@@ -91,10 +142,17 @@ export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   pack(pa, <usize>a, m, k, ta ? 1 : k, ta ? m : 1);
   pack(pb, <usize>b, k, n, tb ? 1 : n, tb ? k : 1);
   memory.fill(pc, 0, <usize>(m * n) << 3);
+  const rowBytes = <usize>n << 3;
   for (let i = 0; i < m; i++) {
     const rowC = pc + (<usize>(i * n) << 3);
     const rowA = pa + (<usize>(i * k) << 3);
-    for (let p = 0; p < k; p++) axpy(rowC, pb + (<usize>(p * n) << 3), load<f64>(rowA + (<usize>p << 3)), n);
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      const b0 = pb + <usize>p * rowBytes;
+      const a = rowA + (<usize>p << 3);
+      axpy4(rowC, b0, b0 + rowBytes, b0 + 2 * rowBytes, b0 + 3 * rowBytes, load<f64>(a), load<f64>(a, 8), load<f64>(a, 16), load<f64>(a, 24), n);
+    }
+    for (; p < k; p++) axpy(rowC, pb + <usize>p * rowBytes, load<f64>(rowA + (<usize>p << 3)), n);
   }
   const total = m * n;
   for (let t = 0; t < total; t++) store<f64>(<usize>(out + t) << 4, load<f64>(pc + (<usize>t << 3)));
@@ -114,13 +172,30 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   const total = m * n;
   for (let t = 0; t < total; t++) store<f64>(pg + (<usize>t << 3), load<f64>(<usize>(out + t) << 4, 8));
   memory.fill(db, 0, <usize>(k * n) << 3);
+  const rowBytes = <usize>n << 3;
+  // Ā(i, p) = Σⱼ G(i, j) B(p, j): four p per pass over G's row i.
   for (let i = 0; i < m; i++) {
-    const rowG = pg + (<usize>(i * n) << 3);
-    const rowA = pa + (<usize>(i * k) << 3);
-    for (let p = 0; p < k; p++) {
-      store<f64>(da + (<usize>(i * k + p) << 3), dot(rowG, pb + (<usize>(p * n) << 3), n));
-      axpy(db + (<usize>(p * n) << 3), rowG, load<f64>(rowA + (<usize>p << 3)), n);
+    const rowG = pg + <usize>i * rowBytes;
+    const outA = da + (<usize>(i * k) << 3);
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      const b0 = pb + <usize>p * rowBytes;
+      dot4(rowG, b0, b0 + rowBytes, b0 + 2 * rowBytes, b0 + 3 * rowBytes, n, outA + (<usize>p << 3), 1);
     }
+    for (; p < k; p++) store<f64>(outA + (<usize>p << 3), dot(rowG, pb + <usize>p * rowBytes, n));
+  }
+  // B̄(p, :) = Σᵢ A(i, p) G(i, :): four i per load and store of B̄'s row p.
+  const rowA = <usize>k << 3;
+  for (let p = 0; p < k; p++) {
+    const rowDB = db + <usize>p * rowBytes;
+    const col = pa + (<usize>p << 3);
+    let i = 0;
+    for (; i + 3 < m; i += 4) {
+      const g0 = pg + <usize>i * rowBytes;
+      const a0 = col + <usize>i * rowA;
+      axpy4(rowDB, g0, g0 + rowBytes, g0 + 2 * rowBytes, g0 + 3 * rowBytes, load<f64>(a0), load<f64>(a0 + rowA), load<f64>(a0 + 2 * rowA), load<f64>(a0 + 3 * rowA), n);
+    }
+    for (; i < m; i++) axpy(rowDB, pg + <usize>i * rowBytes, load<f64>(col + <usize>i * rowA), n);
   }
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
