@@ -133,7 +133,7 @@ export function hasScratch(m: i32, k: i32, n: i32): bool {
   store<f64>(out + stride * 24, s3);
 }
 
-/** C = op(A)·op(B) into the slots from `out` (adjoints zeroed by the caller). */
+/** C = op(A)·op(B) into the slots from `out`, their adjoints zeroed. */
 export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32, out: i32): void {
   const ta = (flags & TRANSPOSE_A) != 0, tb = (flags & TRANSPOSE_B) != 0;
   const pa = scratch;
@@ -155,7 +155,11 @@ export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
     for (; p < k; p++) axpy(rowC, pb + <usize>p * rowBytes, load<f64>(rowA + (<usize>p << 3)), n);
   }
   const total = m * n;
-  for (let t = 0; t < total; t++) store<f64>(<usize>(out + t) << 4, load<f64>(pc + (<usize>t << 3)));
+  for (let t = 0; t < total; t++) {
+    const at = <usize>(out + t) << 4;
+    store<f64>(at, load<f64>(pc + (<usize>t << 3)));
+    store<f64>(at, 0, 8); // the adjoint, zeroed with the value
+  }
 }
 
 /** Ā += C̄·op(B)ᵀ and B̄ += op(A)ᵀ·C̄, scattered back through the transposes. */

@@ -6,6 +6,7 @@ import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops
 import { vectorForward, vectorReverse, vectorOutputs } from './shared/vector';
 import { matmulForward, matmulReverse, hasScratch } from './matmul';
 import { readParams, locateRow, locatedEnd, p1a, p1b, p2a, p2b } from './rows';
+import { vecMapForward, vecMapReverse } from './vecmap';
 import {
   SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_PREV, SEG_NEXT,
   slotsOf, opsOf, aOf, bOf, firstSegment, currentSegment, isDirty, setDirty,
@@ -133,9 +134,14 @@ export function vectorRowForward(op: i32, as: usize, bs: usize, r: usize, s: usi
   readParams(op, as, bs, r);
   const count = <usize>vectorOutputs(op, p1a, p2a);
   const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
-  if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulForward(p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
-  else vectorForward(op, p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
-  for (let i: usize = 0; i < count; i++) store<f64>(s + (i << 4), 0, 8);
+  // The fast kernels zero the adjoints as they write the values; the generic ones leave it here.
+  let zeroed = false;
+  if (op == Op.VecMap) zeroed = vecMapForward(p1a, p1b, a, b, <i32>(s >> 4));
+  else if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) {
+    matmulForward(p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
+    zeroed = true;
+  } else vectorForward(op, p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
+  if (!zeroed) for (let i: usize = 0; i < count; i++) store<f64>(s + (i << 4), 0, 8);
   return s + (count << 4);
 }
 
@@ -144,7 +150,8 @@ export function vectorRowReverse(op: i32, as: usize, bs: usize, r: usize, end: u
   readParams(op, as, bs, r);
   const start = end - (<usize>vectorOutputs(op, p1a, p2a) << 4);
   const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
-  if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulReverse(p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));
+  if (op == Op.VecMap) vecMapReverse(p1a, p1b, a, b, <i32>(start >> 4));
+  else if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulReverse(p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));
   else vectorReverse(op, p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));
   return start;
 }
