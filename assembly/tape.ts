@@ -312,30 +312,27 @@ export function tapeDispose(tape: usize): void {
 export function isDirty(tape: usize): bool { return load<i32>(tape, TAPE_DIRTY) != 0; }
 export function setDirty(tape: usize, dirty: bool): void { store<i32>(tape, dirty ? 1 : 0, TAPE_DIRTY); }
 
-/** Rows recorded (Param rows included). */
-export function tapeRows(tape: usize): f64 {
+/** Sum of one header field over the recording's segments. */
+function sumOverSegments(tape: usize, field: usize): f64 {
   let n: f64 = 0;
   const last = currentSegment(tape);
   let seg = firstSegment(tape);
   while (seg != 0) {
-    n += <f64>load<i32>(seg, SEG_ROWS);
+    n += <f64>load<i32>(seg + field);
     if (seg == last) break;
     seg = <usize>load<u32>(seg, SEG_NEXT);
   }
   return n;
 }
 
+/** Rows recorded (Param rows included). */
+export function tapeRows(tape: usize): f64 {
+  return sumOverSegments(tape, SEG_ROWS);
+}
+
 /** Slots recorded: values on the tape. */
 export function tapeSlots(tape: usize): f64 {
-  let n: f64 = 0;
-  const last = currentSegment(tape);
-  let seg = firstSegment(tape);
-  while (seg != 0) {
-    n += <f64>load<i32>(seg, SEG_SLOTS);
-    if (seg == last) break;
-    seg = <usize>load<u32>(seg, SEG_NEXT);
-  }
-  return n;
+  return sumOverSegments(tape, SEG_SLOTS);
 }
 
 /** Bytes the tape holds, kept segments included. */

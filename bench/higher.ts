@@ -3,19 +3,8 @@
 import { add, compile, dot, mul, square, sub, tanh, type Scalar, type Vector } from '../src/index.js';
 import { DESIGN_MLP, mlpLayout, mlpLoss, withOnesColumn } from '../examples/mlp.js';
 import { median, time } from './engine.js';
+import { uniform } from './workloads.js';
 
-/** Deterministic inputs in [lo, hi) (mulberry32). */
-function uniform(n: number, lo: number, hi: number, seed: number): Float64Array {
-  const x = new Float64Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    x[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return x;
-}
 
 interface Row {
   workload: string;

@@ -27,7 +27,7 @@ export interface Workload {
 // ── inputs ──
 
 /** Deterministic inputs in [lo, hi) (mulberry32), so every process records the same tape. */
-function uniform(n: number, lo: number, hi: number, seed: number): Float64Array {
+export function uniform(n: number, lo: number, hi: number, seed: number): Float64Array {
   const x = new Float64Array(n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {
