@@ -4,7 +4,7 @@ export {
   SINK, tapeCreate, reserve, record2, recordLeaf, recordInputs, recordWhere, recordVector, recordConsts, recordWithConstant,
   tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes, ownsSlot, tapeLive,
 } from './tape';
-export { forward, backward, reverseFrom, zeroAdjoints } from './sweeps';
+export { forward, forwardRows, backward, reverseFrom, zeroAdjoints } from './sweeps';
 export { firstSegment, currentSegment } from './tape';
 export { forwardStoring, reverseStored } from './stored';
 export { allocateBlock, releaseBlock } from './blocks';

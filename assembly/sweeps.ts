@@ -17,36 +17,42 @@ export function forward(tape: usize): void {
   const last = currentSegment(tape);
   let seg = firstSegment(tape);
   while (seg != 0) {
-    const cap = <usize>load<i32>(seg, SEG_CAP);
-    const rows = <usize>load<i32>(seg, SEG_ROWS);
-    const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
-    let s = slotsOf(seg);
-    for (let r: usize = 0; r < rows; r++) {
-      const op = <i32>load<u8>(ops + r);
-      if (op <= Op.Input) {
-        if (op != Op.Param) {
-          store<f64>(s, 0, 8);
-          s += 16;
-        }
-        continue;
-      }
-      if (op >= Op.VecMap) {
-        s = vectorRowForward(op, as, bs, r, s);
-        continue;
-      }
-      const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
-      const w = load<f64>(<usize>load<i32>(bs + (r << 2)) << 4);
-      let y: f64;
-      if (op == Op.Where) y = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4)) ? x : w;
-      else y = evaluate(op, x, w);
-      store<f64>(s, y);
-      store<f64>(s, 0, 8);
-      s += 16;
-    }
+    forwardRows(seg, 0, <usize>load<i32>(seg, SEG_ROWS), slotsOf(seg));
     if (seg == last) break;
     seg = <usize>load<u32>(seg, SEG_NEXT);
   }
   setDirty(tape, false);
+}
+
+/** The forward sweep over rows [from, to) of one segment, whose first slot is at address s:
+ *  values of op rows computed, leaves kept, every adjoint zeroed. Returns the address after.
+ *  Eager tapes use it to evaluate the rows the facade wrote since the last flush. */
+export function forwardRows(seg: usize, from: usize, to: usize, s: usize): usize {
+  const cap = <usize>load<i32>(seg, SEG_CAP);
+  const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
+  for (let r = from; r < to; r++) {
+    const op = <i32>load<u8>(ops + r);
+    if (op <= Op.Input) {
+      if (op != Op.Param) {
+        store<f64>(s, 0, 8);
+        s += 16;
+      }
+      continue;
+    }
+    if (op >= Op.VecMap) {
+      s = vectorRowForward(op, as, bs, r, s);
+      continue;
+    }
+    const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
+    const w = load<f64>(<usize>load<i32>(bs + (r << 2)) << 4);
+    let y: f64;
+    if (op == Op.Where) y = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4)) ? x : w;
+    else y = evaluate(op, x, w);
+    store<f64>(s, y);
+    store<f64>(s, 0, 8);
+    s += 16;
+  }
+  return s;
 }
 
 /** Sets every adjoint of the tape to 0. */

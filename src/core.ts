@@ -51,6 +51,9 @@ export interface TapeCore {
   /** Switches a compiled (single-segment) tape to the stored-partials sweeps: forward writes
    *  each row's partials, reverse reads them (16 more bytes per slot). No-op on the JS tape. */
   storePartials(): void;
+  /** Completes whatever the recording deferred (the wasm tape evaluates rows lazily), so the
+   *  tape's memory can be read or swept directly. */
+  flush(): void;
   /** Retires this recording and returns a fresh one on the same storage. */
   reset(): TapeCore;
   dispose(): void;

@@ -49,6 +49,7 @@ export class CompiledFunction {
     this.core = backend === 'js' ? JsCore.create({ reserve, maxBytes: options.maxBytes }) : WasmCore.create({ reserve, maxBytes: options.maxBytes });
     this.backend = backend;
     const loaded = loadProgram(this.core, program);
+    this.core.flush(); // the higher-order sweeps read the tape through wasm directly
     this.inputStart = loaded.inputStart;
     this.outputs = loaded.outputs;
     let last = program.outputs[0];

@@ -152,6 +152,10 @@ export class JsCore implements TapeCore {
     return start;
   }
 
+  flush(): void {
+    // The JS tape evaluates each row as it records it.
+  }
+
   storePartials(): void {
     // The pure-JS tape always recomputes partials: it is the oracle, kept simple.
   }

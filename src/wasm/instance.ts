@@ -25,6 +25,7 @@ export interface CoreExports {
   tapeHeldBytes(tape: number): number;
   ownsSlot(tape: number, id: number): number;
   forward(tape: number): void;
+  forwardRows(segment: number, from: number, to: number, slotAddress: number): number;
   backward(tape: number, output: number): void;
   reverseFrom(tape: number, last: number): void;
   firstSegment(tape: number): number;
