@@ -1,7 +1,7 @@
 /** @file The wasm module's exports: what the TypeScript facade may call. */
 export { setPageLimit, getPageLimit, takeGrewFlag, heapBytes } from './memory';
 export {
-  SINK, tapeCreate, reserve, record2, recordLeaf, recordInputs, recordWhere, recordVector, recordConsts, recordWithConstant,
+  SINK, tapeCreate, reserve, recordInputs, recordVector, recordConsts,
   tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes, ownsSlot, tapeLive,
 } from './tape';
 export { forward, forwardRows, backward, reverseFrom, zeroAdjoints } from './sweeps';

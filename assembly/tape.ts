@@ -18,8 +18,12 @@
 // slot each, Param rows none (they carry an extra operand for the row after them).
 // Unary rows point b at the sink slot, whose value is 0 and whose adjoint nobody reads,
 // so the reverse sweep updates two adjoints per row without asking the arity.
+//
+// Scalar rows are written by the facade straight into these columns (src/wasm/wasm-core.ts)
+// and evaluated by sweeps.ts `forwardRows` when the tape is next read; vector rows and runs
+// of leaves are recorded by the functions below.
 
-import { Op, evaluate, isTrue } from './shared/ops';
+import { Op } from './shared/ops';
 import { allocate, release, sizeClass, takeGrewFlag } from './memory';
 import { paramRows, vectorOutputs } from './shared/vector';
 import { vectorRowForward } from './sweeps';
@@ -138,8 +142,10 @@ export function reserve(tape: usize, rows: i32, slots: i32): i32 {
     k = kNeed;
     if (load<f64>(tape, TAPE_HELD_BYTES) + <f64>(<u64>1 << k) > load<f64>(tape, TAPE_MAX_BYTES)) return OVER_TAPE_LIMIT;
   }
+  // Near the memory ceiling, halve the segment until one fits rather than fail: a tape can
+  // then fill wasm32's 4 GiB with segments of 2 GiB, 1 GiB, …
   let fresh = newSegment(tape, k, seg);
-  if (fresh == 0 && k > kNeed) fresh = newSegment(tape, k = kNeed, seg);
+  while (fresh == 0 && k > kNeed) fresh = newSegment(tape, --k, seg);
   if (fresh == 0) return OUT_OF_MEMORY;
   store<u32>(fresh, <u32>load<u32>(seg, SEG_NEXT), SEG_NEXT);
   store<u32>(seg, <u32>fresh, SEG_NEXT);
@@ -163,64 +169,6 @@ function takeGrew(): i32 {
   store<i32>(bOf(seg, cap) + (row << 2), b);
 }
 
-/** Records y = op(a, b) and returns y's slot id, or −1 when the segment is full (then the
- *  caller reserves and calls again: this fast path never allocates). */
-export function record2(tape: usize, op: i32, a: i32, b: i32): i32 {
-  const seg = currentSegment(tape);
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const row = <usize>load<i32>(seg, SEG_ROWS);
-  const slot = <usize>load<i32>(seg, SEG_SLOTS);
-  if (row >= cap || slot >= cap) return -1;
-  const y = evaluate(op, load<f64>(<usize>a << 4), load<f64>(<usize>b << 4));
-  const at = slotsOf(seg) + (slot << 4);
-  store<f64>(at, y);
-  store<f64>(at, 0, 8);
-  writeRow(seg, cap, row, op, a, b);
-  store<i32>(seg, <i32>row + 1, SEG_ROWS);
-  store<i32>(seg, <i32>slot + 1, SEG_SLOTS);
-  return <i32>(at >> 4);
-}
-
-/** Records a constant and y = op(a, constant) (or op(constant, a) when `constantFirst`) in one
- *  call: half the JS↔wasm crossings for an op with a number operand. −1 when full. */
-export function recordWithConstant(tape: usize, op: i32, a: i32, value: f64, constantFirst: bool): i32 {
-  const seg = currentSegment(tape);
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const row = <usize>load<i32>(seg, SEG_ROWS);
-  const slot = <usize>load<i32>(seg, SEG_SLOTS);
-  if (row + 2 > cap || slot + 2 > cap) return -1;
-  const c = slotsOf(seg) + (slot << 4);
-  store<f64>(c, value);
-  store<f64>(c, 0, 8);
-  writeRow(seg, cap, row, Op.Const, SINK, SINK);
-  const cid = <i32>(c >> 4);
-  const x = load<f64>(<usize>a << 4);
-  const y = constantFirst ? evaluate(op, value, x) : evaluate(op, x, value);
-  store<f64>(c + 16, y);
-  store<f64>(c + 16, 0, 8);
-  if (constantFirst) writeRow(seg, cap, row + 1, op, cid, a);
-  else writeRow(seg, cap, row + 1, op, a, cid);
-  store<i32>(seg, <i32>row + 2, SEG_ROWS);
-  store<i32>(seg, <i32>slot + 2, SEG_SLOTS);
-  return cid + 1;
-}
-
-/** Records a leaf (Const or Input) holding `value`; −1 when the segment is full. */
-export function recordLeaf(tape: usize, op: i32, value: f64): i32 {
-  const seg = currentSegment(tape);
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const row = <usize>load<i32>(seg, SEG_ROWS);
-  const slot = <usize>load<i32>(seg, SEG_SLOTS);
-  if (row >= cap || slot >= cap) return -1;
-  const at = slotsOf(seg) + (slot << 4);
-  store<f64>(at, value);
-  store<f64>(at, 0, 8);
-  writeRow(seg, cap, row, op, SINK, SINK);
-  store<i32>(seg, <i32>row + 1, SEG_ROWS);
-  store<i32>(seg, <i32>slot + 1, SEG_SLOTS);
-  return <i32>(at >> 4);
-}
-
 /** Records `count` contiguous Input leaves (value 0, to be written by the caller) and returns
  *  the first slot id; −1 when the segment cannot hold them all. */
 export function recordInputs(tape: usize, count: i32): i32 {
@@ -234,23 +182,6 @@ export function recordInputs(tape: usize, count: i32): i32 {
   for (let i: usize = 0; i < <usize>count; i++) writeRow(seg, cap, row + i, Op.Input, SINK, SINK);
   store<i32>(seg, <i32>row + count, SEG_ROWS);
   store<i32>(seg, <i32>slot + count, SEG_SLOTS);
-  return <i32>(at >> 4);
-}
-
-/** Records where(c, a, b) as a Param row carrying c and a Where row; −1 when full. */
-export function recordWhere(tape: usize, c: i32, a: i32, b: i32): i32 {
-  const seg = currentSegment(tape);
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const row = <usize>load<i32>(seg, SEG_ROWS);
-  const slot = <usize>load<i32>(seg, SEG_SLOTS);
-  if (row + 2 > cap || slot >= cap) return -1;
-  const at = slotsOf(seg) + (slot << 4);
-  store<f64>(at, isTrue(load<f64>(<usize>c << 4)) ? load<f64>(<usize>a << 4) : load<f64>(<usize>b << 4));
-  store<f64>(at, 0, 8);
-  writeRow(seg, cap, row, Op.Param, c, SINK);
-  writeRow(seg, cap, row + 1, Op.Where, a, b);
-  store<i32>(seg, <i32>row + 2, SEG_ROWS);
-  store<i32>(seg, <i32>slot + 1, SEG_SLOTS);
   return <i32>(at >> 4);
 }
 

@@ -11,13 +11,9 @@ export interface CoreExports {
   heapBytes(): number;
   tapeCreate(rows: number, maxBytes: number): number;
   reserve(tape: number, rows: number, slots: number): number;
-  record2(tape: number, op: number, a: number, b: number): number;
-  recordLeaf(tape: number, op: number, value: number): number;
   recordInputs(tape: number, count: number): number;
-  recordWhere(tape: number, c: number, a: number, b: number): number;
   recordVector(tape: number, op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
   recordConsts(tape: number, count: number): number;
-  recordWithConstant(tape: number, op: number, a: number, value: number, constantFirst: number): number;
   tapeReset(tape: number): void;
   tapeDispose(tape: number): void;
   tapeRows(tape: number): number;
