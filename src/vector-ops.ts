@@ -74,7 +74,12 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
   // The result takes a handle's shape in preference to a plain array's.
   const shape = (isTensor(a) ? a : isTensor(b) ? b : aTensor ? a : b) as Tensor | ArrayOperand;
   if (aTensor && bTensor && !sameShape(a as Tensor, b as Tensor)) {
-    throw new ShapeError(`${name}: shapes ${shapeText(a as Tensor)} and ${shapeText(b as Tensor)} do not match (elementwise ops need equal shapes, or a scalar to broadcast)`);
+    const rows = rowBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
+    if (rows !== undefined) return broadcastOverRows(op, core, rows.matrix, rows.row, rows.matrixFirst);
+    throw new ShapeError(
+      `${name}: shapes ${shapeText(a as Tensor)} and ${shapeText(b as Tensor)} do not match (elementwise ops need equal shapes, ` +
+        'a scalar to broadcast, or a vector as long as a matrix row)',
+    );
   }
   if (core === undefined) {
     const n = shape.length;
@@ -108,6 +113,28 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
  *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
 type Reducible = Tensor | ArrayOperand | Operand;
+
+/** An [m, n] matrix with an [n] vector (either order): the vector meets every row. */
+function rowBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { matrix: Matrix; row: Vector | ArrayOperand; matrixFirst: boolean } | undefined {
+  if (a instanceof Matrix && !(b instanceof Matrix) && b.length === a.cols) return { matrix: a, row: b, matrixFirst: true };
+  if (b instanceof Matrix && !(a instanceof Matrix) && a.length === b.cols) return { matrix: b, row: a, matrixFirst: false };
+  return undefined;
+}
+
+/** op(M[i, :], v) for every row i: one VecMap row per matrix row, back to back, so the results
+ *  form one matrix. */
+function broadcastOverRows(op: Op, core: TapeCore | undefined, m: Matrix, v: Vector | ArrayOperand, matrixFirst: boolean): Matrix {
+  const c = core ?? m.core;
+  const row = tensorStart(c, v); // constants first: the rows below must stay contiguous
+  c.reserve(2 * m.rows, m.length);
+  let start = -1;
+  for (let i = 0; i < m.rows; i++) {
+    const mi = m.start + i * m.cols;
+    const s = c.vector(Op.VecMap, m.cols, op, 0, 0, matrixFirst ? mi : row, matrixFirst ? row : mi);
+    if (i === 0) start = s;
+  }
+  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols);
+}
 
 /** A reduction of one tensor to a scalar. */
 function reduce(op: Op, name: string, x: Reducible): Operand {

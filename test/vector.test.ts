@@ -710,3 +710,46 @@ describe.each(BACKENDS)('shape errors on %s', (backend) => {
     b.dispose();
   });
 });
+
+describe.each(BACKENDS)('a row vector broadcast over a matrix on %s', (backend) => {
+  const rows = 3;
+  const cols = 5;
+  /** The same function written element by element in scalar ops. */
+  const byElements = (op: (x: Operand, y: Operand) => Operand, matrixFirst: boolean) => (m: Vector, v: Vector) => {
+    let total: Operand = 0;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        const x = m.at(i * cols + j);
+        total = add(total, wengert.tanh(matrixFirst ? op(x, v.at(j)) : op(v.at(j), x)));
+      }
+    }
+    return total;
+  };
+
+  for (const [name, op] of [['add', add], ['sub', wengert.sub], ['mul', mul], ['div', wengert.div]] as const) {
+    it(`${name}(M, v) and ${name}(v, M) equal the elementwise computation, values and gradients`, () => {
+      const m = uniform(rows * cols, [0.5, 1.5]);
+      const v = uniform(cols, [0.5, 1.5]);
+      const bin = op as (x: unknown, y: unknown) => Operand;
+      expectSameFunction(backend, [m, v], (mm, vv) => sum(wengert.tanh(bin(mm.reshape(rows, cols), vv) as Matrix)), byElements(op as never, true), 1e-14, `${name}(M, v)`);
+      expectSameFunction(backend, [m, v], (mm, vv) => sum(wengert.tanh(bin(vv, mm.reshape(rows, cols)) as Matrix)), byElements(op as never, false), 1e-14, `${name}(v, M)`);
+    });
+  }
+
+  it('keeps the matrix shape, accepts a plain array as the row, and refuses a row of the wrong length', () => {
+    const tape = new Tape({ backend });
+    const m = tape.input(uniform(rows * cols, [-1, 1])).reshape(rows, cols);
+    const bias = [1, 2, 3, 4, 5];
+    const y = add(m, bias);
+    expect(y).toBeInstanceOf(Matrix);
+    expect((y as Matrix).shape).toEqual([rows, cols]);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) expect((y as Matrix).at(i, j).value).toBe(m.at(i, j).value + bias[j]);
+    tape.backward(sum(y as Matrix) as Scalar);
+    expect(Array.from(tape.adjoints(m))).toEqual(new Array(rows * cols).fill(1));
+    const error = thrown(() => add(m, [1, 2, 3]));
+    expect(error).toBeInstanceOf(ShapeError);
+    expect(error.message).toContain('[3, 5]');
+    expect(error.message).toContain('[3]');
+    tape.dispose();
+  });
+});
