@@ -730,7 +730,7 @@ describe.each(BACKENDS)('a row vector broadcast over a matrix on %s', (backend) 
     it(`${name}(M, v) and ${name}(v, M) equal the elementwise computation, values and gradients`, () => {
       const m = uniform(rows * cols, [0.5, 1.5]);
       const v = uniform(cols, [0.5, 1.5]);
-      const bin = op as (x: unknown, y: unknown) => Operand;
+      const bin = op as (x: unknown, y: unknown) => unknown;
       expectSameFunction(backend, [m, v], (mm, vv) => sum(wengert.tanh(bin(mm.reshape(rows, cols), vv) as Matrix)), byElements(op as never, true), 1e-14, `${name}(M, v)`);
       expectSameFunction(backend, [m, v], (mm, vv) => sum(wengert.tanh(bin(vv, mm.reshape(rows, cols)) as Matrix)), byElements(op as never, false), 1e-14, `${name}(v, M)`);
     });
