@@ -6,7 +6,7 @@
  *  records a MatMul, so a sweep never grows memory; a row whose scratch is missing falls back
  *  to the portable kernel. Results match assembly/shared/vector.ts up to summation order. */
 import { allocate, release, sizeClass, takeGrewFlag } from './memory';
-import { TRANSPOSE_A, TRANSPOSE_B } from './shared/vector';
+import { matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './shared/vector';
 
 let scratch: usize = 0;
 let scratchBytes: f64 = 0;
@@ -135,12 +135,12 @@ export function hasScratch(m: i32, k: i32, n: i32): bool {
 
 /** C = op(A)·op(B) into the slots from `out`, their adjoints zeroed. */
 export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32, out: i32): void {
-  const ta = (flags & TRANSPOSE_A) != 0, tb = (flags & TRANSPOSE_B) != 0;
+  matmulStrides(m, k, n, flags);
   const pa = scratch;
   const pb = pa + (<usize>(m * k) << 3);
   const pc = pb + (<usize>(k * n) << 3);
-  pack(pa, <usize>a, m, k, ta ? 1 : k, ta ? m : 1);
-  pack(pb, <usize>b, k, n, tb ? 1 : n, tb ? k : 1);
+  pack(pa, <usize>a, m, k, aRowStride, aColStride);
+  pack(pb, <usize>b, k, n, bRowStride, bColStride);
   memory.fill(pc, 0, <usize>(m * n) << 3);
   const rowBytes = <usize>n << 3;
   for (let i = 0; i < m; i++) {
@@ -164,8 +164,8 @@ export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
 
 /** Ā += C̄·op(B)ᵀ and B̄ += op(A)ᵀ·C̄, scattered back through the transposes. */
 export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32, out: i32): void {
-  const ta = (flags & TRANSPOSE_A) != 0, tb = (flags & TRANSPOSE_B) != 0;
-  const ars = ta ? 1 : k, acs = ta ? m : 1, brs = tb ? 1 : n, bcs = tb ? k : 1;
+  matmulStrides(m, k, n, flags);
+  const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
   const pa = scratch;
   const pb = pa + (<usize>(m * k) << 3);
   const pg = pb + (<usize>(k * n) << 3);

@@ -6,7 +6,7 @@
  *  values). Reverse, `vectorReverse` adds ā += Jᵀȳ and `vectorSecondOrder` adds its tangent
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
 import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B } from './vector.js';
+import { BROADCAST_A, BROADCAST_B, strideOf, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
 import { getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj } from './slots.js';
 
 /** Whether the n tangents from slot a are all exactly 0: MatMul then skips their products
@@ -31,8 +31,8 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   const n = p1a;
   if (op == Op.VecMap) {
     const f = p1b & 255;                                                    // ẏᵢ = ∂f/∂a ȧᵢ + ∂f/∂b ḃᵢ
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
-    const sb: i32 = (p1b & BROADCAST_B) != 0 ? 0 : 1;
+    const sa = strideOf(p1b, BROADCAST_A);
+    const sb = strideOf(p1b, BROADCAST_B);
     for (let i = 0; i < n; i++) {
       const ia = a + i * sa, ib = b + i * sb;
       partials(f, getVal(ia), getVal(ib), getVal(out + i));
@@ -42,13 +42,14 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   }
   if (op == Op.MatMul) {
     const m = p1a, k = p1b, cols = p2a;                                     // Ċ = ȦB + AḂ
-    const ta = (p2b & TRANSPOSE_A) != 0, tb = (p2b & TRANSPOSE_B) != 0;
+    matmulStrides(m, k, cols, p2b);
+    const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
     const withA = !tangentsZero(a, m * k), withB = !tangentsZero(b, k * cols);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < cols; j++) {
         let s: f64 = 0;
-        if (withA) for (let p = 0; p < k; p++) s += getTan(a + (ta ? p * m + i : i * k + p)) * getVal(b + (tb ? j * k + p : p * cols + j));
-        if (withB) for (let p = 0; p < k; p++) s += getVal(a + (ta ? p * m + i : i * k + p)) * getTan(b + (tb ? j * k + p : p * cols + j));
+        if (withA) for (let p = 0; p < k; p++) s += getTan(a + (i * ars + p * acs)) * getVal(b + (p * brs + j * bcs));
+        if (withB) for (let p = 0; p < k; p++) s += getVal(a + (i * ars + p * acs)) * getTan(b + (p * brs + j * bcs));
         setTan(out + i * cols + j, s);
       }
     }
@@ -104,12 +105,12 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecCopy) {
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // ẏᵢ = ȧᵢ
+    const sa = strideOf(p1b, BROADCAST_A);                      // ẏᵢ = ȧᵢ
     for (let i = 0; i < n; i++) setTan(out + i, getTan(a + i * sa));
     return;
   }
   if (op == Op.VecWhere) {
-    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // ẏᵢ = the taken branch's ḃ
+    const sc = strideOf(p1b, BROADCAST_A);                      // ẏᵢ = the taken branch's ḃ
     for (let i = 0; i < n; i++) setTan(out + i, getTan(b + (isTrue(getVal(a + i * sc)) ? i : n + i)));
   }
 }
@@ -120,8 +121,8 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
   if (op == Op.VecMap) {
     // ā̇ᵢ += ȳ̇ᵢ ∂f/∂a + ȳᵢ (∂²f/∂a² ȧᵢ + ∂²f/∂a∂b ḃᵢ), likewise for b.
     const f = p1b & 255;
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
-    const sb: i32 = (p1b & BROADCAST_B) != 0 ? 0 : 1;
+    const sa = strideOf(p1b, BROADCAST_A);
+    const sb = strideOf(p1b, BROADCAST_B);
     for (let i = 0; i < n; i++) {
       const ia = a + i * sa, ib = b + i * sb;
       const x = getVal(ia), w = getVal(ib), y = getVal(out + i);
@@ -139,24 +140,25 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
   if (op == Op.MatMul) {
     // Ā += C̄Bᵀ and B̄ += AᵀC̄, so Ā̇ += C̄̇Bᵀ + C̄Ḃᵀ and B̄̇ += ȦᵀC̄ + AᵀC̄̇ (zero factors skipped).
     const m = p1a, k = p1b, cols = p2a;
-    const ta = (p2b & TRANSPOSE_A) != 0, tb = (p2b & TRANSPOSE_B) != 0;
+    matmulStrides(m, k, cols, p2b);
+    const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
     const withA = !tangentsZero(a, m * k), withB = !tangentsZero(b, k * cols), withC = !adjointTangentsZero(out, m * cols);
     for (let i = 0; i < m; i++) {
       for (let p = 0; p < k; p++) {
-        const ia = a + (ta ? p * m + i : i * k + p);
+        const ia = a + (i * ars + p * acs);
         const av = getVal(ia);
         const tav = withA ? getTan(ia) : 0;
         let s: f64 = 0;
         if (withC) {
           for (let j = 0; j < cols; j++) {
-            const c = out + i * cols + j, ib = b + (tb ? j * k + p : p * cols + j);
+            const c = out + i * cols + j, ib = b + (p * brs + j * bcs);
             const g = getAdj(c), tg = getTanAdj(c);
             s += tg * getVal(ib) + (withB ? g * getTan(ib) : 0);
             addTanAdj(ib, tav * g + av * tg);
           }
         } else if (withA || withB) {
           for (let j = 0; j < cols; j++) {
-            const ib = b + (tb ? j * k + p : p * cols + j);
+            const ib = b + (p * brs + j * bcs);
             const g = getAdj(out + i * cols + j);
             if (withB) s += g * getTan(ib);
             if (withA) addTanAdj(ib, tav * g);
@@ -252,12 +254,12 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
     return;
   }
   if (op == Op.VecCopy) {
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // ā̇ᵢ += ȳ̇ᵢ
+    const sa = strideOf(p1b, BROADCAST_A);                      // ā̇ᵢ += ȳ̇ᵢ
     for (let i = 0; i < n; i++) addTanAdj(a + i * sa, getTanAdj(out + i));
     return;
   }
   if (op == Op.VecWhere) {
-    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // to the taken branch only
+    const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addTanAdj(b + (isTrue(getVal(a + i * sc)) ? i : n + i), getTanAdj(out + i));
   }
 }

@@ -14,6 +14,28 @@ export const BROADCAST_B: i32 = 1 << 9;
 export const TRANSPOSE_A: i32 = 1;
 export const TRANSPOSE_B: i32 = 2;
 
+/** An operand's element stride: 0 when the flag says it is one slot broadcast, else 1. */
+export function strideOf(payload: i32, broadcastFlag: i32): i32 {
+  return (payload & broadcastFlag) != 0 ? 0 : 1;
+}
+
+/** Slot strides of a MatMul's operands, read after `matmulStrides`: op(A)(i, p) sits at
+ *  a + i·aRowStride + p·aColStride, op(B)(p, j) at b + p·bRowStride + j·bColStride. */
+export let aRowStride: i32 = 0;
+export let aColStride: i32 = 0;
+export let bRowStride: i32 = 0;
+export let bColStride: i32 = 0;
+
+/** Sets the strides above for an m×k · k×n product with transpose flags. */
+export function matmulStrides(m: i32, k: i32, n: i32, flags: i32): void {
+  const ta = (flags & TRANSPOSE_A) != 0;
+  const tb = (flags & TRANSPOSE_B) != 0;
+  aRowStride = ta ? 1 : k;
+  aColStride = ta ? m : 1;
+  bRowStride = tb ? 1 : n;
+  bColStride = tb ? k : 1;
+}
+
 /** Param rows before a row: Where and vector rows 1, MatMul 2. */
 export function paramRows(op: i32): i32 {
   if (op == Op.MatMul) return 2;
@@ -66,16 +88,16 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   const n = p1a;
   if (op == Op.VecMap) {
     const f = p1b & 255;
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
-    const sb: i32 = (p1b & BROADCAST_B) != 0 ? 0 : 1;
+    const sa = strideOf(p1b, BROADCAST_A);
+    const sb = strideOf(p1b, BROADCAST_B);
     for (let i = 0; i < n; i++) setVal(out + i, evaluate(f, getVal(a + i * sa), getVal(b + i * sb)));
     return;
   }
   if (op == Op.MatMul) {
     // A(i, p) at a + i·ars + p·acs and B(p, j) at b + p·brs + j·bcs, transposed or not.
     const m = p1a, k = p1b, cols = p2a;
-    const ars: i32 = (p2b & TRANSPOSE_A) != 0 ? 1 : k, acs: i32 = (p2b & TRANSPOSE_A) != 0 ? m : 1;
-    const brs: i32 = (p2b & TRANSPOSE_B) != 0 ? 1 : cols, bcs: i32 = (p2b & TRANSPOSE_B) != 0 ? k : 1;
+    matmulStrides(m, k, cols, p2b);
+    const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < cols; j++) {
         let s: f64 = 0;
@@ -129,12 +151,12 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecCopy) {
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    const sa = strideOf(p1b, BROADCAST_A);
     for (let i = 0; i < n; i++) setVal(out + i, getVal(a + i * sa));
     return;
   }
   if (op == Op.VecWhere) {
-    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    const sc = strideOf(p1b, BROADCAST_A);
     for (let i = 0; i < n; i++) setVal(out + i, getVal(b + (isTrue(getVal(a + i * sc)) ? i : n + i)));
   }
 }
@@ -144,8 +166,8 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   const n = p1a;
   if (op == Op.VecMap) {
     const f = p1b & 255;
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
-    const sb: i32 = (p1b & BROADCAST_B) != 0 ? 0 : 1;
+    const sa = strideOf(p1b, BROADCAST_A);
+    const sb = strideOf(p1b, BROADCAST_B);
     for (let i = 0; i < n; i++) {
       const g = getAdj(out + i);
       if (g == 0) continue; // as the scalar rows: no 0·∞ from elements nothing depends on
@@ -158,8 +180,8 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (op == Op.MatMul) {
     // C = A·B: Ā(i, p) += Σⱼ C̄(i, j) B(p, j), B̄(p, j) += Σᵢ A(i, p) C̄(i, j).
     const m = p1a, k = p1b, cols = p2a;
-    const ars: i32 = (p2b & TRANSPOSE_A) != 0 ? 1 : k, acs: i32 = (p2b & TRANSPOSE_A) != 0 ? m : 1;
-    const brs: i32 = (p2b & TRANSPOSE_B) != 0 ? 1 : cols, bcs: i32 = (p2b & TRANSPOSE_B) != 0 ? k : 1;
+    matmulStrides(m, k, cols, p2b);
+    const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
     for (let i = 0; i < m; i++) {
       const row = out + i * cols;
       for (let p = 0; p < k; p++) {
@@ -234,12 +256,12 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecCopy) {
-    const sa: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;
+    const sa = strideOf(p1b, BROADCAST_A);
     for (let i = 0; i < n; i++) addAdj(a + i * sa, getAdj(out + i));
     return;
   }
   if (op == Op.VecWhere) {
-    const sc: i32 = (p1b & BROADCAST_A) != 0 ? 0 : 1;                      // to the taken branch only
+    const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addAdj(b + (isTrue(getVal(a + i * sc)) ? i : n + i), getAdj(out + i));
   }
 }
