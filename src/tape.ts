@@ -25,9 +25,6 @@ export interface TapeStats {
   bytes: number;
 }
 
-// Tapes a user forgets to dispose give their wasm memory back when collected.
-const collector = new FinalizationRegistry<{ core: TapeCore }>((held) => held.core.dispose());
-
 export class Tape {
   readonly backend: Backend;
   /** The current recording; reset() swaps in a new one so old handles are caught. */
@@ -44,8 +41,9 @@ export class Tape {
     }
     this.backend = backend;
     const core = backend === 'wasm' ? WasmCore.create(options) : JsCore.create(options);
+    // A tape nobody disposes gives its wasm memory back once neither it nor any of its handles
+    // is reachable (src/wasm/wasm-core.ts): handles keep it alive, not this object.
     this.state = { core };
-    collector.register(this, this.state, this);
   }
 
   /** The recording handles belong to (internal: used by grad and compile). */
@@ -118,7 +116,6 @@ export class Tape {
   /** Frees the tape's memory. The tape and its handles cannot be used afterwards. */
   dispose(): void {
     this.state.core.dispose();
-    collector.unregister(this);
   }
 
   get disposed(): boolean {

@@ -25,7 +25,6 @@ export interface CompiledStats {
   memoryInUse: number;
 }
 
-const collector = new FinalizationRegistry<TapeCore>((core) => core.dispose());
 
 export class CompiledFunction {
   private core: TapeCore;
@@ -64,7 +63,6 @@ export class CompiledFunction {
       at += len < 0 ? 1 : len;
     }
     if (options.partials === 'store') this.core.storePartials();
-    collector.register(this, this.core, this);
   }
 
   /** Number of arguments the function takes. */
@@ -155,7 +153,6 @@ export class CompiledFunction {
   dispose(): void {
     this.core.dispose();
     this.higherOrder?.dispose();
-    collector.unregister(this);
   }
 
   get disposed(): boolean {

@@ -8,6 +8,31 @@ import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY, SEGMENT } from './
 
 const { recordInputs, recordVector, recordConsts, reserve, forwardRows } = core;
 
+/** What one wasm tape holds in the allocator: its header (and segments) and, on compiled
+ *  tapes, a stored-partials buffer. */
+interface TapeBlocks {
+  tape: number;
+  partials: number;
+  partialsBytes: number;
+  released: boolean;
+}
+
+function release(blocks: TapeBlocks): void {
+  if (blocks.released) return;
+  blocks.released = true;
+  core.tapeDispose(blocks.tape);
+  if (blocks.partials !== 0) core.releaseBlock(blocks.partials, blocks.partialsBytes);
+}
+
+/** Shared by every recording of one tape (reset() makes a new recording over the same memory),
+ *  and reachable from each of their handles: when nothing can reach it any more, neither the
+ *  Tape nor a handle, the tape's memory goes back to the allocator. */
+class TapeMemory {
+  constructor(readonly blocks: TapeBlocks) {}
+}
+
+const forgotten = new FinalizationRegistry<TapeBlocks>(release);
+
 export interface WasmTapeOptions {
   /** Rows to hold before the first growth. */
   reserve?: number;
@@ -23,9 +48,6 @@ export class WasmCore implements TapeCore {
   readonly backend = 'wasm' as const;
   live = true;
   tracing = false;
-  /** Stored-partials buffer (0: recompute partials in the reverse sweep). */
-  private partialsBuffer = 0;
-  private partialsBytes = 0;
   readonly sink = SINK_SLOT;
   // The current segment as JS writes it (assembly/tape.ts diagram): capacity, column indices
   // into the u8/i32 views, the slot id of its first slot, and the rows and slots used.
@@ -41,11 +63,14 @@ export class WasmCore implements TapeCore {
   private flushedRows = 0;
   private flushedSlots = 0;
 
+  /** The tape header's address in wasm memory. */
+  readonly tape: number;
+
   private constructor(
-    /** The tape header's address in wasm memory. */
-    readonly tape: number,
+    private readonly memory: TapeMemory,
     private readonly maxBytes: number,
   ) {
+    this.tape = memory.blocks.tape;
     this.load();
   }
 
@@ -54,7 +79,9 @@ export class WasmCore implements TapeCore {
     const tape = core.tapeCreate(Math.max(64, Math.min(options.reserve ?? 4096, 2 ** 26)), maxBytes);
     refreshViews();
     if (tape === 0) throw outOfMemory(Number.isFinite(maxBytes) ? 'tape' : 'memory', maxBytes, 0);
-    return new WasmCore(tape, maxBytes);
+    const memory = new TapeMemory({ tape, partials: 0, partialsBytes: 0, released: false });
+    forgotten.register(memory, memory.blocks, memory);
+    return new WasmCore(memory, maxBytes);
   }
 
   /** Reads the current segment's layout and counts from wasm memory. */
@@ -220,14 +247,14 @@ export class WasmCore implements TapeCore {
   forward(): void {
     if (!this.live) throw staleTapeError();
     this.flush();
-    if (this.partialsBuffer !== 0) core.forwardStoring(this.tape, this.partialsBuffer);
+    if (this.memory.blocks.partials !== 0) core.forwardStoring(this.tape, this.memory.blocks.partials);
     else core.forward(this.tape);
   }
 
   reverseFrom(last: number): void {
     if (!this.live) throw staleTapeError();
     this.flush();
-    if (this.partialsBuffer !== 0) core.reverseStored(this.tape, this.partialsBuffer);
+    if (this.memory.blocks.partials !== 0) core.reverseStored(this.tape, this.memory.blocks.partials);
     else core.reverseFrom(this.tape, last);
   }
 
@@ -238,8 +265,8 @@ export class WasmCore implements TapeCore {
     const block = core.allocateBlock(bytes);
     refreshViews();
     if (block === 0) throw outOfMemory('memory', this.maxBytes, this.stats().bytes);
-    this.partialsBuffer = block;
-    this.partialsBytes = bytes;
+    this.memory.blocks.partials = block;
+    this.memory.blocks.partialsBytes = bytes;
   }
 
   snapshot(): Snapshot {
@@ -312,7 +339,7 @@ export class WasmCore implements TapeCore {
 
   stats(): { rows: number; slots: number; bytes: number } {
     this.flush();
-    const bytes = core.tapeHeldBytes(this.tape) + this.partialsBytes;
+    const bytes = core.tapeHeldBytes(this.tape) + this.memory.blocks.partialsBytes;
     return { rows: core.tapeRows(this.tape), slots: core.tapeSlots(this.tape), bytes };
   }
 
@@ -320,14 +347,14 @@ export class WasmCore implements TapeCore {
     if (!this.live) throw staleTapeError();
     this.live = false;
     core.tapeReset(this.tape);
-    return new WasmCore(this.tape, this.maxBytes);
+    return new WasmCore(this.memory, this.maxBytes);
   }
 
   dispose(): void {
     if (!this.live) return;
     this.live = false;
-    core.tapeDispose(this.tape);
-    if (this.partialsBuffer !== 0) core.releaseBlock(this.partialsBuffer, this.partialsBytes);
+    forgotten.unregister(this.memory);
+    release(this.memory.blocks);
   }
 }
 
