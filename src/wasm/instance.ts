@@ -1,5 +1,6 @@
 /** @file Instantiates the embedded wasm core synchronously and keeps views on its memory fresh. */
 import { WASM_BASE64 } from '../wasm-bytes.js';
+import { WengertError } from '../errors.js';
 
 /** The wasm core's exports (assembly/index.ts). Tape ids and slot ids are plain integers. */
 export interface CoreExports {
@@ -64,9 +65,22 @@ function compileModule(): WebAssembly.Module | Promise<WebAssembly.Module> {
   }
 }
 
-const compiled = compileModule();
-const wasmModule = compiled instanceof WebAssembly.Module ? compiled : await compiled;
-export const core = new WebAssembly.Instance(wasmModule, {}).exports as unknown as CoreExports;
+/** Whether this environment has WebAssembly. Without it, wengert still imports and the pure-JS
+ *  tape ({ backend: 'js' }) works; the wasm backend throws a WengertError saying so. */
+export const wasmAvailable = typeof WebAssembly === 'object' && typeof WebAssembly.Module === 'function';
+
+/** Stands in for the exports where there is no WebAssembly: any use names the fix. */
+function unavailable(): CoreExports {
+  return new Proxy({} as CoreExports, {
+    get() {
+      throw new WengertError("WebAssembly is not available in this environment: use { backend: 'js' } (the pure-JS tape)");
+    },
+  });
+}
+
+const compiled = wasmAvailable ? compileModule() : undefined;
+const wasmModule = compiled === undefined || compiled instanceof WebAssembly.Module ? compiled : await compiled;
+export const core: CoreExports = wasmModule === undefined ? unavailable() : (new WebAssembly.Instance(wasmModule, {}).exports as unknown as CoreExports);
 
 /** The compiled module, for workers or other instances that want the same code. */
 export const compiledModule = wasmModule;
@@ -74,10 +88,11 @@ export const compiledModule = wasmModule;
 /** Float64Array over all of wasm memory: slot s's value is f64[2s], its adjoint f64[2s+1].
  *  Any memory.grow detaches the old buffer, so every caller that may have grown memory
  *  calls `refreshViews` (DESIGN, "Facts measured"). */
+const buffer = wasmAvailable ? core.memory.buffer : new ArrayBuffer(0);
 export const views = {
-  f64: new Float64Array(core.memory.buffer),
-  i32: new Int32Array(core.memory.buffer),
-  u8: new Uint8Array(core.memory.buffer),
+  f64: new Float64Array(buffer),
+  i32: new Int32Array(buffer),
+  u8: new Uint8Array(buffer),
 };
 
 export function refreshViews(): void {
@@ -92,7 +107,7 @@ export function refreshViews(): void {
 /** Segment header fields and column offsets: must match the diagram in assembly/tape.ts. */
 export const SEGMENT = { header: 32, prev: 0, next: 4, cap: 8, rows: 12, slots: 16 } as const;
 
-export const SINK_SLOT = core.SINK.value as number;
+export const SINK_SLOT = wasmAvailable ? (core.SINK.value as number) : 0;
 
 /** Result codes of the core's `reserve`. */
 export const GREW = 1;

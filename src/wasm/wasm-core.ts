@@ -6,7 +6,6 @@ import { Scalar } from '../handles.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY, SEGMENT } from './instance.js';
 
-const { recordInputs, recordVector, recordConsts, reserve, forwardRows } = core;
 
 /** What one wasm tape holds in the allocator: its header (and segments) and, on compiled
  *  tapes, a stored-partials buffer. */
@@ -106,7 +105,7 @@ export class WasmCore implements TapeCore {
     const i32 = views.i32;
     i32[(this.segment + SEGMENT.rows) >>> 2] = this.rows;
     i32[(this.segment + SEGMENT.slots) >>> 2] = this.slots;
-    forwardRows(this.segment, this.flushedRows, this.rows, (this.slotBase + this.flushedSlots) * 16);
+    core.forwardRows(this.segment, this.flushedRows, this.rows, (this.slotBase + this.flushedSlots) * 16);
     this.flushedRows = this.rows;
     this.flushedSlots = this.slots;
   }
@@ -155,10 +154,10 @@ export class WasmCore implements TapeCore {
       refreshViews();
       if (status < 0) throw outOfMemory('memory', this.maxBytes, this.stats().bytes);
     }
-    let start = recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
+    let start = core.recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
     if (start < 0) {
       this.makeRoom(paramRows(op) + 1, vectorOutputs(op, p1a, p2a));
-      start = recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
+      start = core.recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
     }
     this.load();
     return start;
@@ -182,11 +181,11 @@ export class WasmCore implements TapeCore {
   }
 
   constants(values: ArrayLike<number>): number {
-    return this.leaves(recordConsts, values);
+    return this.leaves(core.recordConsts, values);
   }
 
   inputs(values: ArrayLike<number>): number {
-    return this.leaves(recordInputs, values);
+    return this.leaves(core.recordInputs, values);
   }
 
   /** n contiguous leaves through one wasm call (a tight loop there), then their values. */
@@ -213,7 +212,7 @@ export class WasmCore implements TapeCore {
    *  when this throws: the tape keeps every row it had. */
   private makeRoom(rows: number, slots: number): void {
     this.flush();
-    const status = reserve(this.tape, rows, slots);
+    const status = core.reserve(this.tape, rows, slots);
     refreshViews();
     this.load();
     if (status < 0) throw outOfMemory(status === OUT_OF_MEMORY ? 'memory' : 'tape', this.maxBytes, this.stats().bytes);
