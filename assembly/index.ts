@@ -2,7 +2,7 @@
 export { setPageLimit, getPageLimit, takeGrewFlag, heapBytes } from './memory';
 export {
   SINK, tapeCreate, reserve, recordInputs, recordVector, recordConsts,
-  tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes, ownsSlot, tapeLive,
+  tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes,
 } from './tape';
 export { forward, forwardRows, backward, reverseFrom, zeroAdjoints } from './sweeps';
 export { firstSegment, currentSegment } from './tape';

@@ -111,10 +111,6 @@ function newSegment(tape: usize, k: i32, prev: usize): usize {
   return seg;
 }
 
-export function tapeLive(tape: usize): bool {
-  return load<i32>(tape, TAPE_LIVE) != 0;
-}
-
 export function firstSegment(tape: usize): usize { return <usize>load<u32>(tape, TAPE_FIRST); }
 export function currentSegment(tape: usize): usize { return <usize>load<u32>(tape, TAPE_CURRENT); }
 
@@ -271,16 +267,3 @@ export function tapeHeldBytes(tape: usize): f64 {
   return load<f64>(tape, TAPE_HELD_BYTES);
 }
 
-/** Whether slot id `id` holds a value recorded on this tape (the current recording). */
-export function ownsSlot(tape: usize, id: i32): bool {
-  const addr = <usize>id << 4;
-  const last = currentSegment(tape);
-  let seg = firstSegment(tape);
-  while (seg != 0) {
-    const start = slotsOf(seg);
-    if (addr >= start && addr < start + (<usize>load<i32>(seg, SEG_SLOTS) << 4)) return true;
-    if (seg == last) break;
-    seg = <usize>load<u32>(seg, SEG_NEXT);
-  }
-  return false;
-}

@@ -44,8 +44,6 @@ export interface TapeCore {
   snapshot(): Snapshot;
   /** The sink slot: the b-operand of unary rows. */
   readonly sink: number;
-  /** Whether `id` is a slot of this recording (for handles that crossed tapes). */
-  owns(id: number): boolean;
   /** Rows, slots and bytes held. */
   stats(): { rows: number; slots: number; bytes: number };
   /** Switches a compiled (single-segment) tape to the stored-partials sweeps: forward writes

@@ -6,7 +6,7 @@ import { isNumberArray, typeName } from '../tape.js';
 import { WasmCore } from '../wasm/wasm-core.js';
 import { JsCore } from '../reference/js-core.js';
 import { encode } from './format.js';
-import { inputCount, loadProgram, rowSlots, type Program } from './program.js';
+import { loadProgram, rowSlots, type Program } from './program.js';
 import { dotGraph, wengertList } from './print.js';
 import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
 
@@ -283,4 +283,3 @@ export class CompiledFunction {
   }
 }
 
-export { inputCount };

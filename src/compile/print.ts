@@ -1,6 +1,6 @@
 /** @file Human-readable forms of a program: the Wengert list (toString) and a Graphviz graph. */
 import { Op, arity } from '../../assembly/shared/ops.js';
-import { inputCount, rowOperands, rowSlots, type Program } from './program.js';
+import { rowOperands, rowSlots, type Program } from './program.js';
 
 const SUBSCRIPT = '₀₁₂₃₄₅₆₇₈₉';
 const sub = (n: number) => String(n).replace(/\d/g, (d) => SUBSCRIPT[+d]);
@@ -106,4 +106,3 @@ export function dotGraph(p: Program): string {
   return out.join('\n');
 }
 
-export { inputCount };

@@ -327,10 +327,6 @@ export class JsCore implements TapeCore {
     }
   }
 
-  owns(id: number): boolean {
-    return this.live && id > SINK && id < this.s.slots;
-  }
-
   stats(): { rows: number; slots: number; bytes: number } {
     return { rows: this.s.rows, slots: this.s.slots - 1, bytes: this.s.bytes() };
   }

@@ -20,7 +20,6 @@ export interface CoreExports {
   tapeRows(tape: number): number;
   tapeSlots(tape: number): number;
   tapeHeldBytes(tape: number): number;
-  ownsSlot(tape: number, id: number): number;
   forward(tape: number): void;
   forwardRows(segment: number, from: number, to: number, slotAddress: number): number;
   backward(tape: number, output: number): void;
@@ -109,7 +108,5 @@ export const SEGMENT = { header: 32, prev: 0, next: 4, cap: 8, rows: 12, slots: 
 
 export const SINK_SLOT = wasmAvailable ? (core.SINK.value as number) : 0;
 
-/** Result codes of the core's `reserve`. */
-export const GREW = 1;
+/** The core's `reserve` result when wasm memory (not a tape's maxBytes) ran out. */
 export const OUT_OF_MEMORY = -1;
-export const OVER_TAPE_LIMIT = -2;

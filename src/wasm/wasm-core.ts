@@ -6,7 +6,6 @@ import { Scalar } from '../handles.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY, SEGMENT } from './instance.js';
 
-
 /** What one wasm tape holds in the allocator: its header (and segments) and, on compiled
  *  tapes, a stored-partials buffer. */
 interface TapeBlocks {
@@ -330,12 +329,6 @@ export class WasmCore implements TapeCore {
     core.backward(this.tape, output);
   }
 
-  owns(id: number): boolean {
-    if (!this.live) return false;
-    this.flush();
-    return core.ownsSlot(this.tape, id) !== 0;
-  }
-
   stats(): { rows: number; slots: number; bytes: number } {
     this.flush();
     const bytes = core.tapeHeldBytes(this.tape) + this.memory.blocks.partialsBytes;
@@ -356,8 +349,6 @@ export class WasmCore implements TapeCore {
     release(this.memory.blocks);
   }
 }
-
-
 
 function outOfMemory(kind: 'tape' | 'memory', maxBytes: number, held: number): OutOfMemoryError {
   if (kind === 'tape') {
