@@ -4,50 +4,14 @@
  *
  *  partials buffer: one { ∂y/∂a f64 · ∂y/∂b f64 } per slot of the tape's single segment, at
  *  buffer + 16·(slot − first slot). Vector rows keep their own reverse kernels. */
-import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
+import { Op } from './shared/ops';
 import { SEG_CAP, SEG_ROWS, SEG_SLOTS, slotsOf, opsOf, aOf, bOf, firstSegment, setDirty } from './tape';
-import { vectorRowForward, vectorRowReverse } from './sweeps';
+import { forwardSweep, vectorRowReverse } from './sweeps';
 
 /** Forward sweep that also writes every scalar row's partials into `buffer`. */
 export function forwardStoring(tape: usize, buffer: usize): void {
   const seg = firstSegment(tape);
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const rows = <usize>load<i32>(seg, SEG_ROWS);
-  const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
-  const base = slotsOf(seg);
-  let s = base;
-  for (let r: usize = 0; r < rows; r++) {
-    const op = <i32>load<u8>(ops + r);
-    if (op <= Op.Input) {
-      if (op != Op.Param) {
-        store<f64>(s, 0, 8);
-        s += 16;
-      }
-      continue;
-    }
-    if (op >= Op.VecMap) {
-      s = vectorRowForward(op, as, bs, r, s);
-      continue;
-    }
-    const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
-    const w = load<f64>(<usize>load<i32>(bs + (r << 2)) << 4);
-    const p = buffer + (s - base);
-    let y: f64;
-    if (op == Op.Where) {
-      const taken = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4));
-      y = taken ? x : w;
-      store<f64>(p, taken ? 1 : 0);
-      store<f64>(p, taken ? 0 : 1, 8);
-    } else {
-      y = evaluate(op, x, w);
-      partials(op, x, w, y);
-      store<f64>(p, partialA);
-      store<f64>(p, partialB, 8);
-    }
-    store<f64>(s, y);
-    store<f64>(s, 0, 8);
-    s += 16;
-  }
+  forwardSweep(seg, 0, <usize>load<i32>(seg, SEG_ROWS), slotsOf(seg), buffer, true);
   setDirty(tape, false);
 }
 

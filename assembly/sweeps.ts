@@ -28,8 +28,17 @@ export function forward(tape: usize): void {
  *  values of op rows computed, leaves kept, every adjoint zeroed. Returns the address after.
  *  Eager tapes use it to evaluate the rows the facade wrote since the last flush. */
 export function forwardRows(seg: usize, from: usize, to: usize, s: usize): usize {
+  return forwardSweep(seg, from, to, s, 0, false);
+}
+
+/** The forward row loop of both sweep designs. With `storing` (a constant at each call, so asc
+ *  folds it away) each scalar row's ∂y/∂a and ∂y/∂b also go to partialsAt + (slot − s's start),
+ *  for stored.ts's dispatch-free reverse sweep. */
+// @ts-ignore: decorator
+@inline export function forwardSweep(seg: usize, from: usize, to: usize, s: usize, partialsAt: usize, storing: bool): usize {
   const cap = <usize>load<i32>(seg, SEG_CAP);
   const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
+  const base = s;
   for (let r = from; r < to; r++) {
     const op = <i32>load<u8>(ops + r);
     if (op <= Op.Input) {
@@ -46,8 +55,21 @@ export function forwardRows(seg: usize, from: usize, to: usize, s: usize): usize
     const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
     const w = load<f64>(<usize>load<i32>(bs + (r << 2)) << 4);
     let y: f64;
-    if (op == Op.Where) y = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4)) ? x : w;
-    else y = evaluate(op, x, w);
+    if (op == Op.Where) {
+      const taken = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4));
+      y = taken ? x : w;
+      if (storing) {
+        store<f64>(partialsAt + (s - base), taken ? 1 : 0);
+        store<f64>(partialsAt + (s - base), taken ? 0 : 1, 8);
+      }
+    } else {
+      y = evaluate(op, x, w);
+      if (storing) {
+        partials(op, x, w, y);
+        store<f64>(partialsAt + (s - base), partialA);
+        store<f64>(partialsAt + (s - base), partialB, 8);
+      }
+    }
     store<f64>(s, y);
     store<f64>(s, 0, 8);
     s += 16;
