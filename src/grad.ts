@@ -67,7 +67,7 @@ function checkArguments(f: Differentiable, args: unknown[]): void {
 }
 
 function differentiate(f: Differentiable, tape: Tape, args: Argument[]): ValueAndGrad<unknown> {
-  const handles = args.map((a) => (typeof a === 'number' ? tape.input(a) : tape.input(a)));
+  const handles = args.map((a) => tape.input(a));
   const out = f(...handles);
   const core = tape.core;
   let value: number;

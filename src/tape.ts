@@ -54,6 +54,7 @@ export class Tape {
   /** A new input: a scalar handle for a number, a vector handle for an array. */
   input(x: number): Scalar;
   input(x: ArrayLike<number>): Vector;
+  input(x: number | ArrayLike<number>): Scalar | Vector;
   input(x: number | ArrayLike<number>): Scalar | Vector {
     const core = this.live();
     if (typeof x === 'number') return new Scalar(core, core.input(x));
