@@ -81,9 +81,6 @@ const compiled = wasmAvailable ? compileModule() : undefined;
 const wasmModule = compiled === undefined || compiled instanceof WebAssembly.Module ? compiled : await compiled;
 export const core: CoreExports = wasmModule === undefined ? unavailable() : (new WebAssembly.Instance(wasmModule, {}).exports as unknown as CoreExports);
 
-/** The compiled module, for workers or other instances that want the same code. */
-export const compiledModule = wasmModule;
-
 /** Float64Array over all of wasm memory: slot s's value is f64[2s], its adjoint f64[2s+1].
  *  Any memory.grow detaches the old buffer, so every caller that may have grown memory
  *  calls `refreshViews` (DESIGN, "Facts measured"). */
