@@ -1,12 +1,13 @@
 /** @file The wasm module's exports: what the TypeScript facade may call. */
 export { setPageLimit, getPageLimit, takeGrewFlag, heapBytes } from './memory';
 export {
-  SINK, tapeCreate, reserve, recordInputs, recordVector, recordConsts,
-  tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes,
+  SINK, OUT_OF_MEMORY, tapeCreate, recordLeaves, tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes,
+  firstSegment, currentSegment,
 } from './tape';
-export { forward, forwardRows, backward, reverseFrom, zeroAdjoints } from './sweeps';
-export { firstSegment, currentSegment } from './tape';
-export { forwardStoring, reverseStored } from './stored';
+export {
+  flush, makeRoom, forward, backward, reverseFrom, zeroAdjoints, forwardStoring, reverseStored,
+  tangentBytes, tangentForward, secondOrderReverse,
+} from './sweeps';
+export * from './facade';
 export { allocateBlock, releaseBlock } from './blocks';
 export { ensureScratch, matmulScratchBytes, scratchBlockBytes } from './matmul';
-export { tangentBytes, tangentForward, secondOrderReverse } from './higher';

@@ -1,20 +1,27 @@
 /** @file MatMul for the wasm core: pack values into contiguous scratch, f64x2 loops, scatter.
  *
- *  Slots interleave value and adjoint (tape.ts), so f64x2 lanes over slots would carry one
- *  useful number; packing first costs O(mk + kn + mn) against the O(mkn) products (BLAS does
- *  the same). Scratch grows only through `ensureScratch`, which the facade calls before it
+ *  Slots are addressed through layout.ts (today value and adjoint interleave, so f64x2 lanes
+ *  over slots would carry one useful number); packing first costs O(mk + kn + mn) against the
+ *  O(mkn) products (BLAS does the same). Scratch grows only through `ensureScratch`, which the facade calls before it
  *  records a MatMul, so a sweep never grows memory; a row whose scratch is missing falls back
  *  to the portable kernel. Results match assembly/shared/vector.ts up to summation order. */
 import { allocate, release, sizeClass, takeGrewFlag } from './memory';
+import { valueAddress, adjointAddress } from './layout';
 import { matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './shared/vector';
 
 let scratch: usize = 0;
 let scratchBytes: f64 = 0;
 let scratchClass: i32 = -1;
 
-/** Scratch for an m×k · k×n product, forward and reverse: 2mk + 2kn + mn doubles. */
+/** Scratch for an m×k · k×n product in every sweep: 2mk + 3kn + 2mn doubles (the second-order
+ *  sweep of matmul-higher.ts needs the most; forward and reverse 2mk + 2kn + mn). */
 export function matmulScratchBytes(m: i32, k: i32, n: i32): f64 {
-  return 8 * (2 * <f64>m * <f64>k + 2 * <f64>k * <f64>n + <f64>m * <f64>n);
+  return 8 * (2 * <f64>m * <f64>k + 3 * <f64>k * <f64>n + 2 * <f64>m * <f64>n);
+}
+
+/** The scratch block's address (matmul-higher.ts packs its operands there too). */
+export function scratchAddress(): usize {
+  return scratch;
 }
 
 /** Makes the scratch at least `bytes` long: 0, 1 when memory grew, −1 when it cannot. */
@@ -40,18 +47,15 @@ export function hasScratch(m: i32, k: i32, n: i32): bool {
   return matmulScratchBytes(m, k, n) <= scratchBytes;
 }
 
-// @ts-ignore: decorator
-@inline function slotVal(id: usize): f64 { return load<f64>(id << 4); }
-
 /** Packs op(X)(r, c) for r < rows, c < cols into dst, row-major. */
 // @ts-ignore: decorator
-@inline function pack(dst: usize, x: usize, rows: i32, cols: i32, rs: i32, cs: i32): void {
+@inline function pack(dst: usize, x: i32, rows: i32, cols: i32, rs: i32, cs: i32): void {
   for (let r = 0; r < rows; r++) {
-    let id = x + <usize>(r * rs);
+    let id = x + r * rs;
     const row = dst + (<usize>(r * cols) << 3);
     for (let c = 0; c < cols; c++) {
-      store<f64>(row + (<usize>c << 3), slotVal(id));
-      id += <usize>cs;
+      store<f64>(row + (<usize>c << 3), load<f64>(valueAddress(id)));
+      id += cs;
     }
   }
 }
@@ -139,8 +143,8 @@ export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   const pa = scratch;
   const pb = pa + (<usize>(m * k) << 3);
   const pc = pb + (<usize>(k * n) << 3);
-  pack(pa, <usize>a, m, k, aRowStride, aColStride);
-  pack(pb, <usize>b, k, n, bRowStride, bColStride);
+  pack(pa, a, m, k, aRowStride, aColStride);
+  pack(pb, b, k, n, bRowStride, bColStride);
   memory.fill(pc, 0, <usize>(m * n) << 3);
   const rowBytes = <usize>n << 3;
   for (let i = 0; i < m; i++) {
@@ -156,9 +160,8 @@ export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   }
   const total = m * n;
   for (let t = 0; t < total; t++) {
-    const at = <usize>(out + t) << 4;
-    store<f64>(at, load<f64>(pc + (<usize>t << 3)));
-    store<f64>(at, 0, 8); // the adjoint, zeroed with the value
+    store<f64>(valueAddress(out + t), load<f64>(pc + (<usize>t << 3)));
+    store<f64>(adjointAddress(out + t), 0); // zeroed with the value
   }
 }
 
@@ -171,10 +174,10 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   const pg = pb + (<usize>(k * n) << 3);
   const da = pg + (<usize>(m * n) << 3);
   const db = da + (<usize>(m * k) << 3);
-  pack(pa, <usize>a, m, k, ars, acs);
-  pack(pb, <usize>b, k, n, brs, bcs);
+  pack(pa, a, m, k, ars, acs);
+  pack(pb, b, k, n, brs, bcs);
   const total = m * n;
-  for (let t = 0; t < total; t++) store<f64>(pg + (<usize>t << 3), load<f64>(<usize>(out + t) << 4, 8));
+  for (let t = 0; t < total; t++) store<f64>(pg + (<usize>t << 3), load<f64>(adjointAddress(out + t)));
   memory.fill(db, 0, <usize>(k * n) << 3);
   const rowBytes = <usize>n << 3;
   // Ā(i, p) = Σⱼ G(i, j) B(p, j): four p per pass over G's row i.
@@ -203,14 +206,14 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   }
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
-      const at = <usize>(a + i * ars + p * acs) << 4;
-      store<f64>(at, load<f64>(at, 8) + load<f64>(da + (<usize>(i * k + p) << 3)), 8);
+      const at = adjointAddress(a + i * ars + p * acs);
+      store<f64>(at, load<f64>(at) + load<f64>(da + (<usize>(i * k + p) << 3)));
     }
   }
   for (let p = 0; p < k; p++) {
     for (let j = 0; j < n; j++) {
-      const at = <usize>(b + p * brs + j * bcs) << 4;
-      store<f64>(at, load<f64>(at, 8) + load<f64>(db + (<usize>(p * n + j) << 3)), 8);
+      const at = adjointAddress(b + p * brs + j * bcs);
+      store<f64>(at, load<f64>(at) + load<f64>(db + (<usize>(p * n + j) << 3)));
     }
   }
 }

@@ -1,185 +1,149 @@
-/** @file The forward (replay) and reverse (adjoint) sweeps over a tape's rows. */
-// Both dispatch through the op table's if-chains (no `switch`: see DESIGN on br_table).
-// Structural rows are peeled off first by one compare, since Param < Const < Input < Where.
-
-import { Op, evaluate, partials, partialA, partialB, isTrue } from './shared/ops';
-import { vectorForward, vectorReverse, vectorOutputs } from './shared/vector';
-import { matmulForward, matmulReverse, hasScratch } from './matmul';
-import { readParams, locateRow, locatedEnd, p1a, p1b, p2a, p2b } from './rows';
-import { vecMapForward, vecMapReverse } from './vecmap';
+/** @file The sweeps over a tape: segment iteration around the row walk (shared/walk.ts), which
+ *  does the work for both backends. Every entry point first evaluates rows the facade recorded
+ *  but did not evaluate yet (`flush`). */
+import { forwardRows, reverseRows, tangentRows, secondOrderRows, locateRow, locatedEnd } from './shared/walk';
+import { bindRows } from './shared/rows';
+import { setAdj, bindStored, bindTangents } from './shared/slots';
 import {
-  SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_PREV, SEG_NEXT,
-  slotsOf, opsOf, aOf, bOf, firstSegment, currentSegment, isDirty, setDirty,
-} from './tape';
+  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes,
+} from './layout';
+import { SINK, firstSegment, currentSegment, isDirty, setDirty, reserve } from './tape';
+
+/** Evaluates the rows recorded since the last flush (they are all in the current segment). */
+export function flush(tape: usize): void {
+  const seg = currentSegment(tape);
+  const rows = rowsOf(seg);
+  const done = load<i32>(seg, SEG_EVALUATED_ROWS);
+  if (done == rows) return;
+  bindRows(seg);
+  forwardRows(done, rows, firstSlotOf(seg) + load<i32>(seg, SEG_EVALUATED_SLOTS), false);
+  markEvaluated(seg);
+}
+
+function markEvaluated(seg: usize): void {
+  store<i32>(seg, rowsOf(seg), SEG_EVALUATED_ROWS);
+  store<i32>(seg, slotCountOf(seg), SEG_EVALUATED_SLOTS);
+}
+
+/** `reserve` after a flush: rows are evaluated before the recording moves to another segment. */
+export function makeRoom(tape: usize, rows: i32, slots: i32): i32 {
+  flush(tape);
+  return reserve(tape, rows, slots);
+}
 
 /** Recomputes every value from the tape's current inputs and zeroes every adjoint. */
 export function forward(tape: usize): void {
   const last = currentSegment(tape);
   let seg = firstSegment(tape);
   while (seg != 0) {
-    forwardRows(seg, 0, <usize>load<i32>(seg, SEG_ROWS), slotsOf(seg));
+    bindRows(seg);
+    forwardRows(0, rowsOf(seg), firstSlotOf(seg), false);
+    markEvaluated(seg);
     if (seg == last) break;
-    seg = <usize>load<u32>(seg, SEG_NEXT);
+    seg = nextOf(seg);
   }
   setDirty(tape, false);
 }
 
-/** The forward sweep over rows [from, to) of one segment, whose first slot is at address s:
- *  values of op rows computed, leaves kept, every adjoint zeroed. Returns the address after.
- *  Eager tapes use it to evaluate the rows the facade wrote since the last flush. */
-export function forwardRows(seg: usize, from: usize, to: usize, s: usize): usize {
-  return forwardSweep(seg, from, to, s, 0, false);
-}
-
-/** The forward row loop of both sweep designs. With `storing` (a constant at each call, so asc
- *  folds it away) each scalar row's ∂y/∂a and ∂y/∂b also go to partialsAt + (slot − s's start),
- *  for stored.ts's dispatch-free reverse sweep. */
-// @ts-ignore: decorator
-@inline export function forwardSweep(seg: usize, from: usize, to: usize, s: usize, partialsAt: usize, storing: bool): usize {
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
-  const base = s;
-  for (let r = from; r < to; r++) {
-    const op = <i32>load<u8>(ops + r);
-    if (op <= Op.Input) {
-      if (op != Op.Param) {
-        store<f64>(s, 0, 8);
-        s += 16;
-      }
-      continue;
-    }
-    if (op >= Op.VecMap) {
-      s = vectorRowForward(op, as, bs, r, s);
-      continue;
-    }
-    const x = load<f64>(<usize>load<i32>(as + (r << 2)) << 4);
-    const w = load<f64>(<usize>load<i32>(bs + (r << 2)) << 4);
-    let y: f64;
-    if (op == Op.Where) {
-      const taken = isTrue(load<f64>(<usize>load<i32>(as + ((r - 1) << 2)) << 4));
-      y = taken ? x : w;
-      if (storing) {
-        store<f64>(partialsAt + (s - base), taken ? 1 : 0);
-        store<f64>(partialsAt + (s - base), taken ? 0 : 1, 8);
-      }
-    } else {
-      y = evaluate(op, x, w);
-      if (storing) {
-        partials(op, x, w, y);
-        store<f64>(partialsAt + (s - base), partialA);
-        store<f64>(partialsAt + (s - base), partialB, 8);
-      }
-    }
-    store<f64>(s, y);
-    store<f64>(s, 0, 8);
-    s += 16;
-  }
-  return s;
-}
-
 /** Sets every adjoint of the tape to 0. */
 export function zeroAdjoints(tape: usize): void {
+  flush(tape);
   const last = currentSegment(tape);
   let seg = firstSegment(tape);
   while (seg != 0) {
-    const slots = <usize>load<i32>(seg, SEG_SLOTS);
-    const base = slotsOf(seg);
-    for (let i: usize = 0; i < slots; i++) store<f64>(base + (i << 4), 0, 8);
+    const first = firstSlotOf(seg);
+    const slots = slotCountOf(seg);
+    for (let i = 0; i < slots; i++) setAdj(first + i, 0);
     if (seg == last) break;
-    seg = <usize>load<u32>(seg, SEG_NEXT);
+    seg = nextOf(seg);
   }
   setDirty(tape, false);
 }
 
 /** Accumulates adjoints from `output` (seeded with 1) back to the inputs. */
 export function backward(tape: usize, output: i32): void {
+  flush(tape);
   if (isDirty(tape)) zeroAdjoints(tape);
-  store<f64>(<usize>output << 4, 1, 8);
+  setAdj(output, 1);
   reverseFrom(tape, output);
+}
+
+/** The segment holding slot `id`, searched from the current one back; 0 if none. */
+function segmentHolding(tape: usize, id: i32): usize {
+  let seg = currentSegment(tape);
+  while (seg != 0 && !(id >= firstSlotOf(seg) && id < firstSlotOf(seg) + slotCountOf(seg))) seg = prevOf(seg);
+  return seg;
 }
 
 /** The reverse sweep from the row that wrote slot `last` down to the first row, with whatever
  *  adjoints the caller seeded. Rows recorded after `last` are skipped: they cannot influence
  *  it, and visiting them could add 0·∞. */
-export function reverseFrom(tape: usize, last: i32): void {
+// @ts-ignore: decorator
+@inline function reverseSegmentsFrom(tape: usize, last: i32, storing: bool): void {
+  flush(tape);
   setDirty(tape, true);
-  const target = <usize>last << 4;
-  let seg = currentSegment(tape);
-  while (seg != 0 && !(target >= slotsOf(seg) && target < slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4))) {
-    seg = <usize>load<u32>(seg, SEG_PREV);
-  }
+  let seg = segmentHolding(tape, last);
   if (seg == 0) return;
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const r = locateRow(seg, opsOf(seg, cap), aOf(seg, cap), target);
-  const s = locatedEnd;
-  reverseSegment(seg, r, s);
-  seg = <usize>load<u32>(seg, SEG_PREV);
+  bindRows(seg);
+  const r = locateRow(rowsOf(seg) - 1, firstSlotOf(seg) + slotCountOf(seg), last);
+  reverseRows(r, locatedEnd, storing);
+  seg = prevOf(seg);
   while (seg != 0) {
-    reverseSegment(seg, <isize>load<i32>(seg, SEG_ROWS) - 1, slotsOf(seg) + (<usize>load<i32>(seg, SEG_SLOTS) << 4));
-    seg = <usize>load<u32>(seg, SEG_PREV);
+    bindRows(seg);
+    reverseRows(rowsOf(seg) - 1, firstSlotOf(seg) + slotCountOf(seg), storing);
+    seg = prevOf(seg);
   }
 }
 
-/** Adjoint accumulation over rows `top`..0 of one segment; `end` is the slot address after
- *  row `top`'s slot. v̄ₐ += v̄ · ∂v/∂a and v̄_b += v̄ · ∂v/∂b, for every row. */
-function reverseSegment(seg: usize, top: isize, end: usize): void {
-  const cap = <usize>load<i32>(seg, SEG_CAP);
-  const ops = opsOf(seg, cap), as = aOf(seg, cap), bs = bOf(seg, cap);
-  let s = end;
-  for (let r = top; r >= 0; r--) {
-    const op = <i32>load<u8>(ops + <usize>r);
-    if (op <= Op.Input) {
-      if (op != Op.Param) s -= 16;
-      continue;
-    }
-    if (op >= Op.VecMap) {
-      s = vectorRowReverse(op, as, bs, <usize>r, s);
-      continue;
-    }
-    s -= 16;
-    const g = load<f64>(s, 8);
-    // A row nothing depends on contributes 0, even where its partial is ±∞ (an untaken
-    // where() branch: sqrt at 0, log at a negative…), instead of 0·∞ = NaN.
-    if (g == 0) continue;
-    const pa = <usize>load<i32>(as + (<usize>r << 2)) << 4;
-    const pb = <usize>load<i32>(bs + (<usize>r << 2)) << 4;
-    let da: f64, db: f64;
-    if (op == Op.Where) {
-      da = isTrue(load<f64>(<usize>load<i32>(as + (<usize>(r - 1) << 2)) << 4)) ? 1 : 0;
-      db = 1 - da;
-    } else {
-      partials(op, load<f64>(pa), load<f64>(pb), load<f64>(s));
-      da = partialA;
-      db = partialB;
-    }
-    store<f64>(pa, load<f64>(pa, 8) + g * da, 8);
-    store<f64>(pb, load<f64>(pb, 8) + g * db, 8);
-  }
+export function reverseFrom(tape: usize, last: i32): void {
+  reverseSegmentsFrom(tape, last, false);
 }
 
-/** Runs vector row r forward into the slots from address s; returns the address after them. */
-export function vectorRowForward(op: i32, as: usize, bs: usize, r: usize, s: usize): usize {
-  readParams(op, as, bs, r);
-  const count = <usize>vectorOutputs(op, p1a, p2a);
-  const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
-  // The fast kernels zero the adjoints as they write the values; the generic ones leave it here.
-  let zeroed = false;
-  if (op == Op.VecMap) zeroed = vecMapForward(p1a, p1b, a, b, <i32>(s >> 4));
-  else if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) {
-    matmulForward(p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
-    zeroed = true;
-  } else vectorForward(op, p1a, p1b, p2a, p2b, a, b, <i32>(s >> 4));
-  if (!zeroed) for (let i: usize = 0; i < count; i++) store<f64>(s + (i << 4), 0, 8);
-  return s + (count << 4);
+// ── the second sweep design (compiled tapes in one segment): stored partials ──
+
+/** Forward sweep that also writes every scalar row's partials into `buffer` (layout.ts). */
+export function forwardStoring(tape: usize, buffer: usize): void {
+  const seg = firstSegment(tape);
+  bindRows(seg);
+  bindStored(buffer, firstSlotOf(seg));
+  forwardRows(0, rowsOf(seg), firstSlotOf(seg), true);
+  markEvaluated(seg);
+  setDirty(tape, false);
 }
 
-/** Runs vector row r's reverse rule; `end` is the address after its slots; returns their start. */
-export function vectorRowReverse(op: i32, as: usize, bs: usize, r: usize, end: usize): usize {
-  readParams(op, as, bs, r);
-  const start = end - (<usize>vectorOutputs(op, p1a, p2a) << 4);
-  const a = load<i32>(as + (r << 2)), b = load<i32>(bs + (r << 2));
-  if (op == Op.VecMap) vecMapReverse(p1a, p1b, a, b, <i32>(start >> 4));
-  else if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulReverse(p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));
-  else vectorReverse(op, p1a, p1b, p2a, p2b, a, b, <i32>(start >> 4));
-  return start;
+/** Reverse sweep over stored partials from the row that wrote `last`: v̄ₐ += v̄·∂ₐ, v̄_b += v̄·∂_b. */
+export function reverseStored(tape: usize, buffer: usize, last: i32): void {
+  bindStored(buffer, firstSlotOf(firstSegment(tape)));
+  reverseSegmentsFrom(tape, last, true);
+}
+
+// ── higher order (compiled tapes in one segment): tangents forward, forward-over-reverse ──
+
+/** Bytes of the tangent buffer of a one-segment tape (the facade allocates and zeroes it). */
+export function tangentBytes(tape: usize): f64 {
+  return tangentBufferBytes(slotCountOf(firstSegment(tape)));
+}
+
+function bindHigher(tape: usize, buffer: usize): usize {
+  const seg = firstSegment(tape);
+  bindRows(seg);
+  bindTangents(buffer, firstSlotOf(seg), SINK);
+  return seg;
+}
+
+/** Values (when `values`) and tangents of every row from the inputs' tangents, which the
+ *  caller wrote; zeroes every adjoint and adjoint tangent, ready for `secondOrderReverse`. */
+export function tangentForward(tape: usize, buffer: usize, values: bool): void {
+  const seg = bindHigher(tape, buffer);
+  tangentRows(0, rowsOf(seg), firstSlotOf(seg), values);
+  markEvaluated(seg);
+  setDirty(tape, false);
+}
+
+/** The reverse sweep from the row that wrote slot `last`, carrying adjoints and their tangents. */
+export function secondOrderReverse(tape: usize, buffer: usize, last: i32): void {
+  const seg = bindHigher(tape, buffer);
+  setDirty(tape, true);
+  const r = locateRow(rowsOf(seg) - 1, firstSlotOf(seg) + slotCountOf(seg), last);
+  secondOrderRows(r, locatedEnd);
 }

@@ -6,31 +6,32 @@
  *  take the generic loop, which is assembly/shared/vector.ts's kernel. */
 import { Op, evaluate, partials, partialA, partialB } from './shared/ops';
 import { BROADCAST_A, BROADCAST_B, vectorForward, vectorReverse } from './shared/vector';
+import { valueAddress, adjointAddress } from './layout';
 
 // @ts-ignore: decorator
-@inline function mapForward(f: i32, n: i32, a: usize, sa: usize, b: usize, sb: usize, out: usize): void {
+@inline function mapForward(f: i32, n: i32, a: i32, sa: i32, b: i32, sb: i32, out: i32): void {
   for (let i = 0; i < n; i++) {
-    const y = evaluate(f, load<f64>(a), load<f64>(b));
-    store<f64>(out, y);
-    store<f64>(out, 0, 8); // the adjoint, zeroed in the same cache line as the value
+    store<f64>(valueAddress(out), evaluate(f, load<f64>(valueAddress(a)), load<f64>(valueAddress(b))));
+    store<f64>(adjointAddress(out), 0); // zeroed in the same pass as the value
     a += sa;
     b += sb;
-    out += 16;
+    out++;
   }
 }
 
 // @ts-ignore: decorator
-@inline function mapReverse(f: i32, n: i32, a: usize, sa: usize, b: usize, sb: usize, out: usize): void {
+@inline function mapReverse(f: i32, n: i32, a: i32, sa: i32, b: i32, sb: i32, out: i32): void {
   for (let i = 0; i < n; i++) {
-    const g = load<f64>(out, 8);
+    const g = load<f64>(adjointAddress(out));
     if (g != 0) { // as the scalar rows: no 0·∞ from elements nothing depends on
-      partials(f, load<f64>(a), load<f64>(b), load<f64>(out));
-      store<f64>(a, load<f64>(a, 8) + g * partialA, 8);
-      store<f64>(b, load<f64>(b, 8) + g * partialB, 8);
+      partials(f, load<f64>(valueAddress(a)), load<f64>(valueAddress(b)), load<f64>(valueAddress(out)));
+      const pa = adjointAddress(a), pb = adjointAddress(b);
+      store<f64>(pa, load<f64>(pa) + g * partialA);
+      store<f64>(pb, load<f64>(pb) + g * partialB);
     }
     a += sa;
     b += sb;
-    out += 16;
+    out++;
   }
 }
 
@@ -38,9 +39,9 @@ import { BROADCAST_A, BROADCAST_B, vectorForward, vectorReverse } from './shared
  *  Returns false when it left the row to the generic kernel (which does not zero them). */
 export function vecMapForward(n: i32, payload: i32, a: i32, b: i32, out: i32): bool {
   const f = payload & 255;
-  const pa = <usize>a << 4, pb = <usize>b << 4, po = <usize>out << 4;
-  const sa: usize = (payload & BROADCAST_A) != 0 ? 0 : 16;
-  const sb: usize = (payload & BROADCAST_B) != 0 ? 0 : 16;
+  const pa = a, pb = b, po = out;
+  const sa: i32 = (payload & BROADCAST_A) != 0 ? 0 : 1;
+  const sb: i32 = (payload & BROADCAST_B) != 0 ? 0 : 1;
   if (f == Op.Add) mapForward(Op.Add, n, pa, sa, pb, sb, po);
   else if (f == Op.Mul) mapForward(Op.Mul, n, pa, sa, pb, sb, po);
   else if (f == Op.Sub) mapForward(Op.Sub, n, pa, sa, pb, sb, po);
@@ -64,9 +65,9 @@ export function vecMapForward(n: i32, payload: i32, a: i32, b: i32, out: i32): b
 /** The adjoints of y[i] = f(a[i], b[i]) into a and b. */
 export function vecMapReverse(n: i32, payload: i32, a: i32, b: i32, out: i32): void {
   const f = payload & 255;
-  const pa = <usize>a << 4, pb = <usize>b << 4, po = <usize>out << 4;
-  const sa: usize = (payload & BROADCAST_A) != 0 ? 0 : 16;
-  const sb: usize = (payload & BROADCAST_B) != 0 ? 0 : 16;
+  const pa = a, pb = b, po = out;
+  const sa: i32 = (payload & BROADCAST_A) != 0 ? 0 : 1;
+  const sb: i32 = (payload & BROADCAST_B) != 0 ? 0 : 1;
   if (f == Op.Add) mapReverse(Op.Add, n, pa, sa, pb, sb, po);
   else if (f == Op.Mul) mapReverse(Op.Mul, n, pa, sa, pb, sb, po);
   else if (f == Op.Sub) mapReverse(Op.Sub, n, pa, sa, pb, sb, po);

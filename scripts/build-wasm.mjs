@@ -3,8 +3,9 @@
  * assembly/shared/ops.ts is also compiled by tsc, which cannot parse decorators on functions,
  * so it marks the op-table functions with a `/* @inline *\/` comment. asc must inline them
  * into the sweeps (a call per node cost 17.0 vs 7.5 ns/node, Rosenbrock replay): this script
- * compiles a copy of assembly/ in which the marker becomes the decorator, with the wasm
- * version of the kernels' slot access (assembly/slots.wasm.ts) in place. */
+ * compiles a copy of assembly/ in which the marker becomes the decorator, and in which each
+ * assembly/NAME.wasm.ts (the linear-memory accessors: slots, rows, kernels) takes the place of
+ * the typed-array version assembly/shared/NAME.ts that serves the JS tape. */
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +24,11 @@ for (const name of readdirSync(`${copy}/shared`)) {
     .replace(/(from '\.\/[\w-]+)\.js'/g, "$1'");
   writeFileSync(file, source);
 }
-// Slot access over linear memory instead of the JS tape's typed arrays.
-cpSync(`${copy}/slots.wasm.ts`, `${copy}/shared/slots.ts`);
+// Accessors over linear memory instead of the JS tape's typed arrays.
+for (const name of readdirSync(copy)) {
+  const swap = /^([\w-]+)\.wasm\.ts$/.exec(name);
+  if (swap) cpSync(`${copy}/${name}`, `${copy}/shared/${swap[1]}.ts`);
+}
 
 const asc = `${root}node_modules/assemblyscript/bin/asc.js`;
 // The options live in asconfig.json's "release" target (-O3, never -Oz/-O3s: 50–80% slower

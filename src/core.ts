@@ -1,5 +1,5 @@
-/** @file The contract between the facade and a backend's recording (wasm or pure JS). */
-import type { Scalar } from './handles.js';
+/** @file The contract between the facade and a backend's recording (wasm or pure JS): the only
+ *  door between them. Slot ids are plain integers; the facade wraps them in handles. */
 
 /** One recording on one tape. Tape.reset() retires it and starts a new one, so handles from
  *  before the reset fail `live` instead of reading someone else's slots. */
@@ -9,18 +9,19 @@ export interface TapeCore {
   live: boolean;
   /** Set while compile() traces: reading a value would freeze a branch, so it throws. */
   tracing: boolean;
-  /** Records y = op(a, b) (b = the sink for unary ops) and returns y's handle. */
-  op2(op: number, a: number, b: number): Scalar;
+  /** Records y = op(a, b) (b = the sink for unary ops) and returns y's slot id. */
+  op2(op: number, a: number, b: number): number;
   /** Records a vector row (assembly/shared/vector.ts) and returns its first output slot id. */
   vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
   /** Makes room so the next rows (up to `rows` rows, `slots` slots) land in one segment. */
   reserve(rows: number, slots: number): void;
   /** Slot id of the first of `values.length` contiguous new constants. */
   constants(values: ArrayLike<number>): number;
-  /** Records a constant and y = op(a, constant), or op(constant, a) when `constantFirst`. */
-  opConstant(op: number, a: number, value: number, constantFirst: boolean): Scalar;
-  /** Records where(c, a, b). */
-  where(c: number, a: number, b: number): Scalar;
+  /** Records a constant and y = op(a, constant), or op(constant, a) when `constantFirst`;
+   *  returns y's slot id. */
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): number;
+  /** Records where(c, a, b) and returns its slot id. */
+  where(c: number, a: number, b: number): number;
   /** Slot id of a new constant. */
   constant(value: number): number;
   /** Slot id of a new input. */
@@ -40,6 +41,10 @@ export interface TapeCore {
   /** Writes values[0…] into the slots from `start` on. */
   writeValues(start: number, values: ArrayLike<number>): void;
   setAdjoint(id: number, value: number): void;
+  /** Sets every adjoint to 0 (between reverse sweeps from one forward sweep). */
+  zeroAdjoints(): void;
+  /** Tangent storage and the higher-order sweeps for this (compiled, one-segment) tape. */
+  tangents(): Tangents;
   /** The rows in recording order with operands as relative slot indices (−1: none). */
   snapshot(): Snapshot;
   /** The sink slot: the b-operand of unary rows. */
@@ -65,4 +70,20 @@ export interface Snapshot {
   b: Int32Array;
   values: Float64Array;
   relative(id: number): number;
+}
+
+/** Per slot of a compiled tape: the tangent of its value and the tangent of its adjoint. */
+export interface Tangents {
+  /** Writes values[i] as the tangent of slot start + i (the inputs' direction). */
+  writeTangents(start: number, values: ArrayLike<number>): void;
+  setTangent(id: number, value: number): void;
+  tangent(id: number): number;
+  /** Copies the adjoint tangents of slots start…start+count−1 into out[offset…]. */
+  readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void;
+  /** Values (unless `values` is false: the stored ones are kept) and tangents of every row from
+   *  the inputs' tangents; zeroes every adjoint and adjoint tangent. */
+  forward(values: boolean): void;
+  /** Adjoints and their tangents from the seeded output `last` back to the inputs. */
+  reverse(last: number): void;
+  dispose(): void;
 }

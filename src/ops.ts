@@ -1,64 +1,11 @@
-/** @file The public ops: one line each, all built from the op table by three makers. */
-import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
+/** @file The public scalar ops: one line each, every one made by unary or binary from its
+ *  op-table code (src/makers.ts), plus where. */
+import { Op, isTrue } from '../assembly/shared/ops.js';
 import { Scalar, Vector, Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
-import { ArgumentError, crossTapeError } from './errors.js';
-import { elementwise, whereElementwise } from './vector-ops.js';
-
-export function describe(value: unknown): string {
-  if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `${typeof value} ${String(value)}`;
-}
-
-export function operandError(name: string, value: unknown): ArgumentError {
-  return new ArgumentError(`${name} takes handles or numbers, got ${describe(value)}`);
-}
-
-
-
-/** An elementwise op of one operand: scalars give scalars, tensors tensors of the same shape. */
-export interface Unary {
-  (a: Operand): Operand;
-  <T extends Tensor>(a: T): T;
-  (a: Float64Array | readonly number[]): Float64Array;
-}
-
-/** An elementwise op of two operands; a scalar operand is broadcast over a tensor. */
-export interface Binary {
-  (a: Operand, b: Operand): Operand;
-  <T extends Tensor>(a: T, b: AnyOperand): T;
-  <T extends Tensor>(a: AnyOperand, b: T): T;
-  (a: AnyOperand, b: AnyOperand): Operand | Tensor | Float64Array;
-}
-
-/** y = op(a); on a vector or matrix, one instruction applying op to every element. */
-export function unary(op: Op, name: string): Unary {
-  return ((a: AnyOperand) => {
-    if (a instanceof Scalar) return a.core.op2(op, a.id, a.core.sink);
-    if (typeof a === 'number') return evaluate(op, a, 0);
-    return elementwise(op, name, a, undefined);
-  }) as Unary;
-}
-
-/** y = op(a, b); a number operand becomes a constant on the other operand's tape. The scalar
- *  cases come first and stay small: they are the hot path of scalar code. */
-export function binary(op: Op, name: string): Binary {
-  return ((a: AnyOperand, b: AnyOperand) => {
-    if (a instanceof Scalar) {
-      const core = a.core;
-      if (b instanceof Scalar) {
-        if (b.core !== core) throw crossTapeError(name, core, b.core);
-        return core.op2(op, a.id, b.id);
-      }
-      if (typeof b === 'number') return core.opConstant(op, a.id, b, false);
-    } else if (typeof a === 'number') {
-      if (b instanceof Scalar) return b.core.opConstant(op, b.id, a, true);
-      if (typeof b === 'number') return evaluate(op, a, b);
-    }
-    return elementwise(op, name, a, b);
-  }) as Binary;
-}
+import { crossTapeError } from './errors.js';
+import { operandError } from './operands.js';
+import { whereElementwise } from './elementwise.js';
+import { unary, binary } from './makers.js';
 
 // ── arithmetic ──
 export const add = binary(Op.Add, 'add');
@@ -125,5 +72,5 @@ export function where(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Operand |
   if (core === undefined) return isTrue(cond as number) ? (a as number) : (b as number);
   const c = core;
   const id = (x: Operand) => (x instanceof Scalar ? x.id : c.constant(x));
-  return c.where(id(cond as Operand), id(a as Operand), id(b as Operand));
+  return new Scalar(c, c.where(id(cond as Operand), id(a as Operand), id(b as Operand)));
 }

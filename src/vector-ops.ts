@@ -1,140 +1,15 @@
-/** @file Vector and matrix ops: each records one vector row (assembly/shared/vector.ts). */
-import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B } from '../assembly/shared/vector.js';
+/** @file Vector and matrix ops: reductions, softmax, matmul, concat; each records one vector row
+ *  (assembly/shared/vector.ts). */
+import { Op } from '../assembly/shared/ops.js';
+import { TRANSPOSE_A, TRANSPOSE_B } from '../assembly/shared/vector.js';
 import { Scalar, Vector, Matrix, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
-import type { TapeCore } from './core.js';
-import { ArgumentError, ShapeError, crossTapeError } from './errors.js';
-import { JsCore } from './reference/js-core.js';
-import { binary, describe, type Binary } from './ops.js';
-
-type ArrayOperand = Float64Array | readonly number[];
-
-function isArrayOperand(x: unknown): x is ArrayOperand {
-  return x instanceof Float64Array || (Array.isArray(x) && x.every((v) => typeof v === 'number'));
-}
-
-function isTensor(x: unknown): x is Tensor {
-  return x instanceof Vector || x instanceof Matrix;
-}
-
-/** The one tape all handle operands share, or undefined when every operand is a constant. */
-function commonCore(name: string, operands: unknown[]): TapeCore | undefined {
-  let core: TapeCore | undefined;
-  for (const x of operands) {
-    if (x instanceof Scalar || x instanceof Vector || x instanceof Matrix) {
-      if (core === undefined) core = x.core;
-      else if (x.core !== core) throw crossTapeError(name, core, x.core);
-    } else if (typeof x !== 'number' && !isArrayOperand(x)) {
-      throw new ArgumentError(`${name} takes handles, numbers or arrays, got ${describe(x)}`);
-    }
-  }
-  return core;
-}
-
-/** Runs `record` on a scratch pure-JS tape when every operand is a constant, so constant
- *  folding uses the very same kernels. */
-function fold<T>(record: (core: TapeCore) => T, read: (core: TapeCore, result: T) => number | Float64Array): number | Float64Array {
-  const core = JsCore.create({ reserve: 64 });
-  try {
-    return read(core, record(core));
-  } finally {
-    core.dispose();
-  }
-}
-
-/** A tensor operand's slots on `core` (constant arrays are recorded as constants). */
-function tensorStart(core: TapeCore, x: Tensor | ArrayOperand): number {
-  return isTensor(x) ? x.start : core.constants(x);
-}
-
-/** A scalar operand's slot on `core`. */
-function scalarSlot(core: TapeCore, x: Operand): number {
-  return x instanceof Scalar ? x.id : core.constant(x);
-}
-
-/** The result handle: a tensor of the given operand's shape. */
-function like(core: TapeCore, shape: Tensor | ArrayOperand, start: number): Tensor {
-  return shape instanceof Matrix ? new Matrix(core, start, shape.rows, shape.cols) : new Vector(core, start, shape.length);
-}
-
-/** Plain arrays have no shape of their own: they fit any tensor of their length. */
-function sameShape(x: Tensor | ArrayOperand, y: Tensor | ArrayOperand): boolean {
-  if (isTensor(x) && isTensor(y) && (x instanceof Matrix || y instanceof Matrix)) {
-    return x instanceof Matrix && y instanceof Matrix && x.rows === y.rows && x.cols === y.cols;
-  }
-  return x.length === y.length;
-}
-
-/** op applied elementwise over a tensor (and a second operand, broadcast if scalar). */
-export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand | undefined): Tensor | Float64Array {
-  const operands = b === undefined ? [a] : [a, b];
-  const core = commonCore(name, operands);
-  const aTensor = isTensor(a) || isArrayOperand(a);
-  const bTensor = b !== undefined && (isTensor(b) || isArrayOperand(b));
-  // The result takes a handle's shape in preference to a plain array's.
-  const shape = (isTensor(a) ? a : isTensor(b) ? b : aTensor ? a : b) as Tensor | ArrayOperand;
-  if (aTensor && bTensor && !sameShape(a as Tensor, b as Tensor)) {
-    const rows = rowBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
-    if (rows !== undefined) return broadcastOverRows(op, core, rows.matrix, rows.row, rows.matrixFirst);
-    throw new ShapeError(
-      `${name}: shapes ${shapeText(a as Tensor)} and ${shapeText(b as Tensor)} do not match (elementwise ops need equal shapes, ` +
-        'a scalar to broadcast, or a vector as long as a matrix row)',
-    );
-  }
-  if (core === undefined) {
-    const n = shape.length;
-    const out = new Float64Array(n);
-    const av = a as number | ArrayOperand;
-    const bv = b as number | ArrayOperand | undefined;
-    for (let i = 0; i < n; i++) {
-      out[i] = evaluate(op, typeof av === 'number' ? av : av[i], bv === undefined ? 0 : typeof bv === 'number' ? bv : bv[i]);
-    }
-    return out;
-  }
-  let flags = 0;
-  let aSlot: number;
-  let bSlot: number;
-  if (aTensor) aSlot = tensorStart(core, a as Tensor | ArrayOperand);
-  else {
-    aSlot = scalarSlot(core, a as Operand);
-    flags |= BROADCAST_A;
-  }
-  if (b === undefined) {
-    bSlot = core.sink;
-    flags |= BROADCAST_B;
-  } else if (bTensor) bSlot = tensorStart(core, b as Tensor | ArrayOperand);
-  else {
-    bSlot = scalarSlot(core, b as Operand);
-    flags |= BROADCAST_B;
-  }
-  return like(core, shape, core.vector(Op.VecMap, shape.length, op | flags, 0, 0, aSlot, bSlot));
-}
+import { ArgumentError, ShapeError } from './errors.js';
+import { commonCore, describe, fold, isArrayOperand, isTensor, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
+import { binary, type Binary } from './makers.js';
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
  *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
 type Reducible = Tensor | ArrayOperand | Operand;
-
-/** An [m, n] matrix with an [n] vector (either order): the vector meets every row. */
-function rowBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { matrix: Matrix; row: Vector | ArrayOperand; matrixFirst: boolean } | undefined {
-  if (a instanceof Matrix && !(b instanceof Matrix) && b.length === a.cols) return { matrix: a, row: b, matrixFirst: true };
-  if (b instanceof Matrix && !(a instanceof Matrix) && a.length === b.cols) return { matrix: b, row: a, matrixFirst: false };
-  return undefined;
-}
-
-/** op(M[i, :], v) for every row i: one VecMap row per matrix row, back to back, so the results
- *  form one matrix. */
-function broadcastOverRows(op: Op, core: TapeCore | undefined, m: Matrix, v: Vector | ArrayOperand, matrixFirst: boolean): Matrix {
-  const c = core ?? m.core;
-  const row = tensorStart(c, v); // constants first: the rows below must stay contiguous
-  c.reserve(2 * m.rows, m.length);
-  let start = -1;
-  for (let i = 0; i < m.rows; i++) {
-    const mi = m.start + i * m.cols;
-    const s = c.vector(Op.VecMap, m.cols, op, 0, 0, matrixFirst ? mi : row, matrixFirst ? row : mi);
-    if (i === 0) start = s;
-  }
-  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols);
-}
 
 /** A reduction of one tensor to a scalar. */
 function reduce(op: Op, name: string, x: Reducible): Operand {
@@ -283,26 +158,3 @@ export function reshape(x: Tensor, rows: number, cols: number): Matrix {
   return x.reshape(rows, cols);
 }
 
-/** where(cond, a, b) over tensors (scalars broadcast): one VecWhere row selecting from a block
- *  that holds a then b (two copies), so the row keeps two operands. */
-export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Tensor | Float64Array {
-  const operands = [cond, a, b];
-  const core = commonCore('where', operands);
-  const tensors = operands.filter((x): x is Tensor | ArrayOperand => isTensor(x) || isArrayOperand(x));
-  const shape = tensors.find(isTensor) ?? tensors[0];
-  for (const t of tensors) {
-    if (!sameShape(t, shape)) throw new ShapeError(`where: shapes ${shapeText(shape)} and ${shapeText(t)} do not match (elementwise ops need equal shapes, or a scalar to broadcast)`);
-  }
-  const n = shape.length;
-  const element = (x: AnyOperand, i: number) => (typeof x === 'number' ? x : (x as ArrayOperand)[i]);
-  if (core === undefined) return Float64Array.from({ length: n }, (_, i) => (isTrue(element(cond, i)) ? element(a, i) : element(b, i)));
-  const source = (x: AnyOperand): [number, number] =>
-    isTensor(x) || isArrayOperand(x) ? [tensorStart(core, x), 0] : [scalarSlot(core, x as Operand), BROADCAST_A];
-  const [c, cFlag] = source(cond);
-  const [sa, aFlag] = source(a);
-  const [sb, bFlag] = source(b);
-  core.reserve(4, 2 * n);
-  const pair = core.vector(Op.VecCopy, n, aFlag, 0, 0, sa, core.sink);
-  core.vector(Op.VecCopy, n, bFlag, 0, 0, sb, core.sink);
-  return like(core, shape, core.vector(Op.VecWhere, n, cFlag, 0, 0, c, pair));
-}

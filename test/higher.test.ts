@@ -116,7 +116,7 @@ function checkScalarFunction(f: (...xs: never[]) => unknown, args: readonly Arg[
 
 describe('second derivatives in the op table', () => {
   it('every scalar op has an entry in the catalog, so every rule below is checked', () => {
-    for (let op = FIRST_SCALAR_OP; op < FIRST_VECTOR_OP; op++) expect(Op[op] in OP_INFO, Op[op]).toBe(true);
+    for (let op = FIRST_SCALAR_OP; op < FIRST_VECTOR_OP; op++) if (Op[op] !== undefined) expect(Op[op] in OP_INFO, Op[op]).toBe(true);
   });
 
   /** [∂y/∂a, ∂y/∂b] at (x, w). */

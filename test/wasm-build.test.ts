@@ -18,7 +18,7 @@ describe('the wasm build', () => {
   const all = functions(wat);
 
   it('has the sweeps and record paths it should', () => {
-    for (const name of ['sweeps/forwardRows', 'sweeps/reverseFrom', 'stored/forwardStoring', 'stored/reverseStored', 'higher/tangentForward', 'higher/secondOrderReverse']) {
+    for (const name of ['sweeps/flush', 'sweeps/forward', 'sweeps/reverseFrom', 'sweeps/forwardStoring', 'sweeps/reverseStored', 'sweeps/tangentForward', 'sweeps/secondOrderReverse']) {
       expect([...all.keys()].some((k) => k.endsWith(name)), name).toBe(true);
     }
   });

@@ -1,13 +1,15 @@
-/** @file The op table: every op's number, value rule and partial derivatives, defined once. */
+/** @file The op table: every op's code, arity, value rule and derivative rules, defined once. */
 // This file is shared by the wasm core (asc) and the TypeScript side (tsc) and must stay
 // portable: f64/i32 only, Math.* only, no imports, no decorators (as AssemblyScript's own
-// std/assembly/shared/ files). The sweeps in assembly/ and src/reference/ call these.
-// `/* @inline */` becomes asc's decorator in the wasm build (scripts/build-wasm.mjs).
+// std/assembly/shared/ files). The row walk (assembly/shared/walk.ts) calls these rules for
+// both backends. `/* @inline */` becomes asc's decorator in the wasm build (scripts/build-wasm.mjs).
 
-/** Op codes. Rows before `Add` are structural; the order after that is by frequency in the
- *  if-chains below (Binaryen turns `switch` into `br_table`, which V8 mispredicts). */
+/** Op codes: a file format (toBytes writes them), so each code is written here and never
+ *  changes. The code space has three ranges: 0–2 rows that compute nothing (Param, Const,
+ *  Input), 3–127 scalar ops, 128–255 vector instructions (assembly/shared/vector.ts). A new op
+ *  takes the next free code of its range; the sweeps test the range, never the order. */
 export enum Op {
-  /** Carries an extra operand for the row after it (e.g. the condition of Where); owns no slot. */
+  /** Carries an extra operand for the row after it (Where's condition, a vector row's integers). */
   Param = 0,
   Const = 1,
   Input = 2,
@@ -22,31 +24,50 @@ export enum Op {
   // Vector instructions: one row over contiguous slots; the Param rows before it carry its
   // integers (assembly/shared/vector.ts). a and b name the operands' first slots.
   /** y[i] = f(a[i], b[i]) for the scalar op f; a or b may be one slot broadcast. */
-  VecMap = 45,
-  VecSum = 46, VecDot = 47, VecProd = 48, VecMax = 49, VecMin = 50, VecLogSumExp = 51,
-  VecSoftmax = 52, VecLogSoftmax = 53,
+  VecMap = 128,
+  VecSum = 129, VecDot = 130, VecProd = 131, VecMax = 132, VecMin = 133, VecLogSumExp = 134,
+  VecSoftmax = 135, VecLogSoftmax = 136,
   /** C = op(A)·op(B), row-major, op = transpose or not. */
-  MatMul = 54,
+  MatMul = 137,
   /** y[i] = a[i] (or a[0] broadcast): builds concatenations and copies. */
-  VecCopy = 55,
+  VecCopy = 138,
   /** y[i] = cond[i] ? pair[i] : pair[n + i]: where() over vectors; b names the pair block. */
-  VecWhere = 56,
+  VecWhere = 139,
 }
 
-/** One past the last op code: tables and tests iterate [0, OP_COUNT). */
-export const OP_COUNT: i32 = 57;
-/** The first scalar op code and the first vector op code. */
+/** The first elementwise scalar op (Where, code 3, selects rather than computes). */
 export const FIRST_SCALAR_OP: i32 = 4;
-export const FIRST_VECTOR_OP: i32 = 45;
+/** The first code of the vector range. */
+export const FIRST_VECTOR_OP: i32 = 128;
 
-/** How many slot operands an op reads (Where's condition comes from its Param row). */
+/** Whether a code is a row that computes nothing (Param, Const, Input: the range 0–2). */
+/* @inline */ export function isLeafOrParam(op: i32): bool {
+  return op < Op.Where;
+}
+
+/** Whether a code is in the vector range (128–255). */
+/* @inline */ export function isVectorOp(op: i32): bool {
+  return op >= FIRST_VECTOR_OP;
+}
+
+/** How many slot operands each op reads (Where: condition, a and b; the condition comes from its
+ *  Param row); −1 for a code that names no op. Written out per op, so a new op states its own. */
 export function arity(op: i32): i32 {
-  if (op <= Op.Input) return 0;
-  if (op >= Op.VecMap) return op == Op.VecMap || op == Op.VecDot || op == Op.MatMul || op == Op.VecWhere ? 2 : 1;
-  if (op == Op.Where || op == Op.Add || op == Op.Mul || op == Op.Sub || op == Op.Div) return 2;
-  if (op == Op.Pow || op == Op.Max || op == Op.Min || op == Op.Atan2 || op == Op.Hypot) return 2;
-  if (op >= Op.Lt) return 2;
-  return 1;
+  if (op == Op.Param || op == Op.Const || op == Op.Input) return 0;
+  if (op == Op.Where) return 3;
+  if (op == Op.Add || op == Op.Mul || op == Op.Sub || op == Op.Div || op == Op.Pow) return 2;
+  if (op == Op.Max || op == Op.Min || op == Op.Atan2 || op == Op.Hypot) return 2;
+  if (op == Op.Lt || op == Op.Le || op == Op.Gt || op == Op.Ge || op == Op.Eq) return 2;
+  if (op == Op.Square || op == Op.Neg || op == Op.Exp || op == Op.Log || op == Op.Tanh) return 1;
+  if (op == Op.Sin || op == Op.Cos || op == Op.Sqrt || op == Op.Sigmoid || op == Op.Relu) return 1;
+  if (op == Op.Abs || op == Op.Softplus || op == Op.Log1p || op == Op.Expm1 || op == Op.Atan) return 1;
+  if (op == Op.Tan || op == Op.Asin || op == Op.Acos || op == Op.Sinh || op == Op.Cosh) return 1;
+  if (op == Op.Asinh || op == Op.Acosh || op == Op.Atanh || op == Op.Log2 || op == Op.Log10) return 1;
+  if (op == Op.Cbrt || op == Op.Erf) return 1;
+  if (op == Op.VecMap || op == Op.VecDot || op == Op.MatMul || op == Op.VecWhere) return 2;
+  if (op == Op.VecSum || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
+  if (op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return 1;
+  return -1;
 }
 
 const LN2: f64 = 0.6931471805599453;
@@ -58,20 +79,20 @@ const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
   return c != 0 && c == c;
 }
 
-/** The value rule y = f(a, b): `x` is the a-operand, `w` the b-operand (0 for unary ops).
- *  Split in two so V8 can inline the frequent half into the JS sweeps (an un-inlined call
- *  boxes its double result); asc inlines both halves. */
-/* @inline */ export function evaluate(op: i32, x: f64, w: f64): f64 {
+/** The value rule y = f(a, b): `x` is the a-operand, `w` the b-operand (0 for unary ops), `c`
+ *  Where's condition. Split in two so V8 can inline the frequent half into the JS sweeps (an
+ *  un-inlined call boxes its double result); asc inlines both halves. */
+/* @inline */ export function evaluate(op: i32, x: f64, w: f64, c: f64 = 0): f64 {
   if (op == Op.Add) return x + w;
   if (op == Op.Mul) return x * w;
   if (op == Op.Sub) return x - w;
   if (op == Op.Div) return x / w;
   if (op == Op.Square) return x * x;
   if (op == Op.Neg) return -x;
-  return evaluateRest(op, x, w);
+  return evaluateRest(op, x, w, c);
 }
 
-/* @inline */ function evaluateRest(op: i32, x: f64, w: f64): f64 {
+/* @inline */ function evaluateRest(op: i32, x: f64, w: f64, c: f64): f64 {
   if (op == Op.Exp) return Math.exp(x);
   if (op == Op.Log) return Math.log(x);
   if (op == Op.Tanh) return Math.tanh(x);
@@ -107,8 +128,9 @@ const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
   if (op == Op.Gt) return x > w ? 1 : 0;
   if (op == Op.Ge) return x >= w ? 1 : 0;
   if (op == Op.Eq) return x == w ? 1 : 0;
-  // Structural rows (Param, Const, Input, Where) are never evaluated here; a missing op
-  // shows up as NaN in the op-table tests rather than as a silent zero.
+  if (op == Op.Where) return isTrue(c) ? x : w;                              // y = c ? a : b
+  // Param, Const and Input rows compute nothing; an op without a rule gives NaN, which the
+  // op-table tests catch (every op's value is checked against Math).
   return NaN;
 }
 
@@ -117,9 +139,10 @@ export let partialA: f64 = 0;
 /** ∂y/∂b of the last `partials` call. */
 export let partialB: f64 = 0;
 
-/** The derivative rules: sets partialA = ∂y/∂a and partialB = ∂y/∂b at (x, w) with value y.
- *  Kinks take the conventions documented in README (abs/relu: 0 at 0, min/max ties: ½ each). */
-/* @inline */ export function partials(op: i32, x: f64, w: f64, y: f64): void {
+/** The derivative rules: sets partialA = ∂y/∂a and partialB = ∂y/∂b at (x, w) with value y
+ *  (and Where's condition c). Kinks take the conventions documented in README (abs/relu: 0 at
+ *  0, min/max ties: ½ each). */
+/* @inline */ export function partials(op: i32, x: f64, w: f64, y: f64, c: f64 = 0): void {
   partialB = 0;
   if (op == Op.Add) { partialA = 1; partialB = 1; return; }                  // d(a+b) = da + db
   if (op == Op.Mul) { partialA = w; partialB = x; return; }                  // d(ab) = b da + a db
@@ -127,10 +150,10 @@ export let partialB: f64 = 0;
   if (op == Op.Div) { partialA = 1 / w; partialB = -y / w; return; }         // d(a/b) = da/b − (a/b) db/b
   if (op == Op.Square) { partialA = 2 * x; return; }                         // d a² = 2a da
   if (op == Op.Neg) { partialA = -1; return; }                               // d(−a) = −da
-  partialsRest(op, x, w, y);
+  partialsRest(op, x, w, y, c);
 }
 
-/* @inline */ function partialsRest(op: i32, x: f64, w: f64, y: f64): void {
+/* @inline */ function partialsRest(op: i32, x: f64, w: f64, y: f64, c: f64): void {
   if (op == Op.Exp) { partialA = y; return; }                                // d eᵃ = eᵃ da
   if (op == Op.Log) { partialA = 1 / x; return; }                            // d ln a = da/a
   if (op == Op.Tanh) { partialA = 1 - y * y; return; }                       // d tanh a = (1 − tanh² a) da
@@ -174,7 +197,8 @@ export let partialB: f64 = 0;
   if (op == Op.Log10) { partialA = 1 / (x * LN10); return; }                 // d log₁₀ a = da/(a ln 10)
   if (op == Op.Cbrt) { partialA = 1 / (3 * y * y); return; }                 // d ∛a = da/(3 ∛a²); +∞ at 0
   if (op == Op.Erf) { partialA = TWO_OVER_SQRT_PI * Math.exp(-x * x); return; } // d erf a = (2/√π) e^(−a²) da
-  // Comparisons are piecewise constant; structural rows have no partials of their own.
+  if (op == Op.Where) { partialA = isTrue(c) ? 1 : 0; partialB = 1 - partialA; return; } // d(c ? a : b) = [c] da + [¬c] db
+  // Comparisons are piecewise constant; Param, Const and Input rows have no partials.
   partialA = 0;
 }
 
@@ -286,5 +310,11 @@ export let partialBB: f64 = 0;
   if (op == Op.Log10) { partialAA = -1 / (x * x * LN10); return; }           // d² log₁₀ a = −1/(a² ln 10)
   if (op == Op.Cbrt) { partialAA = -2 / (9 * y * y * y * y * y); return; }   // d² ∛a = −2/(9 a^{5/3})
   if (op == Op.Erf) { partialAA = -2 * x * TWO_OVER_SQRT_PI * Math.exp(-x * x); return; } // d² erf a = −2a (2/√π) e^(−a²)
-  // Relu, Abs, Max, Min and the comparisons are piecewise linear: every second derivative is 0.
+  // Relu, Abs, Max, Min, Where and the comparisons are piecewise linear: every second derivative is 0.
+}
+
+/** p·t, where a zero p contributes nothing even against an infinite or NaN t (JAX's symbolic
+ *  zeros): the untaken branch of a where() or a constant factor adds 0 to a tangent, not NaN. */
+/* @inline */ export function times(p: f64, t: f64): f64 {
+  return p == 0 ? 0 : p * t;
 }

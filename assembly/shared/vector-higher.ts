@@ -7,7 +7,7 @@
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
 import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
 import { BROADCAST_A, BROADCAST_B, strideOf, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
-import { getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj } from './slots.js';
+import { getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj, unknownOp } from './slots.js';
 
 /** Whether the n tangents from slot a are all exactly 0: MatMul then skips their products
  *  (a zero direction contributes nothing, as JAX's symbolic zeros; 0·∞ is not formed). */
@@ -112,7 +112,9 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);                      // ẏᵢ = the taken branch's ḃ
     for (let i = 0; i < n; i++) setTan(out + i, getTan(b + (isTrue(getVal(a + i * sc)) ? i : n + i)));
+    return;
   }
+  unknownOp(op);
 }
 
 /** Adds the tangent of vectorReverse's update to the operands' adjoint tangents. */
@@ -261,5 +263,7 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addTanAdj(b + (isTrue(getVal(a + i * sc)) ? i : n + i), getTanAdj(out + i));
+    return;
   }
+  unknownOp(op);
 }

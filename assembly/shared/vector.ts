@@ -6,8 +6,8 @@
  *    second Param (p2a, p2b): MatMul only: n · transpose flags (1: A, 2: B)
  *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast; VecCopy and
  *  VecWhere use bit 8 for a (VecWhere's a is the condition, its b a block of 2n slots). */
-import { Op, evaluate, partials, partialA, partialB, isTrue } from './ops.js';
-import { getVal, setVal, getAdj, addAdj } from './slots.js';
+import { Op, FIRST_VECTOR_OP, evaluate, partials, partialA, partialB, isTrue } from './ops.js';
+import { getVal, setVal, getAdj, addAdj, unknownOp } from './slots.js';
 
 export const BROADCAST_A: i32 = 1 << 8;
 export const BROADCAST_B: i32 = 1 << 9;
@@ -36,17 +36,20 @@ export function matmulStrides(m: i32, k: i32, n: i32, flags: i32): void {
   bColStride = tb ? k : 1;
 }
 
-/** Param rows before a row: Where and vector rows 1, MatMul 2. */
+/** Param rows before a row: Where and vector rows 1, MatMul 2, every other row none. */
 export function paramRows(op: i32): i32 {
   if (op == Op.MatMul) return 2;
-  return op == Op.Where || op >= Op.VecMap ? 1 : 0;
+  return op == Op.Where || op >= FIRST_VECTOR_OP ? 1 : 0;
 }
 
-/** Slots a vector row writes. */
+/** Slots a row writes: none for Param rows, one for scalar rows, a vector row's outputs (−1 for
+ *  a vector code that names no instruction). */
 export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
+  if (op < FIRST_VECTOR_OP) return op == Op.Param ? 0 : 1;
   if (op == Op.MatMul) return p1a * p2a;
   if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere) return p1a;
-  return 1;
+  if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
+  return -1;
 }
 
 /** Elements each operand spans (0: none, i.e. the sink). */
@@ -158,7 +161,9 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);
     for (let i = 0; i < n; i++) setVal(out + i, getVal(b + (isTrue(getVal(a + i * sc)) ? i : n + i)));
+    return;
   }
+  unknownOp(op);
 }
 
 /** Adds each output's adjoint times the row's partials into the operands' adjoints. */
@@ -263,5 +268,7 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addAdj(b + (isTrue(getVal(a + i * sc)) ? i : n + i), getAdj(out + i));
+    return;
   }
+  unknownOp(op);
 }

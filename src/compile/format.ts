@@ -1,21 +1,29 @@
 /** @file The versioned binary format of a compiled tape, and its validating reader.
  *
  *  little-endian, all offsets in bytes:
- *   0  magic "WGRT"          4  u16 version (1) · u16 flags (bit 0: vector output)
+ *   0  magic "WGRT"          4  u16 version (2) · u16 flags (bit 0: vector output)
  *   8  u32 rows             12  u32 consts        16 u32 args         20 u32 outputs
  *  24  args × i32 (−1 scalar, else length) · outputs × u32 (slot numbers)
  *      rows × u8 op, zero-padded to 4 · rows × i32 a · rows × i32 b · consts × f64
  *
  *  The reader checks everything before anything runs: every op code, every operand (an
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
- *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError. */
-import { Op, OP_COUNT, FIRST_SCALAR_OP, FIRST_VECTOR_OP, arity } from '../../assembly/shared/ops.js';
+ *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError.
+ *
+ *  Versions: 2 writes the op codes of assembly/shared/ops.ts, which never change. Version 1
+ *  (wengert 0.1.0) numbered the vector instructions 45–56 right after the scalar ops; it is
+ *  read by moving those codes to their own range (128–139), so it loads as the same function. */
+import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
 import { TapeFormatError } from '../errors.js';
 import { inputCount, rowParams, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** 0.1.0's format: the same layout, with vector codes 45–56 (see the file comment). */
+const VERSION_1 = 1;
+const V1_FIRST_VECTOR = 45;
+const V1_LAST_VECTOR = 56;
 const HEADER = 24;
 /** Far above any tape wasm32 can hold; keeps size arithmetic exact in doubles. */
 const MAX_COUNT = 2 ** 28;
@@ -55,7 +63,9 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) fail('the magic number "WGRT" is missing');
   const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION) fail(`format version ${version} is not supported (this wengert reads version ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION && version !== VERSION_1) {
+    fail(`format version ${version} is not one this wengert reads (it reads versions ${VERSION_1} and ${FORMAT_VERSION}, and writes ${FORMAT_VERSION})`);
+  }
   const flags = view.getUint16(6, true);
   if (flags > 1) fail(`unknown flags ${flags}`);
   const rows = view.getUint32(8, true);
@@ -82,6 +92,7 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const outputs = new Int32Array(outputCount);
   for (let i = 0; i < outputCount; i++, at += 4) outputs[i] = view.getInt32(at, true);
   const op = bytes.slice(at, at + rows);
+  if (version === VERSION_1) fromVersion1(op);
   for (let i = at + rows; i < at + opBytes; i++) if (bytes[i] !== 0) fail('the padding after the op column must be zero');
   at += opBytes;
   const a = new Int32Array(rows);
@@ -93,6 +104,16 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1 };
   validate(program);
   return program;
+}
+
+/** Maps version 1's op codes to today's in place; a code version 1 never wrote is left out of
+ *  range for `validate` to reject. */
+function fromVersion1(op: Uint8Array): void {
+  for (let r = 0; r < op.length; r++) {
+    const o = op[r];
+    if (o >= V1_FIRST_VECTOR && o <= V1_LAST_VECTOR) op[r] = Op.VecMap + (o - V1_FIRST_VECTOR);
+    else if (o > V1_LAST_VECTOR) op[r] = 255;
+  }
 }
 
 /** Checks a program's internal consistency (see the file comment). */
@@ -123,7 +144,7 @@ export function validate(p: Program): void {
   };
   for (let r = 0; r < rows; r++) {
     const o = op[r];
-    if (o >= OP_COUNT) fail(`row ${r} has unknown op code ${o}`);
+    if (arity(o) < 0) fail(`row ${r} has unknown op code ${o}`);
     if ((r < inputs) !== (o === Op.Input)) fail(`row ${r}: the ${inputs} input rows must come first, and only they`);
     if (o === Op.Param) continue; // checked with the row it belongs to
     const params = paramRows(o);
@@ -136,13 +157,13 @@ export function validate(p: Program): void {
       none(r, b[r], 'b');
       if (o === Op.Const && consts++ >= p.consts.length) fail(`more Const rows than the ${p.consts.length} constants stored`);
       slots++;
-    } else if (o < FIRST_VECTOR_OP) {
-      if (o === Op.Where) {
+    } else if (!isVectorOp(o)) {
+      if (arity(o) === 3) {
         operand(r, a[r - 1], 'condition');
         none(r - 1, b[r - 1], 'b');
       }
       operand(r, a[r], 'a');
-      if (arity(o) === 2) operand(r, b[r], 'b');
+      if (arity(o) >= 2) operand(r, b[r], 'b');
       else none(r, b[r], 'b');
       slots++;
     } else {
@@ -155,7 +176,7 @@ export function validate(p: Program): void {
         if (p1a * p1b > MAX_COUNT || p1b * p2a > MAX_COUNT || p1a * p2a > MAX_COUNT) fail(`row ${r} (MatMul) is ${p1a} × ${p1b} · ${p1b} × ${p2a}, too large`);
       } else if (o === Op.VecMap) {
         const f = p1b & 255;
-        if (f < FIRST_SCALAR_OP || f >= FIRST_VECTOR_OP) fail(`row ${r} (VecMap) maps op code ${f}, which is not a scalar op`);
+        if (f < FIRST_SCALAR_OP || isVectorOp(f) || arity(f) < 0) fail(`row ${r} (VecMap) maps op code ${f}, which is not an elementwise scalar op`);
         if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B)) !== 0) fail(`row ${r} (VecMap) has unknown flags ${p1b}`);
         if (arity(f) === 1 && (b[r] !== -1 || (p1b & BROADCAST_B) === 0)) fail(`row ${r} maps the unary ${Op[f]} but names a b operand`);
       } else if (o === Op.VecCopy || o === Op.VecWhere) {

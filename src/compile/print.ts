@@ -1,5 +1,5 @@
 /** @file Human-readable forms of a program: the Wengert list (toString) and a Graphviz graph. */
-import { Op, arity } from '../../assembly/shared/ops.js';
+import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { rowOperands, rowSlots, type Program } from './program.js';
 
 const SUBSCRIPT = '₀₁₂₃₄₅₆₇₈₉';
@@ -37,7 +37,7 @@ function lines(p: Program, limit: number): string[] {
   for (let r = 0; r < p.op.length && out.length < limit; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
-    if (o >= Op.VecMap) {
+    if (isVectorOp(o)) {
       const count = rowSlots(p, r);
       const [sa, la, sb, lb] = rowOperands(p, r);
       const what = o === Op.VecMap ? opName(p.b[r - 1] & 255) : opName(o);
@@ -52,7 +52,7 @@ function lines(p: Program, limit: number): string[] {
     else if (o === Op.Const) rhs = String(p.consts[c++]);
     else if (o === Op.Where) rhs = `where(${v(p.a[r - 1])}, ${v(p.a[r])}, ${v(p.b[r])})`;
     else if (INFIX[o as Op]) rhs = `${v(p.a[r])} ${INFIX[o as Op]} ${v(p.b[r])}`;
-    else if (arity(o) === 2) rhs = `${opName(o)}(${v(p.a[r])}, ${v(p.b[r])})`;
+    else if (arity(o) >= 2) rhs = `${opName(o)}(${v(p.a[r])}, ${v(p.b[r])})`;
     else rhs = `${opName(o)}(${v(p.a[r])})`;
     out.push(`${v(k++)} = ${rhs}`);
   }
@@ -83,7 +83,7 @@ export function dotGraph(p: Program): string {
   for (let r = 0; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
-    if (o >= Op.VecMap) {
+    if (isVectorOp(o)) {
       // One graph node per vector row, named after its first slot; edges from the rows' first slots.
       const count = rowSlots(p, r);
       const [sa, la, sb, lb] = rowOperands(p, r);
@@ -99,7 +99,7 @@ export function dotGraph(p: Program): string {
     out.push(`  v${k} [label="${v(k)} ${label}"${style}];`);
     if (o === Op.Where) out.push(`  v${p.a[r - 1]} -> v${k} [style=dashed, label="cond"];`);
     if (p.a[r] >= 0 && o !== Op.Input && o !== Op.Const) out.push(`  v${p.a[r]} -> v${k};`);
-    if (p.b[r] >= 0 && arity(o) === 2) out.push(`  v${p.b[r]} -> v${k};`);
+    if (p.b[r] >= 0 && arity(o) >= 2) out.push(`  v${p.b[r]} -> v${k};`);
     k++;
   }
   out.push('}');

@@ -1,6 +1,8 @@
 /** @file A recorded function as plain arrays: what compile loads, toBytes writes and fromBytes reads. */
-import { Op, arity } from '../../assembly/shared/ops.js';
+import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
+import { bindRows } from '../../assembly/shared/rows.js';
+import { readParams, rowSlots as walkRowSlots, p1a, p1b, p2a, p2b } from '../../assembly/shared/walk.js';
 import type { Snapshot, TapeCore } from '../core.js';
 
 /** Slots are numbered 0… in recording order; operands name earlier slots, −1 names none.
@@ -25,25 +27,26 @@ export function inputCount(args: Int32Array): number {
   return n;
 }
 
-/** A row's integers: its Param rows' fields (zeros where it has none). */
-export function rowParams(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, r: number): [number, number, number, number] {
-  const k = paramRows(p.op[r]);
-  return [k >= 1 ? p.a[r - 1] : 0, k >= 1 ? p.b[r - 1] : 0, k >= 2 ? p.a[r - 2] : 0, k >= 2 ? p.b[r - 2] : 0];
+type Rows = { op: Uint8Array; a: Int32Array; b: Int32Array };
+
+/** A row's integers: its Param rows' fields (zeros where it has none), read by the row walk's own
+ *  reader (assembly/shared/walk.ts). */
+export function rowParams(p: Rows, r: number): [number, number, number, number] {
+  bindRows(p.op, p.a, p.b);
+  readParams(p.op[r], r);
+  return [p1a, p1b, p2a, p2b];
 }
 
 /** Slots row r writes: 0 for Param rows, 1 for scalar rows, the length for vector rows. */
-export function rowSlots(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, r: number): number {
-  const o = p.op[r];
-  if (o === Op.Param) return 0;
-  if (o < Op.VecMap) return 1;
-  const [p1a, , p2a] = rowParams(p, r);
-  return vectorOutputs(o, p1a, p2a);
+export function rowSlots(p: Rows, r: number): number {
+  bindRows(p.op, p.a, p.b);
+  return walkRowSlots(r);
 }
 
 /** The slot ranges row r reads: [start, length] for a and b (length 0: none). */
-export function rowOperands(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, r: number): [number, number, number, number] {
+export function rowOperands(p: Rows, r: number): [number, number, number, number] {
   const o = p.op[r];
-  if (o < Op.VecMap) return [p.a[r], p.a[r] >= 0 ? 1 : 0, p.b[r], p.b[r] >= 0 ? 1 : 0];
+  if (!isVectorOp(o)) return [p.a[r], p.a[r] >= 0 ? 1 : 0, p.b[r], p.b[r] >= 0 ? 1 : 0];
   const [p1a, p1b, p2a, p2b] = rowParams(p, r);
   const lenB = operandLengthB(o, p1a, p1b, p2a, p2b);
   return [p.a[r], operandLengthA(o, p1a, p1b, p2a, p2b), p.b[r], p.b[r] >= 0 ? lenB : 0];
@@ -75,7 +78,7 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     liveRow[r] = 1;
     const params = paramRows(o);
     for (let j = 1; j <= params; j++) liveRow[r - j] = 1;
-    if (o === Op.Where) liveSlot[a[r - 1]] = 1;
+    if (arity(o) === 3) liveSlot[a[r - 1]] = 1; // Where's condition, in its Param row
     const [sa, la, sb, lb] = rowOperands(snapshot, r);
     markRange(sa, la);
     markRange(sb, lb);
@@ -106,10 +109,10 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     if (!liveRow[r]) continue;
     const o = op[r];
     p.op[k] = o;
-    if (o === Op.Param && op[r + 1] !== Op.Where) {
+    if (o === Op.Param && arity(op[r + 1]) !== 3) {
       p.a[k] = a[r]; // a vector row's integers
       p.b[k] = b[r];
-    } else if (o >= Op.VecMap) {
+    } else if (isVectorOp(o)) {
       // An empty range reads nothing and may name a slot just past a segment: write −1.
       const [, la, , lb] = rowOperands(snapshot, r);
       p.a[k] = la > 0 ? slotOperand(a[r]) : -1;
@@ -140,13 +143,13 @@ export function loadProgram(core: TapeCore, p: Program): { inputStart: number; o
     const o = p.op[r];
     if (o === Op.Param) continue;
     if (o === Op.Const) ids[k++] = core.constant(p.consts[c++]);
-    else if (o === Op.Where) ids[k++] = core.where(ids[p.a[r - 1]], ids[p.a[r]], ids[p.b[r]]).id;
-    else if (o >= Op.VecMap) {
+    else if (o === Op.Where) ids[k++] = core.where(ids[p.a[r - 1]], ids[p.a[r]], ids[p.b[r]]);
+    else if (isVectorOp(o)) {
       const [p1a, p1b, p2a, p2b] = rowParams(p, r);
       const start = core.vector(o, p1a, p1b, p2a, p2b, slot(p.a[r]), slot(p.b[r]));
       const count = vectorOutputs(o, p1a, p2a);
       for (let j = 0; j < count; j++) ids[k++] = start + j;
-    } else ids[k++] = core.op2(o, ids[p.a[r]], arity(o) === 2 ? ids[p.b[r]] : core.sink).id;
+    } else ids[k++] = core.op2(o, ids[p.a[r]], arity(o) === 2 ? ids[p.b[r]] : core.sink);
   }
   return { inputStart, outputs: p.outputs.map((o) => ids[o]) };
 }

@@ -3,10 +3,9 @@
  *  One forward sweep that carries tangents gives a Jacobian-vector product J·v with the value;
  *  one more reverse sweep that carries the tangents of the adjoints gives ∇f and H·v
  *  (forward-over-reverse, assembly/higher.ts). Jacobians and Hessians repeat those sweeps. */
-import type { TapeCore } from '../core.js';
+import type { TapeCore, Tangents } from '../core.js';
 import { ArgumentError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
-import { tangentsFor, zeroAdjoints, type Tangents } from './tangents.js';
 
 type Argument = number | Float64Array | readonly number[];
 /** A result shaped like the arguments: one per argument, unwrapped for a single argument. */
@@ -117,7 +116,7 @@ export class HigherOrder {
       const core = f.core;
       core.forward();
       for (let j = 0; j < m; j++) {
-        if (j > 0) zeroAdjoints(core);
+        if (j > 0) core.zeroAdjoints();
         core.setAdjoint(f.outputs[j], 1);
         core.reverseFrom(f.outputs[j]);
         core.readAdjoints(f.inputStart, n, jac, j * n);
@@ -156,7 +155,7 @@ export class HigherOrder {
   }
 
   private tangents(): Tangents {
-    return (this.tangentStore ??= tangentsFor(this.f.core));
+    return (this.tangentStore ??= this.f.core.tangents());
   }
 
   /** Forward with tangents, seed ȳ = 1, reverse with adjoint tangents: leaves H·v behind. */

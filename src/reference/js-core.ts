@@ -1,12 +1,14 @@
 /** @file The pure-JS tape: the same rows, slots and op table as the wasm core, in typed arrays.
  *  It is the baseline of every benchmark, the oracle of the tests, and the fallback where
  *  WebAssembly is unavailable. Growth copies (typed arrays cannot grow in place). */
-import { Op, evaluate, partials, partialA, partialB, isTrue } from '../../assembly/shared/ops.js';
-import { paramRows, vectorForward, vectorOutputs, vectorReverse } from '../../assembly/shared/vector.js';
-import { bindSlots } from '../../assembly/shared/slots.js';
-import type { Snapshot, TapeCore } from '../core.js';
-import { Scalar } from '../handles.js';
+import { Op, evaluate } from '../../assembly/shared/ops.js';
+import { paramRows, vectorOutputs } from '../../assembly/shared/vector.js';
+import { bindSlots, bindStored } from '../../assembly/shared/slots.js';
+import { bindRows } from '../../assembly/shared/rows.js';
+import { forwardRows, reverseRows, locateRow, locatedEnd } from '../../assembly/shared/walk.js';
+import type { Snapshot, TapeCore, Tangents } from '../core.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
+import { JsTangents } from './js-higher.js';
 
 /** Slot 0 is the sink: value 0, adjoint never read. */
 const SINK = 0;
@@ -21,6 +23,8 @@ export class JsStorage {
   rows = 0;
   slots = 1;
   dirty = false;
+  /** The stored-partials buffer (two per slot) when the tape uses that sweep design. */
+  stored: Float64Array | undefined;
 
   constructor(
     capacity: number,
@@ -35,7 +39,7 @@ export class JsStorage {
   }
 
   bytes(): number {
-    return this.op.length * 9 + this.val.length * 16;
+    return this.op.length * 9 + this.val.length * 16 + (this.stored?.length ?? 0) * 8;
   }
 
   /** Room for `rows` more rows and `slots` more slots, doubling (and copying) as needed. */
@@ -98,12 +102,16 @@ export class JsCore implements TapeCore {
     return new JsCore(new JsStorage(capacity, maxBytes));
   }
 
-  /** The columns, for the higher-order sweeps in src/reference/. */
-  get storage(): JsStorage {
-    return this.s;
+  /** Points the shared row walk at this tape's columns. */
+  private bind(): JsStorage {
+    const s = this.s;
+    bindRows(s.op, s.a, s.b);
+    bindSlots(s.val, s.adj);
+    if (s.stored !== undefined) bindStored(s.stored);
+    return s;
   }
 
-  op2(op: number, a: number, b: number): Scalar {
+  op2(op: number, a: number, b: number): number {
     if (!this.live) throw staleTapeError();
     const s = this.s;
     if (s.rows >= s.op.length || s.slots >= s.val.length) s.ensure(1, 1);
@@ -113,15 +121,15 @@ export class JsCore implements TapeCore {
     s.a[r] = a;
     s.b[r] = b;
     s.val[y] = evaluate(op, s.val[a], s.val[b]);
-    return new Scalar(this, y);
+    return y;
   }
 
-  opConstant(op: number, a: number, value: number, constantFirst: boolean): Scalar {
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): number {
     const c = this.constant(value);
     return constantFirst ? this.op2(op, c, a) : this.op2(op, a, c);
   }
 
-  where(c: number, a: number, b: number): Scalar {
+  where(c: number, a: number, b: number): number {
     if (!this.live) throw staleTapeError();
     const s = this.s;
     s.ensure(2, 1);
@@ -132,8 +140,8 @@ export class JsCore implements TapeCore {
     s.a[s.rows] = a;
     s.b[s.rows++] = b;
     const y = s.slots++;
-    s.val[y] = isTrue(s.val[c]) ? s.val[a] : s.val[b];
-    return new Scalar(this, y);
+    s.val[y] = evaluate(Op.Where, s.val[a], s.val[b], s.val[c]);
+    return y;
   }
 
   vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number {
@@ -142,13 +150,14 @@ export class JsCore implements TapeCore {
     const params = paramRows(op);
     const count = vectorOutputs(op, p1a, p2a);
     s.ensure(params + 1, count);
+    const first = s.rows;
     if (params === 2) this.row(Op.Param, p2a, p2b);
     this.row(Op.Param, p1a, p1b);
     this.row(op, a, b);
     const start = s.slots;
     s.slots += count;
-    bindSlots(s.val, s.adj);
-    vectorForward(op, p1a, p1b, p2a, p2b, a, b, start);
+    this.bind();
+    forwardRows(first, s.rows, start, false);
     return start;
   }
 
@@ -157,7 +166,18 @@ export class JsCore implements TapeCore {
   }
 
   storePartials(): void {
-    // The pure-JS tape always recomputes partials: it is the oracle, kept simple.
+    this.s.stored = new Float64Array(2 * this.s.val.length);
+  }
+
+  zeroAdjoints(): void {
+    const s = this.s;
+    s.adj.fill(0, 0, s.slots);
+    s.dirty = false;
+  }
+
+  tangents(): Tangents {
+    if (!this.live) throw staleTapeError();
+    return new JsTangents(this.s);
   }
 
   reserve(rows: number, slots: number): void {
@@ -231,27 +251,11 @@ export class JsCore implements TapeCore {
     this.s.adj[id] = value;
   }
 
-  /** Mirrors assembly/sweeps.ts `forward`. */
+  /** The shared forward walk over the whole tape (slot 0 is the sink; rows write from slot 1). */
   forward(): void {
     if (!this.live) throw staleTapeError();
-    const s = this.s;
-    const { op: ops, a: as, b: bs, val, adj } = s;
-    let slot = 1;
-    for (let r = 0; r < s.rows; r++) {
-      const op = ops[r];
-      if (op <= Op.Input) {
-        if (op !== Op.Param) adj[slot++] = 0;
-        continue;
-      }
-      if (op >= Op.VecMap) {
-        slot = vectorRow(vectorForward, ops, as, bs, r, slot, val, adj);
-        continue;
-      }
-      const x = val[as[r]];
-      const w = val[bs[r]];
-      val[slot] = op === Op.Where ? (isTrue(val[as[r - 1]]) ? x : w) : evaluate(op, x, w);
-      adj[slot++] = 0;
-    }
+    const s = this.bind();
+    forwardRows(0, s.rows, 1, s.stored !== undefined);
     s.dirty = false;
   }
 
@@ -280,7 +284,7 @@ export class JsCore implements TapeCore {
     out.set(this.s.adj.subarray(start, start + count), offset);
   }
 
-  /** Mirrors assembly/sweeps.ts `backward`: skip rows after the output, then accumulate. */
+  /** Seeds the output, then reverseFrom. */
   backward(output: number): void {
     if (!this.live) throw staleTapeError();
     const s = this.s;
@@ -289,42 +293,13 @@ export class JsCore implements TapeCore {
     this.reverseFrom(output);
   }
 
-  /** Mirrors assembly/sweeps.ts `reverseFrom`: skip rows after `output`, then accumulate. */
+  /** The shared reverse walk from the row that wrote `output`: rows after it cannot influence it. */
   reverseFrom(output: number): void {
     if (!this.live) throw staleTapeError();
-    const s = this.s;
-    const { op: ops, a: as, b: bs, val, adj } = s;
+    const s = this.bind();
     s.dirty = true;
-    let r = locateRow(s, output);
-    let slot = locatedEnd;
-    for (; r >= 0; r--) {
-      const op = ops[r];
-      if (op <= Op.Input) {
-        if (op !== Op.Param) slot--;
-        continue;
-      }
-      if (op >= Op.VecMap) {
-        slot -= rowSlots(ops, as, r);
-        vectorRow(vectorReverse, ops, as, bs, r, slot, val, adj);
-        continue;
-      }
-      const y = --slot;
-      const g = adj[y];
-      if (g === 0) continue; // as assembly/sweeps.ts: no 0·∞ from rows nothing depends on
-      const pa = as[r];
-      const pb = bs[r];
-      let da: number, db: number;
-      if (op === Op.Where) {
-        da = isTrue(val[as[r - 1]]) ? 1 : 0;
-        db = 1 - da;
-      } else {
-        partials(op, val[pa], val[pb], val[y]);
-        da = partialA;
-        db = partialB;
-      }
-      adj[pa] += g * da;
-      adj[pb] += g * db;
-    }
+    const r = locateRow(s.rows - 1, s.slots, output);
+    reverseRows(r, locatedEnd, s.stored !== undefined);
   }
 
   stats(): { rows: number; slots: number; bytes: number } {
@@ -345,49 +320,4 @@ export class JsCore implements TapeCore {
   dispose(): void {
     this.live = false;
   }
-}
-
-/** A vector row's integers from its Param rows (assembly/shared/vector.ts). */
-export function rowParams(ops: Uint8Array, as: Int32Array, bs: Int32Array, r: number): [number, number, number, number] {
-  const matmul = ops[r] === Op.MatMul;
-  return [as[r - 1], bs[r - 1], matmul ? as[r - 2] : 0, matmul ? bs[r - 2] : 0];
-}
-
-/** The slot after the row `locateRow` found. */
-export let locatedEnd = 0;
-
-/** The row that wrote slot `output` (sets `locatedEnd`); as assembly/rows.ts `locateRow`. */
-export function locateRow(s: JsStorage, output: number): number {
-  const { op: ops, a: as } = s;
-  let slot = s.slots;
-  let r = s.rows - 1;
-  for (; r >= 0; r--) {
-    if (ops[r] === Op.Param) continue;
-    const start = slot - rowSlots(ops, as, r);
-    if (start <= output) break;
-    slot = start;
-  }
-  locatedEnd = slot;
-  return r;
-}
-
-/** Slots row r writes (1 for scalar rows). */
-export function rowSlots(ops: Uint8Array, as: Int32Array, r: number): number {
-  const op = ops[r];
-  if (op < Op.VecMap) return 1;
-  return vectorOutputs(op, as[r - 1], op === Op.MatMul ? as[r - 2] : 0);
-}
-
-type Kernel = typeof vectorForward;
-
-/** Runs a vector row's kernel (forward or reverse) on the slots from `slot`; returns the slot
- *  after them. Forward also zeroes their adjoints, as the scalar rows do. */
-function vectorRow(kernel: Kernel, ops: Uint8Array, as: Int32Array, bs: Int32Array, r: number, slot: number, val: Float64Array, adj: Float64Array): number {
-  const op = ops[r];
-  const matmul = op === Op.MatMul;
-  const count = vectorOutputs(op, as[r - 1], matmul ? as[r - 2] : 0);
-  bindSlots(val, adj);
-  kernel(op, as[r - 1], bs[r - 1], matmul ? as[r - 2] : 0, matmul ? bs[r - 2] : 0, as[r], bs[r], slot);
-  if (kernel === vectorForward) adj.fill(0, slot, slot + count);
-  return slot + count;
 }

@@ -6,35 +6,56 @@ import { WengertError } from '../errors.js';
 export interface CoreExports {
   memory: WebAssembly.Memory;
   SINK: WebAssembly.Global;
+  OUT_OF_MEMORY: WebAssembly.Global;
   setPageLimit(pages: number): void;
   getPageLimit(): number;
   takeGrewFlag(): number;
   heapBytes(): number;
   tapeCreate(rows: number, maxBytes: number): number;
-  reserve(tape: number, rows: number, slots: number): number;
-  recordInputs(tape: number, count: number): number;
-  recordVector(tape: number, op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
-  recordConsts(tape: number, count: number): number;
+  /** Flushes, then makes room for rows and slots in one segment: 0, 1 (memory grew), or < 0. */
+  makeRoom(tape: number, rows: number, slots: number): number;
+  /** Records count leaves of the given op (Input or Const); −1 when the segment is full. */
+  recordLeaves(tape: number, count: number, op: number): number;
   tapeReset(tape: number): void;
   tapeDispose(tape: number): void;
   tapeRows(tape: number): number;
   tapeSlots(tape: number): number;
   tapeHeldBytes(tape: number): number;
+  flush(tape: number): void;
   forward(tape: number): void;
-  forwardRows(segment: number, from: number, to: number, slotAddress: number): number;
   backward(tape: number, output: number): void;
   reverseFrom(tape: number, last: number): void;
-  firstSegment(tape: number): number;
+  zeroAdjoints(tape: number): void;
   forwardStoring(tape: number, buffer: number): void;
-  reverseStored(tape: number, buffer: number): void;
+  reverseStored(tape: number, buffer: number, last: number): void;
+  firstSegment(tape: number): number;
+  currentSegment(tape: number): number;
+  // The layout, as addresses (assembly/facade.ts): TypeScript computes none itself.
+  segmentCapacity(seg: number): number;
+  segmentOpColumn(seg: number): number;
+  segmentAColumn(seg: number): number;
+  segmentBColumn(seg: number): number;
+  segmentFirstSlot(seg: number): number;
+  segmentRowsField(seg: number): number;
+  segmentSlotsField(seg: number): number;
+  segmentEvaluatedField(seg: number): number;
+  segmentRows(seg: number): number;
+  segmentSlots(seg: number): number;
+  segmentNext(seg: number): number;
+  slotValueAddress(id: number): number;
+  slotAdjointAddress(id: number): number;
+  slotStride(): number;
+  bytesPerRow(): number;
+  tangentValueAddress(buffer: number, tape: number, id: number): number;
+  tangentAdjointAddress(buffer: number, tape: number, id: number): number;
+  tangentStride(): number;
+  storedBytes(tape: number): number;
   allocateBlock(bytes: number): number;
+  releaseBlock(block: number, bytes: number): void;
   ensureScratch(bytes: number): number;
   scratchBlockBytes(): number;
   matmulScratchBytes(m: number, k: number, n: number): number;
-  releaseBlock(block: number, bytes: number): void;
-  currentSegment(tape: number): number;
-  zeroAdjoints(tape: number): void;
-  /** assembly/higher.ts: bytes of a one-segment tape's tangent buffer (from allocateBlock). */
+  /** Bytes of a one-segment tape's tangent buffer (from allocateBlock). */
   tangentBytes(tape: number): number;
   tangentForward(tape: number, buffer: number, values: boolean): void;
   secondOrderReverse(tape: number, buffer: number, last: number): void;
@@ -81,9 +102,10 @@ const compiled = wasmAvailable ? compileModule() : undefined;
 const wasmModule = compiled === undefined || compiled instanceof WebAssembly.Module ? compiled : await compiled;
 export const core: CoreExports = wasmModule === undefined ? unavailable() : (new WebAssembly.Instance(wasmModule, {}).exports as unknown as CoreExports);
 
-/** Float64Array over all of wasm memory: slot s's value is f64[2s], its adjoint f64[2s+1].
- *  Any memory.grow detaches the old buffer, so every caller that may have grown memory
- *  calls `refreshViews` (DESIGN, "Facts measured"). */
+/** Typed-array views over all of wasm memory, indexed by byte address ÷ element size (where a
+ *  slot's value or a column lives is the core's to say: assembly/facade.ts). Any memory.grow
+ *  detaches the old buffer, so every caller that may have grown memory calls `refreshViews`
+ *  (DESIGN, "Facts measured"). */
 const buffer = wasmAvailable ? core.memory.buffer : new ArrayBuffer(0);
 export const views = {
   f64: new Float64Array(buffer),
@@ -100,10 +122,7 @@ export function refreshViews(): void {
   }
 }
 
-/** Segment header fields and column offsets: must match the diagram in assembly/tape.ts. */
-export const SEGMENT = { header: 32, prev: 0, next: 4, cap: 8, rows: 12, slots: 16 } as const;
-
 export const SINK_SLOT = wasmAvailable ? (core.SINK.value as number) : 0;
 
-/** The core's `reserve` result when wasm memory (not a tape's maxBytes) ran out. */
-export const OUT_OF_MEMORY = -1;
+/** The core's `makeRoom` result when wasm memory (not a tape's maxBytes) ran out. */
+export const OUT_OF_MEMORY = wasmAvailable ? (core.OUT_OF_MEMORY.value as number) : -1;

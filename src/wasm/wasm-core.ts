@@ -1,10 +1,10 @@
 /** @file The wasm backend: a recording on a tape that lives in wasm linear memory. */
 import { Op } from '../../assembly/shared/ops.js';
 import { paramRows, vectorOutputs } from '../../assembly/shared/vector.js';
-import type { Snapshot, TapeCore } from '../core.js';
-import { Scalar } from '../handles.js';
+import type { Snapshot, TapeCore, Tangents } from '../core.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
-import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY, SEGMENT } from './instance.js';
+import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY } from './instance.js';
+import { WasmTangents } from './wasm-tangents.js';
 
 /** What one wasm tape holds in the allocator: its header (and segments) and, on compiled
  *  tapes, a stored-partials buffer. */
@@ -31,6 +31,17 @@ class TapeMemory {
 
 const forgotten = new FinalizationRegistry<TapeBlocks>(release);
 
+/** Doubles from one slot's value (or adjoint) to the next one's, as the core lays them out. */
+const SLOT_STRIDE = wasmStride();
+
+function wasmStride(): number {
+  try {
+    return core.slotStride() / 8;
+  } catch {
+    return 0; // no WebAssembly here: the wasm backend is unavailable anyway
+  }
+}
+
 export interface WasmTapeOptions {
   /** Rows to hold before the first growth. */
   reserve?: number;
@@ -38,28 +49,29 @@ export interface WasmTapeOptions {
   maxBytes?: number;
 }
 
-/** A recording on a wasm tape. Scalar rows are written by JS straight into the current
- *  segment's columns (a JS→wasm call per op cost 21 vs 11 ns with its handle, measured), and
- *  their values are computed by one forward sweep over the new rows when anything reads the
- *  tape (`flush`). Vector rows and bulk leaves go through wasm after a flush. */
+/** A recording on a wasm tape. Rows are written by JS straight into the current segment's
+ *  columns (a JS→wasm call per op cost 21 vs 11 ns with its handle, measured), at the addresses
+ *  the core gives, and evaluated by the core when anything reads the tape (its entry points
+ *  flush first). The row and slot counters live in the segment header, read and written here
+ *  through the i32 view: the core and this class share one copy. */
 export class WasmCore implements TapeCore {
   readonly backend = 'wasm' as const;
   live = true;
   tracing = false;
   readonly sink = SINK_SLOT;
-  // The current segment as JS writes it (assembly/tape.ts diagram): capacity, column indices
-  // into the u8/i32 views, the slot id of its first slot, and the rows and slots used.
-  private segment = 0;
+  // The current segment, as the core describes it: capacity, column indices into the u8/i32
+  // views, its counters' i32 indices, and the id and f64 indices of its first slot (slots of a
+  // segment are consecutive ids, evenly spaced: assembly/facade.ts).
   private capacity = 0;
   private opAt = 0;
   private aAt = 0;
   private bAt = 0;
-  private slotBase = 0;
-  private rows = 0;
-  private slots = 0;
-  /** Rows and slots already evaluated and written back to the segment header. */
-  private flushedRows = 0;
-  private flushedSlots = 0;
+  private rowsAt = 0;
+  private slotsAt = 0;
+  private evaluatedAt = 0;
+  private firstSlot = 0;
+  private firstValue = 0;
+  private firstAdjoint = 0;
 
   /** The tape header's address in wasm memory. */
   readonly tape: number;
@@ -69,7 +81,7 @@ export class WasmCore implements TapeCore {
     private readonly maxBytes: number,
   ) {
     this.tape = memory.blocks.tape;
-    this.load();
+    this.locate();
   }
 
   static create(options: WasmTapeOptions = {}): WasmCore {
@@ -82,84 +94,117 @@ export class WasmCore implements TapeCore {
     return new WasmCore(memory, maxBytes);
   }
 
-  /** Reads the current segment's layout and counts from wasm memory. */
-  private load(): void {
-    const i32 = views.i32;
+  /** Asks the core where the current segment's columns and counters are. */
+  private locate(): void {
     // Addresses past 2 GiB come back negative from wasm: read them unsigned (>>> 0, >>>).
     const seg = core.currentSegment(this.tape) >>> 0;
-    const cap = i32[(seg + SEGMENT.cap) >>> 2];
-    this.segment = seg;
-    this.capacity = cap;
-    this.opAt = seg + SEGMENT.header + 16 * cap;
-    this.aAt = (this.opAt + cap) >>> 2;
-    this.bAt = (this.opAt + 5 * cap) >>> 2;
-    this.slotBase = (seg + SEGMENT.header) >>> 4;
-    this.rows = this.flushedRows = i32[(seg + SEGMENT.rows) >>> 2];
-    this.slots = this.flushedSlots = i32[(seg + SEGMENT.slots) >>> 2];
+    this.capacity = core.segmentCapacity(seg);
+    this.opAt = core.segmentOpColumn(seg) >>> 0;
+    this.aAt = core.segmentAColumn(seg) >>> 2;
+    this.bAt = core.segmentBColumn(seg) >>> 2;
+    this.rowsAt = core.segmentRowsField(seg) >>> 2;
+    this.slotsAt = core.segmentSlotsField(seg) >>> 2;
+    this.evaluatedAt = core.segmentEvaluatedField(seg) >>> 2;
+    this.firstSlot = core.segmentFirstSlot(seg);
+    this.firstValue = (core.slotValueAddress(this.firstSlot) >>> 0) / 8;
+    this.firstAdjoint = (core.slotAdjointAddress(this.firstSlot) >>> 0) / 8;
   }
 
-  /** Evaluates the rows written since the last flush and writes the counts back. */
+  /** Evaluates the rows recorded since the core last did (they wait in the current segment). */
   flush(): void {
-    if (this.rows === this.flushedRows) return;
     const i32 = views.i32;
-    i32[(this.segment + SEGMENT.rows) >>> 2] = this.rows;
-    i32[(this.segment + SEGMENT.slots) >>> 2] = this.slots;
-    core.forwardRows(this.segment, this.flushedRows, this.rows, (this.slotBase + this.flushedSlots) * 16);
-    this.flushedRows = this.rows;
-    this.flushedSlots = this.slots;
+    if (i32[this.evaluatedAt] !== i32[this.rowsAt]) core.flush(this.tape);
   }
 
-  private row(op: number, a: number, b: number): void {
-    const r = this.rows;
-    views.u8[this.opAt + r] = op;
+  /** f64 index of slot id's value: from the current segment's first slot, else the core's word. */
+  private valueIndex(id: number): number {
+    const k = id - this.firstSlot;
+    return k >= 0 && k < this.capacity ? this.firstValue + k * SLOT_STRIDE : (core.slotValueAddress(id) >>> 0) / 8;
+  }
+
+  private adjointIndex(id: number): number {
+    const k = id - this.firstSlot;
+    return k >= 0 && k < this.capacity ? this.firstAdjoint + k * SLOT_STRIDE : (core.slotAdjointAddress(id) >>> 0) / 8;
+  }
+
+  op2(op: number, a: number, b: number): number {
+    if (!this.live) throw staleTapeError();
     const i32 = views.i32;
+    const r = i32[this.rowsAt];
+    const s = i32[this.slotsAt];
+    if (r >= this.capacity || s >= this.capacity) return this.roomThen(1, 1, () => this.op2(op, a, b));
+    views.u8[this.opAt + r] = op;
     i32[this.aAt + r] = a;
     i32[this.bAt + r] = b;
-    this.rows = r + 1;
+    i32[this.rowsAt] = r + 1;
+    i32[this.slotsAt] = s + 1;
+    return this.firstSlot + s;
   }
 
-  op2(op: number, a: number, b: number): Scalar {
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): number {
     if (!this.live) throw staleTapeError();
-    if (this.rows >= this.capacity || this.slots >= this.capacity) this.makeRoom(1, 1);
-    this.row(op, a, b);
-    return new Scalar(this, this.slotBase + this.slots++);
+    const i32 = views.i32;
+    const r = i32[this.rowsAt];
+    const s = i32[this.slotsAt];
+    if (r + 2 > this.capacity || s + 2 > this.capacity) return this.roomThen(2, 2, () => this.opConstant(op, a, value, constantFirst));
+    const c = this.firstSlot + s;
+    views.f64[this.firstValue + s * SLOT_STRIDE] = value;
+    const u8 = views.u8;
+    u8[this.opAt + r] = Op.Const;
+    i32[this.aAt + r] = SINK_SLOT;
+    i32[this.bAt + r] = SINK_SLOT;
+    u8[this.opAt + r + 1] = op;
+    i32[this.aAt + r + 1] = constantFirst ? c : a;
+    i32[this.bAt + r + 1] = constantFirst ? a : c;
+    i32[this.rowsAt] = r + 2;
+    i32[this.slotsAt] = s + 2;
+    return c + 1;
   }
 
-  opConstant(op: number, a: number, value: number, constantFirst: boolean): Scalar {
+  where(c: number, a: number, b: number): number {
     if (!this.live) throw staleTapeError();
-    if (this.rows + 2 > this.capacity || this.slots + 2 > this.capacity) this.makeRoom(2, 2);
-    const c = this.slotBase + this.slots++;
-    views.f64[2 * c] = value;
-    this.row(Op.Const, SINK_SLOT, SINK_SLOT);
-    if (constantFirst) this.row(op, c, a);
-    else this.row(op, a, c);
-    return new Scalar(this, this.slotBase + this.slots++);
-  }
-
-  where(c: number, a: number, b: number): Scalar {
-    if (!this.live) throw staleTapeError();
-    if (this.rows + 2 > this.capacity || this.slots + 1 > this.capacity) this.makeRoom(2, 1);
-    this.row(Op.Param, c, SINK_SLOT);
-    this.row(Op.Where, a, b);
-    return new Scalar(this, this.slotBase + this.slots++);
+    const i32 = views.i32;
+    const r = i32[this.rowsAt];
+    const s = i32[this.slotsAt];
+    if (r + 2 > this.capacity || s + 1 > this.capacity) return this.roomThen(2, 1, () => this.where(c, a, b));
+    this.writeRow(r, Op.Param, c, SINK_SLOT);
+    this.writeRow(r + 1, Op.Where, a, b);
+    i32[this.rowsAt] = r + 2;
+    i32[this.slotsAt] = s + 1;
+    return this.firstSlot + s;
   }
 
   vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number {
     if (!this.live) throw staleTapeError();
-    this.flush();
     // The SIMD matmul packs into scratch that must exist before any sweep runs the row.
     if (op === Op.MatMul) {
       const status = core.ensureScratch(core.matmulScratchBytes(p1a, p1b, p2a));
       refreshViews();
       if (status < 0) throw outOfMemory('memory', this.maxBytes, this.stats().bytes);
     }
-    let start = core.recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
-    if (start < 0) {
-      this.makeRoom(paramRows(op) + 1, vectorOutputs(op, p1a, p2a));
-      start = core.recordVector(this.tape, op, p1a, p1b, p2a, p2b, a, b);
+    const params = paramRows(op);
+    const count = vectorOutputs(op, p1a, p2a);
+    const i32 = views.i32;
+    let r = i32[this.rowsAt];
+    let s = i32[this.slotsAt];
+    if (r + params + 1 > this.capacity || s + count > this.capacity) {
+      this.makeRoom(params + 1, count);
+      r = views.i32[this.rowsAt];
+      s = views.i32[this.slotsAt];
     }
-    this.load();
-    return start;
+    if (params === 2) this.writeRow(r++, Op.Param, p2a, p2b);
+    this.writeRow(r++, Op.Param, p1a, p1b);
+    this.writeRow(r++, op, a, b);
+    views.i32[this.rowsAt] = r;
+    views.i32[this.slotsAt] = s + count;
+    return this.firstSlot + s;
+  }
+
+  private writeRow(r: number, op: number, a: number, b: number): void {
+    views.u8[this.opAt + r] = op;
+    const i32 = views.i32;
+    i32[this.aAt + r] = a;
+    i32[this.bAt + r] = b;
   }
 
   constant(value: number): number {
@@ -172,32 +217,34 @@ export class WasmCore implements TapeCore {
 
   private leaf(op: number, value: number): number {
     if (!this.live) throw staleTapeError();
-    if (this.rows >= this.capacity || this.slots >= this.capacity) this.makeRoom(1, 1);
-    const id = this.slotBase + this.slots++;
-    views.f64[2 * id] = value;
-    this.row(op, SINK_SLOT, SINK_SLOT);
-    return id;
+    const i32 = views.i32;
+    const r = i32[this.rowsAt];
+    const s = i32[this.slotsAt];
+    if (r >= this.capacity || s >= this.capacity) return this.roomThen(1, 1, () => this.leaf(op, value));
+    views.f64[this.firstValue + s * SLOT_STRIDE] = value;
+    this.writeRow(r, op, SINK_SLOT, SINK_SLOT);
+    i32[this.rowsAt] = r + 1;
+    i32[this.slotsAt] = s + 1;
+    return this.firstSlot + s;
   }
 
   constants(values: ArrayLike<number>): number {
-    return this.leaves(core.recordConsts, values);
+    return this.leaves(Op.Const, values);
   }
 
   inputs(values: ArrayLike<number>): number {
-    return this.leaves(core.recordInputs, values);
+    return this.leaves(Op.Input, values);
   }
 
   /** n contiguous leaves through one wasm call (a tight loop there), then their values. */
-  private leaves(record: (tape: number, count: number) => number, values: ArrayLike<number>): number {
+  private leaves(op: number, values: ArrayLike<number>): number {
     if (!this.live) throw staleTapeError();
-    this.flush();
     const n = values.length;
-    let start = record(this.tape, n);
+    let start = core.recordLeaves(this.tape, n, op);
     if (start < 0) {
       this.makeRoom(n, n);
-      start = record(this.tape, n);
+      start = core.recordLeaves(this.tape, n, op);
     }
-    this.load();
     this.writeValues(start, values);
     return start;
   }
@@ -207,13 +254,18 @@ export class WasmCore implements TapeCore {
     this.makeRoom(rows, slots);
   }
 
-  /** The slow path: a new segment, then fresh views if memory grew. Nothing recorded is lost
-   *  when this throws: the tape keeps every row it had. */
+  /** The slow path of a recording call: room first, then the call again. */
+  private roomThen(rows: number, slots: number, again: () => number): number {
+    this.makeRoom(rows, slots);
+    return again();
+  }
+
+  /** A new segment (the core flushes the current one first), then fresh views if memory grew.
+   *  Nothing recorded is lost when this throws: the tape keeps every row it had. */
   private makeRoom(rows: number, slots: number): void {
-    this.flush();
-    const status = core.reserve(this.tape, rows, slots);
+    const status = core.makeRoom(this.tape, rows, slots);
     refreshViews();
-    this.load();
+    this.locate();
     if (status < 0) throw outOfMemory(status === OUT_OF_MEMORY ? 'memory' : 'tape', this.maxBytes, this.stats().bytes);
   }
 
@@ -221,16 +273,17 @@ export class WasmCore implements TapeCore {
     if (!this.live) throw staleTapeError();
     if (this.tracing) throw tracingReadError();
     this.flush();
-    return views.f64[2 * id];
+    return views.f64[this.valueIndex(id)];
   }
 
   setValue(id: number, value: number): void {
-    views.f64[2 * id] = value;
+    views.f64[this.valueIndex(id)] = value;
   }
 
   writeValues(start: number, values: ArrayLike<number>): void {
     const f64 = views.f64;
-    for (let i = 0, n = values.length; i < n; i++) f64[2 * (start + i)] = values[i];
+    const at = this.valueIndex(start);
+    for (let i = 0, n = values.length; i < n; i++) f64[at + i * SLOT_STRIDE] = values[i];
   }
 
   /** Bytes of wasm memory below the allocator's top: every tape, free blocks included. */
@@ -239,27 +292,30 @@ export class WasmCore implements TapeCore {
   }
 
   setAdjoint(id: number, value: number): void {
-    views.f64[2 * id + 1] = value;
+    views.f64[this.adjointIndex(id)] = value;
+  }
+
+  zeroAdjoints(): void {
+    if (!this.live) throw staleTapeError();
+    core.zeroAdjoints(this.tape);
   }
 
   forward(): void {
     if (!this.live) throw staleTapeError();
-    this.flush();
     if (this.memory.blocks.partials !== 0) core.forwardStoring(this.tape, this.memory.blocks.partials);
     else core.forward(this.tape);
   }
 
   reverseFrom(last: number): void {
     if (!this.live) throw staleTapeError();
-    this.flush();
-    if (this.memory.blocks.partials !== 0) core.reverseStored(this.tape, this.memory.blocks.partials);
+    if (this.memory.blocks.partials !== 0) core.reverseStored(this.tape, this.memory.blocks.partials, last);
     else core.reverseFrom(this.tape, last);
   }
 
   storePartials(): void {
     if (!this.live) throw staleTapeError();
     this.flush();
-    const bytes = 16 * Math.max(1, core.tapeSlots(this.tape));
+    const bytes = core.storedBytes(this.tape);
     const block = core.allocateBlock(bytes);
     refreshViews();
     if (block === 0) throw outOfMemory('memory', this.maxBytes, this.stats().bytes);
@@ -267,19 +323,27 @@ export class WasmCore implements TapeCore {
     this.memory.blocks.partialsBytes = bytes;
   }
 
+  tangents(): Tangents {
+    if (!this.live) throw staleTapeError();
+    this.flush();
+    if (core.firstSegment(this.tape) >>> 0 !== core.currentSegment(this.tape) >>> 0) {
+      throw new OutOfMemoryError(`higher-order derivatives need a compiled tape in one segment (at most 2²⁶ rows); this one has ${this.stats().rows} rows: split the function or use { backend: 'js' }`);
+    }
+    return WasmTangents.create(this.tape, core.segmentFirstSlot(core.firstSegment(this.tape) >>> 0), this.sink);
+  }
+
   snapshot(): Snapshot {
     if (!this.live) throw staleTapeError();
     this.flush();
     const { i32, u8, f64 } = views;
-    const segments: { slotBase: number; slots: number; offset: number; cap: number; rows: number; seg: number }[] = [];
+    const segments: { seg: number; first: number; rows: number; slots: number; offset: number }[] = [];
     let rowTotal = 0;
     let slotTotal = 0;
-    const last = core.currentSegment(this.tape);
-    for (let seg = core.firstSegment(this.tape); seg !== 0; seg = i32[(seg + SEGMENT.next) >> 2] >>> 0) {
-      const cap = i32[(seg + SEGMENT.cap) >> 2];
-      const rows = i32[(seg + SEGMENT.rows) >> 2];
-      const slots = i32[(seg + SEGMENT.slots) >> 2];
-      segments.push({ seg, cap, rows, slots, slotBase: (seg + SEGMENT.header) / 16, offset: slotTotal });
+    const last = core.currentSegment(this.tape) >>> 0;
+    for (let seg = core.firstSegment(this.tape) >>> 0; seg !== 0; seg = core.segmentNext(seg) >>> 0) {
+      const rows = core.segmentRows(seg);
+      const slots = core.segmentSlots(seg);
+      segments.push({ seg, first: core.segmentFirstSlot(seg), rows, slots, offset: slotTotal });
       rowTotal += rows;
       slotTotal += slots;
       if (seg === last) break;
@@ -287,7 +351,7 @@ export class WasmCore implements TapeCore {
     const sink = this.sink;
     const relative = (id: number): number => {
       if (id === sink) return -1;
-      for (const g of segments) if (id >= g.slotBase && id < g.slotBase + g.slots) return g.offset + id - g.slotBase;
+      for (const g of segments) if (id >= g.first && id < g.first + g.slots) return g.offset + id - g.first;
       return -2;
     };
     const op = new Uint8Array(rowTotal);
@@ -296,17 +360,19 @@ export class WasmCore implements TapeCore {
     const values = new Float64Array(slotTotal);
     let r = 0;
     for (const g of segments) {
-      const ops = g.seg + SEGMENT.header + g.cap * 16;
-      const as = (ops + g.cap) >> 2;
-      const bs = (ops + g.cap * 5) >> 2;
+      const ops = core.segmentOpColumn(g.seg) >>> 0;
+      const as = core.segmentAColumn(g.seg) >>> 2;
+      const bs = core.segmentBColumn(g.seg) >>> 2;
       for (let k = 0; k < g.rows; k++, r++) {
         op[r] = u8[ops + k];
         // A Param row carries integers, except the condition slot of a Where.
-        const slotOperands = op[r] !== Op.Param || u8[ops + k + 1] === Op.Where;
+        const whereCondition = op[r] === Op.Param && u8[ops + k + 1] === Op.Where;
+        const slotOperands = op[r] !== Op.Param || whereCondition;
         a[r] = slotOperands ? relative(i32[as + k]) : i32[as + k];
-        b[r] = slotOperands && op[r] !== Op.Param ? relative(i32[bs + k]) : op[r] === Op.Param && u8[ops + k + 1] === Op.Where ? -1 : i32[bs + k];
+        b[r] = whereCondition ? -1 : slotOperands ? relative(i32[bs + k]) : i32[bs + k];
       }
-      for (let k = 0; k < g.slots; k++) values[g.offset + k] = f64[2 * (g.slotBase + k)];
+      const at = (core.slotValueAddress(g.first) >>> 0) / 8;
+      for (let k = 0; k < g.slots; k++) values[g.offset + k] = f64[at + k * SLOT_STRIDE];
     }
     return { op, a, b, values, relative };
   }
@@ -314,23 +380,22 @@ export class WasmCore implements TapeCore {
   adjoint(id: number): number {
     if (!this.live) throw staleTapeError();
     this.flush();
-    return views.f64[2 * id + 1];
+    return views.f64[this.adjointIndex(id)];
   }
 
   readAdjoints(start: number, count: number, out: Float64Array, offset: number): void {
     this.flush();
     const f64 = views.f64;
-    for (let i = 0; i < count; i++) out[offset + i] = f64[2 * (start + i) + 1];
+    const at = this.adjointIndex(start);
+    for (let i = 0; i < count; i++) out[offset + i] = f64[at + i * SLOT_STRIDE];
   }
 
   backward(output: number): void {
     if (!this.live) throw staleTapeError();
-    this.flush();
     core.backward(this.tape, output);
   }
 
   stats(): { rows: number; slots: number; bytes: number } {
-    this.flush();
     const bytes = core.tapeHeldBytes(this.tape) + this.memory.blocks.partialsBytes;
     return { rows: core.tapeRows(this.tape), slots: core.tapeSlots(this.tape), bytes };
   }

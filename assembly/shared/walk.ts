@@ -1,0 +1,233 @@
+/** @file The row walk, written once: the forward, reverse, tangent and second-order sweeps over a
+ *  run of rows, for both backends.
+ *
+ *  A run is rows [from, to) whose slots are contiguous from slot id s (a wasm segment, or the
+ *  whole pure-JS tape). Rows and slots are read through accessors each backend binds
+ *  (./rows.js, ./slots.js, ./kernels.js: the wasm build swaps in its linear-memory versions),
+ *  so a layout change touches those files only. Dispatch is by the op table's if-chains (no
+ *  `switch`: Binaryen emits br_table, which V8 mispredicts; DESIGN).
+ *
+ *  Forward:   y = f(a, b), adjoints zeroed.        Reverse:  ā += ȳ ∂y/∂a, b̄ += ȳ ∂y/∂b.
+ *  Tangent:   ẏ = ∂y/∂a ȧ + ∂y/∂b ḃ.
+ *  Second order (forward-over-reverse, Griewank & Walther §5.2): the reverse update and its
+ *  tangent ā̇ += ȳ̇ ∂y/∂a + ȳ (∂²y/∂a² ȧ + ∂²y/∂a∂b ḃ), likewise for b. */
+import {
+  Op, isLeafOrParam, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, times,
+} from './ops.js';
+import { paramRows, vectorOutputs } from './vector.js';
+import { rowOp, rowA, rowB } from './rows.js';
+import { getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, storePartials, storedA, storedB } from './slots.js';
+import { kernelForward, kernelReverse, kernelTangent, kernelSecondOrder } from './kernels.js';
+
+/** The integers of the row last passed to `readParams`, from its Param rows (0 where none). */
+export let p1a: i32 = 0;
+export let p1b: i32 = 0;
+export let p2a: i32 = 0;
+export let p2b: i32 = 0;
+
+/** Loads row r's Param fields into p1a…p2b (a vector row's length, payload, …). */
+/* @inline */ export function readParams(op: i32, r: i32): void {
+  const k = paramRows(op);
+  p1a = k >= 1 ? rowA(r - 1) : 0;
+  p1b = k >= 1 ? rowB(r - 1) : 0;
+  p2a = k >= 2 ? rowA(r - 2) : 0;
+  p2b = k >= 2 ? rowB(r - 2) : 0;
+}
+
+/** Slots row r writes: 0 for a Param row, 1 for a scalar row, a vector row's output count. */
+export function rowSlots(r: i32): i32 {
+  const op = rowOp(r);
+  if (!isVectorOp(op)) return op == Op.Param ? 0 : 1;
+  readParams(op, r);
+  return vectorOutputs(op, p1a, p2a);
+}
+
+/** Where's condition: the value its Param row names (0 for every other row). */
+/* @inline */ function conditionOf(op: i32, r: i32): f64 {
+  return op == Op.Where ? getVal(rowA(r - 1)) : 0;
+}
+
+/** The slot after the row `locateRow` found. */
+export let locatedEnd: i32 = 0;
+
+/** The row among 0…top that wrote slot `target` (end: the slot after row top's), or −1 when
+ *  none did; sets `locatedEnd`. Reverse sweeps start there: later rows cannot influence it. */
+export function locateRow(top: i32, end: i32, target: i32): i32 {
+  let s = end;
+  let r = top;
+  while (r >= 0) {
+    const start = s - rowSlots(r);
+    if (start <= target && start < s) break;
+    s = start;
+    r--;
+  }
+  locatedEnd = s;
+  return r;
+}
+
+/** Values of rows [from, to) into the slots from s, every adjoint zeroed; returns the slot
+ *  after. With `storing` (a constant at each call site, folded by asc) each scalar row's
+ *  partials are also stored for the dispatch-free reverse sweep (Stan's precomputed gradients). */
+/* @inline */ export function forwardRows(from: i32, to: i32, s: i32, storing: bool): i32 {
+  for (let r = from; r < to; r++) {
+    const op = rowOp(r);
+    if (isLeafOrParam(op)) {
+      if (op != Op.Param) setAdj(s++, 0);
+      continue;
+    }
+    if (isVectorOp(op)) {
+      s = vectorRowForward(op, r, s);
+      continue;
+    }
+    const x = getVal(rowA(r));
+    const w = getVal(rowB(r));
+    const c = conditionOf(op, r);
+    const y = evaluate(op, x, w, c);
+    if (storing) {
+      partials(op, x, w, y, c);
+      storePartials(s, partialA, partialB);
+    }
+    setVal(s, y);
+    setAdj(s++, 0);
+  }
+  return s;
+}
+
+/** Adjoints from rows top…0 into their operands; `end` is the slot after row top's slots.
+ *  Returns the first slot of the run. */
+/* @inline */ export function reverseRows(top: i32, end: i32, storing: bool): i32 {
+  let s = end;
+  for (let r = top; r >= 0; r--) {
+    const op = rowOp(r);
+    if (isLeafOrParam(op)) {
+      if (op != Op.Param) s--;
+      continue;
+    }
+    if (isVectorOp(op)) {
+      s = vectorRowReverse(op, r, s);
+      continue;
+    }
+    s--;
+    const g = getAdj(s);
+    // A row nothing depends on contributes 0, even where its partial is ±∞ (an untaken
+    // where() branch: sqrt at 0, log at a negative…), instead of 0·∞ = NaN.
+    if (g == 0) continue;
+    const a = rowA(r);
+    const b = rowB(r);
+    if (storing) {
+      addAdj(a, g * storedA(s));
+      addAdj(b, g * storedB(s));
+    } else {
+      partials(op, getVal(a), getVal(b), getVal(s), conditionOf(op, r));
+      addAdj(a, g * partialA);
+      addAdj(b, g * partialB);
+    }
+  }
+  return s;
+}
+
+/** Values (when `values`; else the stored ones are kept) and tangents of rows [from, to) from the
+ *  inputs' tangents, which the caller wrote; Const rows get tangent 0. Zeroes every adjoint and
+ *  adjoint tangent, ready for `secondOrderRows`. Returns the slot after the run. */
+export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
+  for (let r = from; r < to; r++) {
+    const op = rowOp(r);
+    if (isLeafOrParam(op)) {
+      if (op != Op.Param) {
+        if (op == Op.Const) setTan(s, 0);
+        setAdj(s, 0);
+        setTanAdj(s++, 0);
+      }
+      continue;
+    }
+    if (isVectorOp(op)) {
+      s = vectorRowTangent(op, r, s, values);
+      continue;
+    }
+    const a = rowA(r);
+    const b = rowB(r);
+    const x = getVal(a);
+    const w = getVal(b);
+    const c = conditionOf(op, r);
+    const y = values ? evaluate(op, x, w, c) : getVal(s);
+    partials(op, x, w, y, c);
+    setVal(s, y);
+    setTan(s, times(partialA, getTan(a)) + times(partialB, getTan(b)));
+    setAdj(s, 0);
+    setTanAdj(s++, 0);
+  }
+  return s;
+}
+
+/** The reverse sweep over rows top…0 carrying adjoints and their tangents from whatever the
+ *  caller seeded after `tangentRows`. Returns the first slot of the run. */
+export function secondOrderRows(top: i32, end: i32): i32 {
+  let s = end;
+  for (let r = top; r >= 0; r--) {
+    const op = rowOp(r);
+    if (isLeafOrParam(op)) {
+      if (op != Op.Param) s--;
+      continue;
+    }
+    if (isVectorOp(op)) {
+      s = vectorRowSecondOrder(op, r, s);
+      continue;
+    }
+    s--;
+    const g = getAdj(s);
+    const tg = getTanAdj(s);
+    // As reverseRows skips ȳ = 0: a row nothing depends on (ȳ and its tangent 0) adds nothing.
+    if (g == 0 && tg == 0) continue;
+    const a = rowA(r);
+    const b = rowB(r);
+    const x = getVal(a);
+    const w = getVal(b);
+    const y = getVal(s);
+    const ta = getTan(a);
+    const tb = getTan(b);
+    partials(op, x, w, y, conditionOf(op, r));
+    const da = partialA;
+    const db = partialB;
+    secondPartials(op, x, w, y);
+    addAdj(a, g * da);
+    addAdj(b, g * db);
+    addTanAdj(a, times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb)));
+    addTanAdj(b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
+  }
+  return s;
+}
+
+/** Vector row r forward into the slots from s, adjoints zeroed; returns the slot after them. */
+function vectorRowForward(op: i32, r: i32, s: i32): i32 {
+  readParams(op, r);
+  const count = vectorOutputs(op, p1a, p2a);
+  // The fast kernels zero the adjoints as they write the values; the portable ones leave it here.
+  if (!kernelForward(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), s)) for (let i = 0; i < count; i++) setAdj(s + i, 0);
+  return s + count;
+}
+
+/** Vector row r's reverse rule; `end` is the slot after its outputs; returns their first slot. */
+function vectorRowReverse(op: i32, r: i32, end: i32): i32 {
+  readParams(op, r);
+  const start = end - vectorOutputs(op, p1a, p2a);
+  kernelReverse(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), start);
+  return start;
+}
+
+function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
+  readParams(op, r);
+  const count = vectorOutputs(op, p1a, p2a);
+  kernelTangent(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), s, values);
+  for (let i = 0; i < count; i++) {
+    setAdj(s + i, 0);
+    setTanAdj(s + i, 0);
+  }
+  return s + count;
+}
+
+function vectorRowSecondOrder(op: i32, r: i32, end: i32): i32 {
+  readParams(op, r);
+  const start = end - vectorOutputs(op, p1a, p2a);
+  kernelSecondOrder(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), start);
+  return start;
+}

@@ -1,0 +1,99 @@
+/** @file Elementwise ops over tensors: one VecMap row (a scalar broadcast), one per matrix row
+ *  when a vector meets every row of a matrix, and where() over tensors. */
+import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
+import { BROADCAST_A, BROADCAST_B } from '../assembly/shared/vector.js';
+import { Matrix, Vector, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
+import type { TapeCore } from './core.js';
+import { ShapeError } from './errors.js';
+import { commonCore, isArrayOperand, isTensor, like, sameShape, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
+
+/** op applied elementwise over a tensor (and a second operand, broadcast if scalar). */
+export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand | undefined): Tensor | Float64Array {
+  const operands = b === undefined ? [a] : [a, b];
+  const core = commonCore(name, operands);
+  const aTensor = isTensor(a) || isArrayOperand(a);
+  const bTensor = b !== undefined && (isTensor(b) || isArrayOperand(b));
+  // The result takes a handle's shape in preference to a plain array's.
+  const shape = (isTensor(a) ? a : isTensor(b) ? b : aTensor ? a : b) as Tensor | ArrayOperand;
+  if (aTensor && bTensor && !sameShape(a as Tensor, b as Tensor)) {
+    const rows = rowBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
+    if (rows !== undefined) return broadcastOverRows(op, core, rows.matrix, rows.row, rows.matrixFirst);
+    throw new ShapeError(
+      `${name}: shapes ${shapeText(a as Tensor)} and ${shapeText(b as Tensor)} do not match (elementwise ops need equal shapes, ` +
+        'a scalar to broadcast, or a vector as long as a matrix row)',
+    );
+  }
+  if (core === undefined) {
+    const n = shape.length;
+    const out = new Float64Array(n);
+    const av = a as number | ArrayOperand;
+    const bv = b as number | ArrayOperand | undefined;
+    for (let i = 0; i < n; i++) {
+      out[i] = evaluate(op, typeof av === 'number' ? av : av[i], bv === undefined ? 0 : typeof bv === 'number' ? bv : bv[i]);
+    }
+    return out;
+  }
+  let flags = 0;
+  let aSlot: number;
+  let bSlot: number;
+  if (aTensor) aSlot = tensorStart(core, a as Tensor | ArrayOperand);
+  else {
+    aSlot = scalarSlot(core, a as Operand);
+    flags |= BROADCAST_A;
+  }
+  if (b === undefined) {
+    bSlot = core.sink;
+    flags |= BROADCAST_B;
+  } else if (bTensor) bSlot = tensorStart(core, b as Tensor | ArrayOperand);
+  else {
+    bSlot = scalarSlot(core, b as Operand);
+    flags |= BROADCAST_B;
+  }
+  return like(core, shape, core.vector(Op.VecMap, shape.length, op | flags, 0, 0, aSlot, bSlot));
+}
+
+/** An [m, n] matrix with an [n] vector (either order): the vector meets every row. */
+function rowBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { matrix: Matrix; row: Vector | ArrayOperand; matrixFirst: boolean } | undefined {
+  if (a instanceof Matrix && !(b instanceof Matrix) && b.length === a.cols) return { matrix: a, row: b, matrixFirst: true };
+  if (b instanceof Matrix && !(a instanceof Matrix) && a.length === b.cols) return { matrix: b, row: a, matrixFirst: false };
+  return undefined;
+}
+
+/** op(M[i, :], v) for every row i: one VecMap row per matrix row, back to back, so the results
+ *  form one matrix. */
+function broadcastOverRows(op: Op, core: TapeCore | undefined, m: Matrix, v: Vector | ArrayOperand, matrixFirst: boolean): Matrix {
+  const c = core ?? m.core;
+  const row = tensorStart(c, v); // constants first: the rows below must stay contiguous
+  c.reserve(2 * m.rows, m.length);
+  let start = -1;
+  for (let i = 0; i < m.rows; i++) {
+    const mi = m.start + i * m.cols;
+    const s = c.vector(Op.VecMap, m.cols, op, 0, 0, matrixFirst ? mi : row, matrixFirst ? row : mi);
+    if (i === 0) start = s;
+  }
+  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols);
+}
+
+/** where(cond, a, b) over tensors (scalars broadcast): one VecWhere row selecting from a block
+ *  that holds a then b (two copies), so the row keeps two operands. */
+export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Tensor | Float64Array {
+  const operands = [cond, a, b];
+  const core = commonCore('where', operands);
+  const tensors = operands.filter((x): x is Tensor | ArrayOperand => isTensor(x) || isArrayOperand(x));
+  const shape = tensors.find(isTensor) ?? tensors[0];
+  for (const t of tensors) {
+    if (!sameShape(t, shape)) throw new ShapeError(`where: shapes ${shapeText(shape)} and ${shapeText(t)} do not match (elementwise ops need equal shapes, or a scalar to broadcast)`);
+  }
+  const n = shape.length;
+  const element = (x: AnyOperand, i: number) => (typeof x === 'number' ? x : (x as ArrayOperand)[i]);
+  if (core === undefined) return Float64Array.from({ length: n }, (_, i) => (isTrue(element(cond, i)) ? element(a, i) : element(b, i)));
+  const source = (x: AnyOperand): [number, number] =>
+    isTensor(x) || isArrayOperand(x) ? [tensorStart(core, x), 0] : [scalarSlot(core, x as Operand), BROADCAST_A];
+  const [c, cFlag] = source(cond);
+  const [sa, aFlag] = source(a);
+  const [sb, bFlag] = source(b);
+  core.reserve(4, 2 * n);
+  const pair = core.vector(Op.VecCopy, n, aFlag, 0, 0, sa, core.sink);
+  core.vector(Op.VecCopy, n, bFlag, 0, 0, sb, core.sink);
+  return like(core, shape, core.vector(Op.VecWhere, n, cFlag, 0, 0, c, pair));
+}

@@ -1,0 +1,49 @@
+/** @file The two op makers: every public scalar op is unary(op) or binary(op) of an op-table
+ *  code. Scalars record one row; tensors and arrays go to the elementwise ops. */
+import { Op, evaluate } from '../assembly/shared/ops.js';
+import { Scalar, type Operand, type Tensor, type AnyOperand } from './handles.js';
+import { crossTapeError } from './errors.js';
+import { elementwise } from './elementwise.js';
+
+/** An elementwise op of one operand: scalars give scalars, tensors tensors of the same shape. */
+export interface Unary {
+  (a: Operand): Operand;
+  <T extends Tensor>(a: T): T;
+  (a: Float64Array | readonly number[]): Float64Array;
+}
+
+/** An elementwise op of two operands; a scalar operand is broadcast over a tensor. */
+export interface Binary {
+  (a: Operand, b: Operand): Operand;
+  <T extends Tensor>(a: T, b: AnyOperand): T;
+  <T extends Tensor>(a: AnyOperand, b: T): T;
+  (a: AnyOperand, b: AnyOperand): Operand | Tensor | Float64Array;
+}
+
+/** y = op(a); on a vector or matrix, one instruction applying op to every element. */
+export function unary(op: Op, name: string): Unary {
+  return ((a: AnyOperand) => {
+    if (a instanceof Scalar) return new Scalar(a.core, a.core.op2(op, a.id, a.core.sink));
+    if (typeof a === 'number') return evaluate(op, a, 0);
+    return elementwise(op, name, a, undefined);
+  }) as Unary;
+}
+
+/** y = op(a, b); a number operand becomes a constant on the other operand's tape. The scalar
+ *  cases come first and stay small: they are the hot path of scalar code. */
+export function binary(op: Op, name: string): Binary {
+  return ((a: AnyOperand, b: AnyOperand) => {
+    if (a instanceof Scalar) {
+      const core = a.core;
+      if (b instanceof Scalar) {
+        if (b.core !== core) throw crossTapeError(name, core, b.core);
+        return new Scalar(core, core.op2(op, a.id, b.id));
+      }
+      if (typeof b === 'number') return new Scalar(core, core.opConstant(op, a.id, b, false));
+    } else if (typeof a === 'number') {
+      if (b instanceof Scalar) return new Scalar(b.core, b.core.opConstant(op, b.id, a, true));
+      if (typeof b === 'number') return evaluate(op, a, b);
+    }
+    return elementwise(op, name, a, b);
+  }) as Binary;
+}

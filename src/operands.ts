@@ -1,0 +1,75 @@
+/** @file What ops accept, checked once: handles, numbers and constant arrays, their tape, their
+ *  slots on it, and constant folding when no handle is involved. */
+import { Scalar, Vector, Matrix, type Operand, type Tensor } from './handles.js';
+import type { TapeCore } from './core.js';
+import { ArgumentError, crossTapeError } from './errors.js';
+import { JsCore } from './reference/js-core.js';
+
+export function describe(value: unknown): string {
+  if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `${typeof value} ${String(value)}`;
+}
+
+export function operandError(name: string, value: unknown): ArgumentError {
+  return new ArgumentError(`${name} takes handles or numbers, got ${describe(value)}`);
+}
+
+export type ArrayOperand = Float64Array | readonly number[];
+
+export function isArrayOperand(x: unknown): x is ArrayOperand {
+  return x instanceof Float64Array || (Array.isArray(x) && x.every((v) => typeof v === 'number'));
+}
+
+export function isTensor(x: unknown): x is Tensor {
+  return x instanceof Vector || x instanceof Matrix;
+}
+
+/** The one tape all handle operands share, or undefined when every operand is a constant. */
+export function commonCore(name: string, operands: unknown[]): TapeCore | undefined {
+  let core: TapeCore | undefined;
+  for (const x of operands) {
+    if (x instanceof Scalar || x instanceof Vector || x instanceof Matrix) {
+      if (core === undefined) core = x.core;
+      else if (x.core !== core) throw crossTapeError(name, core, x.core);
+    } else if (typeof x !== 'number' && !isArrayOperand(x)) {
+      throw new ArgumentError(`${name} takes handles, numbers or arrays, got ${describe(x)}`);
+    }
+  }
+  return core;
+}
+
+/** Runs `record` on a scratch pure-JS tape when every operand is a constant, so constant
+ *  folding uses the very same kernels. */
+export function fold<T>(record: (core: TapeCore) => T, read: (core: TapeCore, result: T) => number | Float64Array): number | Float64Array {
+  const core = JsCore.create({ reserve: 64 });
+  try {
+    return read(core, record(core));
+  } finally {
+    core.dispose();
+  }
+}
+
+/** A tensor operand's slots on `core` (constant arrays are recorded as constants). */
+export function tensorStart(core: TapeCore, x: Tensor | ArrayOperand): number {
+  return isTensor(x) ? x.start : core.constants(x);
+}
+
+/** A scalar operand's slot on `core`. */
+export function scalarSlot(core: TapeCore, x: Operand): number {
+  return x instanceof Scalar ? x.id : core.constant(x);
+}
+
+/** The result handle: a tensor of the given operand's shape. */
+export function like(core: TapeCore, shape: Tensor | ArrayOperand, start: number): Tensor {
+  return shape instanceof Matrix ? new Matrix(core, start, shape.rows, shape.cols) : new Vector(core, start, shape.length);
+}
+
+/** Plain arrays have no shape of their own: they fit any tensor of their length. */
+export function sameShape(x: Tensor | ArrayOperand, y: Tensor | ArrayOperand): boolean {
+  if (isTensor(x) && isTensor(y) && (x instanceof Matrix || y instanceof Matrix)) {
+    return x instanceof Matrix && y instanceof Matrix && x.rows === y.rows && x.cols === y.cols;
+  }
+  return x.length === y.length;
+}

@@ -1,0 +1,122 @@
+/** @file Tapes saved by earlier formats: a 0.1.0 tape (format 1) loads as the same function, a
+ *  version this wengert does not know is refused naming both versions, and the op codes, which
+ *  the format stores, never change. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  compile, fromBytes, TapeFormatError, add, mul, sub, div, sin, exp, tanh, pow, where, lt, gt, sum, dot, matmul, logSoftmax,
+  softmax, max, min, concat, mean, prod, logsumexp, square, sqrt, abs, relu, sigmoid, log1p, atan2, hypot, matvec,
+  type Scalar, type Vector,
+} from '../src/index.js';
+import { Op, arity } from '../assembly/shared/ops.js';
+import { BACKENDS } from './helpers.js';
+
+/** The function golden-v1.wgrt was compiled from (test/fixtures/tapes/README.md): do not edit. */
+const golden = (x: Vector, s: Scalar) => {
+  const a = x.slice(0, 4), b = x.slice(2, 6);
+  const m = a.reshape(2, 2), n = b.reshape(2, 2);
+  const p = matmul(m, n, { transposeB: true });
+  const q = logSoftmax(p);
+  const e = add(mul(sin(a), exp(tanh(b))), square(s));
+  const ws = where(lt(s, 0.5), mul(s, 3), sqrt(abs(s)));
+  const wv = where(gt(a, b), a, b);
+  const c = concat(e, wv, ws);
+  const t1 = add(sum(q), dot(a, b));
+  const t2 = add(max(c), min(softmax(b)));
+  const t3 = add(mean(relu(sub(a, 0.1))), prod(sigmoid(b)));
+  const t4 = add(logsumexp(c), pow(add(abs(s), 1.5), 1.25));
+  const t5 = add(atan2(s, add(x.at(0), 2)), hypot(x.at(1), s));
+  const t6 = sum(matvec(m, log1p(square(b.slice(0, 2)))));
+  return add(add(add(t1, t2), add(t3, t4)), add(add(t5, t6), div(ws, add(square(s), 1))));
+};
+
+const V1 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v1.wgrt', import.meta.url)));
+
+function points(): [Float64Array, number][] {
+  let seed = 7;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 3 - 1.5;
+  return Array.from({ length: 8 }, () => [Float64Array.from({ length: 6 }, random), random()]);
+}
+
+describe.each(BACKENDS)('a tape saved by 0.1.0 (format 1) on the %s backend', (backend) => {
+  it('loads as the same function: value and gradient equal a fresh trace of its source, bit for bit', () => {
+    expect(new DataView(V1.buffer, V1.byteOffset).getUint16(4, true)).toBe(1);
+    const saved = fromBytes(V1, { backend });
+    const fresh = compile(golden, 6, 'scalar', { backend });
+    try {
+      expect(saved.stats.rows).toBe(fresh.stats.rows);
+      for (const [x, s] of points()) {
+        const a = saved.valueAndGrad(x, s);
+        const b = fresh.valueAndGrad(x, s);
+        expect(a.value).toBe(b.value);
+        expect(a.grad).toEqual(b.grad);
+      }
+      expect(saved.toString()).toBe(fresh.toString());
+    } finally {
+      saved.dispose();
+      fresh.dispose();
+    }
+  });
+
+  it('is written back in the current format (2), which reads back as the same bytes', () => {
+    const saved = fromBytes(V1, { backend });
+    try {
+      const bytes = saved.toBytes();
+      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(2);
+      expect(fromBytes(bytes, { backend }).toBytes()).toEqual(bytes);
+    } finally {
+      saved.dispose();
+    }
+  });
+});
+
+describe('format versions', () => {
+  it('a version 1 tape with a code 0.1.0 never wrote is refused', () => {
+    const bytes = V1.slice();
+    const ops = 24 + 4 * (2 + 1); // header, two arguments, one output: the op column
+    const rows = new DataView(bytes.buffer).getUint32(8, true);
+    const row = bytes.subarray(ops, ops + rows).indexOf(Op.Add) + ops;
+    expect(row).toBeGreaterThan(ops);
+    bytes[row] = 57; // past 0.1.0's last code
+    expect(() => fromBytes(bytes)).toThrow(TapeFormatError);
+    expect(() => fromBytes(bytes)).toThrow(/unknown op code/);
+  });
+
+  it('a newer version is refused with a TapeFormatError naming it and the versions read', () => {
+    const bytes = V1.slice();
+    new DataView(bytes.buffer).setUint16(4, 3, true);
+    expect(() => fromBytes(bytes)).toThrow(TapeFormatError);
+    expect(() => fromBytes(bytes)).toThrow(/version 3 is not one this wengert reads \(it reads versions 1 and 2, and writes 2\)/);
+  });
+});
+
+describe('op codes', () => {
+  // A file format: toBytes writes these numbers. Changing one makes saved tapes compute another
+  // function, so this table is written out by hand and only ever grows.
+  const PINNED: Record<string, [code: number, arity: number]> = {
+    Param: [0, 0], Const: [1, 0], Input: [2, 0], Where: [3, 3],
+    Add: [4, 2], Mul: [5, 2], Sub: [6, 2], Div: [7, 2], Square: [8, 1], Neg: [9, 1], Exp: [10, 1], Log: [11, 1],
+    Tanh: [12, 1], Sin: [13, 1], Cos: [14, 1], Sqrt: [15, 1], Pow: [16, 2], Sigmoid: [17, 1], Relu: [18, 1],
+    Abs: [19, 1], Max: [20, 2], Min: [21, 2], Softplus: [22, 1], Log1p: [23, 1], Expm1: [24, 1], Atan: [25, 1],
+    Atan2: [26, 2], Hypot: [27, 2], Tan: [28, 1], Asin: [29, 1], Acos: [30, 1], Sinh: [31, 1], Cosh: [32, 1],
+    Asinh: [33, 1], Acosh: [34, 1], Atanh: [35, 1], Log2: [36, 1], Log10: [37, 1], Cbrt: [38, 1], Erf: [39, 1],
+    Lt: [40, 2], Le: [41, 2], Gt: [42, 2], Ge: [43, 2], Eq: [44, 2],
+    VecMap: [128, 2], VecSum: [129, 1], VecDot: [130, 2], VecProd: [131, 1], VecMax: [132, 1], VecMin: [133, 1],
+    VecLogSumExp: [134, 1], VecSoftmax: [135, 1], VecLogSoftmax: [136, 1], MatMul: [137, 2], VecCopy: [138, 1],
+    VecWhere: [139, 2],
+  };
+
+  it('every op keeps its code and arity, and every op is pinned here', () => {
+    const names = Object.keys(Op).filter((k) => Number.isNaN(Number(k)));
+    expect(names.sort()).toEqual(Object.keys(PINNED).sort());
+    for (const [name, [code, n]] of Object.entries(PINNED)) {
+      expect(Op[name as keyof typeof Op], name).toBe(code);
+      expect(arity(code), `arity of ${name}`).toBe(n);
+    }
+  });
+
+  it('codes the table does not name have no arity (the reader refuses them)', () => {
+    const named = new Set(Object.values(PINNED).map(([code]) => code));
+    for (let code = 0; code < 256; code++) if (!named.has(code)) expect(arity(code), `code ${code}`).toBe(-1);
+  });
+});
