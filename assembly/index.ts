@@ -1,5 +1,5 @@
 /** @file The wasm module's exports: what the TypeScript facade may call. */
-export { setPageLimit, getPageLimit, takeGrewFlag, heapBytes } from './memory';
+export { setPageLimit, getPageLimit, heapBytes } from './memory';
 export {
   SINK, OUT_OF_MEMORY, tapeCreate, recordLeaves, tapeReset, tapeDispose, tapeRows, tapeSlots, tapeHeldBytes,
   firstSegment, currentSegment,

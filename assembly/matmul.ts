@@ -5,7 +5,7 @@
  *  O(mkn) products (BLAS does the same). Scratch grows only through `ensureScratch`, which the facade calls before it
  *  records a MatMul, so a sweep never grows memory; a row whose scratch is missing falls back
  *  to the portable kernel. Results match assembly/shared/vector.ts up to summation order. */
-import { allocate, release, sizeClass, takeGrewFlag } from './memory';
+import { allocate, release, sizeClass } from './memory';
 import { valueAddress, adjointAddress } from './layout';
 import { matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './shared/vector';
 
@@ -24,7 +24,7 @@ export function scratchAddress(): usize {
   return scratch;
 }
 
-/** Makes the scratch at least `bytes` long: 0, 1 when memory grew, −1 when it cannot. */
+/** Makes the scratch at least `bytes` long: 0, or −1 when memory is exhausted. */
 export function ensureScratch(bytes: f64): i32 {
   if (bytes <= scratchBytes) return 0;
   const k = sizeClass(bytes);
@@ -35,7 +35,7 @@ export function ensureScratch(bytes: f64): i32 {
   scratch = block;
   scratchClass = k;
   scratchBytes = <f64>(<u64>1 << k);
-  return takeGrewFlag() ? 1 : 0;
+  return 0;
 }
 
 /** Bytes of the scratch block (kept for the largest MatMul recorded so far). */

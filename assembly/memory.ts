@@ -2,8 +2,8 @@
 // Tapes own whole blocks; dispose() returns them here and the next tape of any kind reuses
 // them. Blocks never move, so nothing is ever copied when a tape grows.
 //
-// Only `allocate` calls memory.grow; every exported caller tells JS when it did, because a
-// grow detaches memory.buffer and the facade must re-create its Float64Array views.
+// Only `allocate` calls memory.grow. A grow detaches memory.buffer, so the facade re-creates
+// its typed-array views after any call that may allocate (src/wasm/instance.ts refreshViews).
 
 const WASM_PAGE: usize = 65536;
 const MIN_CLASS: i32 = 6; // 64-byte blocks
@@ -15,8 +15,6 @@ let bumpTop: usize = FREE_HEADS + ((CLASS_COUNT * 4 + 63) & ~63);
 
 /** wasm32's ceiling; lowered by setPageLimit to test exhaustion without allocating 4 GiB. */
 let pageLimit: i32 = 65536;
-/** Set when memory grew since the flag was last cleared; read through memoryGrew(). */
-let grewFlag: bool = false;
 
 export function setPageLimit(pages: i32): void {
   pageLimit = pages < 1 ? 1 : (pages > 65536 ? 65536 : pages);
@@ -24,13 +22,6 @@ export function setPageLimit(pages: i32): void {
 
 export function getPageLimit(): i32 {
   return pageLimit;
-}
-
-/** True once after any grow: the facade must refresh its views. */
-export function takeGrewFlag(): bool {
-  const grew = grewFlag;
-  grewFlag = false;
-  return grew;
 }
 
 /** log₂ of the smallest block that holds `bytes` (at least 64 B). Returns −1 above 2 GiB. */
@@ -56,7 +47,6 @@ export function allocate(k: i32): usize {
   if (needPages > <u64>havePages) {
     if (needPages > <u64>pageLimit || end >= 0xFFFFFFC0) return 0;
     if (memory.grow(<i32>(needPages - <u64>havePages)) < 0) return 0;
-    grewFlag = true;
   }
   const start = bumpTop;
   bumpTop = <usize>end;

@@ -5,15 +5,14 @@
  *  `flush` when the tape is next read; runs of leaves are recorded by the functions below. The
  *  row and slot counters live in the segment header only: facade and core both read and write
  *  them there. */
-import { allocate, release, sizeClass, takeGrewFlag } from './memory';
+import { allocate, release, sizeClass } from './memory';
 import {
   SEG_PREV, SEG_NEXT, SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_CLASS, SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS,
   TAPE_FIRST, TAPE_CURRENT, TAPE_LIVE, TAPE_DIRTY, TAPE_MAX_BYTES, TAPE_HELD_BYTES, TAPE_FIRST_CLASS, TAPE_HEADER_CLASS,
   capacityOf, segmentBytesFor, slotsOf, opsOf, aOf, bOf, slotAt, valueAddress, adjointAddress, nextOf, rowsOf, slotCountOf,
 } from './layout';
 
-/** Result codes of `reserve` (and of calls that may allocate). */
-export const GREW: i32 = 1;
+/** Failure codes of `reserve` (0 is success). */
 export const OUT_OF_MEMORY: i32 = -1;
 export const OVER_TAPE_LIMIT: i32 = -2;
 
@@ -66,7 +65,7 @@ export function currentSegment(tape: usize): usize { return <usize>load<u32>(tap
 
 /** Makes room for `rows` rows and `slots` contiguous slots in the current segment, moving on
  *  to a kept segment (after reset) or a new one twice the size; the caller has evaluated the
- *  current segment (sweeps.ts `flush`). 0, GREW, or a failure code. */
+ *  current segment (sweeps.ts `flush`). 0, or a failure code. */
 export function reserve(tape: usize, rows: i32, slots: i32): i32 {
   let seg = currentSegment(tape);
   if (fits(seg, rows, slots)) return 0;
@@ -97,7 +96,7 @@ export function reserve(tape: usize, rows: i32, slots: i32): i32 {
   store<u32>(fresh, <u32>load<u32>(seg, SEG_NEXT), SEG_NEXT);
   store<u32>(seg, <u32>fresh, SEG_NEXT);
   store<u32>(tape, <u32>fresh, TAPE_CURRENT);
-  return takeGrewFlag() ? GREW : 0;
+  return 0;
 }
 
 function fits(seg: usize, rows: i32, slots: i32): bool {

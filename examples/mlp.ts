@@ -11,9 +11,9 @@
  *    parameters, and each input row carries a trailing 1 (`withOnesColumn`): X·W1 + 1·b1ᵀ =
  *    [X | 1]·[W1; b1ᵀ] is one matmul with no extra instruction.
  *  - layer 2: H is computed, so it has no ones column; 1·b2ᵀ is a B × 1 by 1 × C matmul (B·C
- *    products) added to H·W2. Appending a column to H instead would copy all B·(H + 1) values.
- * A row-broadcasting add (an [n] vector against an [m, n] matrix) would save the second matmul
- * and its add, and let callers keep their data without the ones column.
+ *    products, one row) added to H·W2. Appending a column to H instead would copy all B·(H + 1)
+ *    values; adding b2 as a row-broadcast vector (add(matrix, vector)) records one row per
+ *    matrix row, B rows here.
  */
 
 import { add, compile, concat, dot, logSoftmax, matmul, mul, tanh, type Backend, type CompiledFunction, type Operand, type Vector } from '../src/index.js';

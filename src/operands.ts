@@ -3,7 +3,7 @@
 import { Scalar, Vector, Matrix, type Operand, type Tensor } from './handles.js';
 import type { TapeCore } from './core.js';
 import { ArgumentError, crossTapeError } from './errors.js';
-import { JsCore } from './reference/js-core.js';
+import { createCore } from './backends.js';
 
 export function describe(value: unknown): string {
   if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
@@ -43,7 +43,7 @@ export function commonCore(name: string, operands: unknown[]): TapeCore | undefi
 /** Runs `record` on a scratch pure-JS tape when every operand is a constant, so constant
  *  folding uses the very same kernels. */
 export function fold<T>(record: (core: TapeCore) => T, read: (core: TapeCore, result: T) => number | Float64Array): number | Float64Array {
-  const core = JsCore.create({ reserve: 64 });
+  const core = createCore('js', { reserve: 64 });
   try {
     return read(core, record(core));
   } finally {

@@ -2,10 +2,9 @@
 import type { TapeCore } from './core.js';
 import { Scalar, Vector, Matrix } from './handles.js';
 import { ArgumentError, StaleHandleError, TapeMismatchError } from './errors.js';
-import { WasmCore } from './wasm/wasm-core.js';
-import { JsCore } from './reference/js-core.js';
+import { createCore, type Backend } from './backends.js';
 
-export type Backend = 'wasm' | 'js';
+export type { Backend };
 
 export interface TapeOptions {
   /** 'wasm' (default) or 'js', the pure-JS tape. */
@@ -40,7 +39,7 @@ export class Tape {
       throw new ArgumentError(`maxBytes must be a positive number of bytes, got ${options.maxBytes}`);
     }
     this.backend = backend;
-    const core = backend === 'wasm' ? WasmCore.create(options) : JsCore.create(options);
+    const core = createCore(backend, options);
     // A tape nobody disposes gives its wasm memory back once neither it nor any of its handles
     // is reachable (src/wasm/wasm-core.ts): handles keep it alive, not this object.
     this.state = { core };

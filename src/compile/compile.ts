@@ -2,8 +2,7 @@
 import { Scalar, Vector, Matrix } from '../handles.js';
 import { ArgumentError, TapeMismatchError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
-import { WasmCore } from '../wasm/wasm-core.js';
-import { JsCore } from '../reference/js-core.js';
+import { createCore } from '../backends.js';
 import type { Differentiable } from '../grad.js';
 import type { TapeCore } from '../core.js';
 import { CompiledFunction, type Backend } from './compiled.js';
@@ -78,7 +77,7 @@ function shapeLength(s: Shape, i: number): number {
 }
 
 function trace(f: Differentiable, shapes: Shape[], args: Int32Array, backend: Backend): Program {
-  const core: TapeCore = backend === 'js' ? JsCore.create() : WasmCore.create();
+  const core: TapeCore = createCore(backend);
   try {
     let total = 0;
     for (const len of args) total += len < 0 ? 1 : len;

@@ -3,14 +3,13 @@ import type { TapeCore } from '../core.js';
 import { Op } from '../../assembly/shared/ops.js';
 import { ArgumentError, StaleHandleError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
-import { WasmCore } from '../wasm/wasm-core.js';
-import { JsCore } from '../reference/js-core.js';
+import { createCore, wasmMemoryInUse, type Backend } from '../backends.js';
 import { encode } from './format.js';
 import { loadProgram, rowSlots, type Program } from './program.js';
 import { dotGraph, wengertList } from './print.js';
 import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
 
-export type Backend = 'wasm' | 'js';
+export type { Backend };
 export type CompiledArgument = number | Float64Array | readonly number[];
 
 export interface CompiledStats {
@@ -45,7 +44,7 @@ export class CompiledFunction {
     for (let r = 0; r < program.op.length; r++) slots += rowSlots(program, r);
     // One segment holds the whole program, so every vector range stays contiguous.
     const reserve = Math.max(program.op.length, slots) + 1;
-    this.core = backend === 'js' ? JsCore.create({ reserve, maxBytes: options.maxBytes }) : WasmCore.create({ reserve, maxBytes: options.maxBytes });
+    this.core = createCore(backend, { reserve, maxBytes: options.maxBytes });
     this.backend = backend;
     const loaded = loadProgram(this.core, program);
     this.core.flush(); // the higher-order sweeps read the tape through wasm directly
@@ -145,7 +144,7 @@ export class CompiledFunction {
       rows,
       bytes,
       bytesPerNode: bytes / Math.max(1, slots),
-      memoryInUse: this.backend === 'wasm' ? WasmCore.memoryInUse() : 0,
+      memoryInUse: this.backend === 'wasm' ? wasmMemoryInUse() : 0,
     };
   }
 

@@ -9,10 +9,9 @@ export interface CoreExports {
   OUT_OF_MEMORY: WebAssembly.Global;
   setPageLimit(pages: number): void;
   getPageLimit(): number;
-  takeGrewFlag(): number;
   heapBytes(): number;
   tapeCreate(rows: number, maxBytes: number): number;
-  /** Flushes, then makes room for rows and slots in one segment: 0, 1 (memory grew), or < 0. */
+  /** Flushes, then makes room for rows and slots in one segment: 0, or < 0 when it cannot. */
   makeRoom(tape: number, rows: number, slots: number): number;
   /** Records count leaves of the given op (Input or Const); −1 when the segment is full. */
   recordLeaves(tape: number, count: number, op: number): number;
