@@ -55,11 +55,17 @@ export const BYTES_PER_ROW: usize = 25;
 
 /** Bytes from one slot's value to the next one's. */
 export const SLOT_STRIDE: usize = 16;
+/** Where the value and the adjoint columns start: slot id s's value is at VALUE_COLUMN +
+ *  slotOffset(s), its adjoint at ADJOINT_COLUMN + slotOffset(s). */
+export const VALUE_COLUMN: usize = 0;
+export const ADJOINT_COLUMN: usize = 8;
 
 // @ts-ignore: decorator
-@inline export function valueAddress(id: i32): usize { return <usize>id << 4; }
+@inline export function slotOffset(id: i32): usize { return <usize>id << 4; }
 // @ts-ignore: decorator
-@inline export function adjointAddress(id: i32): usize { return (<usize>id << 4) + 8; }
+@inline export function valueAddress(id: i32): usize { return VALUE_COLUMN + slotOffset(id); }
+// @ts-ignore: decorator
+@inline export function adjointAddress(id: i32): usize { return ADJOINT_COLUMN + slotOffset(id); }
 /** The slot id whose value is at `address` (the first slot of a segment, for example). */
 // @ts-ignore: decorator
 @inline export function slotAt(address: usize): i32 { return <i32>(address >> 4); }

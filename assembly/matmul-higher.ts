@@ -2,7 +2,9 @@
  *  assembly/shared/vector-higher.ts, packed into the matmul scratch for f64x2 loops as matmul.ts
  *  does. Operands are read through the slot accessors, so the layout stays in layout.ts. */
 import { TRANSPOSE_A, TRANSPOSE_B } from './shared/vector';
-import { getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj } from './shared/slots';
+import {
+  valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj,
+} from './shared/slots';
 import { scratchAddress, axpy, dot } from './matmul';
 
 const VALUE = 0;
@@ -12,10 +14,10 @@ const ADJOINT_TANGENT = 3;
 
 // @ts-ignore: decorator
 @inline function field(which: i32, id: i32): f64 {
-  if (which == VALUE) return getVal(id);
-  if (which == ADJOINT) return getAdj(id);
-  if (which == TANGENT) return getTan(id);
-  return getTanAdj(id);
+  if (which == VALUE) return getVal(valueColumn(), id);
+  if (which == ADJOINT) return getAdj(adjointColumn(), id);
+  if (which == TANGENT) return getTan(tangentColumn(), id);
+  return getTanAdj(adjointTangentColumn(), id);
 }
 
 /** Copies one field of the slots op(X)(r, c) = x + r·rs + c·cs into dst, row-major. */
@@ -62,7 +64,8 @@ export function matmulTangent(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
     }
   }
   const total = m * n;
-  for (let t = 0; t < total; t++) setTan(out + t, load<f64>(pc + (<usize>t << 3)));
+  const T = tangentColumn();
+  for (let t = 0; t < total; t++) setTan(T, out + t, load<f64>(pc + (<usize>t << 3)));
 }
 
 /** After matmulReverse (Ā += C̄·op(B)ᵀ, B̄ += op(A)ᵀ·C̄), the tangents of those updates:
@@ -85,6 +88,7 @@ export function matmulSecondOrder(m: i32, k: i32, n: i32, flags: i32, a: i32, b:
   if (withB) pack(db, b, k, n, brs, bcs, TANGENT);
   if (withA || withB) pack(pg, out, m, n, n, 1, ADJOINT);
   memory.fill(acc, 0, <usize>(k * n) << 3);
+  const TA = adjointTangentColumn();
   for (let i = 0; i < m; i++) {
     const rowG = pg + (<usize>(i * n) << 3), rowT = tg + (<usize>(i * n) << 3);
     for (let p = 0; p < k; p++) {
@@ -96,10 +100,10 @@ export function matmulSecondOrder(m: i32, k: i32, n: i32, flags: i32, a: i32, b:
       }
       if (withB) s += dot(rowG, db + pn, n);
       if (withA) axpy(acc + pn, rowG, load<f64>(da + ip), n);
-      addTanAdj(a + i * ars + p * acs, s);
+      addTanAdj(TA, a + i * ars + p * acs, s);
     }
   }
   for (let p = 0; p < k; p++) {
-    for (let j = 0; j < n; j++) addTanAdj(b + p * brs + j * bcs, load<f64>(acc + (<usize>(p * n + j) << 3)));
+    for (let j = 0; j < n; j++) addTanAdj(TA, b + p * brs + j * bcs, load<f64>(acc + (<usize>(p * n + j) << 3)));
   }
 }

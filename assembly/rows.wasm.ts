@@ -2,6 +2,9 @@
  *  scripts/build-wasm.mjs puts this file in place of assembly/shared/rows.ts. */
 import { opsOf, aOf, bOf } from '../layout';
 
+export type OpColumn = usize;
+export type OperandColumn = usize;
+
 let opsBase: usize = 0;
 let aBase: usize = 0;
 let bBase: usize = 0;
@@ -14,8 +17,13 @@ export function bindRows(seg: usize): void {
 }
 
 // @ts-ignore: decorator
-@inline export function rowOp(r: i32): i32 { return <i32>load<u8>(opsBase + <usize>r); }
+@inline export function opColumn(): OpColumn { return opsBase; }
 // @ts-ignore: decorator
-@inline export function rowA(r: i32): i32 { return load<i32>(aBase + (<usize>r << 2)); }
+@inline export function aColumn(): OperandColumn { return aBase; }
 // @ts-ignore: decorator
-@inline export function rowB(r: i32): i32 { return load<i32>(bBase + (<usize>r << 2)); }
+@inline export function bColumn(): OperandColumn { return bBase; }
+
+// @ts-ignore: decorator
+@inline export function rowOp(o: OpColumn, r: i32): i32 { return <i32>load<u8>(o + <usize>r); }
+// @ts-ignore: decorator
+@inline export function rowOperand(c: OperandColumn, r: i32): i32 { return load<i32>(c + (<usize>r << 2)); }

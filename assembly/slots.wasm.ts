@@ -1,18 +1,26 @@
 /** @file Slot access for the row walk and the kernels over wasm linear memory, at the addresses
  *  assembly/layout.ts states. scripts/build-wasm.mjs puts this file in place of
  *  assembly/shared/slots.ts, whose typed-array version serves the JS tape. */
-import { valueAddress, adjointAddress, tangentAddress, storedAddress, TANGENT_ADJOINT_OFFSET } from '../layout';
+import { VALUE_COLUMN, ADJOINT_COLUMN, TANGENT_ADJOINT_OFFSET, slotOffset, tangentAddress, storedAddress } from '../layout';
+
+/** A column of doubles: its base address. */
+export type Column = usize;
 
 // @ts-ignore: decorator
-@inline export function getVal(id: i32): f64 { return load<f64>(valueAddress(id)); }
+@inline export function valueColumn(): Column { return VALUE_COLUMN; }
 // @ts-ignore: decorator
-@inline export function setVal(id: i32, v: f64): void { store<f64>(valueAddress(id), v); }
+@inline export function adjointColumn(): Column { return ADJOINT_COLUMN; }
+
 // @ts-ignore: decorator
-@inline export function getAdj(id: i32): f64 { return load<f64>(adjointAddress(id)); }
+@inline export function getVal(v: Column, id: i32): f64 { return load<f64>(v + slotOffset(id)); }
 // @ts-ignore: decorator
-@inline export function setAdj(id: i32, v: f64): void { store<f64>(adjointAddress(id), v); }
+@inline export function setVal(v: Column, id: i32, x: f64): void { store<f64>(v + slotOffset(id), x); }
 // @ts-ignore: decorator
-@inline export function addAdj(id: i32, v: f64): void { const p = adjointAddress(id); store<f64>(p, load<f64>(p) + v); }
+@inline export function getAdj(a: Column, id: i32): f64 { return load<f64>(a + slotOffset(id)); }
+// @ts-ignore: decorator
+@inline export function setAdj(a: Column, id: i32, x: f64): void { store<f64>(a + slotOffset(id), x); }
+// @ts-ignore: decorator
+@inline export function addAdj(a: Column, id: i32, x: f64): void { const p = a + slotOffset(id); store<f64>(p, load<f64>(p) + x); }
 
 // Tangents live in a side buffer beside a one-segment tape (layout.ts).
 let tanBuffer: usize = 0;
@@ -27,17 +35,22 @@ export function bindTangents(buffer: usize, first: i32, sink: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline function tanAt(id: i32): usize { return tangentAddress(tanBuffer, tanFirst, tanSink, id); }
+@inline export function tangentColumn(): Column { return tanBuffer; }
 // @ts-ignore: decorator
-@inline export function getTan(id: i32): f64 { return load<f64>(tanAt(id)); }
+@inline export function adjointTangentColumn(): Column { return tanBuffer + TANGENT_ADJOINT_OFFSET; }
+
 // @ts-ignore: decorator
-@inline export function setTan(id: i32, v: f64): void { store<f64>(tanAt(id), v); }
+@inline function tanAt(t: Column, id: i32): usize { return tangentAddress(t, tanFirst, tanSink, id); }
 // @ts-ignore: decorator
-@inline export function getTanAdj(id: i32): f64 { return load<f64>(tanAt(id) + TANGENT_ADJOINT_OFFSET); }
+@inline export function getTan(t: Column, id: i32): f64 { return load<f64>(tanAt(t, id)); }
 // @ts-ignore: decorator
-@inline export function setTanAdj(id: i32, v: f64): void { store<f64>(tanAt(id) + TANGENT_ADJOINT_OFFSET, v); }
+@inline export function setTan(t: Column, id: i32, x: f64): void { store<f64>(tanAt(t, id), x); }
 // @ts-ignore: decorator
-@inline export function addTanAdj(id: i32, v: f64): void { const p = tanAt(id) + TANGENT_ADJOINT_OFFSET; store<f64>(p, load<f64>(p) + v); }
+@inline export function getTanAdj(t: Column, id: i32): f64 { return load<f64>(tanAt(t, id)); }
+// @ts-ignore: decorator
+@inline export function setTanAdj(t: Column, id: i32, x: f64): void { store<f64>(tanAt(t, id), x); }
+// @ts-ignore: decorator
+@inline export function addTanAdj(t: Column, id: i32, x: f64): void { const p = tanAt(t, id); store<f64>(p, load<f64>(p) + x); }
 
 // Stored partials (the second sweep design) of a one-segment tape.
 let storedBuffer: usize = 0;
@@ -49,15 +62,17 @@ export function bindStored(buffer: usize, first: i32): void {
 }
 
 // @ts-ignore: decorator
-@inline export function storePartials(id: i32, da: f64, db: f64): void {
-  const p = storedAddress(storedBuffer, storedFirst, id);
-  store<f64>(p, da);
-  store<f64>(p, db, 8);
+@inline export function storedColumn(): Column { return storedBuffer; }
+// @ts-ignore: decorator
+@inline export function storePartials(p: Column, id: i32, da: f64, db: f64): void {
+  const at = storedAddress(p, storedFirst, id);
+  store<f64>(at, da);
+  store<f64>(at, db, 8);
 }
 // @ts-ignore: decorator
-@inline export function storedA(id: i32): f64 { return load<f64>(storedAddress(storedBuffer, storedFirst, id)); }
+@inline export function storedA(p: Column, id: i32): f64 { return load<f64>(storedAddress(p, storedFirst, id)); }
 // @ts-ignore: decorator
-@inline export function storedB(id: i32): f64 { return load<f64>(storedAddress(storedBuffer, storedFirst, id), 8); }
+@inline export function storedB(p: Column, id: i32): f64 { return load<f64>(storedAddress(p, storedFirst, id), 8); }
 
 /** A kernel met a code it has no rule for: tapes are validated before they run, so this is a bug. */
 export function unknownOp(op: i32): void {

@@ -3,7 +3,7 @@
  *  but did not evaluate yet (`flush`). */
 import { forwardRows, reverseRows, tangentRows, secondOrderRows, locateRow, locatedEnd } from './shared/walk';
 import { bindRows } from './shared/rows';
-import { setAdj, bindStored, bindTangents } from './shared/slots';
+import { adjointColumn, setAdj, bindStored, bindTangents } from './shared/slots';
 import {
   SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes,
 } from './layout';
@@ -53,7 +53,8 @@ export function zeroAdjoints(tape: usize): void {
   while (seg != 0) {
     const first = firstSlotOf(seg);
     const slots = slotCountOf(seg);
-    for (let i = 0; i < slots; i++) setAdj(first + i, 0);
+    const A = adjointColumn();
+    for (let i = 0; i < slots; i++) setAdj(A, first + i, 0);
     if (seg == last) break;
     seg = nextOf(seg);
   }
@@ -64,7 +65,7 @@ export function zeroAdjoints(tape: usize): void {
 export function backward(tape: usize, output: i32): void {
   flush(tape);
   if (isDirty(tape)) zeroAdjoints(tape);
-  setAdj(output, 1);
+  setAdj(adjointColumn(), output, 1);
   reverseFrom(tape, output);
 }
 

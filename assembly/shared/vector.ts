@@ -7,7 +7,7 @@
  *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast; VecCopy and
  *  VecWhere use bit 8 for a (VecWhere's a is the condition, its b a block of 2n slots). */
 import { Op, FIRST_VECTOR_OP, evaluate, partials, partialA, partialB, isTrue } from './ops.js';
-import { getVal, setVal, getAdj, addAdj, unknownOp } from './slots.js';
+import { valueColumn, adjointColumn, getVal, setVal, getAdj, addAdj, unknownOp } from './slots.js';
 
 export const BROADCAST_A: i32 = 1 << 8;
 export const BROADCAST_B: i32 = 1 << 9;
@@ -69,9 +69,10 @@ export function operandLengthB(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32):
 
 /** max over n slots from a; NaN if any is NaN; −∞ for n = 0. */
 function maxOf(a: i32, n: i32): f64 {
+  const V = valueColumn();
   let m: f64 = -Infinity;
   for (let i = 0; i < n; i++) {
-    const x = getVal(a + i);
+    const x = getVal(V, a + i);
     if (x != x) return x;
     if (x > m || (x == 0 && m == 0 && 1 / x > 1 / m)) m = x; // +0 beats −0, as Math.max
   }
@@ -80,20 +81,22 @@ function maxOf(a: i32, n: i32): f64 {
 
 /** log Σ exp(a[i]), shifted by the max so nothing overflows. */
 function logSumExp(a: i32, n: i32): f64 {
+  const V = valueColumn();
   const m = maxOf(a, n);
   if (m != m || m == Infinity || m == -Infinity) return m;
   let s: f64 = 0;
-  for (let i = 0; i < n; i++) s += Math.exp(getVal(a + i) - m);
+  for (let i = 0; i < n; i++) s += Math.exp(getVal(V, a + i) - m);
   return m + Math.log(s);
 }
 
 export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
+  const V = valueColumn();
   const n = p1a;
   if (op == Op.VecMap) {
     const f = p1b & 255;
     const sa = strideOf(p1b, BROADCAST_A);
     const sb = strideOf(p1b, BROADCAST_B);
-    for (let i = 0; i < n; i++) setVal(out + i, evaluate(f, getVal(a + i * sa), getVal(b + i * sb)));
+    for (let i = 0; i < n; i++) setVal(V, out + i, evaluate(f, getVal(V, a + i * sa), getVal(V, b + i * sb)));
     return;
   }
   if (op == Op.MatMul) {
@@ -106,61 +109,61 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
         let s: f64 = 0;
         let ia = a + i * ars, ib = b + j * bcs;
         for (let p = 0; p < k; p++) {
-          s += getVal(ia) * getVal(ib);
+          s += getVal(V, ia) * getVal(V, ib);
           ia += acs;
           ib += brs;
         }
-        setVal(out + i * cols + j, s);
+        setVal(V, out + i * cols + j, s);
       }
     }
     return;
   }
   if (op == Op.VecSum) {
     let s: f64 = 0;
-    for (let i = 0; i < n; i++) s += getVal(a + i);
-    setVal(out, s);
+    for (let i = 0; i < n; i++) s += getVal(V, a + i);
+    setVal(V, out, s);
     return;
   }
   if (op == Op.VecDot) {
     let s: f64 = 0;
-    for (let i = 0; i < n; i++) s += getVal(a + i) * getVal(b + i);
-    setVal(out, s);
+    for (let i = 0; i < n; i++) s += getVal(V, a + i) * getVal(V, b + i);
+    setVal(V, out, s);
     return;
   }
   if (op == Op.VecProd) {
     let s: f64 = 1;
-    for (let i = 0; i < n; i++) s *= getVal(a + i);
-    setVal(out, s);
+    for (let i = 0; i < n; i++) s *= getVal(V, a + i);
+    setVal(V, out, s);
     return;
   }
-  if (op == Op.VecMax) { setVal(out, maxOf(a, n)); return; }
+  if (op == Op.VecMax) { setVal(V, out, maxOf(a, n)); return; }
   if (op == Op.VecMin) {
     let m: f64 = Infinity;
     for (let i = 0; i < n; i++) {
-      const x = getVal(a + i);
+      const x = getVal(V, a + i);
       if (x != x) { m = x; break; }
       if (x < m || (x == 0 && m == 0 && 1 / x < 1 / m)) m = x; // −0 beats +0, as Math.min
     }
-    setVal(out, m);
+    setVal(V, out, m);
     return;
   }
-  if (op == Op.VecLogSumExp) { setVal(out, logSumExp(a, n)); return; }
+  if (op == Op.VecLogSumExp) { setVal(V, out, logSumExp(a, n)); return; }
   if (op == Op.VecSoftmax || op == Op.VecLogSoftmax) {
     const lse = logSumExp(a, n);
     for (let i = 0; i < n; i++) {
-      const z = getVal(a + i) - lse;
-      setVal(out + i, op == Op.VecSoftmax ? Math.exp(z) : z);
+      const z = getVal(V, a + i) - lse;
+      setVal(V, out + i, op == Op.VecSoftmax ? Math.exp(z) : z);
     }
     return;
   }
   if (op == Op.VecCopy) {
     const sa = strideOf(p1b, BROADCAST_A);
-    for (let i = 0; i < n; i++) setVal(out + i, getVal(a + i * sa));
+    for (let i = 0; i < n; i++) setVal(V, out + i, getVal(V, a + i * sa));
     return;
   }
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);
-    for (let i = 0; i < n; i++) setVal(out + i, getVal(b + (isTrue(getVal(a + i * sc)) ? i : n + i)));
+    for (let i = 0; i < n; i++) setVal(V, out + i, getVal(V, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i)));
     return;
   }
   unknownOp(op);
@@ -168,17 +171,18 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 
 /** Adds each output's adjoint times the row's partials into the operands' adjoints. */
 export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
+  const V = valueColumn(), A = adjointColumn();
   const n = p1a;
   if (op == Op.VecMap) {
     const f = p1b & 255;
     const sa = strideOf(p1b, BROADCAST_A);
     const sb = strideOf(p1b, BROADCAST_B);
     for (let i = 0; i < n; i++) {
-      const g = getAdj(out + i);
+      const g = getAdj(A, out + i);
       if (g == 0) continue; // as the scalar rows: no 0·∞ from elements nothing depends on
-      partials(f, getVal(a + i * sa), getVal(b + i * sb), getVal(out + i));
-      addAdj(a + i * sa, g * partialA);
-      addAdj(b + i * sb, g * partialB);
+      partials(f, getVal(V, a + i * sa), getVal(V, b + i * sb), getVal(V, out + i));
+      addAdj(A, a + i * sa, g * partialA);
+      addAdj(A, b + i * sb, g * partialB);
     }
     return;
   }
@@ -191,29 +195,29 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
       const row = out + i * cols;
       for (let p = 0; p < k; p++) {
         const ia = a + i * ars + p * acs;
-        const av = getVal(ia);
+        const av = getVal(V, ia);
         let s: f64 = 0;
         let ib = b + p * brs;
         for (let j = 0; j < cols; j++) {
-          const g = getAdj(row + j);
-          s += g * getVal(ib);
-          addAdj(ib, av * g);
+          const g = getAdj(A, row + j);
+          s += g * getVal(V, ib);
+          addAdj(A, ib, av * g);
           ib += bcs;
         }
-        addAdj(ia, s);
+        addAdj(A, ia, s);
       }
     }
     return;
   }
-  const g = getAdj(out);
+  const g = getAdj(A, out);
   if (op == Op.VecSum) {
-    for (let i = 0; i < n; i++) addAdj(a + i, g);                           // ∂Σa/∂aᵢ = 1
+    for (let i = 0; i < n; i++) addAdj(A, a + i, g);                           // ∂Σa/∂aᵢ = 1
     return;
   }
   if (op == Op.VecDot) {
     for (let i = 0; i < n; i++) {                                            // ∂(a·b)/∂aᵢ = bᵢ
-      addAdj(a + i, g * getVal(b + i));
-      addAdj(b + i, g * getVal(a + i));
+      addAdj(A, a + i, g * getVal(V, b + i));
+      addAdj(A, b + i, g * getVal(V, a + i));
     }
     return;
   }
@@ -223,51 +227,51 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     let zeroAt = -1;
     let rest: f64 = 1;
     for (let i = 0; i < n; i++) {
-      const x = getVal(a + i);
+      const x = getVal(V, a + i);
       if (x == 0) { zeros++; zeroAt = i; } else rest *= x;
     }
-    if (zeros == 1) addAdj(a + zeroAt, g * rest);
-    else if (zeros == 0) for (let i = 0; i < n; i++) addAdj(a + i, g * (rest / getVal(a + i)));
+    if (zeros == 1) addAdj(A, a + zeroAt, g * rest);
+    else if (zeros == 0) for (let i = 0; i < n; i++) addAdj(A, a + i, g * (rest / getVal(V, a + i)));
     return;
   }
   if (op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) {
-    const y = getVal(out);
+    const y = getVal(V, out);
     if (op == Op.VecLogSumExp && y == y && y != Infinity && y != -Infinity) {
-      for (let i = 0; i < n; i++) addAdj(a + i, g * Math.exp(getVal(a + i) - y)); // ∂lse/∂aᵢ = softmaxᵢ
+      for (let i = 0; i < n; i++) addAdj(A, a + i, g * Math.exp(getVal(V, a + i) - y)); // ∂lse/∂aᵢ = softmaxᵢ
       return;
     }
     // max/min (and an infinite lse): ties share the adjoint evenly; a NaN result sends it to the NaNs.
     let ties = 0;
     for (let i = 0; i < n; i++) {
-      const x = getVal(a + i);
+      const x = getVal(V, a + i);
       if (x == y || (y != y && x != x)) ties++;
     }
     for (let i = 0; i < n; i++) {
-      const x = getVal(a + i);
-      if (x == y || (y != y && x != x)) addAdj(a + i, g / <f64>ties);
+      const x = getVal(V, a + i);
+      if (x == y || (y != y && x != x)) addAdj(A, a + i, g / <f64>ties);
     }
     return;
   }
   if (op == Op.VecSoftmax) {
     let gy: f64 = 0;                                                        // ∂yᵢ/∂aⱼ = yᵢ(δᵢⱼ − yⱼ)
-    for (let i = 0; i < n; i++) gy += getAdj(out + i) * getVal(out + i);
-    for (let i = 0; i < n; i++) addAdj(a + i, getVal(out + i) * (getAdj(out + i) - gy));
+    for (let i = 0; i < n; i++) gy += getAdj(A, out + i) * getVal(V, out + i);
+    for (let i = 0; i < n; i++) addAdj(A, a + i, getVal(V, out + i) * (getAdj(A, out + i) - gy));
     return;
   }
   if (op == Op.VecLogSoftmax) {
     let gs: f64 = 0;                                                        // ∂yᵢ/∂aⱼ = δᵢⱼ − softmaxⱼ
-    for (let i = 0; i < n; i++) gs += getAdj(out + i);
-    for (let i = 0; i < n; i++) addAdj(a + i, getAdj(out + i) - Math.exp(getVal(out + i)) * gs);
+    for (let i = 0; i < n; i++) gs += getAdj(A, out + i);
+    for (let i = 0; i < n; i++) addAdj(A, a + i, getAdj(A, out + i) - Math.exp(getVal(V, out + i)) * gs);
     return;
   }
   if (op == Op.VecCopy) {
     const sa = strideOf(p1b, BROADCAST_A);
-    for (let i = 0; i < n; i++) addAdj(a + i * sa, getAdj(out + i));
+    for (let i = 0; i < n; i++) addAdj(A, a + i * sa, getAdj(A, out + i));
     return;
   }
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
-    for (let i = 0; i < n; i++) addAdj(b + (isTrue(getVal(a + i * sc)) ? i : n + i), getAdj(out + i));
+    for (let i = 0; i < n; i++) addAdj(A, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i), getAdj(A, out + i));
     return;
   }
   unknownOp(op);

@@ -4,7 +4,9 @@
  *  A run is rows [from, to) whose slots are contiguous from slot id s (a wasm segment, or the
  *  whole pure-JS tape). Rows and slots are read through accessors each backend binds
  *  (./rows.js, ./slots.js, ./kernels.js: the wasm build swaps in its linear-memory versions),
- *  so a layout change touches those files only. Dispatch is by the op table's if-chains (no
+ *  so a layout change touches those files only. Each sweep asks for its columns once and keeps
+ *  them in locals (V values, A adjoints, T/TA their tangents, P stored partials; O, AC, BC the
+ *  row columns). Dispatch is by the op table's if-chains (no
  *  `switch`: Binaryen emits br_table, which V8 mispredicts; DESIGN).
  *
  *  Forward:   y = f(a, b), adjoints zeroed.        Reverse:  ā += ȳ ∂y/∂a, b̄ += ȳ ∂y/∂b.
@@ -15,8 +17,11 @@ import {
   Op, isLeafOrParam, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, times,
 } from './ops.js';
 import { paramRows, vectorOutputs } from './vector.js';
-import { rowOp, rowA, rowB } from './rows.js';
-import { getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, storePartials, storedA, storedB } from './slots.js';
+import { opColumn, aColumn, bColumn, rowOp, rowOperand, OperandColumn } from './rows.js';
+import {
+  valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, storedColumn, Column,
+  getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, storePartials, storedA, storedB,
+} from './slots.js';
 import { kernelForward, kernelReverse, kernelTangent, kernelSecondOrder } from './kernels.js';
 
 /** The integers of the row last passed to `readParams`, from its Param rows (0 where none). */
@@ -28,23 +33,24 @@ export let p2b: i32 = 0;
 /** Loads row r's Param fields into p1a…p2b (a vector row's length, payload, …). */
 /* @inline */ export function readParams(op: i32, r: i32): void {
   const k = paramRows(op);
-  p1a = k >= 1 ? rowA(r - 1) : 0;
-  p1b = k >= 1 ? rowB(r - 1) : 0;
-  p2a = k >= 2 ? rowA(r - 2) : 0;
-  p2b = k >= 2 ? rowB(r - 2) : 0;
+  const AC = aColumn(), BC = bColumn();
+  p1a = k >= 1 ? rowOperand(AC, r - 1) : 0;
+  p1b = k >= 1 ? rowOperand(BC, r - 1) : 0;
+  p2a = k >= 2 ? rowOperand(AC, r - 2) : 0;
+  p2b = k >= 2 ? rowOperand(BC, r - 2) : 0;
 }
 
 /** Slots row r writes: 0 for a Param row, 1 for a scalar row, a vector row's output count. */
 export function rowSlots(r: i32): i32 {
-  const op = rowOp(r);
+  const op = rowOp(opColumn(), r);
   if (!isVectorOp(op)) return op == Op.Param ? 0 : 1;
   readParams(op, r);
   return vectorOutputs(op, p1a, p2a);
 }
 
 /** Where's condition: the value its Param row names (0 for every other row). */
-/* @inline */ function conditionOf(op: i32, r: i32): f64 {
-  return op == Op.Where ? getVal(rowA(r - 1)) : 0;
+/* @inline */ function conditionOf(V: Column, AC: OperandColumn, op: i32, r: i32): f64 {
+  return op == Op.Where ? getVal(V, rowOperand(AC, r - 1)) : 0;
 }
 
 /** The slot after the row `locateRow` found. */
@@ -69,26 +75,28 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
  *  after. With `storing` (a constant at each call site, folded by asc) each scalar row's
  *  partials are also stored for the dispatch-free reverse sweep (Stan's precomputed gradients). */
 /* @inline */ export function forwardRows(from: i32, to: i32, s: i32, storing: bool): i32 {
+  const O = opColumn(), AC = aColumn(), BC = bColumn();
+  const V = valueColumn(), A = adjointColumn(), P = storedColumn();
   for (let r = from; r < to; r++) {
-    const op = rowOp(r);
+    const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
-      if (op != Op.Param) setAdj(s++, 0);
+      if (op != Op.Param) setAdj(A, s++, 0);
       continue;
     }
     if (isVectorOp(op)) {
       s = vectorRowForward(op, r, s);
       continue;
     }
-    const x = getVal(rowA(r));
-    const w = getVal(rowB(r));
-    const c = conditionOf(op, r);
+    const x = getVal(V, rowOperand(AC, r));
+    const w = getVal(V, rowOperand(BC, r));
+    const c = conditionOf(V, AC, op, r);
     const y = evaluate(op, x, w, c);
     if (storing) {
       partials(op, x, w, y, c);
-      storePartials(s, partialA, partialB);
+      storePartials(P, s, partialA, partialB);
     }
-    setVal(s, y);
-    setAdj(s++, 0);
+    setVal(V, s, y);
+    setAdj(A, s++, 0);
   }
   return s;
 }
@@ -96,9 +104,11 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
 /** Adjoints from rows top…0 into their operands; `end` is the slot after row top's slots.
  *  Returns the first slot of the run. */
 /* @inline */ export function reverseRows(top: i32, end: i32, storing: bool): i32 {
+  const O = opColumn(), AC = aColumn(), BC = bColumn();
+  const V = valueColumn(), A = adjointColumn(), P = storedColumn();
   let s = end;
   for (let r = top; r >= 0; r--) {
-    const op = rowOp(r);
+    const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
       if (op != Op.Param) s--;
       continue;
@@ -108,19 +118,19 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
       continue;
     }
     s--;
-    const g = getAdj(s);
+    const g = getAdj(A, s);
     // A row nothing depends on contributes 0, even where its partial is ±∞ (an untaken
     // where() branch: sqrt at 0, log at a negative…), instead of 0·∞ = NaN.
     if (g == 0) continue;
-    const a = rowA(r);
-    const b = rowB(r);
+    const a = rowOperand(AC, r);
+    const b = rowOperand(BC, r);
     if (storing) {
-      addAdj(a, g * storedA(s));
-      addAdj(b, g * storedB(s));
+      addAdj(A, a, g * storedA(P, s));
+      addAdj(A, b, g * storedB(P, s));
     } else {
-      partials(op, getVal(a), getVal(b), getVal(s), conditionOf(op, r));
-      addAdj(a, g * partialA);
-      addAdj(b, g * partialB);
+      partials(op, getVal(V, a), getVal(V, b), getVal(V, s), conditionOf(V, AC, op, r));
+      addAdj(A, a, g * partialA);
+      addAdj(A, b, g * partialB);
     }
   }
   return s;
@@ -130,13 +140,15 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
  *  inputs' tangents, which the caller wrote; Const rows get tangent 0. Zeroes every adjoint and
  *  adjoint tangent, ready for `secondOrderRows`. Returns the slot after the run. */
 export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
+  const O = opColumn(), AC = aColumn(), BC = bColumn();
+  const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   for (let r = from; r < to; r++) {
-    const op = rowOp(r);
+    const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
       if (op != Op.Param) {
-        if (op == Op.Const) setTan(s, 0);
-        setAdj(s, 0);
-        setTanAdj(s++, 0);
+        if (op == Op.Const) setTan(T, s, 0);
+        setAdj(A, s, 0);
+        setTanAdj(TA, s++, 0);
       }
       continue;
     }
@@ -144,17 +156,17 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
       s = vectorRowTangent(op, r, s, values);
       continue;
     }
-    const a = rowA(r);
-    const b = rowB(r);
-    const x = getVal(a);
-    const w = getVal(b);
-    const c = conditionOf(op, r);
-    const y = values ? evaluate(op, x, w, c) : getVal(s);
+    const a = rowOperand(AC, r);
+    const b = rowOperand(BC, r);
+    const x = getVal(V, a);
+    const w = getVal(V, b);
+    const c = conditionOf(V, AC, op, r);
+    const y = values ? evaluate(op, x, w, c) : getVal(V, s);
     partials(op, x, w, y, c);
-    setVal(s, y);
-    setTan(s, times(partialA, getTan(a)) + times(partialB, getTan(b)));
-    setAdj(s, 0);
-    setTanAdj(s++, 0);
+    setVal(V, s, y);
+    setTan(T, s, times(partialA, getTan(T, a)) + times(partialB, getTan(T, b)));
+    setAdj(A, s, 0);
+    setTanAdj(TA, s++, 0);
   }
   return s;
 }
@@ -162,9 +174,11 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
 /** The reverse sweep over rows top…0 carrying adjoints and their tangents from whatever the
  *  caller seeded after `tangentRows`. Returns the first slot of the run. */
 export function secondOrderRows(top: i32, end: i32): i32 {
+  const O = opColumn(), AC = aColumn(), BC = bColumn();
+  const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   let s = end;
   for (let r = top; r >= 0; r--) {
-    const op = rowOp(r);
+    const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
       if (op != Op.Param) s--;
       continue;
@@ -174,25 +188,25 @@ export function secondOrderRows(top: i32, end: i32): i32 {
       continue;
     }
     s--;
-    const g = getAdj(s);
-    const tg = getTanAdj(s);
+    const g = getAdj(A, s);
+    const tg = getTanAdj(TA, s);
     // As reverseRows skips ȳ = 0: a row nothing depends on (ȳ and its tangent 0) adds nothing.
     if (g == 0 && tg == 0) continue;
-    const a = rowA(r);
-    const b = rowB(r);
-    const x = getVal(a);
-    const w = getVal(b);
-    const y = getVal(s);
-    const ta = getTan(a);
-    const tb = getTan(b);
-    partials(op, x, w, y, conditionOf(op, r));
+    const a = rowOperand(AC, r);
+    const b = rowOperand(BC, r);
+    const x = getVal(V, a);
+    const w = getVal(V, b);
+    const y = getVal(V, s);
+    const ta = getTan(T, a);
+    const tb = getTan(T, b);
+    partials(op, x, w, y, conditionOf(V, AC, op, r));
     const da = partialA;
     const db = partialB;
     secondPartials(op, x, w, y);
-    addAdj(a, g * da);
-    addAdj(b, g * db);
-    addTanAdj(a, times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb)));
-    addTanAdj(b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
+    addAdj(A, a, g * da);
+    addAdj(A, b, g * db);
+    addTanAdj(TA, a, times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb)));
+    addTanAdj(TA, b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
   }
   return s;
 }
@@ -202,7 +216,10 @@ function vectorRowForward(op: i32, r: i32, s: i32): i32 {
   readParams(op, r);
   const count = vectorOutputs(op, p1a, p2a);
   // The fast kernels zero the adjoints as they write the values; the portable ones leave it here.
-  if (!kernelForward(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), s)) for (let i = 0; i < count; i++) setAdj(s + i, 0);
+  if (!kernelForward(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s)) {
+    const A = adjointColumn();
+    for (let i = 0; i < count; i++) setAdj(A, s + i, 0);
+  }
   return s + count;
 }
 
@@ -210,17 +227,18 @@ function vectorRowForward(op: i32, r: i32, s: i32): i32 {
 function vectorRowReverse(op: i32, r: i32, end: i32): i32 {
   readParams(op, r);
   const start = end - vectorOutputs(op, p1a, p2a);
-  kernelReverse(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), start);
+  kernelReverse(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
   return start;
 }
 
 function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
   readParams(op, r);
   const count = vectorOutputs(op, p1a, p2a);
-  kernelTangent(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), s, values);
+  kernelTangent(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
+  const A = adjointColumn(), TA = adjointTangentColumn();
   for (let i = 0; i < count; i++) {
-    setAdj(s + i, 0);
-    setTanAdj(s + i, 0);
+    setAdj(A, s + i, 0);
+    setTanAdj(TA, s + i, 0);
   }
   return s + count;
 }
@@ -228,6 +246,6 @@ function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
 function vectorRowSecondOrder(op: i32, r: i32, end: i32): i32 {
   readParams(op, r);
   const start = end - vectorOutputs(op, p1a, p2a);
-  kernelSecondOrder(op, p1a, p1b, p2a, p2b, rowA(r), rowB(r), start);
+  kernelSecondOrder(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
   return start;
 }
