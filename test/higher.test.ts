@@ -10,7 +10,7 @@ import {
 } from '../src/index.js';
 import * as table from '../assembly/shared/ops.js';
 import { Op, FIRST_SCALAR_OP, FIRST_VECTOR_OP } from '../assembly/shared/ops.js';
-import { OP_INFO, publicName, type PublicOpName } from '../src/catalog.js';
+import { OP_INFO, publicName, type PublicOpName } from './support/catalog.js';
 import { jacobianMode } from '../src/higher/higher-order.js';
 import { WasmCore } from '../src/wasm/wasm-core.js';
 import { BACKENDS, expectClose, isClose, samplePoints, seededRandom, thrown } from './helpers.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as wengert from '../src/index.js';
 import { valueAndGrad, add, mul, sigmoid, where, gt, type Operand } from '../src/index.js';
-import { OP_INFO, publicName, type OpInfo, type PublicOpName } from '../src/catalog.js';
+import { OP_INFO, publicName, type OpInfo, type PublicOpName } from './support/catalog.js';
 import { centralDifference, expectClose, isClose } from './helpers.js';
 
 const NAMES = Object.keys(OP_INFO) as PublicOpName[];

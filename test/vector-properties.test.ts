@@ -7,7 +7,7 @@ import {
   Tape, Vector, add, compile, concat, dot, logSoftmax, logsumexp, matvec, max, mean, min, mul, prod, sigmoid, softmax, sum,
   valueAndGrad, type Backend, type Operand, type Shape,
 } from '../src/index.js';
-import { OP_INFO, publicName, type PublicOpName } from '../src/catalog.js';
+import { OP_INFO, publicName, type PublicOpName } from './support/catalog.js';
 import { centralDifference, expectClose, isClose } from './helpers.js';
 
 const NAMES = Object.keys(OP_INFO) as PublicOpName[];
