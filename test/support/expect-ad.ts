@@ -121,8 +121,9 @@ export function unflatten(x: ArrayLike<number>, like: Point): Arg[] {
   return like.map((a) => (typeof a === 'number' ? x[at++] : Float64Array.from({ length: a.length }, () => x[at++])));
 }
 
-/** A gradient-shaped result (a number, an array, or one per argument) as one flat vector. */
-const flatResult = (r: unknown, arity: number): Float64Array => flatten((arity === 1 ? [r] : r) as Arg[]);
+/** A gradient-shaped result (a number or a Float64Array, or an array of them, one per argument)
+ *  as one flat vector. */
+export const flatGradient = (r: unknown): Float64Array => flatten((Array.isArray(r) ? r : [r]) as Arg[]);
 /** A direction v shaped like the arguments, as jvp and hvp take it. */
 const shaped = (v: Float64Array, like: Point): Arg | Arg[] => (like.length === 1 ? unflatten(v, like)[0] : unflatten(v, like));
 
@@ -197,7 +198,7 @@ const shared = new Map(
 
 /** f's value by a fresh recording on a reused js tape (finite differences need many). */
 const evaluator = new Tape({ backend: 'js' });
-function valueOf(f: AdFunction, point: Point): number {
+export function valueOf(f: AdFunction, point: Point): number {
   evaluator.reset();
   const y = f(...point.map((a) => evaluator.input(a as never)));
   return typeof y === 'number' ? y : y.value;
@@ -217,8 +218,8 @@ function gradientByDifferences(f: AdFunction, point: Point): Float64Array {
 
 /** (∇f(x + hu) − ∇f(x − hu)) / 2h by the compiled gradient. */
 function gradientDifference(c: CompiledFunction, x: Float64Array, u: Float64Array, h: number, like: Point): Float64Array {
-  const up = flatResult(c.grad(...unflatten(x.map((xi, i) => xi + h * u[i]), like)), like.length);
-  const down = flatResult(c.grad(...unflatten(x.map((xi, i) => xi - h * u[i]), like)), like.length);
+  const up = flatGradient(c.grad(...unflatten(x.map((xi, i) => xi + h * u[i]), like)));
+  const down = flatGradient(c.grad(...unflatten(x.map((xi, i) => xi - h * u[i]), like)));
   return up.map((g, i) => (g - down[i]) / (2 * h));
 }
 
@@ -296,7 +297,7 @@ export function expectAd(target: AdFunction | PublicOpName, points: readonly Poi
     for (const backend of BACKENDS) {
       const eager = cached!.eager.get(backend)!(...point);
       const value = eager.value;
-      const grad = flatResult(eager.grad, point.length);
+      const grad = flatGradient(eager.grad);
       const r: { value: number; grad: Float64Array; tangent?: number; hvp?: Float64Array; hessian?: Float64Array } = { value, grad };
       results.set(backend, r);
       if (grad.length !== n) at.fail(backend, 'gradient', `${grad.length} partials for ${n} coordinates`);
@@ -315,7 +316,7 @@ export function expectAd(target: AdFunction | PublicOpName, points: readonly Poi
       if (sameAs) {
         const other = shared.get(backend)!(sameAs, point);
         at.close(backend, 'sameAs', 'value', [value], [other.value], tolerance.sameAs);
-        at.close(backend, 'sameAs', 'gradient', grad, flatResult(other.grad, point.length), tolerance.sameAs);
+        at.close(backend, 'sameAs', 'gradient', grad, flatGradient(other.grad), tolerance.sameAs);
       }
       if (fd) at.close(backend, 'gradient', '∂f vs finite differences', grad, fd, tolerance.gradient);
 
@@ -323,7 +324,7 @@ export function expectAd(target: AdFunction | PublicOpName, points: readonly Poi
       if (c && runs('compiled')) {
         const replay = c.valueAndGrad(...point);
         at.close(backend, 'compiled', 'value', [replay.value], [value], tolerance.compiled);
-        at.close(backend, 'compiled', 'gradient', flatResult(replay.grad, point.length), grad, tolerance.compiled);
+        at.close(backend, 'compiled', 'gradient', flatGradient(replay.grad), grad, tolerance.compiled);
       }
       if (c && runs('jvp')) {
         const { value: y, tangent } = c.jvp(...point, shaped(v, point));
@@ -332,7 +333,7 @@ export function expectAd(target: AdFunction | PublicOpName, points: readonly Poi
         at.close(backend, 'jvp', 'tangent vs ∇f·v', [r.tangent], [dotProduct(grad, v)], { ...SECOND, atol: SECOND.atol * Math.max(1, largest(grad)) });
       }
       if (c && runs('hvp')) {
-        r.hvp = flatResult(c.hvp(...point, shaped(v, point)), point.length);
+        r.hvp = flatGradient(c.hvp(...point, shaped(v, point)));
       }
       if (c && hessian) {
         const h = c.hessian(...point);
