@@ -108,17 +108,21 @@ const sizeOf = (point: Point) => point.reduce<number>((n, a) => n + (typeof a ==
 const shapesOf = (point: Point): Shape[] => point.map((a) => (typeof a === 'number' ? 'scalar' : a.length));
 
 export function flatten(parts: readonly (number | ArrayLike<number>)[]): Float64Array {
-  const out: number[] = [];
+  const out = new Float64Array(parts.reduce<number>((n, p) => n + (typeof p === 'number' ? 1 : p.length), 0));
+  let at = 0;
   for (const p of parts) {
-    if (typeof p === 'number') out.push(p);
-    else for (let i = 0; i < p.length; i++) out.push(p[i]);
+    if (typeof p === 'number') out[at++] = p;
+    else {
+      out.set(p, at);
+      at += p.length;
+    }
   }
-  return Float64Array.from(out);
+  return out;
 }
 
-export function unflatten(x: ArrayLike<number>, like: Point): Arg[] {
+export function unflatten(x: Float64Array, like: Point): Arg[] {
   let at = 0;
-  return like.map((a) => (typeof a === 'number' ? x[at++] : Float64Array.from({ length: a.length }, () => x[at++])));
+  return like.map((a) => (typeof a === 'number' ? x[at++] : x.slice(at, (at += a.length))));
 }
 
 /** A gradient-shaped result (a number or a Float64Array, or an array of them, one per argument)
