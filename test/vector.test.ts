@@ -149,7 +149,8 @@ function pairing(name: PublicOpName, kind: Pairing, a: Float64Array, b: Float64A
 
 /** The pairings also checked against finite differences (the others share their rule). */
 const FD_PAIRINGS: Pairing[] = ['vector·vector', 'scalar·vector'];
-/** The Hessian too (one VecMap row's second derivatives) up to this many coordinates. */
+/** The Hessian too up to this many coordinates: a VecMap row's second derivatives vs differences
+ *  and vs the scalar rows' (sameAs). */
 const HESSIAN_MAX_COORDINATES = 14;
 
 describe('every scalar op elementwise', () => {

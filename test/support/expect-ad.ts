@@ -31,7 +31,7 @@ export type Check =
   | 'reference' // value vs a plain-number function (Math for an op), on each backend
   | 'exact' // value and gradient vs documented values (special values)
   | 'plain' // f on plain numbers (no tape) = the js tape's value, bit for bit
-  | 'sameAs' // value and gradient vs the same function written another way
+  | 'sameAs' // value, gradient (and Hessian) vs the same function written another way
   | 'gradient' // gradient vs central finite differences of values
   | 'backends' // wasm vs js: value, gradient, JVP, HVP
   | 'compiled' // compile(f).valueAndGrad, replayed at every point = a fresh valueAndGrad there
@@ -346,6 +346,14 @@ export function expectAd(target: AdFunction | PublicOpName, points: readonly Poi
         if (r.hvp) {
           const hv = Float64Array.from({ length: n }, (_, i) => dotProduct(h.subarray(i * n, (i + 1) * n), v));
           at.close(backend, 'hessian', 'HVP vs H·v', r.hvp, hv, { ...SECOND, atol: SECOND.atol * Math.max(1, largest(h)) });
+        }
+        if (sameAs) {
+          const other = compile(sameAs, ...shapesOf(point), { backend });
+          try {
+            at.close(backend, 'sameAs', 'Hessian', h, other.hessian(...point), tolerance.sameAs);
+          } finally {
+            other.dispose();
+          }
         }
       }
     }
