@@ -9,7 +9,7 @@ import {
   type Operand, type Tensor, type Vector,
 } from '../src/index.js';
 import { OP_INFO, opFunction, publicName, type PublicOpName } from './support/catalog.js';
-import { expectAd, type AdOptions, type Tolerance } from './support/expect-ad.js';
+import { expectAd, type AdOptions } from './support/expect-ad.js';
 import { BACKENDS, EPS, expectClose, seededRandom, thrown } from './helpers.js';
 
 type Fn = (...vs: Vector[]) => Operand;
