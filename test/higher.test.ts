@@ -10,7 +10,7 @@ import {
   ArgumentError, StaleHandleError, type Operand, type Vector,
 } from '../src/index.js';
 import { OP_INFO, opFunction, squash, type PublicOpName } from './support/catalog.js';
-import { expectAd, flatten, type AdFunction, type Arg } from './support/expect-ad.js';
+import { expectAd, flatten, gradientDifference, type AdFunction, type Arg } from './support/expect-ad.js';
 import { jacobianMode } from '../src/higher/higher-order.js';
 import { WasmCore } from '../src/wasm/wasm-core.js';
 import { BACKENDS, expectClose, isClose, seededRandom, thrown } from './helpers.js';
@@ -288,15 +288,9 @@ describe('random DAGs with scalar and vector ops', () => {
             for (const c of [wasm, js]) expectClose(c.jvp(x, v).tangent as number, gv, 1e-9, 1e-9 * Math.max(1, maxAbs(g)), `${c.backend} JVP vs ∇f·v`);
             // Differences of gradients, where two step sizes agree (no branch switch, no saturation).
             for (let i = 0; i < n; i++) {
-              const column = (h: number) => {
-                const up = x.slice();
-                const down = x.slice();
-                up[i] += h;
-                down[i] -= h;
-                const gu = js.grad(up) as Float64Array;
-                const gd = js.grad(down) as Float64Array;
-                return gu.map((u, j) => (u - gd[j]) / (2 * h));
-              };
+              const e = new Float64Array(n);
+              e[i] = 1;
+              const column = (h: number) => gradientDifference(js, x, e, h, [x]);
               const h = 1e-5 * Math.max(1, Math.abs(x[i]));
               const coarse = column(h);
               const fine = column(h / 4);

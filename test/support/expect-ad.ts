@@ -218,8 +218,8 @@ function gradientByDifferences(f: AdFunction, point: Point): Float64Array {
   });
 }
 
-/** (∇f(x + hu) − ∇f(x − hu)) / 2h by the compiled gradient. */
-function gradientDifference(c: CompiledFunction, x: Float64Array, u: Float64Array, h: number, like: Point): Float64Array {
+/** (∇f(x + hu) − ∇f(x − hu)) / 2h by the compiled gradient: H·u by differences. */
+export function gradientDifference(c: CompiledFunction, x: Float64Array, u: Float64Array, h: number, like: Point): Float64Array {
   const up = flatGradient(c.grad(...unflatten(x.map((xi, i) => xi + h * u[i]), like)));
   const down = flatGradient(c.grad(...unflatten(x.map((xi, i) => xi - h * u[i]), like)));
   return up.map((g, i) => (g - down[i]) / (2 * h));
