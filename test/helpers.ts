@@ -67,6 +67,14 @@ export function fdStep(x: number, base = 2 ** -17): number {
   return base * Math.max(1, Math.abs(x));
 }
 
+/** f′(x) by central differences, or undefined where steps h and h/4 disagree (a kink, a branch
+ *  switch, saturation): there differences are no reference. */
+export function stableCentralDifference(f: (x: number) => number, x: number, h = 1e-5 * Math.max(1, Math.abs(x))): number | undefined {
+  const coarse = centralDifference(f, x, h);
+  const fine = centralDifference(f, x, h / 4);
+  return Number.isFinite(fine) && isClose(coarse, fine, 1e-5, 1e-7) ? fine : undefined;
+}
+
 /** ∂f/∂xᵢ at `point` by central differences. */
 export function partialDifference(f: (...xs: number[]) => number, point: readonly number[], i: number, h = fdStep(point[i])): number {
   return centralDifference((t) => f(...point.map((x, j) => (j === i ? t : x))), point[i], h);

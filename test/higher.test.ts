@@ -1,240 +1,29 @@
-/** @file Higher order: every op's second derivatives, JVP, HVP, Jacobian and Hessian on both
- *  backends, against finite differences, each other, and the first-order sweeps. */
+/** @file Higher order: JVP, HVP, Jacobian and Hessian of whole functions on both backends, against
+ *  finite differences, each other, and the first-order sweeps (every op's own second derivatives:
+ *  expectAd in ops.test.ts and vector.test.ts). */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as wengert from '../src/index.js';
 import {
-  compile, jvp, hvp, hessian, jacobian, add, mul, sub, div, sin, cos, exp, tanh, square, sigmoid, gt, lt, where,
+  compile, jvp, hvp, hessian, jacobian, add, mul, sub, div, sin, cos, exp, tanh, square, gt, lt, where,
   sum, dot, prod, max, min, logsumexp, softmax, logSoftmax, matmul, reshape, concat,
-  ArgumentError, StaleHandleError, type Operand, type Vector, type CompiledFunction,
+  ArgumentError, StaleHandleError, type Operand, type Vector,
 } from '../src/index.js';
-import * as table from '../assembly/shared/ops.js';
-import { Op, FIRST_SCALAR_OP, FIRST_VECTOR_OP } from '../assembly/shared/ops.js';
-import { OP_INFO, publicName, type PublicOpName } from '../src/catalog.js';
+import { OP_INFO, opFunction, squash, type PublicOpName } from './support/catalog.js';
+import { expectAd, flatten, gradientDifference, type AdFunction, type Arg } from './support/expect-ad.js';
 import { jacobianMode } from '../src/higher/higher-order.js';
 import { WasmCore } from '../src/wasm/wasm-core.js';
-import { BACKENDS, expectClose, isClose, samplePoints, seededRandom, thrown } from './helpers.js';
+import { BACKENDS, expectClose, isClose, seededRandom, thrown } from './helpers.js';
 
 const NAMES = Object.keys(OP_INFO) as PublicOpName[];
-type OpFunction = (...operands: unknown[]) => Operand & Vector;
-const opFunction = (name: PublicOpName) => (wengert as unknown as Record<string, OpFunction>)[publicName(name)];
-
-type Arg = number | Float64Array;
-type Backend = (typeof BACKENDS)[number];
-
-// ── helpers: flat views of arguments and results ──
-
-const sizeOf = (args: readonly Arg[]) => args.reduce<number>((s, a) => s + (typeof a === 'number' ? 1 : a.length), 0);
-const shapesOf = (args: readonly Arg[]) => args.map((a) => (typeof a === 'number' ? ('scalar' as const) : a.length));
-
-function flatten(parts: readonly Arg[]): Float64Array {
-  const out = new Float64Array(sizeOf(parts));
-  let at = 0;
-  for (const p of parts) {
-    if (typeof p === 'number') out[at++] = p;
-    else {
-      out.set(p, at);
-      at += p.length;
-    }
-  }
-  return out;
-}
-
-function unflatten(x: Float64Array, like: readonly Arg[]): Arg[] {
-  let at = 0;
-  return like.map((a) => (typeof a === 'number' ? x[at++] : x.slice(at, (at += a.length))));
-}
-
-/** A compiled function's gradient (or HVP) as one flat vector over all arguments. */
-const flatResult = (r: unknown, arity: number): Float64Array => flatten((arity === 1 ? [r] : r) as Arg[]);
-
-function gradientAt(c: CompiledFunction, x: Float64Array, like: readonly Arg[]): Float64Array {
-  return flatResult(c.grad(...unflatten(x, like)), like.length);
-}
-
-/** H by central differences of the gradient: column i = (∇f(x + h eᵢ) − ∇f(x − h eᵢ))/2h. */
-function hessianByDifferences(c: CompiledFunction, like: readonly Arg[]): Float64Array {
-  const x = flatten(like);
-  const n = x.length;
-  const h = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const step = 1e-5 * Math.max(1, Math.abs(x[i]));
-    const up = x.slice();
-    const down = x.slice();
-    up[i] += step;
-    down[i] -= step;
-    const gu = gradientAt(c, up, like);
-    const gd = gradientAt(c, down, like);
-    for (let j = 0; j < n; j++) h[j * n + i] = (gu[j] - gd[j]) / (2 * step);
-  }
-  return h;
-}
 
 const maxAbs = (x: ArrayLike<number>) => Array.from(x).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-/** Checks a scalar f at `args` on both backends: Hessian ≈ differences of gradients, symmetric,
- *  wasm ≈ js; HVP = H·v; JVP = ∇f·v ≈ differences of values. Returns the (js) Hessian. */
+/** Every expectAd check of a scalar f at `args`, with the full Hessian (vs differences of
+ *  gradients within rtol of its largest entry). Returns the js Hessian. */
 function checkScalarFunction(f: (...xs: never[]) => unknown, args: readonly Arg[], what: string, rtol = 1e-5): Float64Array {
-  const n = sizeOf(args);
-  const random = seededRandom(n * 7919 + what.length);
-  const v = Float64Array.from({ length: n }, () => random() * 2 - 1);
-  const hs: Float64Array[] = [];
-  for (const backend of BACKENDS) {
-    const c = compile(f as never, ...shapesOf(args), { backend });
-    try {
-      const h = c.hessian(...args);
-      const fd = hessianByDifferences(c, args);
-      const scale = Math.max(1, maxAbs(fd));
-      expectClose(h, fd, rtol, rtol * scale, `${what} (${backend}): Hessian vs differences of gradients`);
-      for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(h[i * n + j]).toBe(h[j * n + i]);
-      // One HVP is H·v.
-      const hv = flatResult(c.hvp(...args, args.length === 1 ? unflatten(v, args)[0] : unflatten(v, args)), args.length);
-      const expected = new Float64Array(n);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expected[i] += h[i * n + j] * v[j];
-      expectClose(hv, expected, 1e-9, 1e-9 * scale, `${what} (${backend}): HVP vs H·v`);
-      // JVP: the same directional derivative as the gradient, and as differences of values.
-      const { value, tangent } = c.jvp(...args, args.length === 1 ? unflatten(v, args)[0] : unflatten(v, args));
-      const g = gradientAt(c, flatten(args), args);
-      let gv = 0;
-      for (let i = 0; i < n; i++) gv += g[i] * v[i];
-      expect(value).toBe(c.value(...args));
-      expectClose(tangent as number, gv, 1e-9, 1e-9 * Math.max(1, maxAbs(g)), `${what} (${backend}): JVP vs ∇f·v`);
-      const x = flatten(args);
-      const step = 1e-6;
-      const at = (t: number) => c.value(...unflatten(x.map((xi, i) => xi + t * v[i]), args)) as number;
-      expectClose(tangent as number, (at(step) - at(-step)) / (2 * step), 1e-5, 1e-6 * Math.max(1, Math.abs(value as number)), `${what} (${backend}): JVP vs differences of values`);
-      hs.push(h);
-    } finally {
-      c.dispose();
-    }
-  }
-  expectClose(hs[0], hs[1], 1e-9, 1e-9 * Math.max(1, maxAbs(hs[1])), `${what}: wasm vs js Hessian`);
-  return hs[1];
+  return expectAd(f as AdFunction, [args], { name: what, hessian: true, tolerance: { hvp: { rtol, atol: rtol, scaled: true } } }).hessian!;
 }
-
-// ── the op table ──
-
-describe('second derivatives in the op table', () => {
-  it('every scalar op has an entry in the catalog, so every rule below is checked', () => {
-    for (let op = FIRST_SCALAR_OP; op < FIRST_VECTOR_OP; op++) if (Op[op] !== undefined) expect(Op[op] in OP_INFO, Op[op]).toBe(true);
-  });
-
-  /** [∂y/∂a, ∂y/∂b] at (x, w). */
-  const first = (op: number, x: number, w: number): [number, number] => {
-    table.partials(op, x, w, table.evaluate(op, x, w));
-    return [table.partialA, table.partialB];
-  };
-
-  it.each(NAMES)('%s: ∂²y/∂a², ∂²y/∂a∂b, ∂²y/∂b² match differences of the partials', (name) => {
-    const op = Op[name];
-    const info = OP_INFO[name];
-    const random = seededRandom(op * 31 + 7);
-    let checked = 0;
-    for (const box of info.domain) {
-      for (const [x, w = 0] of samplePoints(box, 8, random)) {
-        table.secondPartials(op, x, w, table.evaluate(op, x, w));
-        const [aa, ab, bb] = [table.partialAA, table.partialAB, table.partialBB];
-        const hx = 1e-5 * Math.max(1, Math.abs(x));
-        const hw = 1e-5 * Math.max(1, Math.abs(w));
-        const [paUp, pbUp] = first(op, x + hx, w);
-        const [paDown, pbDown] = first(op, x - hx, w);
-        const tol = (fd: number) => [1e-5, 1e-6 * Math.max(1, Math.abs(fd))] as const;
-        const daa = (paUp - paDown) / (2 * hx);
-        expectClose(aa, daa, ...tol(daa), `${name} ∂²/∂a² at (${x}, ${w})`);
-        if (info.arity === 1) {
-          expect(ab, `${name} is unary: ∂²/∂a∂b`).toBe(0);
-          expect(bb, `${name} is unary: ∂²/∂b²`).toBe(0);
-        } else {
-          const [paRight, pbRight] = first(op, x, w + hw);
-          const [paLeft, pbLeft] = first(op, x, w - hw);
-          const dab = (paRight - paLeft) / (2 * hw);
-          const dba = (pbUp - pbDown) / (2 * hx);
-          const dbb = (pbRight - pbLeft) / (2 * hw);
-          expectClose(ab, dab, ...tol(dab), `${name} ∂(∂y/∂a)/∂b at (${x}, ${w})`);
-          expectClose(ab, dba, ...tol(dba), `${name} ∂(∂y/∂b)/∂a at (${x}, ${w})`);
-          expectClose(bb, dbb, ...tol(dbb), `${name} ∂²/∂b² at (${x}, ${w})`);
-        }
-        checked++;
-      }
-    }
-    expect(checked).toBeGreaterThan(0);
-  });
-});
-
-// ── every op through the sweeps: scalar rows and VecMap rows, both backends ──
-
-describe.each(BACKENDS)('every op on the %s tape', (backend) => {
-  /** The table's [[aa, ab], [ab, bb]] at (x, w). */
-  const second = (op: number, x: number, w: number) => {
-    table.secondPartials(op, x, w, table.evaluate(op, x, w));
-    return [table.partialAA, table.partialAB, table.partialBB];
-  };
-
-  it.each(NAMES)('%s: Hessian of one row and of a VecMap row = the table', (name) => {
-    const op = Op[name];
-    const info = OP_INFO[name];
-    const fn = opFunction(name);
-    const random = seededRandom(op * 131 + 3);
-    const box = info.domain[0];
-    const points = samplePoints(box, 3, random);
-    const tol = (e: number) => [1e-9, 1e-9 * Math.max(1, Math.abs(e))] as const;
-    if (info.arity === 1) {
-      const scalar = compile((a: Operand) => fn(a), 'scalar', { backend });
-      const vector = compile((a: Vector) => sum(mul(fn(a), [1, -2, 3])), 3, { backend });
-      for (const [x] of points) {
-        const [aa] = second(op, x, 0);
-        expectClose(scalar.hessian(x)[0], aa, ...tol(aa), `${name}(${x})`);
-        table.partials(op, x, 0, table.evaluate(op, x, 0));
-        const pa = table.partialA;
-        expectClose(scalar.jvp(x, 2).tangent as number, 2 * pa, ...tol(pa), `${name}(${x}) JVP`);
-      }
-      const xs = Float64Array.from(points, ([x]) => x);
-      const h = vector.hessian(xs);
-      const w = [1, -2, 3];
-      for (let i = 0; i < 3; i++) {
-        for (let j = 0; j < 3; j++) {
-          const e = i === j ? w[i] * second(op, xs[i], 0)[0] : 0;
-          expectClose(h[i * 3 + j], e, ...tol(e), `VecMap ${name} H[${i}, ${j}]`);
-        }
-      }
-      scalar.dispose();
-      vector.dispose();
-      return;
-    }
-    const scalar = compile((a: Operand, b: Operand) => fn(a, b), 'scalar', 'scalar', { backend });
-    for (const [x, w] of points) {
-      const [aa, ab, bb] = second(op, x, w);
-      const h = scalar.hessian(x, w);
-      expectClose(h, [aa, ab, ab, bb], 1e-9, 1e-9 * Math.max(1, Math.abs(aa), Math.abs(ab), Math.abs(bb)), `${name}(${x}, ${w})`);
-    }
-    // VecMap over two vectors, and with b one slot broadcast: H couples aᵢ with bᵢ (or with b).
-    const xs = Float64Array.from(points, ([x]) => x);
-    const ws = Float64Array.from(points, ([, w]) => w);
-    const weights = [1, -2, 3];
-    const both = compile((a: Vector, b: Vector) => sum(mul(fn(a, b), weights)), 3, 3, { backend });
-    const h = both.hessian(xs, ws);
-    for (let i = 0; i < 6; i++) {
-      for (let j = 0; j < 6; j++) {
-        const k = i % 3;
-        const [aa, ab, bb] = second(op, xs[k], ws[k]);
-        const e = j % 3 !== k ? 0 : weights[k] * (i < 3 ? (j < 3 ? aa : ab) : j < 3 ? ab : bb);
-        expectClose(h[i * 6 + j], e, ...tol(e), `VecMap ${name} H[${i}, ${j}]`);
-      }
-    }
-    const w0 = ws[0];
-    const broadcast = compile((a: Vector, b: Operand) => sum(mul(fn(a, b), weights)), 3, 'scalar', { backend });
-    const hb = broadcast.hessian(xs, w0);
-    let sbb = 0;
-    for (let k = 0; k < 3; k++) {
-      const [aa, ab, bb] = second(op, xs[k], w0);
-      expectClose(hb[k * 4 + k], weights[k] * aa, ...tol(aa), `VecMap ${name} broadcast H[a${k}, a${k}]`);
-      expectClose(hb[k * 4 + 3], weights[k] * ab, ...tol(ab), `VecMap ${name} broadcast H[a${k}, b]`);
-      sbb += weights[k] * bb;
-    }
-    expectClose(hb[15], sbb, ...tol(sbb), `VecMap ${name} broadcast H[b, b]`);
-    for (const c of [scalar, both, broadcast]) c.dispose();
-  });
-});
 
 // ── whole functions ──
 
@@ -264,16 +53,18 @@ const mixed = (s: Operand, v: Vector) => add(mul(s, sin(dot(v, v))), div(exp(mul
 /** R³ → R⁴ (and a repeated output). */
 const vectorValued = (x: Vector) => [mul(x.at(0), x.at(1)), sin(add(x.at(1), square(x.at(2)))), exp(mul(x.at(0), x.at(2))), mul(x.at(0), x.at(1))];
 
+describe('a function of a scalar and a vector', () => {
+  it('HVP, JVP and Hessian (both backends) vs differences, each other and H·v', () => {
+    checkScalarFunction(mixed as never, [0.4, Float64Array.of(0.3, -0.8, 1.1)], 'mixed');
+  });
+});
+
 describe.each(BACKENDS)('compiled functions on the %s tape', (backend) => {
   it('the Hessian of Rosenbrock is the one by hand', () => {
     const x = Float64Array.of(-1.2, 1, 0.7, -0.3, 1.5);
     const c = compile(rosenbrock, 5, { backend });
     expectClose(c.hessian(x), rosenbrockHessian(x), 1e-12, 1e-12, 'Rosenbrock Hessian');
     c.dispose();
-  });
-
-  it('HVP, JVP and Hessian of a function of a scalar and a vector', () => {
-    checkScalarFunction(mixed as never, [0.4, Float64Array.of(0.3, -0.8, 1.1)], 'mixed');
   });
 
   it('HVP columns are symmetric before the Hessian averages them', () => {
@@ -283,7 +74,7 @@ describe.each(BACKENDS)('compiled functions on the %s tape', (backend) => {
     const columns = Array.from({ length: n }, (_, i) => {
       const e = new Float64Array(n);
       e[i] = 1;
-      return flatResult(c.hvp(...args, [e[0], e.slice(1)]), 2);
+      return flatten(c.hvp(...args, [e[0], e.slice(1)]) as Arg[]);
     });
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expectClose(columns[i][j], columns[j][i], 1e-12, 1e-12, `H e${i} vs H e${j}`);
     c.dispose();
@@ -429,8 +220,6 @@ type Step =
 
 const VECTOR_STEPS = 8;
 
-/** Maps any real u smoothly into (lo, hi), so every op is used inside its catalog domain. */
-const squash = (u: Operand, lo: number, hi: number): Operand => add(lo, mul(hi - lo, sigmoid(u)));
 
 /** Runs a program on the traced inputs; vector steps gather four scalar nodes with concat.
  *  Comparisons and max/min get odd offsets, so that equal nodes (all 0 at x = 0, say) do not
@@ -499,15 +288,9 @@ describe('random DAGs with scalar and vector ops', () => {
             for (const c of [wasm, js]) expectClose(c.jvp(x, v).tangent as number, gv, 1e-9, 1e-9 * Math.max(1, maxAbs(g)), `${c.backend} JVP vs ∇f·v`);
             // Differences of gradients, where two step sizes agree (no branch switch, no saturation).
             for (let i = 0; i < n; i++) {
-              const column = (h: number) => {
-                const up = x.slice();
-                const down = x.slice();
-                up[i] += h;
-                down[i] -= h;
-                const gu = js.grad(up) as Float64Array;
-                const gd = js.grad(down) as Float64Array;
-                return gu.map((u, j) => (u - gd[j]) / (2 * h));
-              };
+              const e = new Float64Array(n);
+              e[i] = 1;
+              const column = (h: number) => gradientDifference(js, x, e, h, [x]);
               const h = 1e-5 * Math.max(1, Math.abs(x[i]));
               const coarse = column(h);
               const fine = column(h / 4);

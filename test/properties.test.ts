@@ -1,14 +1,11 @@
 /** @file Random expression DAGs over every op: wasm gradient = pure-JS gradient ≈ finite differences. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as wengert from '../src/index.js';
-import { valueAndGrad, add, mul, sigmoid, where, gt, type Operand } from '../src/index.js';
-import { OP_INFO, publicName, type OpInfo, type PublicOpName } from '../src/catalog.js';
-import { centralDifference, expectClose, isClose } from './helpers.js';
+import { valueAndGrad, add, where, gt, type Operand } from '../src/index.js';
+import { OP_INFO, opFunction, squash, type OpInfo, type PublicOpName } from './support/catalog.js';
+import { expectClose, stableCentralDifference } from './helpers.js';
 
 const NAMES = Object.keys(OP_INFO) as PublicOpName[];
-type OpFunction = (...operands: Operand[]) => Operand;
-const opFunction = (name: PublicOpName) => (wengert as unknown as Record<string, OpFunction>)[publicName(name)];
 
 /** One instruction of a random program; operand fields index earlier nodes (mod their count). */
 type Step =
@@ -19,9 +16,6 @@ interface Program {
   inputs: number[];
   steps: Step[];
 }
-
-/** Maps any real u smoothly into (lo, hi): lo + (hi − lo)·σ(u), recorded like any other op. */
-const squash = (u: Operand, lo: number, hi: number): Operand => add(lo, mul(hi - lo, sigmoid(u)));
 
 /** On numbers, the smallest |c − d| of the program's where(c > d, …): how close it runs to a
  *  branch switch (near one, finite differences straddle two branches). */
@@ -84,14 +78,9 @@ const evaluate = (p: Program, inputs: number[]) => run(p, inputs) as number;
  *  saturating sigmoid). */
 function stableDifference(p: Program, i: number): number | undefined {
   const x = p.inputs;
-  const f = (t: number) => evaluate(p, x.map((v, j) => (j === i ? t : v)));
-  const h = 1e-5 * Math.max(1, Math.abs(x[i]));
   evaluate(p, x);
   if (closestSwitch < 1e-3) return undefined;
-  const coarse = centralDifference(f, x[i], h);
-  const fine = centralDifference(f, x[i], h / 4);
-  if (!Number.isFinite(fine) || !isClose(coarse, fine, 1e-5, 1e-7)) return undefined;
-  return fine;
+  return stableCentralDifference((t) => evaluate(p, x.map((v, j) => (j === i ? t : v))), x[i]);
 }
 
 describe('random expression DAGs', () => {

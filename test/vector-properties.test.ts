@@ -2,19 +2,17 @@
  *  and a compiled replay at new inputs = a fresh recording there. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as wengert from '../src/index.js';
 import {
-  Tape, Vector, add, compile, concat, dot, logSoftmax, logsumexp, matvec, max, mean, min, mul, prod, sigmoid, softmax, sum,
+  Vector, add, compile, concat, dot, logSoftmax, logsumexp, matvec, max, mean, min, mul, prod, softmax, sum,
   valueAndGrad, type Backend, type Operand, type Shape,
 } from '../src/index.js';
-import { OP_INFO, publicName, type PublicOpName } from '../src/catalog.js';
-import { centralDifference, expectClose, isClose } from './helpers.js';
+import { OP_INFO, opFunction, squash, type PublicOpName } from './support/catalog.js';
+import { flatGradient, valueOf } from './support/expect-ad.js';
+import { expectClose, stableCentralDifference } from './helpers.js';
 
 const NAMES = Object.keys(OP_INFO) as PublicOpName[];
 const UNARY = NAMES.filter((n) => OP_INFO[n].arity === 1);
 const BINARY = NAMES.filter((n) => OP_INFO[n].arity === 2);
-type AnyOp = (...xs: unknown[]) => unknown;
-const opFunction = (name: PublicOpName) => (wengert as unknown as Record<string, AnyOp>)[publicName(name)];
 
 type Value = Operand | Vector;
 /** How a binary op meets its second operand: as picked, or as a constant number. */
@@ -41,8 +39,6 @@ interface Program {
 
 const MAX_LENGTH = 8;
 
-/** Maps any real u smoothly into (lo, hi), elementwise on vectors: lo + (hi − lo)·σ(u). */
-const squash = <T extends Value>(u: T, lo: number, hi: number): T => add(lo, mul(hi - lo, sigmoid(u as Vector))) as unknown as T;
 const isVector = (x: Value): x is Vector => x instanceof Vector;
 const lengthOf = (x: Value) => (isVector(x) ? x.length : 1);
 
@@ -160,13 +156,8 @@ const program: fc.Arbitrary<Program> = fc
     return fc.record({ shapes: fc.constant(shapes), steps: fc.constant(steps), at: point, replayAt: point });
   });
 
-/** f(flat point) on plain values, by recording on a reused pure-JS tape. */
-const evaluator = new Tape({ backend: 'js' });
-function valueAt(p: Program, flat: number[]): number {
-  evaluator.reset();
-  const y = run(p, argumentsAt(p, flat).map((x) => evaluator.input(x as never) as Value));
-  return typeof y === 'number' ? y : y.value;
-}
+/** f(flat point), by a fresh recording on a pure-JS tape. */
+const valueAt = (p: Program, flat: number[]): number => valueOf((...xs: Value[]) => run(p, xs), argumentsAt(p, flat));
 
 /** ∂f/∂flat[i] by central differences, or undefined where that is no reference: at a kink
  *  (one-sided differences disagree: max/min/abs near a tie) or where differences at two steps
@@ -175,9 +166,8 @@ function stableDifference(p: Program, i: number): number | undefined {
   const x = p.at;
   const f = (t: number) => valueAt(p, x.map((v, j) => (j === i ? t : v)));
   const h = 1e-5 * Math.max(1, Math.abs(x[i]));
-  const coarse = centralDifference(f, x[i], h);
-  const fine = centralDifference(f, x[i], h / 4);
-  if (!Number.isFinite(fine) || !isClose(coarse, fine, 1e-5, 1e-7)) return undefined;
+  const fine = stableCentralDifference(f, x[i], h);
+  if (fine === undefined) return undefined;
   const k = h / 10;
   const here = f(x[i]);
   const forward = (f(x[i] + k) - here) / k;
@@ -186,15 +176,9 @@ function stableDifference(p: Program, i: number): number | undefined {
   return fine;
 }
 
-/** Gradients flattened in argument order. */
-function flatGradient(g: unknown): number[] {
-  const parts = Array.isArray(g) ? g : [g];
-  return parts.flatMap((x: number | Float64Array) => (typeof x === 'number' ? [x] : Array.from(x)));
-}
-
 function differentiate(p: Program, backend: Backend, flat: number[]): { value: number; grad: number[] } {
   const { value, grad } = valueAndGrad((...xs: Value[]) => run(p, xs), { backend })(...argumentsAt(p, flat));
-  return { value, grad: flatGradient(grad) };
+  return { value, grad: Array.from(flatGradient(grad)) };
 }
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);

@@ -1,13 +1,20 @@
-/** @file Per-op metadata beside the op table: test domain, reference value, tolerance, special values. */
+/** @file Per-op test metadata beside the op table: test domain, reference value, tolerance, special values. */
 // assembly/shared/ops.ts says how each op computes; this says how to check it. Typed as
-// Record<PublicOpName, OpInfo>, so an op added to `Op` without an entry here fails to compile.
-import { Op } from '../assembly/shared/ops.js';
+// Record<PublicOpName, OpInfo> and Record<CompositeOpName, CompositeOpInfo>, so an op added to
+// `Op` without an entry here fails to compile (and test/ops.test.ts fails at run time).
+import { Op } from '../../assembly/shared/ops.js';
+import * as wengert from '../../src/index.js';
+import { add, mul, sigmoid, type Operand } from '../../src/index.js';
 
-/** Every scalar op a user calls by name: not the structural rows (Param, Const, Input, Where),
- *  not the vector instructions (covered by test/vector.test.ts). */
-export type PublicOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input' | 'Where' | VectorOpName>;
-/** Listed one by one, so a new op code is a compile error until it is placed on one side. */
-type VectorOpName = 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax' | 'MatMul' | 'VecCopy' | 'VecWhere';
+/** Every op code a user reaches through an exported function: all of Op but the structural rows. */
+export type UserOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input'>;
+/** Every scalar op a user calls by name: not where, not the vector instructions. */
+export type PublicOpName = Exclude<UserOpName, CompositeOpName>;
+/** Where and the vector instructions, listed one by one, so a new op code is a compile error
+ *  until it is placed on one side. */
+export type CompositeOpName =
+  | 'Where' | 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax'
+  | 'MatMul' | 'VecCopy' | 'VecWhere';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];
@@ -492,7 +499,40 @@ export const OP_INFO = {
   },
 } satisfies Record<PublicOpName, OpInfo>;
 
+/** Where and the vector instructions: the exports that record them (checked in test/vector.test.ts). */
+export interface CompositeOpInfo {
+  exports: readonly string[];
+  about: string;
+}
+
+export const COMPOSITE_OP_INFO = {
+  Where: { exports: ['where'], about: 'where(cond, a, b) on scalars: the taken branch gets the adjoint' },
+  VecMap: { exports: Object.keys(OP_INFO).map((name) => publicName(name as PublicOpName)), about: 'every scalar op elementwise, with broadcasting' },
+  VecSum: { exports: ['sum', 'mean'], about: 'Σ x (mean scales it)' },
+  VecDot: { exports: ['dot'], about: 'Σ aᵢbᵢ' },
+  VecProd: { exports: ['prod'], about: 'Π x, exact with zeros' },
+  VecMax: { exports: ['max'], about: 'max(x): ties share the adjoint' },
+  VecMin: { exports: ['min'], about: 'min(x): ties share the adjoint' },
+  VecLogSumExp: { exports: ['logsumexp'], about: 'log Σ eˣ, stable' },
+  VecSoftmax: { exports: ['softmax'], about: 'softmax of a vector or of each row' },
+  VecLogSoftmax: { exports: ['logSoftmax'], about: 'log softmax of a vector or of each row' },
+  MatMul: { exports: ['matmul', 'matvec'], about: 'op(A)·op(B), op = transpose or not' },
+  VecCopy: { exports: ['concat'], about: 'copies and concatenations' },
+  VecWhere: { exports: ['where'], about: 'where() over vectors' },
+} satisfies Record<CompositeOpName, CompositeOpInfo>;
+
 /** The op's export name in src/ops.ts: the enum key with a lowercase first letter (Log1p → log1p). */
 export function publicName(opKey: PublicOpName): string {
   return opKey[0].toLowerCase() + opKey.slice(1);
+}
+
+/** The exported function of a scalar op (it also maps over vectors and matrices). */
+export function opFunction(name: PublicOpName): (...operands: any[]) => any {
+  return (wengert as unknown as Record<string, (...operands: unknown[]) => unknown>)[publicName(name)];
+}
+
+/** Maps any real u smoothly into (lo, hi), elementwise on tensors: lo + (hi − lo)·σ(u), recorded
+ *  like any other op. Random programs squash each op's operands into its domain box. */
+export function squash<T extends Operand | wengert.Tensor>(u: T, lo: number, hi: number): T {
+  return add(lo, mul(hi - lo, sigmoid(u as Operand))) as T;
 }
