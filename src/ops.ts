@@ -6,8 +6,12 @@ import { elementwise, whereElementwise } from './vector-ops.js';
 
 export function describe(value: unknown): string {
   if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Matrix) return `a ${value.rows}×${value.cols} matrix handle`;
+  if (value instanceof Scalar) return 'a scalar handle';
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}${value.every((v) => typeof v === 'number') ? '' : ' with non-number elements'}`;
+  if (ArrayBuffer.isView(value) && 'length' in value) return `a ${value.constructor.name} of length ${value.length as number}`;
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
   return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `${typeof value} ${String(value)}`;
 }
 
@@ -19,6 +23,8 @@ export function operandError(name: string, value: unknown): ArgumentError {
 
 /** An elementwise op of one operand: scalars give scalars, tensors tensors of the same shape. */
 export interface Unary {
+  (a: number): number;
+  (a: Scalar): Scalar;
   (a: Operand): Operand;
   <T extends Tensor>(a: T): T;
   (a: Float64Array | readonly number[]): Float64Array;
@@ -26,6 +32,9 @@ export interface Unary {
 
 /** An elementwise op of two operands; a scalar operand is broadcast over a tensor. */
 export interface Binary {
+  (a: number, b: number): number;
+  (a: Scalar, b: Operand): Scalar;
+  (a: Operand, b: Scalar): Scalar;
   (a: Operand, b: Operand): Operand;
   <T extends Tensor>(a: T, b: AnyOperand): T;
   <T extends Tensor>(a: AnyOperand, b: T): T;
@@ -55,6 +64,9 @@ export function binary(op: Op, name: string): Binary {
     } else if (typeof a === 'number') {
       if (b instanceof Scalar) return b.core.opConstant(op, b.id, a, true);
       if (typeof b === 'number') return evaluate(op, a, b);
+    }
+    if (a === undefined || b === undefined) {
+      throw new ArgumentError(`${name} takes two operands (handles or numbers), got ${describe(a)} and ${describe(b)}`);
     }
     return elementwise(op, name, a, b);
   }) as Binary;
@@ -108,6 +120,9 @@ export const eq = binary(Op.Eq, 'eq');
 
 /** where(cond, a, b) = a if cond is true (nonzero, not NaN), else b; recorded on the tape, so a
  *  replay follows the branch its own inputs take. ∂/∂a = [cond], ∂/∂b = 1 − [cond], ∂/∂cond = 0. */
+export function where(cond: Scalar, a: Operand, b: Operand): Scalar;
+export function where(cond: Operand, a: Scalar, b: Operand): Scalar;
+export function where(cond: Operand, a: Operand, b: Scalar): Scalar;
 export function where(cond: Operand, a: Operand, b: Operand): Operand;
 export function where<T extends Tensor>(cond: AnyOperand, a: AnyOperand, b: AnyOperand): T;
 export function where(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Operand | Tensor | Float64Array {
