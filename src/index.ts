@@ -15,7 +15,7 @@ export { WengertError, TapeMismatchError, StaleHandleError, ArgumentError, OutOf
 export { setMemoryLimit, memoryLimit } from './memory.js';
 export { compile, fromBytes, type Shape, type CompileOptions, type HandleOf, type HandlesOf, type ArgumentOf, type ArgumentsOf, type NumbersFor, type Traceable, type ValueOf } from './compile/compile.js';
 export { CompiledFunction, type CompiledStats, type CompiledArgument, type GradientsOf, type GradientOut, type DirectionOf } from './compile/compiled.js';
-export { TracingError, TapeFormatError } from './errors.js';
+export { TracingError, TapeFormatError, ObjectiveError } from './errors.js';
 export { jvp, hvp, jacobian, hessian } from './higher/one-shot.js';
 export type { JacobianOptions, ShapedLikeArguments } from './higher/higher-order.js';
 export * from './optim/index.js';

@@ -9,15 +9,16 @@
 
 import { LbfgsHistory } from './lbfgs-history.js';
 import { StrongWolfeLineSearch } from './line-search.js';
-import type { Objective } from './objective.js';
+import { ObjectiveError } from '../errors.js';
+import { evaluateObjective, type Objective } from './objective.js';
 import {
   rejectUnknownOptions,
-  requireFloat64Array,
   requireFunction,
   requireNonNegative,
   requireNonNegativeInteger,
   requireOptionsObject,
   requirePositiveInteger,
+  requireVector,
 } from './validate.js';
 import { dot, euclideanNorm, infinityNorm } from './vector.js';
 
@@ -66,9 +67,9 @@ export interface LbfgsResult {
 
 const LBFGS_OPTION_NAMES = ['maxIterations', 'gradientTolerance', 'valueTolerance', 'history', 'onIteration'] as const;
 
-export function lbfgs(objective: Objective, x0: Float64Array, options: LbfgsOptions = {}): LbfgsResult {
+export function lbfgs(objective: Objective, x0: Float64Array | readonly number[], options: LbfgsOptions = {}): LbfgsResult {
   requireFunction('lbfgs', 'objective', objective, '(x, gradOut) => f(x)');
-  requireFloat64Array('lbfgs', 'x0', x0);
+  requireVector('lbfgs', 'x0', x0);
   requireOptionsObject('lbfgs', options, '{ maxIterations: 200 }');
   rejectUnknownOptions('lbfgs', options, LBFGS_OPTION_NAMES);
   const maxIterations = requireNonNegativeInteger('lbfgs', 'maxIterations', options.maxIterations ?? 1000, '1000');
@@ -87,10 +88,10 @@ export function lbfgs(objective: Objective, x0: Float64Array, options: LbfgsOpti
   const history = new LbfgsHistory(historySize, n);
   const lineSearch = new StrongWolfeLineSearch();
 
-  let value = objective(x, gradient);
+  let value = evaluateObjective('lbfgs', objective, x, gradient);
   let evaluations = 1;
   if (!Number.isFinite(value) || !allFinite(gradient)) {
-    throw new RangeError(
+    throw new ObjectiveError(
       `lbfgs: the objective returned f = ${value} or a non-finite gradient at x0. Start from a point where f and ∇f are finite.`,
     );
   }
