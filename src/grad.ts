@@ -12,11 +12,15 @@ export type Gradients<A extends readonly Argument[]> = A extends readonly [infer
   ? GradientOf<X>
   : { -readonly [K in keyof A]: GradientOf<A[K]> };
 
+/** What valueAndGrad returns. */
 export interface ValueAndGrad<G> {
+  /** f(args). */
   value: number;
+  /** ∇f(args), shaped like the arguments. */
   grad: G;
 }
 
+/** grad's and valueAndGrad's options: those of the Tape each call records on. */
 export type GradOptions = Pick<TapeOptions, 'backend' | 'maxBytes' | 'reserve'>;
 
 /** Inside f, a number argument arrives as a Scalar handle and an array as a Vector handle. */

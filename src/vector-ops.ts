@@ -7,7 +7,8 @@ import { ArgumentError, ShapeError, crossTapeError } from './errors.js';
 import { JsCore } from './reference/js-core.js';
 import { binary, describe, type Binary } from './ops.js';
 
-type ArrayOperand = Float64Array | readonly number[];
+/** A constant vector operand. */
+export type ArrayOperand = Float64Array | readonly number[];
 
 function isArrayOperand(x: unknown): x is ArrayOperand {
   return x instanceof Float64Array || (Array.isArray(x) && x.every((v) => typeof v === 'number'));
@@ -112,7 +113,8 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
  *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
-type Reducible = Tensor | ArrayOperand | Operand;
+/** What a reduction (sum, mean, prod, logsumexp, dot, one-argument max/min) accepts. */
+export type Reducible = Tensor | ArrayOperand | Operand;
 
 /** An [m, n] matrix with an [n] vector (either order): the vector meets every row. */
 function rowBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { matrix: Matrix; row: Vector | ArrayOperand; matrixFirst: boolean } | undefined {
@@ -237,8 +239,11 @@ function rowwise<T extends Tensor>(op: Op, name: string, x: T): T {
   return new Matrix(core, x.rows === 0 ? core.constants([]) : start, x.rows, x.cols) as T;
 }
 
+/** matmul's options: multiply by a transposed operand without copying it. */
 export interface MatMulOptions {
+  /** Use Aᵀ. */
   transposeA?: boolean;
+  /** Use Bᵀ. */
   transposeB?: boolean;
 }
 

@@ -28,7 +28,9 @@ export type Traceable = Operand | Tensor | readonly Operand[];
 /** A compiled function's value: a number for a scalar result, a Float64Array for a vector-valued one. */
 export type ValueOf<R> = R extends Operand ? number : Float64Array;
 
+/** compile's and fromBytes's options. */
 export interface CompileOptions {
+  /** 'wasm' (default) or 'js', the pure-JS tape. */
   backend?: Backend;
   /** Ceiling on the bytes of the compiled tape. */
   maxBytes?: number;

@@ -12,8 +12,17 @@ import { describe } from '../ops.js';
 import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
 import type { GradientOf, Gradients, ValueAndGrad } from '../grad.js';
 
-export type Backend = 'wasm' | 'js';
+import type { Backend } from '../tape.js';
+export type { Backend };
+/** What a compiled function is called with: a number for a 'scalar' shape, else an array of the compiled length. */
 export type CompiledArgument = number | Float64Array | readonly number[];
+/** What jvp returns: f's value and the directional derivative J·v, each a number for a scalar f. */
+export interface ValueAndTangent<V extends number | Float64Array = number | Float64Array> {
+  /** f(args). */
+  value: V;
+  /** J·v. */
+  tangent: V;
+}
 /** A gradient shaped like the arguments A (ShapedLikeArguments when tsc does not know A's length). */
 export type GradientsOf<A extends readonly CompiledArgument[]> = number extends A['length'] ? ShapedLikeArguments : Gradients<A>;
 /** A direction (jvp, hvp) shaped like the arguments A: like the one argument, or an array with one entry per argument. */
@@ -21,6 +30,7 @@ export type DirectionOf<A extends readonly CompiledArgument[]> = A extends reado
 /** Where a gradient may be written: a Float64Array for one vector argument, else an array with one entry per argument. */
 export type GradientOut<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? GradientOf<X> : number extends A['length'] ? unknown : (number | Float64Array)[];
 
+/** What `stats` reports about a compiled function's tape. */
 export interface CompiledStats {
   /** Values on the tape: inputs, constants, results. */
   nodes: number;
@@ -28,6 +38,7 @@ export interface CompiledStats {
   rows: number;
   /** Bytes this function's tape holds. */
   bytes: number;
+  /** bytes / nodes. */
   bytesPerNode: number;
   /** Bytes of wasm memory in use by every tape together (0 on the JS backend). */
   memoryInUse: number;
@@ -45,10 +56,13 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   /** Where each argument starts in the input block. */
   private readonly offsets: number[];
   private readonly args: Int32Array;
+  /** Whether f returned a vector (value is a Float64Array; use vjp or jacobian for derivatives). */
   readonly vectorOutput: boolean;
+  /** Where the tape lives and replays: 'wasm' (default) or 'js'. */
   readonly backend: Backend;
 
-  /** Loads a validated program into a fresh tape of the given backend. */
+  /** Loads a validated program into a fresh tape of the given backend (compile and fromBytes call it).
+   *  @internal */
   constructor(program: Program, options: { backend?: Backend; maxBytes?: number; partials?: 'recompute' | 'store' } = {}) {
     const backend = options.backend ?? 'wasm';
     let slots = 0;
@@ -148,6 +162,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return dotGraph(this.program());
   }
 
+  /** Sizes of the tape and of the wasm memory in use. */
   get stats(): CompiledStats {
     const { rows, slots, bytes } = this.live().stats();
     return {
@@ -165,6 +180,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     this.higherOrder?.dispose();
   }
 
+  /** Whether dispose() was called: every method then throws StaleHandleError. */
   get disposed(): boolean {
     return !this.core.live;
   }
@@ -270,8 +286,8 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   /** { value: f(args), tangent: J·v }: the directional derivative along v with the value, in one
    *  forward sweep. v mirrors the arguments (several arguments: an array of their shapes);
    *  tangent is a number for a scalar f, a Float64Array for a vector-valued f. */
-  jvp(...argsAndV: [...A, DirectionOf<A>]): { value: V; tangent: V } {
-    return this.higher().jvp(argsAndV) as { value: V; tangent: V };
+  jvp(...argsAndV: [...A, DirectionOf<A>]): ValueAndTangent<V> {
+    return this.higher().jvp(argsAndV) as ValueAndTangent<V>;
   }
 
   /** H·v, the Hessian of a scalar f times v, shaped like the arguments (forward-over-reverse:

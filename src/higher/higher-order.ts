@@ -13,6 +13,7 @@ type Argument = number | Float64Array | readonly number[];
 /** A result shaped like the arguments: one per argument, unwrapped for a single argument. */
 export type ShapedLikeArguments = number | Float64Array | (number | Float64Array)[];
 
+/** jacobian's options. */
 export interface JacobianOptions {
   /** 'forward': one tangent sweep per input element; 'reverse': one reverse sweep per output;
    *  'auto' (default): forward when inputs ≤ outputs (n ≤ m), else reverse. */

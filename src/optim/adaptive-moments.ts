@@ -18,6 +18,7 @@ export interface AdamOptions extends OptimizerOptions {
   beta2?: number;
   /** Added to √v̂ so parameters with vanishing gradients do not take unbounded steps. Default 1e-8. */
   epsilon?: number;
+  /** λ: Adam adds λ·θ to the gradient (default 0), AdamW shrinks θ by learningRate·λ each step (default 1e-2). */
   weightDecay?: number;
 }
 
@@ -26,9 +27,13 @@ export type WeightDecayStyle = 'l2' | 'decoupled';
 
 /** Default learning rate 1e-3, as PyTorch's. */
 export abstract class AdaptiveMoments extends Optimizer {
+  /** Decay rate of the first-moment estimate. */
   readonly beta1: number;
+  /** Decay rate of the second-moment estimate. */
   readonly beta2: number;
+  /** Added to √v̂. */
   readonly epsilon: number;
+  /** λ: an L2 term (Adam) or a decoupled shrink (AdamW). */
   readonly weightDecay: number;
   private readonly firstMoment: Float64Array;
   private readonly secondMoment: Float64Array;

@@ -22,14 +22,17 @@ import {
 } from './validate.js';
 import { dot, euclideanNorm, infinityNorm } from './vector.js';
 
+/** What onIteration sees after each accepted step (one object, reused). */
 export interface LbfgsIterationInfo {
   /** Accepted steps so far (1 on the first call). */
   iteration: number;
+  /** f at the new point. */
   value: number;
   /** ‖∇f‖∞ at the new point. */
   gradientNorm: number;
   /** Step length α accepted by the line search. */
   stepSize: number;
+  /** Objective evaluations so far, line searches included. */
   evaluations: number;
   /** Current point; a live view, valid only during the callback. Copy it to keep it. */
   x: Float64Array;
@@ -37,6 +40,7 @@ export interface LbfgsIterationInfo {
   gradient: Float64Array;
 }
 
+/** lbfgs's options. */
 export interface LbfgsOptions {
   /** Maximum accepted steps. Default 1000. */
   maxIterations?: number;
@@ -53,20 +57,27 @@ export interface LbfgsOptions {
   onIteration?: (info: LbfgsIterationInfo) => boolean | void;
 }
 
+/** What lbfgs returns. */
 export interface LbfgsResult {
   /** Best point found (a new array; x0 is left untouched). */
   x: Float64Array;
+  /** f(x). */
   value: number;
+  /** ∇f(x). */
   gradient: Float64Array;
+  /** Accepted steps. */
   iterations: number;
+  /** Objective evaluations, line searches included. */
   evaluations: number;
   /** True when a tolerance was met; false on iteration limit, line-search failure or early stop. */
   converged: boolean;
+  /** Why it stopped, in words (which tolerance, or what failed). */
   reason: string;
 }
 
 const LBFGS_OPTION_NAMES = ['maxIterations', 'gradientTolerance', 'valueTolerance', 'history', 'onIteration'] as const;
 
+/** Minimizes objective from x0 with L-BFGS and a strong-Wolfe line search; x0 is not modified. */
 export function lbfgs(objective: Objective, x0: Float64Array | readonly number[], options: LbfgsOptions = {}): LbfgsResult {
   requireFunction('lbfgs', 'objective', objective, '(x, gradOut) => f(x)');
   requireVector('lbfgs', 'x0', x0);

@@ -20,6 +20,7 @@ export interface MinimizeStepInfo {
   params: Float64Array;
 }
 
+/** minimize's options. */
 export interface MinimizeOptions {
   /** How many optimizer updates to take. */
   steps: number;

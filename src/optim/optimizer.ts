@@ -31,6 +31,7 @@ export interface FirstOrderOptimizer {
   readonly params: Float64Array;
   /** The step size of the next update. Assign a number or a schedule between steps. */
   get learningRate(): number;
+  /** A number, or a schedule of the step count. */
   set learningRate(value: number | Schedule);
   /** Updates taken since construction, reset() or load(). */
   readonly steps: number;

@@ -23,10 +23,15 @@ export interface RMSpropOptions extends OptimizerOptions {
 
 /** Default learning rate 1e-2, as PyTorch's. */
 export class RMSprop extends Optimizer {
+  /** Decay rate of the running mean of g². */
   readonly alpha: number;
+  /** Added to the root-mean-square. */
   readonly epsilon: number;
+  /** Heavy-ball coefficient on the scaled step. */
   readonly momentum: number;
+  /** Whether the mean gradient is subtracted (variance instead of E[g²]). */
   readonly centered: boolean;
+  /** L2 penalty λ. */
   readonly weightDecay: number;
   private readonly squareAverage: Float64Array;
   private readonly gradientAverage: Float64Array;

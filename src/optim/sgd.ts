@@ -22,8 +22,11 @@ export interface SGDOptions extends OptimizerOptions {
 
 /** Default learning rate 1e-3, as PyTorch's. */
 export class SGD extends Optimizer {
+  /** Heavy-ball coefficient μ (0: none). */
   readonly momentum: number;
+  /** Whether the step looks ahead along the momentum (Nesterov). */
   readonly nesterov: boolean;
+  /** L2 penalty λ. */
   readonly weightDecay: number;
   private readonly velocity: Float64Array;
 
