@@ -133,10 +133,12 @@ console.log(JSON.stringify(valueAndGrad((x, y, z) => add(mul(x, y), z))(2, 3, 4)
     expect(run('esm/out/main.mjs')).toBe(EXPECTED);
   });
 
-  it('every README snippet type-checks under --strict against the installed package', () => {
+  it('every README snippet, and the result types it promises, type-check under --strict against the installed package', () => {
     const snippets = readmeSnippets(readFileSync(join(root, 'README.md'), 'utf8'));
     expect(snippets.length).toBeGreaterThanOrEqual(5);
     const files = snippets.map((s, i) => write(`readme/snippet-${i + 1}-line-${s.line}.mts`, s.code));
+    // Beside them, the result types the README promises, checked one assignment at a time.
+    files.push(write('readme/typed-results.mts', readFileSync(join(root, 'test/fixtures/consumer/typed-results.mts'), 'utf8')));
     expect(compileProject(files, { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, noUnusedLocals: false })).toEqual([]);
   });
 });

@@ -42,14 +42,18 @@ export interface CompileOptions {
 /** Traces f once for arguments of the given shapes (default: one scalar per parameter of f)
  *  and returns a compiled function that replays the tape with new inputs. A JS `if` on a
  *  traced value would be frozen at trace time, so reading one throws TracingError: branch
- *  with comparisons and where(cond, a, b), which the tape records. */
+ *  with comparisons and where(cond, a, b), which the tape records.
+ *
+ *  This form, without shapes, traces one scalar per parameter of f (it comes first so that tsc
+ *  tries it before the shaped forms). */
+export function compile<P extends Scalar[], R extends Traceable>(f: (...handles: P) => R, options?: CompileOptions): CompiledFunction<NumbersFor<P>, ValueOf<R>>;
+/** Traces f for arguments of these shapes: 'scalar', a vector length, or a sample array. */
 export function compile<const S extends readonly Shape[], R extends Traceable>(f: (...handles: HandlesOf<S>) => R, ...shapes: S): CompiledFunction<ArgumentsOf<S>, ValueOf<R>>;
+/** Traces f for arguments of these shapes, with options last. */
 export function compile<const S extends readonly Shape[], R extends Traceable>(
   f: (...handles: HandlesOf<S>) => R,
   ...shapesAndOptions: [...S, CompileOptions]
 ): CompiledFunction<ArgumentsOf<S>, ValueOf<R>>;
-/** Without shapes: one scalar per parameter of f. */
-export function compile<P extends Scalar[], R extends Traceable>(f: (...handles: P) => R, options?: CompileOptions): CompiledFunction<NumbersFor<P>, ValueOf<R>>;
 export function compile(f: (...handles: any[]) => Traceable, ...shapesAndOptions: (Shape | CompileOptions | undefined)[]): CompiledFunction<any, any> {
   if (typeof f !== 'function') throw new ArgumentError(`compile takes a function, got ${typeName(f)}`);
   const last = shapesAndOptions[shapesAndOptions.length - 1];

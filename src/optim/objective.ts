@@ -13,7 +13,7 @@ const SEED_LOW = 0x0badf00d;
 /** Calls objective(x, gradOut) and returns f(x); throws ObjectiveError when gradOut was left unwritten. */
 export function evaluateObjective(owner: string, objective: Objective, x: Float64Array, gradOut: Float64Array): number {
   const words = new Uint32Array(gradOut.buffer, gradOut.byteOffset, gradOut.length * 2);
-  // Float64 words are little-endian on every platform wasm runs on: low word first.
+  // Written and read through the same integer view, so byte order does not matter.
   for (let i = 0; i < words.length; i += 2) {
     words[i] = SEED_LOW;
     words[i + 1] = SEED_HIGH;
