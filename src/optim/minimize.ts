@@ -54,7 +54,8 @@ export function minimize(objective: Objective, x0: Float64Array | readonly numbe
   for (let step = 0; step < steps; step++) {
     const value = evaluateObjective('minimize', objective, params, gradient);
     requireFiniteValue(value, step);
-    const learningRate = optimizer.learningRate;
+    // Read before the step, which advances a schedule; only when someone is listening.
+    const learningRate = onStep === undefined ? 0 : optimizer.learningRate;
     optimizer.step(gradient);
     if (onStep !== undefined) {
       info.step = step + 1;
