@@ -54,3 +54,6 @@ export function crossTapeError(name: string, first: { live: boolean }, second: {
       'or pass values between tapes as numbers (handle.value)',
   );
 }
+
+/** An objective handed to an optimizer returned a non-finite value or did not write its gradient. */
+export class ObjectiveError extends WengertError {}

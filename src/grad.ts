@@ -1,5 +1,5 @@
 /** @file grad and valueAndGrad: differentiate a function of numbers and arrays in one call. */
-import { Scalar, type Operand, type Vector } from './handles.js';
+import { Scalar, Vector, type Operand } from './handles.js';
 import { Tape, isNumberArray, typeName, type TapeOptions } from './tape.js';
 import { ArgumentError, TapeMismatchError } from './errors.js';
 
@@ -12,11 +12,15 @@ export type Gradients<A extends readonly Argument[]> = A extends readonly [infer
   ? GradientOf<X>
   : { -readonly [K in keyof A]: GradientOf<A[K]> };
 
+/** What valueAndGrad returns. */
 export interface ValueAndGrad<G> {
+  /** f(args). */
   value: number;
+  /** ∇f(args), shaped like the arguments. */
   grad: G;
 }
 
+/** grad's and valueAndGrad's options: those of the Tape each call records on. */
 export type GradOptions = Pick<TapeOptions, 'backend' | 'maxBytes' | 'reserve'>;
 
 /** Inside f, a number argument arrives as a Scalar handle and an array as a Vector handle. */
@@ -60,6 +64,12 @@ function checkArguments(f: Differentiable, args: unknown[]): void {
   }
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
+    if (a instanceof Scalar || a instanceof Vector) {
+      throw new ArgumentError(
+        `argument ${i} is a ${a instanceof Scalar ? 'scalar' : 'vector'} handle: grad(grad(f)) and other nesting of grad inside a differentiated function are not supported; ` +
+          'for second derivatives use hvp(f)(x, v) or hessian(f)(x), or compile(f, …).hvp / .hessian',
+      );
+    }
     if (typeof a !== 'number' && !isNumberArray(a)) {
       throw new ArgumentError(`argument ${i} must be a number, a Float64Array or a number[], got ${typeName(a)}`);
     }

@@ -2,11 +2,14 @@
  *  code. Scalars record one row; tensors and arrays go to the elementwise ops. */
 import { Op, evaluate } from '../assembly/shared/ops.js';
 import { Scalar, type Operand, type Tensor, type AnyOperand } from './handles.js';
-import { crossTapeError } from './errors.js';
+import { ArgumentError, crossTapeError } from './errors.js';
+import { describe } from './operands.js';
 import { elementwise } from './elementwise.js';
 
 /** An elementwise op of one operand: scalars give scalars, tensors tensors of the same shape. */
 export interface Unary {
+  (a: number): number;
+  (a: Scalar): Scalar;
   (a: Operand): Operand;
   <T extends Tensor>(a: T): T;
   (a: Float64Array | readonly number[]): Float64Array;
@@ -14,6 +17,9 @@ export interface Unary {
 
 /** An elementwise op of two operands; a scalar operand is broadcast over a tensor. */
 export interface Binary {
+  (a: number, b: number): number;
+  (a: Scalar, b: Operand): Scalar;
+  (a: Operand, b: Scalar): Scalar;
   (a: Operand, b: Operand): Operand;
   <T extends Tensor>(a: T, b: AnyOperand): T;
   <T extends Tensor>(a: AnyOperand, b: T): T;
@@ -43,6 +49,9 @@ export function binary(op: Op, name: string): Binary {
     } else if (typeof a === 'number') {
       if (b instanceof Scalar) return new Scalar(b.core, b.core.opConstant(op, b.id, a, true));
       if (typeof b === 'number') return evaluate(op, a, b);
+    }
+    if (a === undefined || b === undefined) {
+      throw new ArgumentError(`${name} takes two operands (handles or numbers), got ${describe(a)} and ${describe(b)}`);
     }
     return elementwise(op, name, a, b);
   }) as Binary;

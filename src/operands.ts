@@ -7,8 +7,12 @@ import { createCore } from './backends.js';
 
 export function describe(value: unknown): string {
   if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Matrix) return `a ${value.rows}×${value.cols} matrix handle`;
+  if (value instanceof Scalar) return 'a scalar handle';
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}${value.every((v) => typeof v === 'number') ? '' : ' with non-number elements'}`;
+  if (ArrayBuffer.isView(value) && 'length' in value) return `a ${value.constructor.name} of length ${value.length as number}`;
+  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
   return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `${typeof value} ${String(value)}`;
 }
 
@@ -16,6 +20,7 @@ export function operandError(name: string, value: unknown): ArgumentError {
   return new ArgumentError(`${name} takes handles or numbers, got ${describe(value)}`);
 }
 
+/** A constant vector operand. */
 export type ArrayOperand = Float64Array | readonly number[];
 
 export function isArrayOperand(x: unknown): x is ArrayOperand {

@@ -55,6 +55,12 @@ export const eq = binary(Op.Eq, 'eq');
 
 /** where(cond, a, b) = a if cond is true (nonzero, not NaN), else b; recorded on the tape, so a
  *  replay follows the branch its own inputs take. ∂/∂a = [cond], ∂/∂b = 1 − [cond], ∂/∂cond = 0. */
+export function where(cond: Scalar, a: Operand, b: Operand): Scalar;
+export function where(cond: Operand, a: Scalar, b: Operand): Scalar;
+export function where(cond: Operand, a: Operand, b: Scalar): Scalar;
+export function where(cond: Scalar, a: Operand, b: Operand): Scalar;
+export function where(cond: Operand, a: Scalar, b: Operand): Scalar;
+export function where(cond: Operand, a: Operand, b: Scalar): Scalar;
 export function where(cond: Operand, a: Operand, b: Operand): Operand;
 export function where<T extends Tensor>(cond: AnyOperand, a: AnyOperand, b: AnyOperand): T;
 export function where(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Operand | Tensor | Float64Array {

@@ -9,7 +9,8 @@ import { binary, type Binary } from './makers.js';
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
  *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
-type Reducible = Tensor | ArrayOperand | Operand;
+/** What a reduction (sum, mean, prod, logsumexp, dot, one-argument max/min) accepts. */
+export type Reducible = Tensor | ArrayOperand | Operand;
 
 /** A reduction of one tensor to a scalar. */
 function reduce(op: Op, name: string, x: Reducible): Operand {
@@ -20,27 +21,43 @@ function reduce(op: Op, name: string, x: Reducible): Operand {
 }
 
 /** Σ xᵢ over every element. */
+export function sum(x: Tensor): Scalar;
+export function sum(x: ArrayOperand): number;
+export function sum(x: Reducible): Operand;
 export function sum(x: Reducible): Operand {
   return reduce(Op.VecSum, 'sum', x);
 }
 
 /** (Σ xᵢ)/n; NaN for an empty vector. */
+export function mean(x: Tensor): Scalar;
+export function mean(x: ArrayOperand): number;
+export function mean(x: Reducible): Operand;
 export function mean(x: Reducible): Operand {
   const total = sum(x);
   return mulScalar(total, 1 / (x as Tensor).length);
 }
 
 /** Π xᵢ; its gradient is exact with zeros among the xᵢ (no division by them). */
+export function prod(x: Tensor): Scalar;
+export function prod(x: ArrayOperand): number;
+export function prod(x: Reducible): Operand;
 export function prod(x: Reducible): Operand {
   return reduce(Op.VecProd, 'prod', x);
 }
 
 /** log Σ exp(xᵢ), computed stably (shifted by the max). */
+export function logsumexp(x: Tensor): Scalar;
+export function logsumexp(x: ArrayOperand): number;
+export function logsumexp(x: Reducible): Operand;
 export function logsumexp(x: Reducible): Operand {
   return reduce(Op.VecLogSumExp, 'logsumexp', x);
 }
 
 /** a · b for two vectors (or matrices) of one length. */
+export function dot(a: Tensor, b: Reducible): Scalar;
+export function dot(a: Reducible, b: Tensor): Scalar;
+export function dot(a: ArrayOperand, b: ArrayOperand): number;
+export function dot(a: Reducible, b: Reducible): Operand;
 export function dot(a: Reducible, b: Reducible): Operand {
   const core = commonCore('dot', [a, b]);
   for (const x of [a, b]) if (!isTensor(x) && !isArrayOperand(x)) throw new ArgumentError(`dot takes two vectors, got ${describe(x)}`);
@@ -58,13 +75,13 @@ const minElementwise = binary(Op.Min, 'min');
 export const max = ((a: AnyOperand, b?: AnyOperand) => {
   if (b === undefined) return reduce(Op.VecMax, 'max', a as Tensor);
   return maxElementwise(a, b);
-}) as Binary & ((x: Reducible) => Operand);
+}) as Binary & { (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
 /** min(a, b) elementwise, or min(x) over a vector or matrix (same tie rules as max). */
 export const min = ((a: AnyOperand, b?: AnyOperand) => {
   if (b === undefined) return reduce(Op.VecMin, 'min', a as Tensor);
   return minElementwise(a, b);
-}) as Binary & ((x: Reducible) => Operand);
+}) as Binary & { (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
 const mulScalar = binary(Op.Mul, 'mean') as (a: Operand, b: Operand) => Operand;
 
@@ -96,8 +113,11 @@ function rowwise<T extends Tensor>(op: Op, name: string, x: T): T {
   return new Matrix(core, x.rows === 0 ? core.constants([]) : start, x.rows, x.cols) as T;
 }
 
+/** matmul's options: multiply by a transposed operand without copying it. */
 export interface MatMulOptions {
+  /** Use Aᵀ. */
   transposeA?: boolean;
+  /** Use Bᵀ. */
   transposeB?: boolean;
 }
 

@@ -643,11 +643,11 @@ describe.each(BACKENDS)('compile on the %s backend', (backend: Backend) => {
     /** Value and gradient (or uᵀJ with u = 1, 2, …) at a point, flattened. */
     function evaluateAt(f: CompiledFunction, args: unknown[]): number[] {
       if (!f.vectorOutput) {
-        const { value, grad } = f.valueAndGrad(...args);
+        const { value, grad } = f.valueAndGrad(...(args as never[]));
         return [value, ...flat(grad)];
       }
       const u = Float64Array.from({ length: f.outputCount }, (_, j) => j + 1);
-      return [...flat(f.value(...(args as number[]))), ...flat(f.vjp(...args, u))];
+      return [...flat(f.value(...(args as number[]))), ...flat(f.vjp(...(args as never[]), u))];
     }
 
     it.each(FUNCTIONS.map((c) => [c.name, c] as const))('%s: round trip on both backends', (_, c) => {
@@ -829,6 +829,7 @@ describe.each(BACKENDS)('compile on the %s backend', (backend: Backend) => {
     });
 
     it('shape count must match f.length; f of no declared parameters needs shapes', () => {
+      // @ts-expect-error: the types reject this misuse too
       const error = thrown(() => compile(two, 'scalar', { backend }));
       expect(error).toBeInstanceOf(ArgumentError);
       expect(error.message).toMatch(/takes 2 arguments but compile got 1 shape/);
@@ -848,10 +849,15 @@ describe.each(BACKENDS)('compile on the %s backend', (backend: Backend) => {
 
     it('replay: wrong argument count', () => {
       const f = compile(two, { backend });
+      // @ts-expect-error: the types reject this misuse too
       expect(thrown(() => f.value(1))).toBeInstanceOf(ArgumentError);
+      // @ts-expect-error: the types reject this misuse too
       expect(thrown(() => f.value(1)).message).toMatch(/value takes 2 arguments, got 1/);
+      // @ts-expect-error: the types reject this misuse too
       expect(thrown(() => f.value(1, 2, 3)).message).toMatch(/takes 2 arguments, got 3/);
+      // @ts-expect-error: the types reject this misuse too
       expect(thrown(() => f.grad(1)).message).toMatch(/2 arguments \(plus an optional out\), got 1/);
+      // @ts-expect-error: the types reject this misuse too
       expect(thrown(() => f.valueAndGrad(1, 2, [0, 0], 4)).message).toMatch(/got 4/);
     });
 
@@ -885,17 +891,21 @@ describe.each(BACKENDS)('compile on the %s backend', (backend: Backend) => {
       expect(thrown(() => f.vjp([1, 2], [1, 1])).message).toMatch(/u has length 2 but the function has 3 outputs/);
       expect(thrown(() => f.vjp([1, 2], 'u' as never)).message).toMatch(/u must be a Float64Array or number\[\] of length 3/);
       expect(thrown(() => f.vjp([1, 2], 1))).toBeInstanceOf(ArgumentError);
+      // @ts-expect-error: the types reject this misuse too
       expect(thrown(() => f.vjp([1, 2])).message).toMatch(/vjp takes the 1 argument, then u \(length 3\)/);
     });
 
     it('out of the wrong length or type', () => {
       const f = compile((v: Vector) => mul(v.at(0), v.at(2)), 3, { backend });
       for (const out of [new Float64Array(2), [0, 0, 0], new Float32Array(3), 'out']) {
+        // @ts-expect-error: the types reject this misuse too
         const error = thrown(() => f.grad([1, 2, 3], out));
         expect(error, String(out)).toBeInstanceOf(ArgumentError);
         expect(error.message).toMatch(/out for argument 0 must be a Float64Array of length 3/);
       }
+      expect(thrown(() => f.grad([1, 2, 3], new Float64Array(2))).message).toMatch(/got a Float64Array of length 2$/);
       const g = compile((s: Scalar, v: Vector) => mul(s, v.at(0)), 'scalar', 2, { backend });
+      // @ts-expect-error: the types reject this misuse too
       expect(thrown(() => g.grad(1, [1, 2], new Float64Array(2))).message).toMatch(/out must be an array of 2 entries/);
       expect(thrown(() => g.grad(1, [1, 2], [0])).message).toMatch(/out must be an array of 2 entries/);
       expect(thrown(() => g.grad(1, [1, 2], [0, new Float64Array(3)])).message).toMatch(/out for argument 1 must be a Float64Array of length 2/);
@@ -908,7 +918,7 @@ describe.each(BACKENDS)('compile on the %s backend', (backend: Backend) => {
       const outsider = tape.input(1);
       const outsiderVector = tape.input([1, 2]);
       for (const f of [() => outsider, () => outsiderVector, (x: Scalar) => [x, outsider]]) {
-        expect(thrown(() => compile(f, 'scalar', { backend }))).toBeInstanceOf(TapeMismatchError);
+        expect(thrown(() => compile(f as (x: Scalar) => Scalar, 'scalar', { backend }))).toBeInstanceOf(TapeMismatchError);
       }
       expect(thrown(() => compile((x: Scalar) => add(x, outsider), { backend }))).toBeInstanceOf(TapeMismatchError);
       // A handle that escaped an earlier trace is from another (disposed) tape too.

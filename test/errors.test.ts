@@ -159,11 +159,19 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     it('ops given something other than a handle, a number or an array', () => {
       const tape = new Tape({ backend });
       const x = tape.input(1);
-      expectError(() => sin('1' as unknown as number), ArgumentError, /sin takes handles, numbers or arrays, got string 1/);
+      expectError(() => sin('1' as unknown as number), ArgumentError, /sin takes handles, numbers or arrays, got string "1"/);
       expectError(() => mul(null as unknown as number, x), ArgumentError, /mul takes handles, numbers or arrays, got null/);
       expectError(() => add(x, {} as unknown as number), ArgumentError, /add takes handles, numbers or arrays, got an object/);
       expectError(() => where(x, {} as unknown as number, 2), ArgumentError, /where takes handles or numbers, got an object/);
+      expectError(() => mul(x, undefined as unknown as number), ArgumentError, /mul takes two operands \(handles or numbers\), got a scalar handle and undefined/);
+      expectError(() => add(undefined as unknown as number, x), ArgumentError, /add takes two operands .*got undefined and a scalar handle/);
+      expectError(() => sin(undefined as unknown as number), ArgumentError, /sin takes handles, numbers or arrays, got undefined$/);
       tape.dispose();
+    });
+
+    it('grad of grad names the second-order functions', () => {
+      const inner = grad((x: Operand) => mul(x, x), { backend });
+      expectError(() => grad((x: Operand) => inner(x as never), { backend })(1), ArgumentError, /scalar handle/, /grad\(grad\(f\)\)/, /hvp\(f\)/, /hessian\(f\)/);
     });
 
     it('Vector.at out of range', () => {

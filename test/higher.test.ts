@@ -372,16 +372,20 @@ describe('bad input', () => {
     expect(thrown(() => c.hvp(0.5, v3, [1, Float64Array.of(1, 2)]))).toBeInstanceOf(ArgumentError);
     expect(thrown(() => c.hvp(0.5, v3, [Float64Array.of(1), v3]))).toBeInstanceOf(ArgumentError);
     expect(thrown(() => c.jvp(0.5, v3, [1]))).toBeInstanceOf(ArgumentError);
+    // @ts-expect-error: the types reject this misuse too
     expect(thrown(() => c.jvp(0.5, v3, 'v'))).toBeInstanceOf(ArgumentError);
     const single = compile((x: Vector) => sum(x), 3);
     expect(thrown(() => single.jvp(v3, Float64Array.of(1, 2))).message).toMatch(/length 3/);
     expect(thrown(() => single.hvp(v3, [1, 2, 3, 4])).message).toMatch(/length 3/);
+    expect(thrown(() => single.hvp(v3, [1, 2])).message).toMatch(/of length 3 like argument 0, got an array of length 2$/);
     expect(thrown(() => single.hvp(v3, v3, new Float64Array(2))).message).toMatch(/out/);
     single.dispose();
   });
 
   it('wrong argument counts, modes and output kinds', () => {
+    // @ts-expect-error: the types reject this misuse too
     expect(thrown(() => c.jvp(0.5, v3))).toBeInstanceOf(ArgumentError);
+    // @ts-expect-error: the types reject this misuse too
     expect(thrown(() => c.hessian(0.5))).toBeInstanceOf(ArgumentError);
     expect(thrown(() => c.hessian(0.5, Float64Array.of(1, 2)))).toBeInstanceOf(ArgumentError);
     expect(thrown(() => c.jacobian(0.5, v3, { mode: 'sideways' as never })).message).toMatch(/mode/);
@@ -390,6 +394,7 @@ describe('bad input', () => {
     expect(thrown(() => vector.hessian(v3)).message).toMatch(/scalar function/);
     vector.dispose();
     expect(thrown(() => jvp(42 as never))).toBeInstanceOf(ArgumentError);
+    // @ts-expect-error: the types reject this misuse too
     expect(thrown(() => jvp((x: Operand) => x)(1))).toBeInstanceOf(ArgumentError);
     expect(thrown(() => hessian((x: Operand, y: Operand) => mul(x, y))(1))).toBeInstanceOf(ArgumentError);
     expect(thrown(() => hessian((x: Operand) => x)('1' as never))).toBeInstanceOf(ArgumentError);

@@ -1,7 +1,11 @@
 /** @file Checks the optimizers against problems with known minimizers, hand-computed steps and their argument validation. */
 
 import { describe, expect, it } from 'vitest';
-import { Adam, AdamW, SGD, lbfgs, minimize, type FirstOrderOptimizer, type Objective } from '../src/optim/index.js';
+import {
+  Adam, AdamW, SGD, RMSprop, lbfgs, minimize, clipGradNorm, exponentialDecay, stepDecay, cosineDecay, linearWarmup,
+  type FirstOrderOptimizer, type Objective,
+} from '../src/optim/index.js';
+import { ArgumentError, ObjectiveError, WengertError } from '../src/errors.js';
 import { cubicMinimizer, quadraticMinimizer } from '../src/optim/interpolation.js';
 
 const DIMENSION = 10;
@@ -82,6 +86,8 @@ describe('first-order optimizers on a convex quadratic', () => {
     ['SGD with Nesterov momentum', (x) => new SGD(x, { learningRate: 0.1, momentum: 0.5, nesterov: true }), 300],
     ['Adam', (x) => new Adam(x, { learningRate: 0.01 }), 1000],
     ['AdamW without decay', (x) => new AdamW(x, { learningRate: 0.01, weightDecay: 0 }), 1000],
+    ['RMSprop with a cosine schedule', (x) => new RMSprop(x, { learningRate: cosineDecay(0.01, 3000) }), 3000],
+    ['centered RMSprop with momentum', (x) => new RMSprop(x, { learningRate: cosineDecay(0.005, 3000), momentum: 0.5, centered: true }), 3000],
   ];
   for (const [name, create, steps] of cases) {
     it(`${name} reaches A⁻¹b to 1e-6`, () => {
@@ -198,6 +204,146 @@ describe('hand-computed single steps', () => {
     sgd.learningRate = 0.5;
     sgd.step(Float64Array.of(1));
     expect(x[0]).toBeCloseTo(0.5, 15);
+  });
+});
+
+describe('defaults, schedules, clipping, state', () => {
+  it('every optimizer has a default learning rate, the one PyTorch uses', () => {
+    const rates = [new SGD(new Float64Array(1)), new Adam(new Float64Array(1)), new AdamW(new Float64Array(1)), new RMSprop(new Float64Array(1))].map((o) => o.learningRate);
+    expect(rates).toEqual([1e-3, 1e-3, 1e-3, 1e-2]);
+    const x = Float64Array.of(1);
+    new SGD(x).step(Float64Array.of(2));
+    expect(x[0]).toBeCloseTo(1 - 2e-3, 15);
+  });
+
+  it('RMSprop: first step g/√((1−α)g²) · rate; centered and momentum as PyTorch', () => {
+    const x = Float64Array.of(1);
+    const rms = new RMSprop(x, { learningRate: 0.01, epsilon: 1e-15 });
+    rms.step(Float64Array.of(2)); // v = 0.01·4, step = 0.01 · 2/0.2
+    expect(x[0]).toBeCloseTo(0.9, 14);
+    rms.step(Float64Array.of(2)); // v = 0.99·0.04 + 0.04
+    expect(x[0]).toBeCloseTo(0.9 - (0.01 * 2) / Math.sqrt(0.0796), 14);
+    const y = Float64Array.of(0);
+    const centered = new RMSprop(y, { learningRate: 0.1, alpha: 0.5, centered: true, momentum: 0.9, epsilon: 1e-15 });
+    centered.step(Float64Array.of(1)); // v = 0.5, mean = 0.5, variance 0.25: scaled step 2
+    expect(y[0]).toBeCloseTo(-0.2, 14);
+    centered.step(Float64Array.of(1)); // v = 0.75, mean 0.75, variance 0.1875; velocity 0.9·2 + 1/√0.1875
+    expect(y[0]).toBeCloseTo(-0.2 - 0.1 * (1.8 + 1 / Math.sqrt(0.1875)), 13);
+  });
+
+  it('schedules: the optimizer asks for step 0, 1, 2, …', () => {
+    const seen: number[] = [];
+    const x = Float64Array.of(0);
+    const sgd = new SGD(x, { learningRate: (step) => (seen.push(step), 0.1 * (step + 1)) });
+    for (let i = 0; i < 3; i++) sgd.step(Float64Array.of(-1));
+    expect(x[0]).toBeCloseTo(0.6, 15);
+    expect(seen).toEqual([0, 1, 2]);
+    sgd.learningRate = 0.5; // a number replaces the schedule
+    sgd.step(Float64Array.of(-1));
+    expect(x[0]).toBeCloseTo(1.1, 15);
+    const exploding = new SGD(Float64Array.of(0), { learningRate: () => Number.NaN });
+    expect(() => exploding.step(Float64Array.of(1))).toThrow(/schedule returned NaN at step 0; a schedule must return a finite number > 0/);
+  });
+
+  it('schedule shapes', () => {
+    const at = (schedule: (step: number) => number, steps: number[]) => steps.map(schedule);
+    expect(at(exponentialDecay(1, 0.5, 10), [0, 10, 20, 5])).toEqual([1, 0.5, 0.25, Math.SQRT1_2]);
+    expect(at(stepDecay(1, 0.1, 100), [0, 99, 100, 250])).toEqual([1, 1, 0.1, 0.1 * 0.1]);
+    const cosine = at(cosineDecay(1, 100, 0.1), [0, 50, 100, 1000]);
+    expect(cosine[0]).toBe(1);
+    expect(cosine[1]).toBeCloseTo(0.55, 15);
+    expect(cosine.slice(2)).toEqual([0.1, 0.1]);
+    expect(cosineDecay(1, 10)(10)).toBeGreaterThan(0);
+    expect(at(linearWarmup(4, 1), [0, 1, 3, 4, 100])).toEqual([0.25, 0.5, 1, 1, 1]);
+    expect(at(linearWarmup(2, stepDecay(1, 0.5, 1)), [0, 1, 2, 3])).toEqual([0.5, 1, 1, 0.5]);
+    expect(() => cosineDecay(0.1, 10, 1)).toThrow(ArgumentError);
+    expect(() => stepDecay(1, 2, 10)).toThrow(/factor must be in \(0, 1\]/);
+    expect(() => exponentialDecay(-1, 0.5)).toThrow(/rate must be a finite number > 0/);
+  });
+
+  it('clipNorm scales a long gradient to that norm and leaves a short one alone', () => {
+    const x = new Float64Array(2);
+    const sgd = new SGD(x, { learningRate: 1, clipNorm: 1 });
+    sgd.step(Float64Array.of(3, 4));
+    expect(x[0]).toBeCloseTo(-0.6, 15);
+    expect(x[1]).toBeCloseTo(-0.8, 15);
+    sgd.step(Float64Array.of(0.3, 0));
+    expect(x[0]).toBeCloseTo(-0.9, 15);
+    const g = Float64Array.of(3, 4);
+    expect(clipGradNorm(g, 2.5)).toBe(5);
+    expect(Array.from(g)).toEqual([1.5, 2]);
+    expect(clipGradNorm(g, 10)).toBe(2.5);
+    expect(Array.from(g)).toEqual([1.5, 2]);
+    expect(() => new Adam(x, { clipNorm: 0 })).toThrow(/clipNorm must be a finite number > 0/);
+  });
+
+  it('state() / load(state) resumes exactly, through JSON, for every optimizer', () => {
+    const { objective } = makeQuadratic(DIMENSION);
+    const makers: Array<(x: Float64Array) => FirstOrderOptimizer> = [
+      (x) => new SGD(x, { learningRate: 0.05, momentum: 0.9 }),
+      (x) => new Adam(x, { learningRate: 0.01 }),
+      (x) => new AdamW(x, { learningRate: 0.01 }),
+      (x) => new RMSprop(x, { learningRate: 0.01, centered: true, momentum: 0.5 }),
+    ];
+    for (const make of makers) {
+      const straight = new Float64Array(DIMENSION);
+      minimize(objective, straight, make(straight), { steps: 40 });
+      const first = new Float64Array(DIMENSION);
+      const before = make(first);
+      minimize(objective, first, before, { steps: 25 });
+      const saved = JSON.parse(JSON.stringify(before.state()));
+      const second = Float64Array.from(first);
+      const after = make(second);
+      after.load(saved);
+      expect(after.steps).toBe(25);
+      minimize(objective, second, after, { steps: 15 });
+      expect(Array.from(second)).toEqual(Array.from(straight));
+    }
+  });
+
+  it('load rejects the state of another optimizer, wrong lengths and non-finite entries, changing nothing', () => {
+    const adam = new Adam(new Float64Array(2));
+    adam.step(Float64Array.of(1, 1));
+    const state = adam.state();
+    expect(state.buffers.firstMoment).toHaveLength(2);
+    expect(() => new SGD(new Float64Array(2), { momentum: 0.9 }).load(state)).toThrow(/saved by "Adam", not SGD/);
+    const other = new Adam(new Float64Array(3));
+    expect(() => other.load(state)).toThrow(/buffer firstMoment must hold 3 numbers/);
+    const poisoned = { ...state, buffers: { ...state.buffers, secondMoment: [1, Number.NaN] } };
+    const fresh = new Adam(new Float64Array(2));
+    expect(() => fresh.load(poisoned)).toThrow(ArgumentError);
+    expect(fresh.steps).toBe(0);
+    expect(fresh.state().buffers.firstMoment).toEqual([0, 0]);
+    expect(() => fresh.load({ ...state, buffers: {} })).toThrow(/must hold exactly firstMoment, secondMoment/);
+  });
+
+  it('minimize reports progress through onStep and stops when it returns true', () => {
+    const { objective } = makeQuadratic(DIMENSION);
+    const x = new Float64Array(DIMENSION);
+    const log: Array<{ step: number; value: number; gradientNorm: number; learningRate: number }> = [];
+    minimize(objective, x, new Adam(x, { learningRate: stepDecay(0.01, 0.5, 2) }), {
+      steps: 100,
+      onStep: ({ step, value, gradientNorm, learningRate, params }) => {
+        expect(params).toBe(x);
+        log.push({ step, value, gradientNorm, learningRate });
+        return step === 5;
+      },
+    });
+    expect(log.map((e) => e.step)).toEqual([1, 2, 3, 4, 5]);
+    expect(log.map((e) => e.learningRate)).toEqual([0.01, 0.01, 0.005, 0.005, 0.0025]);
+    expect(log[4].value).toBeLessThan(log[0].value);
+    expect(log[0].gradientNorm).toBeGreaterThan(0);
+  });
+
+  it('an objective that never writes its gradient is an error, not convergence', () => {
+    const lazy: Objective = (x) => x[0] * x[0];
+    expect(() => lbfgs(lazy, [3])).toThrow(ObjectiveError);
+    expect(() => lbfgs(lazy, [3])).toThrow(/did not write its gradient into gradOut/);
+    const x = Float64Array.of(3, 1);
+    expect(() => minimize((p, g) => ((g[0] = 2 * p[0]), p[0] * p[0]), x, new SGD(x), { steps: 1 })).toThrow(/did not write 1 of the 2 gradient entries/);
+    // A gradient that really is NaN is the objective's answer, not a missing write.
+    expect(() => minimize((p, g) => (g.fill(Number.NaN), 1), x, new SGD(x), { steps: 1 })).not.toThrow(ObjectiveError);
+    expect(lbfgs((p, g) => ((g[0] = 2 * (p[0] - 1)), (p[0] - 1) ** 2), [3]).x[0]).toBeCloseTo(1, 6);
   });
 });
 
@@ -328,62 +474,70 @@ describe('line-search interpolation', () => {
 
 describe('validation', () => {
   const params = new Float64Array(3);
-  const expectThrow = (fn: () => unknown, kind: typeof RangeError, pattern: RegExp) => {
+  const expectThrow = (fn: () => unknown, kind: typeof ArgumentError, pattern: RegExp) => {
     expect(fn).toThrow(kind);
+    expect(fn).toThrow(WengertError);
     expect(fn).toThrow(pattern);
   };
-  const expectRange = (fn: () => unknown, pattern: RegExp) => expectThrow(fn, RangeError, pattern);
-  const expectType = (fn: () => unknown, pattern: RegExp) => expectThrow(fn, TypeError, pattern);
+  const expectArgument = (fn: () => unknown, pattern: RegExp) => expectThrow(fn, ArgumentError, pattern);
+  const expectObjective = (fn: () => unknown, pattern: RegExp) => expectThrow(fn, ObjectiveError, pattern);
   const anyValue = (value: unknown) => value as never;
 
   it('SGD rejects bad construction arguments', () => {
-    expectType(() => new SGD(anyValue([0, 0]), { learningRate: 0.1 }), /params must be a Float64Array.*Float64Array\.from/);
-    expectType(() => new SGD(params, anyValue(undefined)), /options must be an object/);
-    expectRange(() => new SGD(params, anyValue({})), /learningRate must be a finite number > 0, got undefined/);
+    expectArgument(() => new SGD(anyValue([0, 0]), { learningRate: 0.1 }), /params must be a Float64Array.*Float64Array\.from/);
+    expectArgument(() => new SGD(params, anyValue(null)), /options must be an object/);
+    expectArgument(() => new SGD(params, anyValue({ learningRate: undefined, momentum: 'high' })), /momentum must be in \[0, 1\), got "high"/);
     for (const learningRate of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expectRange(() => new SGD(params, { learningRate }), /learningRate must be a finite number > 0.*Pass e\.g\./);
+      expectArgument(() => new SGD(params, { learningRate }), /learningRate must be a finite number > 0.*Pass e\.g\./);
     }
-    expectRange(() => new SGD(params, { learningRate: 0.1, momentum: 1 }), /momentum must be in \[0, 1\)/);
-    expectRange(() => new SGD(params, { learningRate: 0.1, momentum: -0.1 }), /momentum must be in \[0, 1\)/);
-    expectRange(() => new SGD(params, { learningRate: 0.1, nesterov: true }), /nesterov: true needs momentum > 0/);
-    expectType(() => new SGD(params, { learningRate: 0.1, nesterov: anyValue('yes') }), /nesterov must be true or false/);
-    expectRange(() => new SGD(params, { learningRate: 0.1, weightDecay: -1 }), /weightDecay must be a finite number >= 0/);
-    expectType(() => new SGD(params, anyValue({ learningRate: 0.1, lr: 0.1 })), /unknown option 'lr'.*learningRate/);
+    expectArgument(() => new SGD(params, { learningRate: 0.1, momentum: 1 }), /momentum must be in \[0, 1\)/);
+    expectArgument(() => new SGD(params, { learningRate: 0.1, momentum: -0.1 }), /momentum must be in \[0, 1\)/);
+    expectArgument(() => new SGD(params, { learningRate: 0.1, nesterov: true }), /nesterov: true needs momentum > 0/);
+    expectArgument(() => new SGD(params, { learningRate: 0.1, nesterov: anyValue('yes') }), /nesterov must be true or false/);
+    expectArgument(() => new SGD(params, { learningRate: 0.1, weightDecay: -1 }), /weightDecay must be a finite number >= 0/);
+    expectArgument(() => new SGD(params, anyValue({ learningRate: 0.1, lr: 0.1 })), /unknown option 'lr'.*learningRate/);
   });
 
   it('Adam and AdamW reject bad construction arguments', () => {
     for (const Optimizer of [Adam, AdamW]) {
-      expectRange(() => new Optimizer(params, { learningRate: 0 }), new RegExp(`${Optimizer.name}: learningRate must be a finite number > 0`));
-      expectRange(() => new Optimizer(params, { beta1: 1 }), /beta1 must be in \[0, 1\)/);
-      expectRange(() => new Optimizer(params, { beta2: -0.5 }), /beta2 must be in \[0, 1\)/);
-      expectRange(() => new Optimizer(params, { epsilon: 0 }), /epsilon must be a finite number > 0/);
-      expectRange(() => new Optimizer(params, { weightDecay: Number.NaN }), /weightDecay must be a finite number >= 0/);
-      expectType(() => new Optimizer(params, anyValue({ beta: 0.9 })), /unknown option 'beta'/);
-      expectType(() => new Optimizer(anyValue(new Float32Array(3))), /params must be a Float64Array, got Float32Array/);
+      expectArgument(() => new Optimizer(params, { learningRate: 0 }), new RegExp(`${Optimizer.name}: learningRate must be a finite number > 0`));
+      expectArgument(() => new Optimizer(params, { beta1: 1 }), /beta1 must be in \[0, 1\)/);
+      expectArgument(() => new Optimizer(params, { beta2: -0.5 }), /beta2 must be in \[0, 1\)/);
+      expectArgument(() => new Optimizer(params, { epsilon: 0 }), /epsilon must be a finite number > 0/);
+      expectArgument(() => new Optimizer(params, { weightDecay: Number.NaN }), /weightDecay must be a finite number >= 0/);
+      expectArgument(() => new Optimizer(params, anyValue({ beta: 0.9 })), /unknown option 'beta'/);
+      expectArgument(() => new Optimizer(anyValue(new Float32Array(3))), /params must be a Float64Array, got Float32Array/);
     }
   });
 
   it('step() rejects gradients of the wrong length or type', () => {
     for (const optimizer of [new SGD(params, { learningRate: 0.1 }), new Adam(params), new AdamW(params)]) {
-      expectRange(() => optimizer.step(new Float64Array(2)), /grad has length 2 but the parameters have length 3/);
-      expectType(() => optimizer.step(anyValue([1, 2, 3])), /grad must be a Float64Array/);
-      expectRange(() => (optimizer.learningRate = -1), /learningRate must be a finite number > 0/);
+      expectArgument(() => optimizer.step(new Float64Array(2)), /grad has length 2 but the parameters have length 3/);
+      expectArgument(() => optimizer.step(anyValue([1, 2, 3])), /grad must be a Float64Array/);
+      expectArgument(() => (optimizer.learningRate = -1), /learningRate must be a finite number > 0/);
     }
   });
 
   it('lbfgs rejects bad arguments and a non-finite start', () => {
     const x0 = rosenbrockStart(2);
-    expectType(() => lbfgs(anyValue(null), x0), /objective must be a function/);
-    expectType(() => lbfgs(rosenbrock, anyValue([1, 2])), /x0 must be a Float64Array/);
-    expectRange(() => lbfgs(rosenbrock, x0, { maxIterations: 1.5 }), /maxIterations must be a whole number >= 0/);
-    expectRange(() => lbfgs(rosenbrock, x0, { maxIterations: -1 }), /maxIterations must be a whole number >= 0/);
-    expectRange(() => lbfgs(rosenbrock, x0, { gradientTolerance: -1 }), /gradientTolerance must be a finite number >= 0/);
-    expectRange(() => lbfgs(rosenbrock, x0, { valueTolerance: Number.NaN }), /valueTolerance must be a finite number >= 0/);
-    expectRange(() => lbfgs(rosenbrock, x0, { history: 0 }), /history must be a whole number >= 1/);
-    expectType(() => lbfgs(rosenbrock, x0, { onIteration: anyValue(42) }), /onIteration must be a function/);
-    expectType(() => lbfgs(rosenbrock, x0, anyValue({ tolerance: 1 })), /unknown option 'tolerance'/);
-    expectRange(() => lbfgs(() => Number.NaN, x0), /at x0.*Start from a point where f and ∇f are finite/);
-    expectRange(
+    expectArgument(() => lbfgs(anyValue(null), x0), /objective must be a function/);
+    expectArgument(() => lbfgs(rosenbrock, anyValue('x')), /x0 must be a Float64Array or an array of numbers, got "x"/);
+    expectArgument(() => lbfgs(rosenbrock, x0, { maxIterations: 1.5 }), /maxIterations must be a whole number >= 0/);
+    expectArgument(() => lbfgs(rosenbrock, x0, { maxIterations: -1 }), /maxIterations must be a whole number >= 0/);
+    expectArgument(() => lbfgs(rosenbrock, x0, { gradientTolerance: -1 }), /gradientTolerance must be a finite number >= 0/);
+    expectArgument(() => lbfgs(rosenbrock, x0, { valueTolerance: Number.NaN }), /valueTolerance must be a finite number >= 0/);
+    expectArgument(() => lbfgs(rosenbrock, x0, { history: 0 }), /history must be a whole number >= 1/);
+    expectArgument(() => lbfgs(rosenbrock, x0, { onIteration: anyValue(42) }), /onIteration must be a function/);
+    expectArgument(() => lbfgs(rosenbrock, x0, anyValue({ tolerance: 1 })), /unknown option 'tolerance'/);
+    expectObjective(
+      () =>
+        lbfgs((x, g) => {
+          g.fill(0);
+          return Number.NaN;
+        }, x0),
+      /at x0.*Start from a point where f and ∇f are finite/,
+    );
+    expectObjective(
       () =>
         lbfgs((x, g) => {
           g.fill(Number.POSITIVE_INFINITY);
@@ -397,12 +551,12 @@ describe('validation', () => {
     const { objective } = makeQuadratic(DIMENSION);
     const x = new Float64Array(DIMENSION);
     const sgd = new SGD(x, { learningRate: 0.1 });
-    expectRange(() => minimize(objective, x, sgd, { steps: -1 }), /steps must be a whole number >= 0/);
-    expectRange(() => minimize(objective, x, sgd, { steps: 2.5 }), /steps must be a whole number >= 0/);
-    expectRange(() => minimize(objective, new Float64Array(4), sgd, { steps: 1 }), /x0 has length 4 but the parameters have length 10/);
-    expectType(() => minimize(objective, x, anyValue({}), { steps: 1 }), /optimizer must be an optimizer instance/);
+    expectArgument(() => minimize(objective, x, sgd, { steps: -1 }), /steps must be a whole number >= 0/);
+    expectArgument(() => minimize(objective, x, sgd, { steps: 2.5 }), /steps must be a whole number >= 0/);
+    expectArgument(() => minimize(objective, new Float64Array(4), sgd, { steps: 1 }), /x0 has length 4 but the parameters have length 10/);
+    expectArgument(() => minimize(objective, x, anyValue({}), { steps: 1 }), /optimizer must be an optimizer instance/);
     const diverging = new SGD(x, { learningRate: 10 });
-    expectRange(() => minimize(objective, x, diverging, { steps: 10_000 }), /returned (Infinity|NaN) at step \d+.*lower the learning rate/);
+    expectObjective(() => minimize(objective, x, diverging, { steps: 10_000 }), /returned (Infinity|NaN) at step \d+.*lower the learning rate/);
   });
 
   it('minimize copies x0 into the optimizer params when they are different arrays', () => {

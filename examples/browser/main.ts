@@ -73,9 +73,9 @@ interface Settings {
 }
 
 const SETTINGS: Record<keyof Settings, { value: number; min: number; max: number; integer: boolean }> = {
-  hidden: { value: 64, min: 1, max: 256, integer: true },
+  hidden: { value: 128, min: 1, max: 256, integer: true }, // the demo's defaults (examples/demo.ts)
   batch: { value: 16, min: 1, max: 256, integer: true },
-  epochs: { value: 4, min: 1, max: 100, integer: true },
+  epochs: { value: 6, min: 1, max: 100, integer: true },
   lr: { value: 5e-3, min: 1e-6, max: 1, integer: false },
   shift: { value: 1, min: 0, max: 4, integer: true },
   train: { value: 8000, min: 1, max: 9000, integer: true },

@@ -24,10 +24,10 @@ export interface ProgressStream {
   columns?: number;
 }
 
-const MIN_BAR = 10;
+const MIN_BAR = 6;
 const MAX_BAR = 40;
 
-/** e.g. `epoch  2/10 [=========>          ]  120/500 loss 0.2346 acc 91.2% test 90.8% 350 steps/s` */
+/** e.g. `epoch  2/10 [=========>          ]  120/500 loss 0.2346 acc 91.2% test 90.8% 350 steps/s (wall)` */
 export function renderProgress(info: ProgressInfo): string {
   const { epoch, epochs, step, steps } = info;
   requireWhole('epochs', epochs, 1);
@@ -46,7 +46,7 @@ export function renderProgress(info: ProgressInfo): string {
   if (info.loss !== undefined) metrics.push(`loss ${formatLoss(requireNumber('loss', info.loss))}`);
   if (info.accuracy !== undefined) metrics.push(`acc ${formatAccuracy(info.accuracy)}`);
   if (info.testAccuracy !== undefined) metrics.push(`test ${formatAccuracy(info.testAccuracy)}`);
-  if (info.stepsPerSecond !== undefined) metrics.push(`${formatRate(info.stepsPerSecond)} steps/s`);
+  if (info.stepsPerSecond !== undefined) metrics.push(`${formatRate(info.stepsPerSecond)} steps/s (wall)`);
   const tail = [stepText, ...metrics].join(' ');
 
   const barRoom = width - (epochText.length + 1 + tail.length) - 3; // two brackets and the space after them
@@ -65,7 +65,8 @@ export function renderProgress(info: ProgressInfo): string {
 export function writeProgress(info: ProgressInfo, stream: ProgressStream = process.stdout): void {
   if (stream.isTTY) {
     // One column short of the terminal: writing the last column makes some terminals wrap, and a wrapped line cannot be redrawn with \r.
-    const width = info.width ?? Math.max(1, (stream.columns ?? 80) - 1);
+    // A terminal that reports 0 columns (some CI consoles, a detached pty) gets 80, not a 1-column line.
+    const width = info.width ?? Math.max(1, (stream.columns || 80) - 1);
     const finished = info.step === info.steps;
     stream.write(`\r${renderProgress({ ...info, width })}\x1b[K${finished ? '\n' : ''}`);
   } else {

@@ -1,11 +1,10 @@
 /** @file compile(f, ...shapes): trace f once into a program, then load it for fast replays. */
-import { Scalar, Vector, Matrix } from '../handles.js';
+import { Scalar, Vector, Matrix, type Operand, type Tensor } from '../handles.js';
 import { ArgumentError, TapeMismatchError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
 import { createCore } from '../backends.js';
-import type { Differentiable } from '../grad.js';
 import type { TapeCore } from '../core.js';
-import { CompiledFunction, type Backend } from './compiled.js';
+import { CompiledFunction, type Backend, type CompiledArgument } from './compiled.js';
 import { decode } from './format.js';
 import { programFrom, type Program } from './program.js';
 
@@ -13,7 +12,24 @@ import { programFrom, type Program } from './program.js';
  *  Float64Array: a vector of its length, traced at its values). */
 export type Shape = 'scalar' | number | Float64Array | readonly number[];
 
+/** The handle f receives for an argument of shape S: a Scalar for 'scalar', else a Vector. */
+export type HandleOf<S> = S extends 'scalar' ? Scalar : Vector;
+/** f's parameters for these shapes (any handle when the shapes are not a tuple known to tsc). */
+export type HandlesOf<S extends readonly Shape[]> = number extends S['length'] ? any[] : { -readonly [K in keyof S]: HandleOf<S[K]> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** What the compiled function is called with for an argument of shape S. */
+export type ArgumentOf<S> = S extends 'scalar' ? number : Float64Array | readonly number[];
+/** The compiled function's arguments for these shapes. */
+export type ArgumentsOf<S extends readonly Shape[]> = number extends S['length'] ? CompiledArgument[] : { -readonly [K in keyof S]: ArgumentOf<S[K]> };
+/** A number for each scalar parameter of f (compile without shapes). */
+export type NumbersFor<P extends readonly Scalar[]> = { -readonly [K in keyof P]: number };
+/** What a traced function may return: a scalar (handle or number), a vector or matrix, or an array of scalars. */
+export type Traceable = Operand | Tensor | readonly Operand[];
+/** A compiled function's value: a number for a scalar result, a Float64Array for a vector-valued one. */
+export type ValueOf<R> = R extends Operand ? number : Float64Array;
+
+/** compile's and fromBytes's options. */
 export interface CompileOptions {
+  /** 'wasm' (default) or 'js', the pure-JS tape. */
   backend?: Backend;
   /** Ceiling on the bytes of the compiled tape. */
   maxBytes?: number;
@@ -25,8 +41,19 @@ export interface CompileOptions {
 /** Traces f once for arguments of the given shapes (default: one scalar per parameter of f)
  *  and returns a compiled function that replays the tape with new inputs. A JS `if` on a
  *  traced value would be frozen at trace time, so reading one throws TracingError: branch
- *  with comparisons and where(cond, a, b), which the tape records. */
-export function compile(f: Differentiable, ...shapesAndOptions: (Shape | CompileOptions)[]): CompiledFunction {
+ *  with comparisons and where(cond, a, b), which the tape records.
+ *
+ *  This form, without shapes, traces one scalar per parameter of f (it comes first so that tsc
+ *  tries it before the shaped forms). */
+export function compile<P extends Scalar[], R extends Traceable>(f: (...handles: P) => R, options?: CompileOptions): CompiledFunction<NumbersFor<P>, ValueOf<R>>;
+/** Traces f for arguments of these shapes: 'scalar', a vector length, or a sample array. */
+export function compile<const S extends readonly Shape[], R extends Traceable>(f: (...handles: HandlesOf<S>) => R, ...shapes: S): CompiledFunction<ArgumentsOf<S>, ValueOf<R>>;
+/** Traces f for arguments of these shapes, with options last. */
+export function compile<const S extends readonly Shape[], R extends Traceable>(
+  f: (...handles: HandlesOf<S>) => R,
+  ...shapesAndOptions: [...S, CompileOptions]
+): CompiledFunction<ArgumentsOf<S>, ValueOf<R>>;
+export function compile(f: (...handles: any[]) => Traceable, ...shapesAndOptions: (Shape | CompileOptions | undefined)[]): CompiledFunction<any, any> {
   if (typeof f !== 'function') throw new ArgumentError(`compile takes a function, got ${typeName(f)}`);
   const last = shapesAndOptions[shapesAndOptions.length - 1];
   // Options are a plain object; arrays (even malformed ones) are shapes and get checked as such.
@@ -48,9 +75,12 @@ export function compile(f: Differentiable, ...shapesAndOptions: (Shape | Compile
 }
 
 /** Reads a tape written by toBytes (validating every op, index and length). */
-export function fromBytes(bytes: Uint8Array | ArrayBuffer, options: CompileOptions = {}): CompiledFunction {
+export function fromBytes<A extends CompiledArgument[] = CompiledArgument[], V extends number | Float64Array = number | Float64Array>(
+  bytes: Uint8Array | ArrayBuffer,
+  options: CompileOptions = {},
+): CompiledFunction<A, V> {
   checkOptions(options);
-  return new CompiledFunction(decode(bytes), options);
+  return new CompiledFunction<A, V>(decode(bytes), options);
 }
 
 function checkOptions(options: CompileOptions): void {
@@ -76,7 +106,7 @@ function shapeLength(s: Shape, i: number): number {
   throw new ArgumentError(`shape ${i} must be 'scalar', a vector length, or a sample array, got ${typeName(s)}`);
 }
 
-function trace(f: Differentiable, shapes: Shape[], args: Int32Array, backend: Backend): Program {
+function trace(f: (...handles: any[]) => Traceable, shapes: Shape[], args: Int32Array, backend: Backend): Program {
   const core: TapeCore = createCore(backend);
   try {
     let total = 0;

@@ -7,11 +7,28 @@ import { createCore, wasmMemoryInUse, type Backend } from '../backends.js';
 import { encode } from './format.js';
 import { loadProgram, rowSlots, type Program } from './program.js';
 import { dotGraph, wengertList } from './print.js';
+import { describe } from '../operands.js';
 import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
+import type { GradientOf, Gradients, ValueAndGrad } from '../grad.js';
 
 export type { Backend };
+/** What a compiled function is called with: a number for a 'scalar' shape, else an array of the compiled length. */
 export type CompiledArgument = number | Float64Array | readonly number[];
+/** What jvp returns: f's value and the directional derivative J·v, each a number for a scalar f. */
+export interface ValueAndTangent<V extends number | Float64Array = number | Float64Array> {
+  /** f(args). */
+  value: V;
+  /** J·v. */
+  tangent: V;
+}
+/** A gradient shaped like the arguments A (ShapedLikeArguments when tsc does not know A's length). */
+export type GradientsOf<A extends readonly CompiledArgument[]> = number extends A['length'] ? ShapedLikeArguments : Gradients<A>;
+/** A direction (jvp, hvp) shaped like the arguments A: like the one argument, or an array with one entry per argument. */
+export type DirectionOf<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? (X extends number ? number : Float64Array | readonly number[]) : number extends A['length'] ? unknown : readonly CompiledArgument[];
+/** Where a gradient may be written: a Float64Array for one vector argument, else an array with one entry per argument. */
+export type GradientOut<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? GradientOf<X> : number extends A['length'] ? unknown : (number | Float64Array)[];
 
+/** What `stats` reports about a compiled function's tape. */
 export interface CompiledStats {
   /** Values on the tape: inputs, constants, results. */
   nodes: number;
@@ -19,13 +36,16 @@ export interface CompiledStats {
   rows: number;
   /** Bytes this function's tape holds. */
   bytes: number;
+  /** bytes / nodes. */
   bytesPerNode: number;
   /** Bytes of wasm memory in use by every tape together (0 on the JS backend). */
   memoryInUse: number;
 }
 
 
-export class CompiledFunction {
+/** A compiled function of arguments A (from compile's shapes) whose value is V (number for a
+ *  scalar f, Float64Array for a vector-valued f). */
+export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[], V extends number | Float64Array = number | Float64Array> {
   private core: TapeCore;
   private readonly inputStart: number;
   private readonly outputs: Int32Array;
@@ -34,10 +54,13 @@ export class CompiledFunction {
   /** Where each argument starts in the input block. */
   private readonly offsets: number[];
   private readonly args: Int32Array;
+  /** Whether f returned a vector (value is a Float64Array; use vjp or jacobian for derivatives). */
   readonly vectorOutput: boolean;
+  /** Where the tape lives and replays: 'wasm' (default) or 'js'. */
   readonly backend: Backend;
 
-  /** Loads a validated program into a fresh tape of the given backend. */
+  /** Loads a validated program into a fresh tape of the given backend (compile and fromBytes call it).
+   *  @internal */
   constructor(program: Program, options: { backend?: Backend; maxBytes?: number; partials?: 'recompute' | 'store' } = {}) {
     const backend = options.backend ?? 'wasm';
     let slots = 0;
@@ -75,18 +98,18 @@ export class CompiledFunction {
   }
 
   /** f(args): a number, or a Float64Array for a vector-valued f. */
-  value(...args: CompiledArgument[]): number | Float64Array {
+  value(...args: A): V {
     this.replay(args, 'value');
-    return this.readValue();
+    return this.readValue() as V;
   }
 
   /** ∇f(args), shaped like the arguments; fills `out` when given as one extra argument. */
-  grad(...args: unknown[]): number | Float64Array | (number | Float64Array)[] {
+  grad(...args: A | [...A, GradientOut<A>]): GradientsOf<A> {
     return this.valueAndGrad(...args).grad;
   }
 
   /** { value: f(args), grad: ∇f(args) }; `grad` is `out` when given as one extra argument. */
-  valueAndGrad(...args: unknown[]): { value: number; grad: number | Float64Array | (number | Float64Array)[] } {
+  valueAndGrad(...args: A | [...A, GradientOut<A>]): ValueAndGrad<GradientsOf<A>> {
     if (this.vectorOutput) {
       throw new ArgumentError(`grad needs a scalar function but this one returns ${this.outputs.length} values: use vjp(…args, u) or jacobian(…args)`);
     }
@@ -96,11 +119,11 @@ export class CompiledFunction {
     const value = core.value(this.outputs[0]);
     core.setAdjoint(this.outputs[0], 1);
     core.reverseFrom(this.lastOutput);
-    return { value, grad: this.readGradient(out) };
+    return { value, grad: this.readGradient(out) as GradientsOf<A> };
   }
 
   /** uᵀJ: the gradient of u · f(args) for a vector-valued f, shaped like the arguments. */
-  vjp(...argsAndU: unknown[]): number | Float64Array | (number | Float64Array)[] {
+  vjp(...argsAndU: [...A, Float64Array | readonly number[] | number] | [...A, Float64Array | readonly number[] | number, GradientOut<A>]): GradientsOf<A> {
     const n = this.args.length;
     if (argsAndU.length !== n + 1 && argsAndU.length !== n + 2) {
       throw new ArgumentError(`vjp takes the ${n} argument${n === 1 ? '' : 's'}, then u (length ${this.outputs.length}), then an optional out; got ${argsAndU.length} values`);
@@ -108,7 +131,7 @@ export class CompiledFunction {
     const inputs = argsAndU.slice(0, n) as CompiledArgument[];
     const u = argsAndU[n];
     if (!isNumberArray(u) && !(typeof u === 'number' && this.outputs.length === 1)) {
-      throw new ArgumentError(`vjp: u must be a Float64Array or number[] of length ${this.outputs.length}, got ${typeName(u)}`);
+      throw new ArgumentError(`vjp: u must be a Float64Array or number[] of length ${this.outputs.length}, got ${describe(u)}`);
     }
     const weights = typeof u === 'number' ? [u] : u;
     if (weights.length !== this.outputs.length) {
@@ -119,10 +142,10 @@ export class CompiledFunction {
     // Outputs may repeat a slot, so seeds add up (the forward sweep zeroed every adjoint).
     for (let j = 0; j < this.outputs.length; j++) core.setAdjoint(this.outputs[j], core.adjoint(this.outputs[j]) + weights[j]);
     core.reverseFrom(this.lastOutput);
-    return this.readGradient(argsAndU.length === n + 2 ? argsAndU[n + 1] : undefined);
+    return this.readGradient(argsAndU.length === n + 2 ? argsAndU[n + 1] : undefined) as GradientsOf<A>;
   }
 
-  /** The versioned bytes of this tape: CompiledFunction.fromBytes (or wengert's fromBytes) reads them. */
+  /** The versioned bytes of this tape: wengert's fromBytes(bytes) reads them back. */
   toBytes(): Uint8Array {
     return encode(this.program());
   }
@@ -137,6 +160,7 @@ export class CompiledFunction {
     return dotGraph(this.program());
   }
 
+  /** Sizes of the tape and of the wasm memory in use. */
   get stats(): CompiledStats {
     const { rows, slots, bytes } = this.live().stats();
     return {
@@ -154,6 +178,7 @@ export class CompiledFunction {
     this.higherOrder?.dispose();
   }
 
+  /** Whether dispose() was called: every method then throws StaleHandleError. */
   get disposed(): boolean {
     return !this.core.live;
   }
@@ -194,10 +219,10 @@ export class CompiledFunction {
       const len = this.args[i];
       const at = this.inputStart + this.offsets[i];
       if (len < 0) {
-        if (typeof x !== 'number') throw new ArgumentError(`argument ${i} must be a number (it was compiled as a scalar), got ${typeName(x)}`);
+        if (typeof x !== 'number') throw new ArgumentError(`argument ${i} must be a number (it was compiled as a scalar), got ${describe(x)}`);
         core.setValue(at, x);
       } else {
-        if (!isNumberArray(x)) throw new ArgumentError(`argument ${i} must be a Float64Array or number[] of length ${len}, got ${typeName(x)}`);
+        if (!isNumberArray(x)) throw new ArgumentError(`argument ${i} must be a Float64Array or number[] of length ${len}, got ${describe(x)}`);
         if (x.length !== len) {
           throw new ArgumentError(`argument ${i} has length ${x.length} but the function was compiled for length ${len}: compile again with that shape`);
         }
@@ -219,7 +244,7 @@ export class CompiledFunction {
     const n = this.args.length;
     if (n === 1) return this.readArgument(0, out);
     if (out !== undefined && !(Array.isArray(out) && out.length === n)) {
-      throw new ArgumentError(`out must be an array of ${n} entries (a Float64Array per vector argument), got ${typeName(out)}`);
+      throw new ArgumentError(`out must be an array of ${n} entries (a Float64Array per vector argument), got ${describe(out)}`);
     }
     const result: (number | Float64Array)[] = (out as (number | Float64Array)[] | undefined) ?? new Array(n);
     for (let i = 0; i < n; i++) result[i] = this.readArgument(i, out === undefined ? undefined : result[i]);
@@ -231,7 +256,7 @@ export class CompiledFunction {
     const at = this.inputStart + this.offsets[i];
     if (len < 0) return this.core.adjoint(at);
     if (out !== undefined && !(out instanceof Float64Array && out.length === len)) {
-      throw new ArgumentError(`out for argument ${i} must be a Float64Array of length ${len}, got ${typeName(out)}`);
+      throw new ArgumentError(`out for argument ${i} must be a Float64Array of length ${len}, got ${describe(out)}`);
     }
     const g = (out as Float64Array | undefined) ?? new Float64Array(len);
     this.core.readAdjoints(at, len, g, 0);
@@ -259,25 +284,25 @@ export class CompiledFunction {
   /** { value: f(args), tangent: J·v }: the directional derivative along v with the value, in one
    *  forward sweep. v mirrors the arguments (several arguments: an array of their shapes);
    *  tangent is a number for a scalar f, a Float64Array for a vector-valued f. */
-  jvp(...argsAndV: unknown[]): { value: number | Float64Array; tangent: number | Float64Array } {
-    return this.higher().jvp(argsAndV);
+  jvp(...argsAndV: [...A, DirectionOf<A>]): ValueAndTangent<V> {
+    return this.higher().jvp(argsAndV) as ValueAndTangent<V>;
   }
 
   /** H·v, the Hessian of a scalar f times v, shaped like the arguments (forward-over-reverse:
    *  one forward and one reverse sweep, each carrying tangents); fills `out` when given. */
-  hvp(...argsAndVAndOut: unknown[]): ShapedLikeArguments {
-    return this.higher().hvp(argsAndVAndOut);
+  hvp(...argsAndVAndOut: [...A, DirectionOf<A>] | [...A, DirectionOf<A>, GradientOut<A>]): GradientsOf<A> {
+    return this.higher().hvp(argsAndVAndOut) as GradientsOf<A>;
   }
 
   /** The m × n Jacobian as a row-major Float64Array (n = all input elements, arguments in order):
    *  n tangent sweeps when n ≤ m, else m reverse sweeps after one forward ({ mode } overrides). */
-  jacobian(...argsAndOptions: (CompiledArgument | JacobianOptions)[]): Float64Array {
+  jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array {
     return this.higher().jacobian(argsAndOptions);
   }
 
   /** The n × n Hessian of a scalar f (row-major, symmetric) from n Hessian-vector products:
    *  n forward + reverse sweeps, O(n·N) for a tape of N nodes. */
-  hessian(...args: CompiledArgument[]): Float64Array {
+  hessian(...args: A): Float64Array {
     return this.higher().hessian(args);
   }
 }

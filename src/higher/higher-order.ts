@@ -6,11 +6,13 @@
 import type { TapeCore, Tangents } from '../core.js';
 import { ArgumentError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
+import { describe } from '../operands.js';
 
 type Argument = number | Float64Array | readonly number[];
 /** A result shaped like the arguments: one per argument, unwrapped for a single argument. */
 export type ShapedLikeArguments = number | Float64Array | (number | Float64Array)[];
 
+/** jacobian's options. */
 export interface JacobianOptions {
   /** 'forward': one tangent sweep per input element; 'reverse': one reverse sweep per output;
    *  'auto' (default): forward when inputs ≤ outputs (n ≤ m), else reverse. */
@@ -183,7 +185,7 @@ export class HigherOrder {
       return;
     }
     if (!Array.isArray(v) || v.length !== k) {
-      throw new ArgumentError(`${what}: v must be an array of ${k} entries shaped like the arguments, got ${typeName(v)}${Array.isArray(v) ? ` of length ${v.length}` : ''}`);
+      throw new ArgumentError(`${what}: v must be an array of ${k} entries shaped like the arguments, got ${describe(v)}`);
     }
     for (let i = 0; i < k; i++) this.directionPart(t, i, v[i], what, `v[${i}]`);
   }
@@ -193,12 +195,12 @@ export class HigherOrder {
     const len = f.args[i];
     const at = f.inputStart + f.offsets[i];
     if (len < 0) {
-      if (typeof v !== 'number') throw new ArgumentError(`${what}: ${name} must be a number (argument ${i} is a scalar), got ${typeName(v)}`);
+      if (typeof v !== 'number') throw new ArgumentError(`${what}: ${name} must be a number (argument ${i} is a scalar), got ${describe(v)}`);
       t.setTangent(at, v);
       return;
     }
     if (!isNumberArray(v) || v.length !== len) {
-      throw new ArgumentError(`${what}: ${name} must be a Float64Array or number[] of length ${len} like argument ${i}, got ${typeName(v)}${isNumberArray(v) ? ` of length ${v.length}` : ''}`);
+      throw new ArgumentError(`${what}: ${name} must be a Float64Array or number[] of length ${len} like argument ${i}, got ${describe(v)}`);
     }
     t.writeTangents(at, v);
   }
@@ -216,7 +218,7 @@ export class HigherOrder {
         return one[0];
       }
       if (into !== undefined && !(into instanceof Float64Array && into.length === len)) {
-        throw new ArgumentError(`out for argument ${i} must be a Float64Array of length ${len}, got ${typeName(into)}`);
+        throw new ArgumentError(`out for argument ${i} must be a Float64Array of length ${len}, got ${describe(into)}`);
       }
       const result = (into as Float64Array | undefined) ?? new Float64Array(len);
       t.readAdjointTangents(at, len, result, 0);
@@ -224,7 +226,7 @@ export class HigherOrder {
     };
     if (k === 1) return read(0, out);
     if (out !== undefined && !(Array.isArray(out) && out.length === k)) {
-      throw new ArgumentError(`out must be an array of ${k} entries (a Float64Array per vector argument), got ${typeName(out)}`);
+      throw new ArgumentError(`out must be an array of ${k} entries (a Float64Array per vector argument), got ${describe(out)}`);
     }
     const result: (number | Float64Array)[] = (out as (number | Float64Array)[] | undefined) ?? new Array(k);
     for (let i = 0; i < k; i++) result[i] = read(i, out === undefined ? undefined : result[i]);

@@ -1,29 +1,29 @@
 /** @file jvp, hvp, jacobian and hessian of a plain function: compile for the arguments' shapes,
  *  take the derivative, dispose. For repeated calls, compile once and use its methods. */
 import { compile, type CompileOptions, type Shape } from '../compile/compile.js';
-import type { CompiledFunction } from '../compile/compiled.js';
+import type { CompiledFunction, DirectionOf, GradientsOf, ValueAndTangent } from '../compile/compiled.js';
 import type { Differentiable } from '../grad.js';
 import { ArgumentError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
-import type { JacobianOptions, ShapedLikeArguments } from './higher-order.js';
+import type { JacobianOptions } from './higher-order.js';
 
-type Argument = number | Float64Array | readonly number[];
+import type { Argument } from '../grad.js';
 
 /** jvp(f)(...args, v) = { value: f(args), tangent: J·v }, v shaped like the arguments. */
 export function jvp(f: Differentiable, options: CompileOptions = {}) {
   checkFunction(f, 'jvp');
-  return (...argsAndV: unknown[]): { value: number | Float64Array; tangent: number | Float64Array } => {
+  return <A extends Argument[]>(...argsAndV: [...A, DirectionOf<A>]): ValueAndTangent => {
     if (argsAndV.length < 2) throw new ArgumentError(`jvp(f) is called with f's arguments, then v; got ${argsAndV.length} value${argsAndV.length === 1 ? '' : 's'}`);
-    return once(f, argsAndV.slice(0, -1), options, 'jvp', (c) => c.jvp(...argsAndV));
+    return once(f, argsAndV.slice(0, -1), options, 'jvp', (c) => c.jvp(...(argsAndV as [...Argument[], unknown])));
   };
 }
 
 /** hvp(f)(...args, v) = H·v for a scalar f, shaped like the arguments. */
 export function hvp(f: Differentiable, options: CompileOptions = {}) {
   checkFunction(f, 'hvp');
-  return (...argsAndV: unknown[]): ShapedLikeArguments => {
+  return <A extends Argument[]>(...argsAndV: [...A, DirectionOf<A>]): GradientsOf<A> => {
     if (argsAndV.length < 2) throw new ArgumentError(`hvp(f) is called with f's arguments, then v; got ${argsAndV.length} value${argsAndV.length === 1 ? '' : 's'}`);
-    return once(f, argsAndV.slice(0, -1), options, 'hvp', (c) => c.hvp(...argsAndV));
+    return once(f, argsAndV.slice(0, -1), options, 'hvp', (c) => c.hvp(...(argsAndV as [...Argument[], unknown])) as GradientsOf<A>);
   };
 }
 

@@ -8,54 +8,41 @@
  * rate so that a learning-rate schedule also schedules the decay.
  */
 
-import type { FirstOrderOptimizer } from './optimizer.js';
-import {
-  rejectUnknownOptions,
-  requireFloat64Array,
-  requireMatchingLength,
-  requireNonNegative,
-  requireOptionsObject,
-  requirePositive,
-  requireUnitInterval,
-} from './validate.js';
+import { Optimizer, type OptimizerOptions } from './optimizer.js';
+import { rejectUnknownOptions, requireNonNegative, requirePositive, requireUnitInterval } from './validate.js';
 
-export interface AdamOptions {
-  learningRate?: number;
-  /** Decay rate of the first-moment (mean) estimate. */
+export interface AdamOptions extends OptimizerOptions {
+  /** Decay rate of the first-moment (mean) estimate. Default 0.9. */
   beta1?: number;
-  /** Decay rate of the second-moment (uncentred variance) estimate. */
+  /** Decay rate of the second-moment (uncentred variance) estimate. Default 0.999. */
   beta2?: number;
-  /** Added to √v̂ so parameters with vanishing gradients do not take unbounded steps. */
+  /** Added to √v̂ so parameters with vanishing gradients do not take unbounded steps. Default 1e-8. */
   epsilon?: number;
+  /** λ: Adam adds λ·θ to the gradient (default 0), AdamW shrinks θ by learningRate·λ each step (default 1e-2). */
   weightDecay?: number;
 }
 
 /** 'l2' folds λ·θ into the gradient (Adam); 'decoupled' shrinks θ directly (AdamW). */
 export type WeightDecayStyle = 'l2' | 'decoupled';
 
-const ADAM_OPTION_NAMES = ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay'] as const;
-
-export abstract class AdaptiveMoments implements FirstOrderOptimizer {
-  readonly params: Float64Array;
+/** Default learning rate 1e-3, as PyTorch's. */
+export abstract class AdaptiveMoments extends Optimizer {
+  /** Decay rate of the first-moment estimate. */
   readonly beta1: number;
+  /** Decay rate of the second-moment estimate. */
   readonly beta2: number;
+  /** Added to √v̂. */
   readonly epsilon: number;
+  /** λ: an L2 term (Adam) or a decoupled shrink (AdamW). */
   readonly weightDecay: number;
-  private currentLearningRate: number;
   private readonly firstMoment: Float64Array;
   private readonly secondMoment: Float64Array;
-  private stepCount = 0;
-  private readonly owner: string;
   private readonly decayStyle: WeightDecayStyle;
 
   protected constructor(owner: string, decayStyle: WeightDecayStyle, params: Float64Array, options: AdamOptions, defaultWeightDecay: number) {
-    this.owner = owner;
+    super(owner, params, options, 1e-3);
     this.decayStyle = decayStyle;
-    requireFloat64Array(owner, 'params', params);
-    requireOptionsObject(owner, options, '{ learningRate: 1e-3 }');
-    rejectUnknownOptions(owner, options, ADAM_OPTION_NAMES);
-    this.params = params;
-    this.currentLearningRate = requirePositive(owner, 'learningRate', options.learningRate ?? 1e-3, '1e-3');
+    rejectUnknownOptions(owner, options, Optimizer.optionNames('beta1', 'beta2', 'epsilon', 'weightDecay'));
     this.beta1 = requireUnitInterval(owner, 'beta1', options.beta1 ?? 0.9, '0.9');
     this.beta2 = requireUnitInterval(owner, 'beta2', options.beta2 ?? 0.999, '0.999');
     this.epsilon = requirePositive(owner, 'epsilon', options.epsilon ?? 1e-8, '1e-8');
@@ -64,25 +51,8 @@ export abstract class AdaptiveMoments implements FirstOrderOptimizer {
     this.secondMoment = new Float64Array(params.length);
   }
 
-  get learningRate(): number {
-    return this.currentLearningRate;
-  }
-
-  set learningRate(value: number) {
-    this.currentLearningRate = requirePositive(this.owner, 'learningRate', value, '1e-3');
-  }
-
-  /** Number of updates since construction or the last reset; drives bias correction. */
-  get steps(): number {
-    return this.stepCount;
-  }
-
-  step(grad: Float64Array): void {
-    requireFloat64Array(this.owner, 'grad', grad);
-    requireMatchingLength(this.owner, 'grad', grad, this.params.length);
+  protected update(grad: Float64Array, gradScale: number, learningRate: number, t: number): void {
     const { params, firstMoment, secondMoment, beta1, beta2, epsilon, weightDecay } = this;
-    const learningRate = this.currentLearningRate;
-    const t = ++this.stepCount;
     // Both moments start at zero, so early averages are biased towards zero by exactly these factors.
     const firstCorrection = 1 - beta1 ** t;
     const secondCorrectionRoot = Math.sqrt(1 - beta2 ** t);
@@ -90,7 +60,7 @@ export abstract class AdaptiveMoments implements FirstOrderOptimizer {
     const l2 = this.decayStyle === 'l2' ? weightDecay : 0;
     const shrink = this.decayStyle === 'decoupled' ? 1 - learningRate * weightDecay : 1;
     for (let i = 0; i < params.length; i++) {
-      const g = grad[i] + l2 * params[i];
+      const g = grad[i] * gradScale + l2 * params[i];
       const m = beta1 * firstMoment[i] + (1 - beta1) * g;
       const v = beta2 * secondMoment[i] + (1 - beta2) * g * g;
       firstMoment[i] = m;
@@ -99,9 +69,7 @@ export abstract class AdaptiveMoments implements FirstOrderOptimizer {
     }
   }
 
-  reset(): void {
-    this.firstMoment.fill(0);
-    this.secondMoment.fill(0);
-    this.stepCount = 0;
+  protected buffers(): Record<string, Float64Array> {
+    return { firstMoment: this.firstMoment, secondMoment: this.secondMoment };
   }
 }

@@ -1,9 +1,11 @@
-/** @file Public entry point of the optimizers: first-order updaters, L-BFGS and their shared types. */
+/** @file Public entry point of the optimizers: first-order updaters, schedules, L-BFGS and their shared types. */
 
 export type { Objective } from './objective.js';
-export type { FirstOrderOptimizer } from './optimizer.js';
+export { clipGradNorm, type FirstOrderOptimizer, type OptimizerOptions, type OptimizerState, type Schedule } from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, type AdamOptions } from './adam.js';
 export { AdamW } from './adamw.js';
-export { minimize, type MinimizeOptions } from './minimize.js';
+export { RMSprop, type RMSpropOptions } from './rmsprop.js';
+export { exponentialDecay, stepDecay, cosineDecay, linearWarmup } from './schedules.js';
+export { minimize, type MinimizeOptions, type MinimizeStepInfo } from './minimize.js';
 export { lbfgs, type LbfgsOptions, type LbfgsResult, type LbfgsIterationInfo } from './lbfgs.js';

@@ -9,26 +9,30 @@
 
 import { LbfgsHistory } from './lbfgs-history.js';
 import { StrongWolfeLineSearch } from './line-search.js';
-import type { Objective } from './objective.js';
+import { ObjectiveError } from '../errors.js';
+import { evaluateObjective, type Objective } from './objective.js';
 import {
   rejectUnknownOptions,
-  requireFloat64Array,
   requireFunction,
   requireNonNegative,
   requireNonNegativeInteger,
   requireOptionsObject,
   requirePositiveInteger,
+  requireVector,
 } from './validate.js';
 import { dot, euclideanNorm, infinityNorm } from './vector.js';
 
+/** What onIteration sees after each accepted step (one object, reused). */
 export interface LbfgsIterationInfo {
   /** Accepted steps so far (1 on the first call). */
   iteration: number;
+  /** f at the new point. */
   value: number;
   /** ‖∇f‖∞ at the new point. */
   gradientNorm: number;
   /** Step length α accepted by the line search. */
   stepSize: number;
+  /** Objective evaluations so far, line searches included. */
   evaluations: number;
   /** Current point; a live view, valid only during the callback. Copy it to keep it. */
   x: Float64Array;
@@ -36,6 +40,7 @@ export interface LbfgsIterationInfo {
   gradient: Float64Array;
 }
 
+/** lbfgs's options. */
 export interface LbfgsOptions {
   /** Maximum accepted steps. Default 1000. */
   maxIterations?: number;
@@ -52,23 +57,30 @@ export interface LbfgsOptions {
   onIteration?: (info: LbfgsIterationInfo) => boolean | void;
 }
 
+/** What lbfgs returns. */
 export interface LbfgsResult {
   /** Best point found (a new array; x0 is left untouched). */
   x: Float64Array;
+  /** f(x). */
   value: number;
+  /** ∇f(x). */
   gradient: Float64Array;
+  /** Accepted steps. */
   iterations: number;
+  /** Objective evaluations, line searches included. */
   evaluations: number;
   /** True when a tolerance was met; false on iteration limit, line-search failure or early stop. */
   converged: boolean;
+  /** Why it stopped, in words (which tolerance, or what failed). */
   reason: string;
 }
 
 const LBFGS_OPTION_NAMES = ['maxIterations', 'gradientTolerance', 'valueTolerance', 'history', 'onIteration'] as const;
 
-export function lbfgs(objective: Objective, x0: Float64Array, options: LbfgsOptions = {}): LbfgsResult {
+/** Minimizes objective from x0 with L-BFGS and a strong-Wolfe line search; x0 is not modified. */
+export function lbfgs(objective: Objective, x0: Float64Array | readonly number[], options: LbfgsOptions = {}): LbfgsResult {
   requireFunction('lbfgs', 'objective', objective, '(x, gradOut) => f(x)');
-  requireFloat64Array('lbfgs', 'x0', x0);
+  requireVector('lbfgs', 'x0', x0);
   requireOptionsObject('lbfgs', options, '{ maxIterations: 200 }');
   rejectUnknownOptions('lbfgs', options, LBFGS_OPTION_NAMES);
   const maxIterations = requireNonNegativeInteger('lbfgs', 'maxIterations', options.maxIterations ?? 1000, '1000');
@@ -87,10 +99,10 @@ export function lbfgs(objective: Objective, x0: Float64Array, options: LbfgsOpti
   const history = new LbfgsHistory(historySize, n);
   const lineSearch = new StrongWolfeLineSearch();
 
-  let value = objective(x, gradient);
+  let value = evaluateObjective('lbfgs', objective, x, gradient);
   let evaluations = 1;
   if (!Number.isFinite(value) || !allFinite(gradient)) {
-    throw new RangeError(
+    throw new ObjectiveError(
       `lbfgs: the objective returned f = ${value} or a non-finite gradient at x0. Start from a point where f and ∇f are finite.`,
     );
   }

@@ -13,7 +13,7 @@
  */
 
 import { cubicMinimizer, quadraticMinimizer } from './interpolation.js';
-import type { Objective } from './objective.js';
+import { evaluateObjective, type Objective } from './objective.js';
 import { dot } from './vector.js';
 
 export interface LineSearchSettings {
@@ -174,7 +174,7 @@ export class StrongWolfeLineSearch {
     const { origin, direction, trialPoint, trialGradient } = this;
     for (let i = 0; i < origin.length; i++) trialPoint[i] = origin[i] + step * direction[i];
     this.evaluations++;
-    const value = this.objective(trialPoint, trialGradient);
+    const value = evaluateObjective('lbfgs', this.objective, trialPoint, trialGradient);
     this.trialSlope = dot(trialGradient, direction);
     return value;
   }

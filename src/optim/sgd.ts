@@ -7,21 +7,12 @@
  * Sutskever et al. (2013) reformulation used by PyTorch: step along g + μ·b instead of b.
  */
 
-import type { FirstOrderOptimizer } from './optimizer.js';
-import {
-  rejectUnknownOptions,
-  requireBoolean,
-  requireFloat64Array,
-  requireMatchingLength,
-  requireNonNegative,
-  requireOptionsObject,
-  requirePositive,
-  requireUnitInterval,
-} from './validate.js';
+import { ArgumentError } from '../errors.js';
+import { Optimizer, type OptimizerOptions } from './optimizer.js';
+import { rejectUnknownOptions, requireBoolean, requireNonNegative, requireUnitInterval } from './validate.js';
 
-export interface SGDOptions {
-  learningRate: number;
-  /** Heavy-ball coefficient μ in [0, 1); 0 disables momentum. */
+export interface SGDOptions extends OptimizerOptions {
+  /** Heavy-ball coefficient μ in [0, 1); 0 (default) disables momentum. */
   momentum?: number;
   /** Use Nesterov's look-ahead form; requires momentum > 0. */
   nesterov?: boolean;
@@ -29,49 +20,34 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
-const SGD_OPTION_NAMES = ['learningRate', 'momentum', 'nesterov', 'weightDecay'] as const;
-
-export class SGD implements FirstOrderOptimizer {
-  readonly params: Float64Array;
+/** Default learning rate 1e-3, as PyTorch's. */
+export class SGD extends Optimizer {
+  /** Heavy-ball coefficient μ (0: none). */
   readonly momentum: number;
+  /** Whether the step looks ahead along the momentum (Nesterov). */
   readonly nesterov: boolean;
+  /** L2 penalty λ. */
   readonly weightDecay: number;
-  private currentLearningRate: number;
   private readonly velocity: Float64Array;
-  // PyTorch seeds the buffer with the first gradient instead of decaying from zero.
-  private hasVelocity = false;
 
-  constructor(params: Float64Array, options: SGDOptions) {
-    requireFloat64Array('SGD', 'params', params);
-    requireOptionsObject('SGD', options, '{ learningRate: 0.01 }');
-    rejectUnknownOptions('SGD', options, SGD_OPTION_NAMES);
-    this.params = params;
-    this.currentLearningRate = requirePositive('SGD', 'learningRate', options.learningRate, '0.01');
+  constructor(params: Float64Array, options: SGDOptions = {}) {
+    super('SGD', params, options, 1e-3);
+    rejectUnknownOptions('SGD', options, Optimizer.optionNames('momentum', 'nesterov', 'weightDecay'));
     this.momentum = requireUnitInterval('SGD', 'momentum', options.momentum ?? 0, '0.9');
     this.nesterov = requireBoolean('SGD', 'nesterov', options.nesterov ?? false);
     this.weightDecay = requireNonNegative('SGD', 'weightDecay', options.weightDecay ?? 0, '1e-4');
     if (this.nesterov && this.momentum === 0) {
-      throw new RangeError('SGD: nesterov: true needs momentum > 0 to look ahead along. Pass e.g. { momentum: 0.9, nesterov: true }.');
+      throw new ArgumentError('SGD: nesterov: true needs momentum > 0 to look ahead along. Pass e.g. { momentum: 0.9, nesterov: true }.');
     }
     this.velocity = new Float64Array(this.momentum > 0 ? params.length : 0);
   }
 
-  get learningRate(): number {
-    return this.currentLearningRate;
-  }
-
-  set learningRate(value: number) {
-    this.currentLearningRate = requirePositive('SGD', 'learningRate', value, '0.01');
-  }
-
-  step(grad: Float64Array): void {
-    requireFloat64Array('SGD', 'grad', grad);
-    requireMatchingLength('SGD', 'grad', grad, this.params.length);
+  protected update(grad: Float64Array, gradScale: number, learningRate: number, t: number): void {
     const { params, velocity, momentum, nesterov, weightDecay } = this;
-    const learningRate = this.currentLearningRate;
-    const seedVelocity = !this.hasVelocity;
+    // PyTorch seeds the buffer with the first gradient instead of decaying from zero.
+    const seedVelocity = t === 1;
     for (let i = 0; i < params.length; i++) {
-      let direction = grad[i] + weightDecay * params[i];
+      let direction = grad[i] * gradScale + weightDecay * params[i];
       if (momentum > 0) {
         const v = seedVelocity ? direction : momentum * velocity[i] + direction;
         velocity[i] = v;
@@ -79,11 +55,9 @@ export class SGD implements FirstOrderOptimizer {
       }
       params[i] -= learningRate * direction;
     }
-    this.hasVelocity = true;
   }
 
-  reset(): void {
-    this.velocity.fill(0);
-    this.hasVelocity = false;
+  protected buffers(): Record<string, Float64Array> {
+    return this.momentum > 0 ? { velocity: this.velocity } : {};
   }
 }
