@@ -4,6 +4,8 @@ import type { TapeCore } from './core.js';
 import { WasmCore } from './wasm/wasm-core.js';
 import { JsCore } from './reference/js-core.js';
 
+/** Where a tape lives: 'wasm' (linear memory, the fast one) or 'js' (the pure-JS tape: the
+ *  baseline, the oracle, and the fallback without WebAssembly). */
 export type Backend = 'wasm' | 'js';
 
 export interface CoreOptions {

@@ -35,12 +35,15 @@ export class Scalar {
 
 /** A vector of contiguous slots on a tape (e.g. an array argument). */
 export class Vector {
+  /** [length]. */
   readonly shape: readonly [number];
 
   constructor(
+    /** The recording this handle belongs to (internal). */
     readonly core: TapeCore,
     /** Slot id of element 0. */
     readonly start: number,
+    /** Number of elements. */
     readonly length: number,
   ) {
     this.shape = [length];
@@ -76,10 +79,12 @@ export class Vector {
     return out;
   }
 
+  /** The elements as scalar handles, in order (no new node). */
   *[Symbol.iterator](): IterableIterator<Scalar> {
     for (let i = 0; i < this.length; i++) yield new Scalar(this.core, this.start + i);
   }
 
+  /** JS operators on a vector handle would silently give NaN: stop it loudly. */
   [Symbol.toPrimitive](): never {
     throw operatorError(this.core, 'a wengert vector handle is not a number: use .at(i) or the ops');
   }
@@ -87,13 +92,19 @@ export class Vector {
 
 /** A row-major matrix of contiguous slots on a tape. */
 export class Matrix {
+  /** Number of elements: rows × cols. */
   readonly length: number;
+  /** [rows, cols]. */
   readonly shape: readonly [number, number];
 
   constructor(
+    /** The recording this handle belongs to (internal). */
     readonly core: TapeCore,
+    /** Slot id of element (0, 0); row i starts at start + i·cols. */
     readonly start: number,
+    /** Number of rows. */
     readonly rows: number,
+    /** Number of columns. */
     readonly cols: number,
   ) {
     this.length = rows * cols;
@@ -127,6 +138,7 @@ export class Matrix {
     return new Vector(this.core, this.start, this.length);
   }
 
+  /** The same slots as another rows × cols shape (no new node). */
   reshape(rows: number, cols: number): Matrix {
     return this.flatten().reshape(rows, cols);
   }
@@ -136,6 +148,7 @@ export class Matrix {
     return this.flatten().value;
   }
 
+  /** JS operators on a matrix handle would silently give NaN: stop it loudly. */
   [Symbol.toPrimitive](): never {
     throw operatorError(this.core, 'a wengert matrix handle is not a number: use .at(i, j), .row(i) or the ops');
   }

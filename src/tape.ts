@@ -6,6 +6,7 @@ import { createCore, type Backend } from './backends.js';
 
 export type { Backend };
 
+/** Options of `new Tape(options)`. */
 export interface TapeOptions {
   /** 'wasm' (default) or 'js', the pure-JS tape. */
   backend?: Backend;
@@ -15,6 +16,7 @@ export interface TapeOptions {
   maxBytes?: number;
 }
 
+/** What a tape holds: `tape.stats`. */
 export interface TapeStats {
   /** Scalar values on the tape (inputs, constants and results). */
   nodes: number;
@@ -24,7 +26,11 @@ export interface TapeStats {
   bytes: number;
 }
 
+/** An explicit tape for eager use: record inputs and ops on it, call `backward(output)`, read
+ *  adjoints; `reset()` keeps its memory for the next recording, `dispose()` frees it. Use it for
+ *  data-dependent control flow; `grad` and `compile` make their own tapes. */
 export class Tape {
+  /** The backend the tape records on: 'wasm' or 'js' (the pure-JS tape). */
   readonly backend: Backend;
   /** The current recording; reset() swaps in a new one so old handles are caught. */
   private state: { core: TapeCore };
@@ -118,10 +124,12 @@ export class Tape {
     this.state.core.dispose();
   }
 
+  /** True once `dispose()` was called: the tape and its handles can no longer be used. */
   get disposed(): boolean {
     return !this.state.core.live;
   }
 
+  /** Nodes, rows and bytes the current recording holds. */
   get stats(): TapeStats {
     const { rows, slots, bytes } = this.live().stats();
     return { nodes: slots, rows, bytes };
