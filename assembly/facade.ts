@@ -1,8 +1,8 @@
 /** @file What the TypeScript facade reads of the layout (layout.ts), as exported functions: it
  *  writes rows and reads values at these addresses and never computes one itself. */
 import {
-  SEG_ROWS, SEG_SLOTS, SEG_EVALUATED_ROWS, SLOT_STRIDE, TANGENT_ADJOINT_OFFSET, TANGENT_STRIDE, BYTES_PER_ROW,
-  capOf, opsOf, aOf, bOf, firstSlotOf, rowsOf, slotCountOf, nextOf, valueAddress, adjointAddress, tangentAddress,
+  SEG_ROWS, SEG_SLOTS, SEG_EVALUATED_ROWS, SLOT_STRIDE, TANGENT_STRIDE, BYTES_PER_ROW,
+  capOf, opsOf, aOf, bOf, firstSlotOf, rowsOf, slotCountOf, nextOf, valueAddress, adjointAddress, tangentAddress, adjointTangentAddress,
   storedBufferBytes,
 } from './layout';
 import { SINK, firstSegment } from './tape';
@@ -31,10 +31,12 @@ export function bytesPerRow(): i32 { return <i32>BYTES_PER_ROW; }
 
 /** The tangent of slot `id`'s value in the tangent buffer of a one-segment tape. */
 export function tangentValueAddress(buffer: usize, tape: usize, id: i32): usize {
-  return tangentAddress(buffer, firstSlotOf(firstSegment(tape)), SINK, id);
+  const seg = firstSegment(tape);
+  return tangentAddress(buffer, slotCountOf(seg), firstSlotOf(seg), SINK, id);
 }
 export function tangentAdjointAddress(buffer: usize, tape: usize, id: i32): usize {
-  return tangentAddress(buffer, firstSlotOf(firstSegment(tape)), SINK, id) + TANGENT_ADJOINT_OFFSET;
+  const seg = firstSegment(tape);
+  return adjointTangentAddress(buffer, slotCountOf(seg), firstSlotOf(seg), SINK, id);
 }
 export function tangentStride(): i32 { return <i32>TANGENT_STRIDE; }
 

@@ -1,33 +1,39 @@
 /** @file The tape's memory layout, stated once: headers, columns, slots, side buffers. Every
- *  other file (and the TypeScript facade, through the exports in index.ts) asks here.
+ *  other file (and the TypeScript facade, through the exports in facade.ts) asks here.
  *
- *  tape header (64 B block)               segment (one 2^k-byte block, never moved)
+ *  tape header (64 B block)               segment (one 2^k-byte block, k ≥ 16, page-aligned, never moved)
  *  ┌─────────────────────┐                ┌───────────────────────────────────────────────────┐
  *  │ 0  first segment    │──► seg ◄─► seg │ 0 prev · 4 next · 8 cap · 12 rows · 16 slots       │
  *  │ 4  current segment  │                │ 20 size class · 24 evaluated rows · 28 ev. slots   │
  *  │ 8  live             │                │                                     (32 B header)  │
  *  │ 12 dirty            │                ├───────────────────────────────────────────────────┤
- *  │ 16 max bytes  f64   │                │ slots: cap × { val f64 · adj f64 }         16 B    │
- *  │ 24 held bytes f64   │                │ op:    cap × u8                             1 B    │
- *  │ 32 first size class │                │ a:     cap × i32 (slot id of operand)       4 B    │
- *  └─────────────────────┘                │ b:     cap × i32 (slot id of operand)       4 B    │
+ *  │ 16 max bytes  f64   │                │ val: cap × f64                              8 B    │
+ *  │ 24 held bytes f64   │                │ adj: cap × f64                              8 B    │
+ *  │ 32 first size class │                │ op:  cap × u8                               1 B    │
+ *  └─────────────────────┘                │ a:   cap × i32 (slot id of operand)         4 B    │
+ *                                         │ b:   cap × i32 (slot id of operand)         4 B    │
  *                                         └───────────────────────────────────────────────────┘
  *
- *  25 bytes per scalar node, DESIGN's columns `op a b val adj`, with val and adj side by side so
- *  an operand is one address: slot id s lives at byte 16s (val) and 16s + 8 (adj). Operands name
- *  slots by absolute id, so a segment can live anywhere: growth allocates a new segment
- *  (doubling) and never copies. Scalar rows own one slot each, Param rows none (they carry an
- *  extra operand for the row after them). Unary rows point b at the sink slot, whose value is 0
- *  and whose adjoint nobody reads, so the reverse sweep updates two adjoints per row without
- *  asking the arity. Rows [evaluated rows, rows) of the current segment were recorded by the
- *  facade and are not evaluated yet (sweeps.ts `flush`).
+ *  25 bytes per scalar node, DESIGN's columns `op a b val adj`, struct of arrays: a vector's
+ *  values are one contiguous run of doubles and its adjoints another (views with no copy, two
+ *  useful numbers per f64x2 lane). A slot id is its value's address ÷ 8, so operands name slots
+ *  anywhere in memory and growth allocates a new segment (doubling) and never copies. A slot's
+ *  adjoint is its value's address plus its segment's column distance (8 · cap), which the
+ *  delta table holds per 64 KiB page: segments start on a page and own their pages, so
+ *  adjoint = value + DELTAS[value ÷ 65536] for any slot, one load from a table that stays in
+ *  cache. Scalar rows own one slot each, Param rows none (they carry an extra operand for the
+ *  row after them). Unary rows point b at the sink slot, whose value is 0 and whose adjoint
+ *  nobody reads, so the reverse sweep updates two adjoints per row without asking the arity.
+ *  Rows [evaluated rows, rows) of the current segment were recorded by the facade and are not
+ *  evaluated yet (sweeps.ts `flush`).
  *
- *  tangent buffer of a one-segment tape     stored partials of a one-segment tape
- *  ┌────────────────────────────────────┐   ┌──────────────────────────────────────┐
- *  │ 0   the sink's pair (tangent 0)    │   │ 16(s − first): { ∂y/∂a · ∂y/∂b }      │
- *  │ 16 + 16(s − first): { ṡ · s̄̇ }      │   └──────────────────────────────────────┘
- *  └────────────────────────────────────┘
+ *  tangent buffer of a one-segment tape          stored partials of a one-segment tape
+ *  ┌───────────────────────────────────────┐     ┌──────────────────────────────────────┐
+ *  │ 0 the sink's tangent (0) · 8 its ā̇    │     │ 16(s − first): { ∂y/∂a · ∂y/∂b }      │
+ *  │ 16: slots × ṡ · then slots × s̄̇        │     └──────────────────────────────────────┘
+ *  └───────────────────────────────────────┘
  */
+import { allocate, PAGE_CLASS } from './memory';
 
 export const SEG_HEADER: usize = 32;
 export const SEG_PREV: usize = 0;
@@ -53,22 +59,31 @@ export const BYTES_PER_ROW: usize = 25;
 
 // ── slots ──
 
-/** Bytes from one slot's value to the next one's. */
-export const SLOT_STRIDE: usize = 16;
-/** Where the value and the adjoint columns start: slot id s's value is at VALUE_COLUMN +
- *  slotOffset(s), its adjoint at ADJOINT_COLUMN + slotOffset(s). */
-export const VALUE_COLUMN: usize = 0;
-export const ADJOINT_COLUMN: usize = 8;
+/** Bytes from one slot's value (or adjoint) to the next one's in a segment. */
+export const SLOT_STRIDE: usize = 8;
+
+const PAGE_SHIFT: usize = 16;
+
+/** Per 64 KiB page of memory, the distance from a value there to its adjoint (a segment's 8·cap). */
+const DELTAS: usize = allocate(PAGE_CLASS + 2);
+
+/** Records that the slots whose values lie in [block, block + bytes) have their adjoints `delta`
+ *  bytes on (a new segment's pages, or the sink's). */
+export function setAdjointDelta(block: usize, bytes: usize, delta: i32): void {
+  const last = (block + bytes - 1) >> PAGE_SHIFT;
+  for (let page = block >> PAGE_SHIFT; page <= last; page++) store<i32>(DELTAS + (page << 2), delta);
+}
 
 // @ts-ignore: decorator
-@inline export function slotOffset(id: i32): usize { return <usize>id << 4; }
+@inline export function valueAddress(id: i32): usize { return <usize>id << 3; }
 // @ts-ignore: decorator
-@inline export function valueAddress(id: i32): usize { return VALUE_COLUMN + slotOffset(id); }
-// @ts-ignore: decorator
-@inline export function adjointAddress(id: i32): usize { return ADJOINT_COLUMN + slotOffset(id); }
+@inline export function adjointAddress(id: i32): usize {
+  const value = <usize>id << 3;
+  return value + <usize>load<i32>(DELTAS + ((value >> PAGE_SHIFT) << 2));
+}
 /** The slot id whose value is at `address` (the first slot of a segment, for example). */
 // @ts-ignore: decorator
-@inline export function slotAt(address: usize): i32 { return <i32>(address >> 4); }
+@inline export function slotAt(address: usize): i32 { return <i32>(address >> 3); }
 
 // ── segments ──
 
@@ -76,6 +91,9 @@ export const ADJOINT_COLUMN: usize = 8;
 @inline export function capOf(seg: usize): usize { return <usize>load<i32>(seg, SEG_CAP); }
 // @ts-ignore: decorator
 @inline export function slotsOf(seg: usize): usize { return seg + SEG_HEADER; }
+/** Distance from a segment's value column to its adjoint column. */
+// @ts-ignore: decorator
+@inline export function adjointDeltaOf(cap: i32): i32 { return cap << 3; }
 // @ts-ignore: decorator
 @inline export function opsOf(seg: usize): usize { return seg + SEG_HEADER + (capOf(seg) << 4); }
 // @ts-ignore: decorator
@@ -99,9 +117,10 @@ export function capacityOf(k: i32): i32 {
   return <i32>((((<u64>1 << k) - SEG_HEADER) / BYTES_PER_ROW) & ~3);
 }
 
-/** Segment bytes for `rows` rows, with room for the header and alignment. */
+/** Segment bytes for `rows` rows, with room for the header and alignment: a page at least. */
 export function segmentBytesFor(rows: f64): f64 {
-  return <f64>SEG_HEADER + rows * <f64>BYTES_PER_ROW + 100;
+  const bytes = <f64>SEG_HEADER + rows * <f64>BYTES_PER_ROW + 100;
+  return bytes < <f64>(1 << PAGE_CLASS) ? <f64>(1 << PAGE_CLASS) : bytes;
 }
 
 // ── side buffers of a one-segment (compiled) tape ──
@@ -111,16 +130,21 @@ export function tangentBufferBytes(slots: i32): f64 {
   return 16 + 16 * <f64>slots;
 }
 
-/** The tangent of slot `id`'s value: its pair in the buffer, the sink's pair for the sink. */
+/** The tangent of slot `id`'s value in a tangent buffer whose segment has `slots` slots from
+ *  `first`; the sink's is the buffer's first double. */
 // @ts-ignore: decorator
-@inline export function tangentAddress(buffer: usize, first: i32, sink: i32, id: i32): usize {
-  return id == sink ? buffer : buffer + 16 + (<usize>(id - first) << 4);
+@inline export function tangentAddress(buffer: usize, slots: i32, first: i32, sink: i32, id: i32): usize {
+  return id == sink ? buffer : buffer + 16 + (<usize>(id - first) << 3);
 }
 
-/** The tangent of slot `id`'s adjoint: 8 bytes after its value's tangent. */
-export const TANGENT_ADJOINT_OFFSET: usize = 8;
+/** The tangent of slot `id`'s adjoint: the second column (the sink's: the buffer's second double). */
+// @ts-ignore: decorator
+@inline export function adjointTangentAddress(buffer: usize, slots: i32, first: i32, sink: i32, id: i32): usize {
+  return id == sink ? buffer + 8 : buffer + 16 + (<usize>slots << 3) + (<usize>(id - first) << 3);
+}
+
 /** Bytes from one slot's tangent to the next one's. */
-export const TANGENT_STRIDE: usize = 16;
+export const TANGENT_STRIDE: usize = 8;
 
 /** Bytes of the stored-partials buffer of a segment with `slots` slots. */
 export function storedBufferBytes(slots: i32): f64 {

@@ -1,12 +1,12 @@
 /** @file MatMul for the wasm core: pack values into contiguous scratch, f64x2 loops, scatter.
  *
- *  Slots are addressed through layout.ts (today value and adjoint interleave, so f64x2 lanes
- *  over slots would carry one useful number); packing first costs O(mk + kn + mn) against the
- *  O(mkn) products (BLAS does the same). Scratch grows only through `ensureScratch`, which the facade calls before it
+ *  Operands may be transposed views (strided), so they are packed into contiguous scratch first:
+ *  O(mk + kn + mn) against the O(mkn) products (BLAS does the same). C's values and adjoints are
+ *  each one run (layout.ts), copied in and out whole. Scratch grows only through `ensureScratch`, which the facade calls before it
  *  records a MatMul, so a sweep never grows memory; a row whose scratch is missing falls back
  *  to the portable kernel. Results match assembly/shared/vector.ts up to summation order. */
 import { allocate, release, sizeClass } from './memory';
-import { valueAddress, adjointAddress } from './layout';
+import { valueAddress, adjointAddress, SLOT_STRIDE } from './layout';
 import { matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './shared/vector';
 
 let scratch: usize = 0;
@@ -159,14 +159,14 @@ export function matmulForward(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
     for (; p < k; p++) axpy(rowC, pb + <usize>p * rowBytes, load<f64>(rowA + (<usize>p << 3)), n);
   }
   const total = m * n;
-  for (let t = 0; t < total; t++) {
-    store<f64>(valueAddress(out + t), load<f64>(pc + (<usize>t << 3)));
-    store<f64>(adjointAddress(out + t), 0); // zeroed with the value
-  }
+  memory.copy(valueAddress(out), pc, <usize>total * SLOT_STRIDE);
+  memory.fill(adjointAddress(out), 0, <usize>total * SLOT_STRIDE); // zeroed with the values
 }
 
 /** Ā += C̄·op(B)ᵀ and B̄ += op(A)ᵀ·C̄, scattered back through the transposes. */
 export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32, out: i32): void {
+  // A and B each lie in one segment: their adjoints are runs from these addresses.
+  const adjA = adjointAddress(a), adjB = adjointAddress(b);
   matmulStrides(m, k, n, flags);
   const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
   const pa = scratch;
@@ -177,7 +177,7 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   pack(pa, a, m, k, ars, acs);
   pack(pb, b, k, n, brs, bcs);
   const total = m * n;
-  for (let t = 0; t < total; t++) store<f64>(pg + (<usize>t << 3), load<f64>(adjointAddress(out + t)));
+  memory.copy(pg, adjointAddress(out), <usize>total * SLOT_STRIDE);
   memory.fill(db, 0, <usize>(k * n) << 3);
   const rowBytes = <usize>n << 3;
   // Ā(i, p) = Σⱼ G(i, j) B(p, j): four p per pass over G's row i.
@@ -206,13 +206,13 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   }
   for (let i = 0; i < m; i++) {
     for (let p = 0; p < k; p++) {
-      const at = adjointAddress(a + i * ars + p * acs);
+      const at = adjA + <usize>(i * ars + p * acs) * SLOT_STRIDE;
       store<f64>(at, load<f64>(at) + load<f64>(da + (<usize>(i * k + p) << 3)));
     }
   }
   for (let p = 0; p < k; p++) {
     for (let j = 0; j < n; j++) {
-      const at = adjointAddress(b + p * brs + j * bcs);
+      const at = adjB + <usize>(p * brs + j * bcs) * SLOT_STRIDE;
       store<f64>(at, load<f64>(at) + load<f64>(db + (<usize>(p * n + j) << 3)));
     }
   }

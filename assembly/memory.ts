@@ -7,6 +7,9 @@
 
 const WASM_PAGE: usize = 65536;
 const MIN_CLASS: i32 = 6; // 64-byte blocks
+/** Blocks of this class (64 KiB, a wasm page) and up start on a page boundary, so a page holds
+ *  at most one of them: layout.ts keeps a per-page table of where their adjoints live. */
+export const PAGE_CLASS: i32 = 16;
 const CLASS_COUNT: i32 = 33;
 
 /** Free-list heads per size class, then the bump pointer; placed just above static data. */
@@ -32,7 +35,8 @@ export function sizeClass(bytes: f64): i32 {
   return <f64>(<u64>1 << k) < bytes ? 31 : k;
 }
 
-/** A block of 2^k bytes, 64-aligned, or 0 when memory (or its lowered limit) is exhausted. */
+/** A block of 2^k bytes, 64-aligned (page-aligned from PAGE_CLASS up), or 0 when memory (or
+ *  its lowered limit) is exhausted. */
 export function allocate(k: i32): usize {
   const head = FREE_HEADS + (<usize>k << 2);
   const free = load<u32>(head);
@@ -40,15 +44,23 @@ export function allocate(k: i32): usize {
     store<u32>(head, load<u32>(<usize>free));
     return <usize>free;
   }
-  // Every block is a multiple of 64 bytes, so the bump pointer stays 64-aligned.
-  const end: u64 = <u64>bumpTop + (<u64>1 << k);
+  // Every block is a multiple of 64 bytes, so the bump pointer stays 64-aligned; a large block
+  // starts on a page, and the gap before it goes to the free lists of smaller classes.
+  const start: usize = k >= PAGE_CLASS ? (bumpTop + WASM_PAGE - 1) & ~(WASM_PAGE - 1) : bumpTop;
+  const end: u64 = <u64>start + (<u64>1 << k);
   const havePages: i32 = memory.size();
   const needPages: u64 = (end + WASM_PAGE - 1) / WASM_PAGE;
   if (needPages > <u64>havePages) {
     if (needPages > <u64>pageLimit || end >= 0xFFFFFFC0) return 0;
     if (memory.grow(<i32>(needPages - <u64>havePages)) < 0) return 0;
   }
-  const start = bumpTop;
+  let gap = bumpTop;
+  while (gap < start) {
+    let j = PAGE_CLASS - 1;
+    while (gap + (<usize>1 << j) > start) j--;
+    release(gap, j);
+    gap += <usize>1 << j;
+  }
   bumpTop = <usize>end;
   return start;
 }

@@ -1,35 +1,38 @@
 /** @file Slot access for the row walk and the kernels over wasm linear memory, at the addresses
  *  assembly/layout.ts states. scripts/build-wasm.mjs puts this file in place of
  *  assembly/shared/slots.ts, whose typed-array version serves the JS tape. */
-import { VALUE_COLUMN, ADJOINT_COLUMN, TANGENT_ADJOINT_OFFSET, slotOffset, tangentAddress, storedAddress } from '../layout';
+import { valueAddress, adjointAddress, tangentAddress, adjointTangentAddress, storedAddress } from '../layout';
 
-/** A column of doubles: its base address. */
+/** A column of doubles: a base address added to the slot's own (0 for values and adjoints,
+ *  whose addresses layout.ts derives from the slot id alone). */
 export type Column = usize;
 
 // @ts-ignore: decorator
-@inline export function valueColumn(): Column { return VALUE_COLUMN; }
+@inline export function valueColumn(): Column { return 0; }
 // @ts-ignore: decorator
-@inline export function adjointColumn(): Column { return ADJOINT_COLUMN; }
+@inline export function adjointColumn(): Column { return 0; }
 
 // @ts-ignore: decorator
-@inline export function getVal(v: Column, id: i32): f64 { return load<f64>(v + slotOffset(id)); }
+@inline export function getVal(v: Column, id: i32): f64 { return load<f64>(v + valueAddress(id)); }
 // @ts-ignore: decorator
-@inline export function setVal(v: Column, id: i32, x: f64): void { store<f64>(v + slotOffset(id), x); }
+@inline export function setVal(v: Column, id: i32, x: f64): void { store<f64>(v + valueAddress(id), x); }
 // @ts-ignore: decorator
-@inline export function getAdj(a: Column, id: i32): f64 { return load<f64>(a + slotOffset(id)); }
+@inline export function getAdj(a: Column, id: i32): f64 { return load<f64>(a + adjointAddress(id)); }
 // @ts-ignore: decorator
-@inline export function setAdj(a: Column, id: i32, x: f64): void { store<f64>(a + slotOffset(id), x); }
+@inline export function setAdj(a: Column, id: i32, x: f64): void { store<f64>(a + adjointAddress(id), x); }
 // @ts-ignore: decorator
-@inline export function addAdj(a: Column, id: i32, x: f64): void { const p = a + slotOffset(id); store<f64>(p, load<f64>(p) + x); }
+@inline export function addAdj(a: Column, id: i32, x: f64): void { const p = a + adjointAddress(id); store<f64>(p, load<f64>(p) + x); }
 
 // Tangents live in a side buffer beside a one-segment tape (layout.ts).
 let tanBuffer: usize = 0;
+let tanSlots: i32 = 0;
 let tanFirst: i32 = 0;
 let tanSink: i32 = 0;
 
-/** Points the higher-order sweeps at a tangent buffer for the segment whose first slot is `first`. */
-export function bindTangents(buffer: usize, first: i32, sink: i32): void {
+/** Points the higher-order sweeps at a tangent buffer for the segment of `slots` slots from `first`. */
+export function bindTangents(buffer: usize, slots: i32, first: i32, sink: i32): void {
   tanBuffer = buffer;
+  tanSlots = slots;
   tanFirst = first;
   tanSink = sink;
 }
@@ -37,20 +40,22 @@ export function bindTangents(buffer: usize, first: i32, sink: i32): void {
 // @ts-ignore: decorator
 @inline export function tangentColumn(): Column { return tanBuffer; }
 // @ts-ignore: decorator
-@inline export function adjointTangentColumn(): Column { return tanBuffer + TANGENT_ADJOINT_OFFSET; }
+@inline export function adjointTangentColumn(): Column { return tanBuffer; }
 
 // @ts-ignore: decorator
-@inline function tanAt(t: Column, id: i32): usize { return tangentAddress(t, tanFirst, tanSink, id); }
+@inline function tanAt(t: Column, id: i32): usize { return tangentAddress(t, tanSlots, tanFirst, tanSink, id); }
+// @ts-ignore: decorator
+@inline function tanAdjAt(t: Column, id: i32): usize { return adjointTangentAddress(t, tanSlots, tanFirst, tanSink, id); }
 // @ts-ignore: decorator
 @inline export function getTan(t: Column, id: i32): f64 { return load<f64>(tanAt(t, id)); }
 // @ts-ignore: decorator
 @inline export function setTan(t: Column, id: i32, x: f64): void { store<f64>(tanAt(t, id), x); }
 // @ts-ignore: decorator
-@inline export function getTanAdj(t: Column, id: i32): f64 { return load<f64>(tanAt(t, id)); }
+@inline export function getTanAdj(t: Column, id: i32): f64 { return load<f64>(tanAdjAt(t, id)); }
 // @ts-ignore: decorator
-@inline export function setTanAdj(t: Column, id: i32, x: f64): void { store<f64>(tanAt(t, id), x); }
+@inline export function setTanAdj(t: Column, id: i32, x: f64): void { store<f64>(tanAdjAt(t, id), x); }
 // @ts-ignore: decorator
-@inline export function addTanAdj(t: Column, id: i32, x: f64): void { const p = tanAt(t, id); store<f64>(p, load<f64>(p) + x); }
+@inline export function addTanAdj(t: Column, id: i32, x: f64): void { const p = tanAdjAt(t, id); store<f64>(p, load<f64>(p) + x); }
 
 // Stored partials (the second sweep design) of a one-segment tape.
 let storedBuffer: usize = 0;

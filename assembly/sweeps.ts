@@ -5,7 +5,7 @@ import { forwardRows, reverseRows, tangentRows, secondOrderRows, locateRow, loca
 import { bindRows } from './shared/rows';
 import { adjointColumn, setAdj, bindStored, bindTangents } from './shared/slots';
 import {
-  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes,
+  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes, adjointAddress,
 } from './layout';
 import { SINK, firstSegment, currentSegment, isDirty, setDirty, reserve } from './tape';
 
@@ -51,10 +51,8 @@ export function zeroAdjoints(tape: usize): void {
   const last = currentSegment(tape);
   let seg = firstSegment(tape);
   while (seg != 0) {
-    const first = firstSlotOf(seg);
-    const slots = slotCountOf(seg);
-    const A = adjointColumn();
-    for (let i = 0; i < slots; i++) setAdj(A, first + i, 0);
+    // A segment's adjoints are one run (layout.ts).
+    memory.fill(adjointAddress(firstSlotOf(seg)), 0, <usize>slotCountOf(seg) * SLOT_STRIDE);
     if (seg == last) break;
     seg = nextOf(seg);
   }
@@ -128,7 +126,7 @@ export function tangentBytes(tape: usize): f64 {
 function bindHigher(tape: usize, buffer: usize): usize {
   const seg = firstSegment(tape);
   bindRows(seg);
-  bindTangents(buffer, firstSlotOf(seg), SINK);
+  bindTangents(buffer, slotCountOf(seg), firstSlotOf(seg), SINK);
   return seg;
 }
 

@@ -10,15 +10,17 @@ import {
   SEG_PREV, SEG_NEXT, SEG_CAP, SEG_ROWS, SEG_SLOTS, SEG_CLASS, SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS,
   TAPE_FIRST, TAPE_CURRENT, TAPE_LIVE, TAPE_DIRTY, TAPE_MAX_BYTES, TAPE_HELD_BYTES, TAPE_FIRST_CLASS, TAPE_HEADER_CLASS,
   capacityOf, segmentBytesFor, slotsOf, opsOf, aOf, bOf, slotAt, valueAddress, adjointAddress, nextOf, rowsOf, slotCountOf,
+  setAdjointDelta, adjointDeltaOf, SLOT_STRIDE,
 } from './layout';
 
 /** Failure codes of `reserve` (0 is success). */
 export const OUT_OF_MEMORY: i32 = -1;
 export const OVER_TAPE_LIMIT: i32 = -2;
 
-/** The shared sink slot: value 0, adjoint scratch (layout.ts). */
+/** The shared sink slot: value 0, then its adjoint (scratch), 8 bytes on (layout.ts). */
 const SINK_BLOCK: usize = allocate(TAPE_HEADER_CLASS);
 export const SINK: i32 = slotAt(SINK_BLOCK);
+setAdjointDelta(SINK_BLOCK, 16, 8);
 
 /** The smallest size class whose segment holds `rows` rows. */
 function classFor(rows: f64): i32 {
@@ -53,6 +55,7 @@ function newSegment(tape: usize, k: i32, prev: usize): usize {
   const seg = allocate(k);
   if (seg == 0) return 0;
   memory.fill(seg, 0, 32);
+  setAdjointDelta(seg, <usize>1 << k, adjointDeltaOf(capacityOf(k)));
   store<u32>(seg, <u32>prev, SEG_PREV);
   store<i32>(seg, capacityOf(k), SEG_CAP);
   store<i32>(seg, k, SEG_CLASS);
@@ -114,9 +117,9 @@ export function recordLeaves(tape: usize, count: i32, op: i32): i32 {
   if (row + count > cap || slot + count > cap) return -1;
   const first = slotAt(slotsOf(seg)) + slot;
   const ops = opsOf(seg), as = aOf(seg), bs = bOf(seg);
+  memory.fill(valueAddress(first), 0, <usize>count * SLOT_STRIDE);
+  memory.fill(adjointAddress(first), 0, <usize>count * SLOT_STRIDE);
   for (let i = 0; i < count; i++) {
-    store<f64>(valueAddress(first + i), 0);
-    store<f64>(adjointAddress(first + i), 0);
     const r = <usize>(row + i);
     store<u8>(ops + r, <u8>op);
     store<i32>(as + (r << 2), SINK);

@@ -6,32 +6,38 @@
  *  take the generic loop, which is assembly/shared/vector.ts's kernel. */
 import { Op, evaluate, partials, partialA, partialB } from './shared/ops';
 import { BROADCAST_A, BROADCAST_B, vectorForward, vectorReverse } from './shared/vector';
-import { valueAddress, adjointAddress } from './layout';
+import { valueAddress, adjointAddress, SLOT_STRIDE } from './layout';
 
 // @ts-ignore: decorator
-@inline function mapForward(f: i32, n: i32, a: i32, sa: i32, b: i32, sb: i32, out: i32): void {
+@inline function mapForward(f: i32, n: i32, a: i32, sa: usize, b: i32, sb: usize, out: i32): void {
+  // A vector's values are one run and its adjoints another (layout.ts): walk them by address.
+  let va = valueAddress(a), vb = valueAddress(b), vo = valueAddress(out);
   for (let i = 0; i < n; i++) {
-    store<f64>(valueAddress(out), evaluate(f, load<f64>(valueAddress(a)), load<f64>(valueAddress(b))));
-    store<f64>(adjointAddress(out), 0); // zeroed in the same pass as the value
-    a += sa;
-    b += sb;
-    out++;
+    store<f64>(vo, evaluate(f, load<f64>(va), load<f64>(vb)));
+    va += sa;
+    vb += sb;
+    vo += SLOT_STRIDE;
   }
+  memory.fill(adjointAddress(out), 0, <usize>n * SLOT_STRIDE);
 }
 
 // @ts-ignore: decorator
-@inline function mapReverse(f: i32, n: i32, a: i32, sa: i32, b: i32, sb: i32, out: i32): void {
+@inline function mapReverse(f: i32, n: i32, a: i32, sa: usize, b: i32, sb: usize, out: i32): void {
+  let va = valueAddress(a), vb = valueAddress(b), vo = valueAddress(out);
+  let ga = adjointAddress(a), gb = adjointAddress(b), go = adjointAddress(out);
   for (let i = 0; i < n; i++) {
-    const g = load<f64>(adjointAddress(out));
+    const g = load<f64>(go);
     if (g != 0) { // as the scalar rows: no 0·∞ from elements nothing depends on
-      partials(f, load<f64>(valueAddress(a)), load<f64>(valueAddress(b)), load<f64>(valueAddress(out)));
-      const pa = adjointAddress(a), pb = adjointAddress(b);
-      store<f64>(pa, load<f64>(pa) + g * partialA);
-      store<f64>(pb, load<f64>(pb) + g * partialB);
+      partials(f, load<f64>(va), load<f64>(vb), load<f64>(vo));
+      store<f64>(ga, load<f64>(ga) + g * partialA);
+      store<f64>(gb, load<f64>(gb) + g * partialB);
     }
-    a += sa;
-    b += sb;
-    out++;
+    va += sa;
+    vb += sb;
+    vo += SLOT_STRIDE;
+    ga += sa;
+    gb += sb;
+    go += SLOT_STRIDE;
   }
 }
 
@@ -40,8 +46,8 @@ import { valueAddress, adjointAddress } from './layout';
 export function vecMapForward(n: i32, payload: i32, a: i32, b: i32, out: i32): bool {
   const f = payload & 255;
   const pa = a, pb = b, po = out;
-  const sa: i32 = (payload & BROADCAST_A) != 0 ? 0 : 1;
-  const sb: i32 = (payload & BROADCAST_B) != 0 ? 0 : 1;
+  const sa: usize = (payload & BROADCAST_A) != 0 ? 0 : SLOT_STRIDE;
+  const sb: usize = (payload & BROADCAST_B) != 0 ? 0 : SLOT_STRIDE;
   if (f == Op.Add) mapForward(Op.Add, n, pa, sa, pb, sb, po);
   else if (f == Op.Mul) mapForward(Op.Mul, n, pa, sa, pb, sb, po);
   else if (f == Op.Sub) mapForward(Op.Sub, n, pa, sa, pb, sb, po);
@@ -66,8 +72,8 @@ export function vecMapForward(n: i32, payload: i32, a: i32, b: i32, out: i32): b
 export function vecMapReverse(n: i32, payload: i32, a: i32, b: i32, out: i32): void {
   const f = payload & 255;
   const pa = a, pb = b, po = out;
-  const sa: i32 = (payload & BROADCAST_A) != 0 ? 0 : 1;
-  const sb: i32 = (payload & BROADCAST_B) != 0 ? 0 : 1;
+  const sa: usize = (payload & BROADCAST_A) != 0 ? 0 : SLOT_STRIDE;
+  const sb: usize = (payload & BROADCAST_B) != 0 ? 0 : SLOT_STRIDE;
   if (f == Op.Add) mapReverse(Op.Add, n, pa, sa, pb, sb, po);
   else if (f == Op.Mul) mapReverse(Op.Mul, n, pa, sa, pb, sb, po);
   else if (f == Op.Sub) mapReverse(Op.Sub, n, pa, sa, pb, sb, po);

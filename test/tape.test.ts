@@ -247,7 +247,7 @@ describe('growth', () => {
         const term = div(sqrt(add(mul(xi, xi), k % 7)), add(xi, 1));
         acc = k % 5 === 0 ? where(gt(term, 1), add(acc, term), sub(acc, term)) : add(acc, term);
         const { rows, bytes } = tape.stats;
-        if (rows > 4096) worst = Math.max(worst, (bytes - SLACK) / rows);
+        if (rows > (backend === 'wasm' ? 40_000 : 4096)) worst = Math.max(worst, (bytes - SLACK) / rows);
       }
       tape.backward(acc as Scalar);
       const result = { value: tape.value(acc as Scalar), grad: tape.adjoints(x), nodes: tape.stats.nodes, rows: tape.stats.rows };
@@ -259,12 +259,15 @@ describe('growth', () => {
     const js = record('js');
     expect(wasm.result.nodes).toBeGreaterThan(100_000);
     expect(wasm.result).toEqual(js.result);
-    // 64 rows → 120k rows: about eleven doublings on both backends.
-    expect(wasm.grew).toBeGreaterThan(1000);
+    // 64 rows → 120k rows: about eleven doublings on the JS tape; a wasm segment is at least one
+    // 64 KiB page (assembly/layout.ts), so the wasm tape starts there and doubles about six times.
+    expect(wasm.grew).toBeGreaterThan(40);
     expect(js.grew).toBeGreaterThan(1000);
     // Doubling holds at most twice the 25 B a row needs, beyond a few KiB of segment headers,
-    // rounding and the first small segments.
-    expect(wasm.worst).toBeLessThanOrEqual(50);
+    // rounding and the first small segments. Right after its j-th doubling a wasm tape that
+    // started with one page holds 25·(1 + 2ʲ/(2ʲ − 1)) bytes a row (tending to 50; 50.6 B for
+    // j = 5, at 81k rows): it is checked from 40k rows on.
+    expect(wasm.worst).toBeLessThanOrEqual(51);
     expect(js.worst).toBeLessThanOrEqual(50);
   });
 });

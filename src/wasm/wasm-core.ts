@@ -280,10 +280,12 @@ export class WasmCore implements TapeCore {
     views.f64[this.valueIndex(id)] = value;
   }
 
+  /** values[0…] into the slots from `start` on: one set() where the values are one run. */
   writeValues(start: number, values: ArrayLike<number>): void {
     const f64 = views.f64;
     const at = this.valueIndex(start);
-    for (let i = 0, n = values.length; i < n; i++) f64[at + i * SLOT_STRIDE] = values[i];
+    if (SLOT_STRIDE === 1) f64.set(values, at);
+    else for (let i = 0, n = values.length; i < n; i++) f64[at + i * SLOT_STRIDE] = values[i];
   }
 
   /** Bytes of wasm memory below the allocator's top: every tape, free blocks included. */
@@ -387,7 +389,8 @@ export class WasmCore implements TapeCore {
     this.flush();
     const f64 = views.f64;
     const at = this.adjointIndex(start);
-    for (let i = 0; i < count; i++) out[offset + i] = f64[at + i * SLOT_STRIDE];
+    if (SLOT_STRIDE === 1) out.set(f64.subarray(at, at + count), offset);
+    else for (let i = 0; i < count; i++) out[offset + i] = f64[at + i * SLOT_STRIDE];
   }
 
   backward(output: number): void {
