@@ -50,10 +50,9 @@ export function allocate(k: i32): usize {
   const end: u64 = <u64>start + (<u64>1 << k);
   const havePages: i32 = memory.size();
   const needPages: u64 = (end + WASM_PAGE - 1) / WASM_PAGE;
-  if (needPages > <u64>havePages) {
-    if (needPages > <u64>pageLimit || end >= 0xFFFFFFC0) return 0;
-    if (memory.grow(<i32>(needPages - <u64>havePages)) < 0) return 0;
-  }
+  // The limit counts what the allocator hands out, not the pages the facade reserved up front.
+  if (needPages > <u64>pageLimit || end >= 0xFFFFFFC0) return 0;
+  if (needPages > <u64>havePages && memory.grow(<i32>(needPages - <u64>havePages)) < 0) return 0;
   let gap = bumpTop;
   while (gap < start) {
     let j = PAGE_CLASS - 1;

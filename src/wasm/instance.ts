@@ -1,6 +1,7 @@
 /** @file Instantiates the embedded wasm core synchronously and keeps views on its memory fresh. */
 import { WASM_BASE64 } from '../wasm-bytes.js';
 import { WengertError } from '../errors.js';
+import { coreMemory } from './memory-import.js';
 
 /** The wasm core's exports (assembly/index.ts). Tape ids and slot ids are plain integers. */
 export interface CoreExports {
@@ -74,8 +75,7 @@ function decodeBase64(text: string): Uint8Array {
  *  Chromium's main thread refuses synchronous compiles over 4 KB with a RangeError; there the
  *  module waits for WebAssembly.compile at import (top-level await) and is ready when the
  *  `import` resolves, so user code still needs no `await` of its own. */
-function compileModule(): WebAssembly.Module | Promise<WebAssembly.Module> {
-  const bytes = decodeBase64(WASM_BASE64) as BufferSource;
+function compileModule(bytes: BufferSource): WebAssembly.Module | Promise<WebAssembly.Module> {
   try {
     return new WebAssembly.Module(bytes);
   } catch (error) {
@@ -97,15 +97,20 @@ function unavailable(): CoreExports {
   });
 }
 
-const compiled = wasmAvailable ? compileModule() : undefined;
+/** The core's memory (shared where the platform allows: src/wasm/memory-import.ts). */
+const made = wasmAvailable ? coreMemory(decodeBase64(WASM_BASE64)) : undefined;
+/** Whether the core's memory is shared: growing it then detaches nothing. */
+export const sharedMemory = made?.shared ?? false;
+const compiled = made === undefined ? undefined : compileModule(made.bytes as BufferSource);
 const wasmModule = compiled === undefined || compiled instanceof WebAssembly.Module ? compiled : await compiled;
-export const core: CoreExports = wasmModule === undefined ? unavailable() : (new WebAssembly.Instance(wasmModule, {}).exports as unknown as CoreExports);
+export const core: CoreExports =
+  wasmModule === undefined ? unavailable() : (new WebAssembly.Instance(wasmModule, { env: { memory: made!.memory } }).exports as unknown as CoreExports);
 
 /** Typed-array views over all of wasm memory, indexed by byte address ÷ element size (where a
- *  slot's value or a column lives is the core's to say: assembly/facade.ts). Any memory.grow
- *  detaches the old buffer, so every caller that may have grown memory calls `refreshViews`
- *  (DESIGN, "Facts measured"). */
-const buffer = wasmAvailable ? core.memory.buffer : new ArrayBuffer(0);
+ *  slot's value or a column lives is the core's to say: assembly/facade.ts). A grow gives
+ *  memory.buffer a new length (and, on a plain memory, detaches the old buffer), so every caller
+ *  that may have grown memory calls `refreshViews`. */
+const buffer = made === undefined ? new ArrayBuffer(0) : made.memory.buffer;
 export const views = {
   f64: new Float64Array(buffer),
   i32: new Int32Array(buffer),
