@@ -32,6 +32,11 @@ export interface TapeCore {
   adjoint(id: number): number;
   /** Copies `count` adjoints from slot `start` on into out[offset…]. */
   readAdjoints(start: number, count: number, out: Float64Array, offset: number): void;
+  /** The values of slots start…start+count−1 as a Float64Array over the tape's own memory (no
+   *  copy), valid until the tape next records, replays or is reset. */
+  valuesView(start: number, count: number): Float64Array;
+  /** The adjoints of slots start…start+count−1, likewise. */
+  adjointsView(start: number, count: number): Float64Array;
   backward(output: number): void;
   /** Recomputes every value from the inputs' current values; zeroes every adjoint. */
   forward(): void;

@@ -107,6 +107,23 @@ export class Tape {
     return result;
   }
 
+  /** The adjoints of a vector or matrix handle as a Float64Array over the tape's own memory: no
+   *  copy. Valid until the tape next records, replays, resets or is disposed (read it or copy it
+   *  before then); where wasm memory is shared (Node, cross-origin-isolated pages) its growth
+   *  never invalidates a view, elsewhere a growth detaches it (length 0: take a new one). */
+  adjointsView(v: Vector | Matrix): Float64Array {
+    const core = this.live();
+    this.ownTensor(v, 'adjointsView');
+    return core.adjointsView(v.start, v.length);
+  }
+
+  /** The values of a vector or matrix handle as a view, valid as `adjointsView`'s. */
+  valuesView(v: Vector | Matrix): Float64Array {
+    const core = this.live();
+    this.ownTensor(v, 'valuesView');
+    return core.valuesView(v.start, v.length);
+  }
+
   /** The recorded value of a handle. */
   value(h: Scalar): number {
     this.own(h, 'value');
@@ -150,6 +167,11 @@ export class Tape {
       if (!h.core.live) throw new StaleHandleError(`Tape.${what}: the handle was recorded before a reset() or on a disposed tape; record it again`);
       throw new TapeMismatchError(`Tape.${what}: the handle belongs to another tape; use that tape's ${what}()`);
     }
+  }
+
+  private ownTensor(v: unknown, what: string): void {
+    if (!(v instanceof Vector || v instanceof Matrix)) throw new ArgumentError(`Tape.${what} takes a vector or matrix handle, got ${typeName(v)}`);
+    this.ownVector(v, what);
   }
 
   private ownVector(v: Vector | Matrix, what: string): void {

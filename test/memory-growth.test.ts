@@ -40,7 +40,7 @@ describe('wasm memory growth', () => {
     expect([bytes[differing[0]], plain[differing[0]]]).toEqual([0x03, 0x01]);
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
     expect(() => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })).toThrow(WebAssembly.LinkError);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(plain), { env: { memory } });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(plain as Uint8Array<ArrayBuffer>), { env: { memory } });
     expect(typeof instance.exports.tapeCreate).toBe('function');
   });
 });

@@ -122,6 +122,25 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return { value, grad: this.readGradient(out) as GradientsOf<A> };
   }
 
+  /** ∇f(args) shaped like the arguments, each vector argument's gradient a Float64Array over the
+   *  tape's own memory (no copy, no allocation for it): valid until this function is next
+   *  called, disposed or garbage-collected; read or copy it before then. Where wasm memory is
+   *  shared (Node, cross-origin-isolated pages) memory growth never invalidates it. */
+  gradView(...args: A): GradientsOf<A> {
+    if (this.vectorOutput) {
+      throw new ArgumentError(`gradView needs a scalar function but this one returns ${this.outputs.length} values: use vjp(…args, u) or jacobian(…args)`);
+    }
+    this.replay(args, 'gradView');
+    const core = this.core;
+    core.setAdjoint(this.outputs[0], 1);
+    core.reverseFrom(this.lastOutput);
+    const view = (i: number): number | Float64Array => {
+      const at = this.inputStart + this.offsets[i];
+      return this.args[i] < 0 ? core.adjoint(at) : core.adjointsView(at, this.args[i]);
+    };
+    return (this.args.length === 1 ? view(0) : Array.from(this.args, (_, i) => view(i))) as GradientsOf<A>;
+  }
+
   /** uᵀJ: the gradient of u · f(args) for a vector-valued f, shaped like the arguments. */
   vjp(...argsAndU: [...A, Float64Array | readonly number[] | number] | [...A, Float64Array | readonly number[] | number, GradientOut<A>]): GradientsOf<A> {
     const n = this.args.length;

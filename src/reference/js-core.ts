@@ -280,6 +280,16 @@ export class JsCore implements TapeCore {
     return this.s.adj[id];
   }
 
+  valuesView(start: number, count: number): Float64Array {
+    if (!this.live) throw staleTapeError();
+    return this.s.val.subarray(start, start + count);
+  }
+
+  adjointsView(start: number, count: number): Float64Array {
+    if (!this.live) throw staleTapeError();
+    return this.s.adj.subarray(start, start + count);
+  }
+
   readAdjoints(start: number, count: number, out: Float64Array, offset: number): void {
     out.set(this.s.adj.subarray(start, start + count), offset);
   }

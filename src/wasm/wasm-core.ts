@@ -385,6 +385,28 @@ export class WasmCore implements TapeCore {
     return views.f64[this.adjointIndex(id)];
   }
 
+  valuesView(start: number, count: number): Float64Array {
+    if (!this.live) throw staleTapeError();
+    if (this.tracing) throw tracingReadError();
+    this.flush();
+    return this.view(this.valueIndex(start), count);
+  }
+
+  adjointsView(start: number, count: number): Float64Array {
+    if (!this.live) throw staleTapeError();
+    this.flush();
+    return this.view(this.adjointIndex(start), count);
+  }
+
+  /** count doubles from f64 index `at`, over the memory itself: a vector's values (or adjoints)
+   *  are one run (assembly/layout.ts). On a shared memory (Node, cross-origin-isolated pages)
+   *  growth never detaches it. */
+  private view(at: number, count: number): Float64Array {
+    if (SLOT_STRIDE !== 1) throw new Error('wengert: views need a layout whose slots are one run');
+    refreshViews();
+    return new Float64Array(views.f64.buffer, at * 8, count);
+  }
+
   readAdjoints(start: number, count: number, out: Float64Array, offset: number): void {
     this.flush();
     const f64 = views.f64;
