@@ -4,7 +4,7 @@ export {
   exp, expm1, log, log1p, log2, log10,
   sin, cos, tan, asin, acos, atan, atan2, sinh, cosh, tanh, asinh, acosh, atanh,
   abs, min, max, hypot, sigmoid, relu, softplus, erf,
-  lt, le, gt, ge, eq, where,
+  lt, le, gt, ge, eq, where, stopGradient,
 } from './ops.js';
 export type { Unary, Binary } from './makers.js';
 export { Scalar, Vector, Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';

@@ -52,6 +52,10 @@ export const le = binary(Op.Le, 'le');
 export const gt = binary(Op.Gt, 'gt');
 export const ge = binary(Op.Ge, 'ge');
 export const eq = binary(Op.Eq, 'eq');
+// ── no derivative ──
+/** x's value with its adjoint blocked: ∂/∂x = 0 (a constant to the derivative, recorded so that
+ *  a replay still follows x). Elementwise on tensors. */
+export const stopGradient = unary(Op.StopGradient, 'stopGradient');
 
 /** where(cond, a, b) = a if cond is true (nonzero, not NaN), else b; recorded on the tape, so a
  *  replay follows the branch its own inputs take. ∂/∂a = [cond], ∂/∂b = 1 − [cond], ∂/∂cond = 0. */

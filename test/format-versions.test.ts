@@ -100,7 +100,7 @@ describe('op codes', () => {
     Abs: [19, 1], Max: [20, 2], Min: [21, 2], Softplus: [22, 1], Log1p: [23, 1], Expm1: [24, 1], Atan: [25, 1],
     Atan2: [26, 2], Hypot: [27, 2], Tan: [28, 1], Asin: [29, 1], Acos: [30, 1], Sinh: [31, 1], Cosh: [32, 1],
     Asinh: [33, 1], Acosh: [34, 1], Atanh: [35, 1], Log2: [36, 1], Log10: [37, 1], Cbrt: [38, 1], Erf: [39, 1],
-    Lt: [40, 2], Le: [41, 2], Gt: [42, 2], Ge: [43, 2], Eq: [44, 2],
+    Lt: [40, 2], Le: [41, 2], Gt: [42, 2], Ge: [43, 2], Eq: [44, 2], StopGradient: [45, 1],
     VecMap: [128, 2], VecSum: [129, 1], VecDot: [130, 2], VecProd: [131, 1], VecMax: [132, 1], VecMin: [133, 1],
     VecLogSumExp: [134, 1], VecSoftmax: [135, 1], VecLogSoftmax: [136, 1], MatMul: [137, 2], VecCopy: [138, 1],
     VecWhere: [139, 2],

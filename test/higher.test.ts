@@ -9,13 +9,14 @@ import {
   sum, dot, prod, max, min, logsumexp, softmax, logSoftmax, matmul, reshape, concat,
   ArgumentError, StaleHandleError, type Operand, type Vector,
 } from '../src/index.js';
-import { OP_INFO, opFunction, squash, type PublicOpName } from './support/catalog.js';
+import { OP_INFO, SLOPED_NAMES, opFunction, squash, type PublicOpName } from './support/catalog.js';
 import { expectAd, flatten, gradientDifference, type AdFunction, type Arg } from './support/expect-ad.js';
 import { jacobianMode } from '../src/higher/higher-order.js';
 import { WasmCore } from '../src/wasm/wasm-core.js';
 import { BACKENDS, expectClose, isClose, seededRandom, thrown } from './helpers.js';
 
-const NAMES = Object.keys(OP_INFO) as PublicOpName[];
+/** Random programs are checked against finite differences: built from the ops whose derivative is their slope. */
+const NAMES = SLOPED_NAMES;
 
 const maxAbs = (x: ArrayLike<number>) => Array.from(x).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 

@@ -21,6 +21,8 @@ export enum Op {
   Tan = 28, Asin = 29, Acos = 30, Sinh = 31, Cosh = 32, Asinh = 33, Acosh = 34,
   Atanh = 35, Log2 = 36, Log10 = 37, Cbrt = 38, Erf = 39,
   Lt = 40, Le = 41, Gt = 42, Ge = 43, Eq = 44,
+  /** y = a, with ∂y/∂a = 0: a value that blocks its adjoint. */
+  StopGradient = 45,
   // Vector instructions: one row over contiguous slots; the Param rows before it carry its
   // integers (assembly/shared/vector.ts). a and b name the operands' first slots.
   /** y[i] = f(a[i], b[i]) for the scalar op f; a or b may be one slot broadcast. */
@@ -63,7 +65,7 @@ export function arity(op: i32): i32 {
   if (op == Op.Abs || op == Op.Softplus || op == Op.Log1p || op == Op.Expm1 || op == Op.Atan) return 1;
   if (op == Op.Tan || op == Op.Asin || op == Op.Acos || op == Op.Sinh || op == Op.Cosh) return 1;
   if (op == Op.Asinh || op == Op.Acosh || op == Op.Atanh || op == Op.Log2 || op == Op.Log10) return 1;
-  if (op == Op.Cbrt || op == Op.Erf) return 1;
+  if (op == Op.Cbrt || op == Op.Erf || op == Op.StopGradient) return 1;
   if (op == Op.VecMap || op == Op.VecDot || op == Op.MatMul || op == Op.VecWhere) return 2;
   if (op == Op.VecSum || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
   if (op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return 1;
@@ -129,6 +131,7 @@ const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
   if (op == Op.Ge) return x >= w ? 1 : 0;
   if (op == Op.Eq) return x == w ? 1 : 0;
   if (op == Op.Where) return isTrue(c) ? x : w;                              // y = c ? a : b
+  if (op == Op.StopGradient) return x;                                       // y = a
   // Param, Const and Input rows compute nothing; an op without a rule gives NaN, which the
   // op-table tests catch (every op's value is checked against Math).
   return NaN;
@@ -198,6 +201,7 @@ export let partialB: f64 = 0;
   if (op == Op.Cbrt) { partialA = 1 / (3 * y * y); return; }                 // d ∛a = da/(3 ∛a²); +∞ at 0
   if (op == Op.Erf) { partialA = TWO_OVER_SQRT_PI * Math.exp(-x * x); return; } // d erf a = (2/√π) e^(−a²) da
   if (op == Op.Where) { partialA = isTrue(c) ? 1 : 0; partialB = 1 - partialA; return; } // d(c ? a : b) = [c] da + [¬c] db
+  if (op == Op.StopGradient) { partialA = 0; return; }                       // d stop(a) = 0 by definition
   // Comparisons are piecewise constant; Param, Const and Input rows have no partials.
   partialA = 0;
 }
@@ -310,7 +314,7 @@ export let partialBB: f64 = 0;
   if (op == Op.Log10) { partialAA = -1 / (x * x * LN10); return; }           // d² log₁₀ a = −1/(a² ln 10)
   if (op == Op.Cbrt) { partialAA = -2 / (9 * y * y * y * y * y); return; }   // d² ∛a = −2/(9 a^{5/3})
   if (op == Op.Erf) { partialAA = -2 * x * TWO_OVER_SQRT_PI * Math.exp(-x * x); return; } // d² erf a = −2a (2/√π) e^(−a²)
-  // Relu, Abs, Max, Min, Where and the comparisons are piecewise linear: every second derivative is 0.
+  // Relu, Abs, Max, Min, Where, the comparisons and StopGradient: every second derivative is 0.
 }
 
 /** p·t, where a zero p contributes nothing even against an infinite or NaN t (JAX's symbolic

@@ -43,6 +43,8 @@ export interface OpInfo {
   special: string;
   /** … and as checked cases. */
   cases: readonly SpecialCase[];
+  /** Checks that do not apply to the op at any point, each with its reason. */
+  skip?: Partial<Record<'gradient' | 'jvp' | 'hvp', string>>;
 }
 
 const ALL: Interval = [-3, 3];
@@ -444,6 +446,22 @@ export const OP_INFO = {
       NAN_IN_NAN_OUT,
     ],
   },
+  // ── no derivative ──
+  StopGradient: {
+    arity: 1, domain: [[ALL]], reference: (x) => x, fdTolerance: FD,
+    special: 'stopGradient(x) = x for every x (NaN, ±∞, ±0 kept); its derivative is 0 everywhere, by definition.',
+    cases: [
+      { at: [2], value: 2, partials: [0] },
+      { at: [-0], value: -0, partials: [0] },
+      { at: [INF], value: INF, partials: [0] },
+      { at: [NaN], value: NaN, partials: [0] },
+    ],
+    skip: {
+      gradient: 'its derivative is 0 by definition, not the slope of its value',
+      jvp: 'its tangent is 0 by definition, not the slope of its value',
+      hvp: 'its derivative is 0 by definition, not the slope of its value',
+    },
+  },
   // ── comparisons: 1 or 0, derivative 0 ──
   Lt: {
     arity: 2, domain: APART, reference: (x, w) => (x < w ? 1 : 0), fdTolerance: FD,
@@ -504,6 +522,10 @@ export interface CompositeOpInfo {
   exports: readonly string[];
   about: string;
 }
+
+/** The ops whose derivative is the slope of their value (all but stopGradient): what random
+ *  programs checked against finite differences are built from. */
+export const SLOPED_NAMES = (Object.keys(OP_INFO) as PublicOpName[]).filter((name) => (OP_INFO[name] as OpInfo).skip?.gradient === undefined);
 
 export const COMPOSITE_OP_INFO = {
   Where: { exports: ['where'], about: 'where(cond, a, b) on scalars: the taken branch gets the adjoint' },
