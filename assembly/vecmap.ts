@@ -41,6 +41,123 @@ import { valueAddress, adjointAddress, SLOT_STRIDE } from './layout';
   }
 }
 
+// ── f64x2 loops for the arithmetic ops: values and adjoints are runs (layout.ts), so a lane pair
+// is two elements. Each element sees the same IEEE operations as the scalar loop; where an
+// element's adjoint is 0 its operands' adjoints are left exactly as they were (no 0·∞), and a
+// broadcast operand's adjoint takes the elements' contributions one by one, in order. ──
+
+// @ts-ignore: decorator
+@inline function isSimdOp(f: i32): bool {
+  return f == Op.Add || f == Op.Sub || f == Op.Mul || f == Op.Square || f == Op.Neg;
+}
+
+// @ts-ignore: decorator
+@inline function simdValue(f: i32, x: v128, w: v128): v128 {
+  if (f == Op.Add) return f64x2.add(x, w);
+  if (f == Op.Sub) return f64x2.sub(x, w);
+  if (f == Op.Mul) return f64x2.mul(x, w);
+  if (f == Op.Square) return f64x2.mul(x, x);
+  return f64x2.neg(x);
+}
+
+/** ȳ·∂y/∂a, as partials() states it (Square: ∂y/∂a = 2a; Neg: −1). */
+// @ts-ignore: decorator
+@inline function simdToA(f: i32, g: v128, x: v128, w: v128): v128 {
+  if (f == Op.Mul) return f64x2.mul(g, w);
+  if (f == Op.Square) return f64x2.mul(g, f64x2.add(x, x));
+  if (f == Op.Neg) return f64x2.neg(g);
+  return g;
+}
+
+/** ȳ·∂y/∂b (Sub: −1). */
+// @ts-ignore: decorator
+@inline function simdToB(f: i32, g: v128, x: v128): v128 {
+  if (f == Op.Mul) return f64x2.mul(g, x);
+  if (f == Op.Sub) return f64x2.neg(g);
+  return g;
+}
+
+// @ts-ignore: decorator
+@inline function simdForward(f: i32, n: i32, a: i32, sa: usize, b: i32, sb: usize, out: i32): void {
+  const va = valueAddress(a), vb = valueAddress(b), vo = valueAddress(out);
+  const xs = f64x2.splat(load<f64>(va)), ws = f64x2.splat(load<f64>(vb));
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const at = <usize>i << 3;
+    const x = sa == 0 ? xs : v128.load(va + at);
+    const w = sb == 0 ? ws : v128.load(vb + at);
+    v128.store(vo + at, simdValue(f, x, w));
+  }
+  if (i < n) store<f64>(vo + (<usize>i << 3), evaluate(f, load<f64>(va + (sa == 0 ? 0 : <usize>i << 3)), load<f64>(vb + (sb == 0 ? 0 : <usize>i << 3))));
+  memory.fill(adjointAddress(out), 0, <usize>n * SLOT_STRIDE);
+}
+
+/** Adds a lane pair of contributions c to the run at p where the mask m is set. */
+// @ts-ignore: decorator
+@inline function addMasked(p: usize, c: v128, m: v128): void {
+  const old = v128.load(p);
+  v128.store(p, v128.bitselect(f64x2.add(old, c), old, m));
+}
+
+/** A broadcast operand's adjoint plus the pair's contributions, lane 0 first (skipping ȳ = 0). */
+// @ts-ignore: decorator
+@inline function addLanes(sum: f64, c: v128, g: v128): f64 {
+  if (f64x2.extract_lane(g, 0) != 0) sum += f64x2.extract_lane(c, 0);
+  if (f64x2.extract_lane(g, 1) != 0) sum += f64x2.extract_lane(c, 1);
+  return sum;
+}
+
+// @ts-ignore: decorator
+@inline function simdReverse(f: i32, n: i32, a: i32, sa: usize, b: i32, sb: usize, out: i32): void {
+  const unary = f == Op.Square || f == Op.Neg;
+  const va = valueAddress(a), vb = valueAddress(b);
+  const ga = adjointAddress(a), gb = adjointAddress(b), go = adjointAddress(out);
+  const xs = f64x2.splat(load<f64>(va)), ws = f64x2.splat(load<f64>(vb));
+  const zero = f64x2.splat(0);
+  let sumA: f64 = sa == 0 ? load<f64>(ga) : 0;
+  let sumB: f64 = sb == 0 && !unary ? load<f64>(gb) : 0;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const at = <usize>i << 3;
+    const g = v128.load(go + at);
+    const m = f64x2.ne(g, zero);
+    const x = sa == 0 ? xs : v128.load(va + at);
+    const w = sb == 0 ? ws : v128.load(vb + at);
+    const ca = simdToA(f, g, x, w);
+    if (sa == 0) sumA = addLanes(sumA, ca, g);
+    else addMasked(ga + at, ca, m);
+    if (!unary) {
+      const cb = simdToB(f, g, x);
+      if (sb == 0) sumB = addLanes(sumB, cb, g);
+      else addMasked(gb + at, cb, m);
+    }
+  }
+  if (i < n) {
+    const at = <usize>i << 3;
+    const g = load<f64>(go + at);
+    if (g != 0) {
+      const x = load<f64>(va + (sa == 0 ? 0 : at)), w = load<f64>(vb + (sb == 0 ? 0 : at));
+      partials(f, x, w, 0);
+      if (sa == 0) sumA += g * partialA;
+      else store<f64>(ga + at, load<f64>(ga + at) + g * partialA);
+      if (!unary) {
+        if (sb == 0) sumB += g * partialB;
+        else store<f64>(gb + at, load<f64>(gb + at) + g * partialB);
+      }
+    }
+  }
+  if (sa == 0) store<f64>(ga, sumA);
+  if (sb == 0 && !unary) store<f64>(gb, sumB);
+}
+
+/** Whether a broadcast operand's slot lies inside the other operand's run (mul(x, x.at(0))), or
+ *  both are broadcast: then their adjoints interleave, and the scalar loop keeps their order. */
+// @ts-ignore: decorator
+@inline function broadcastAliases(n: i32, a: i32, sa: usize, b: i32, sb: usize): bool {
+  if (sa == 0 && sb == 0) return true;
+  return (sa == 0 && a >= b && a < b + n) || (sb == 0 && b >= a && b < a + n);
+}
+
 /** y[i] = f(a[i], b[i]) over n slots (flags: which operand is broadcast), adjoints zeroed.
  *  Returns false when it left the row to the generic kernel (which does not zero them). */
 export function vecMapForward(n: i32, payload: i32, a: i32, b: i32, out: i32): bool {
@@ -48,6 +165,14 @@ export function vecMapForward(n: i32, payload: i32, a: i32, b: i32, out: i32): b
   const pa = a, pb = b, po = out;
   const sa: usize = (payload & BROADCAST_A) != 0 ? 0 : SLOT_STRIDE;
   const sb: usize = (payload & BROADCAST_B) != 0 ? 0 : SLOT_STRIDE;
+  if (isSimdOp(f)) {
+    if (f == Op.Add) simdForward(Op.Add, n, pa, sa, pb, sb, po);
+    else if (f == Op.Sub) simdForward(Op.Sub, n, pa, sa, pb, sb, po);
+    else if (f == Op.Mul) simdForward(Op.Mul, n, pa, sa, pb, sb, po);
+    else if (f == Op.Square) simdForward(Op.Square, n, pa, sa, pb, sb, po);
+    else simdForward(Op.Neg, n, pa, sa, pb, sb, po);
+    return true;
+  }
   if (f == Op.Add) mapForward(Op.Add, n, pa, sa, pb, sb, po);
   else if (f == Op.Mul) mapForward(Op.Mul, n, pa, sa, pb, sb, po);
   else if (f == Op.Sub) mapForward(Op.Sub, n, pa, sa, pb, sb, po);
@@ -74,6 +199,14 @@ export function vecMapReverse(n: i32, payload: i32, a: i32, b: i32, out: i32): v
   const pa = a, pb = b, po = out;
   const sa: usize = (payload & BROADCAST_A) != 0 ? 0 : SLOT_STRIDE;
   const sb: usize = (payload & BROADCAST_B) != 0 ? 0 : SLOT_STRIDE;
+  if (isSimdOp(f) && !broadcastAliases(n, pa, sa, pb, sb)) {
+    if (f == Op.Add) simdReverse(Op.Add, n, pa, sa, pb, sb, po);
+    else if (f == Op.Sub) simdReverse(Op.Sub, n, pa, sa, pb, sb, po);
+    else if (f == Op.Mul) simdReverse(Op.Mul, n, pa, sa, pb, sb, po);
+    else if (f == Op.Square) simdReverse(Op.Square, n, pa, sa, pb, sb, po);
+    else simdReverse(Op.Neg, n, pa, sa, pb, sb, po);
+    return;
+  }
   if (f == Op.Add) mapReverse(Op.Add, n, pa, sa, pb, sb, po);
   else if (f == Op.Mul) mapReverse(Op.Mul, n, pa, sa, pb, sb, po);
   else if (f == Op.Sub) mapReverse(Op.Sub, n, pa, sa, pb, sb, po);
