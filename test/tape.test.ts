@@ -185,6 +185,47 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       tape.dispose();
     });
 
+    it('a chain y = mul(y, 1.0000001) of 10⁶ records the constant once and has ∂y/∂x = 1.0000001ⁿ', () => {
+      const n = 1_000_000;
+      for (const reserve of [undefined, n + 2]) {
+        const tape = new Tape({ backend, reserve });
+        const x = tape.input(1);
+        let y = x;
+        for (let k = 0; k < n; k++) y = mul(y, 1.0000001);
+        // x, the constant, n products.
+        expect(tape.stats.nodes).toBe(n + 2);
+        const exact = 1.0000001 ** n;
+        expectClose(y.value, exact, 1e-12, 0, 'value');
+        tape.backward(y);
+        expectClose(tape.adjoint(x), exact, 1e-12, 0, 'dy/dx');
+        tape.dispose();
+      }
+    });
+
+    it('number operands reuse the constants of the last two numbers; +0 and −0, NaN and a reset do not', () => {
+      const tape = new Tape({ backend });
+      const x = tape.input(3);
+      // Rosenbrock's pattern: two numbers alternating, each recorded once.
+      let y: Scalar = x;
+      for (let k = 0; k < 10; k++) y = mul(add(y, 1), 0.5);
+      expect(tape.stats.nodes).toBe(1 + 2 + 20);
+      const before = tape.stats.nodes;
+      expect(mul(x, 0).value).toBe(0);
+      expect(Object.is(mul(x, -0).value, -0)).toBe(true);
+      expect(sub(-0, x).value).toBe(-3);
+      expect(tape.stats.nodes).toBe(before + 2 + 3); // 0 and −0 recorded, −0 reused
+      expect(Number.isNaN(add(x, NaN).value)).toBe(true);
+      expect(Number.isNaN(add(NaN, x).value)).toBe(true);
+      expect(tape.stats.nodes).toBe(before + 5 + 4);
+      tape.backward(y);
+      expect(tape.adjoint(x)).toBe(0.5 ** 10);
+      tape.reset();
+      const z = tape.input(2);
+      expect(mul(z, 0.5).value).toBe(1);
+      expect(tape.stats.nodes).toBe(3);
+      tape.dispose();
+    });
+
     it('after reset() the same recording gives the same results and stats.bytes does not grow', () => {
       const tape = new Tape({ backend, reserve: 64 });
       const record = () => {
