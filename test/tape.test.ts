@@ -198,6 +198,12 @@ describe.each(BACKENDS)('%s backend', (backend) => {
         expectClose(y.value, exact, 1e-12, 0, 'value');
         tape.backward(y);
         expectClose(tape.adjoint(x), exact, 1e-12, 0, 'dy/dx');
+        // What the tape holds, spare capacity included: wasm growth keeps it under a quarter, a JS
+        // tape reserved right holds 25 B/node. (The JS tape grows by doubling; a wasm tape
+        // reserved for 10⁶ rows holds one 2²⁵-byte block, 33.6 B/node.)
+        const perNode = tape.stats.bytes / tape.stats.nodes;
+        if (backend === 'wasm' && reserve === undefined) expect(perNode).toBeLessThanOrEqual(32);
+        if (backend === 'js' && reserve !== undefined) expect(perNode).toBeLessThanOrEqual(25.1);
         tape.dispose();
       }
     });
@@ -270,6 +276,31 @@ describe('growth', () => {
     expect(tape.stats.bytes / n).toBeLessThanOrEqual(26);
     tape.backward(y as Scalar);
     expect(Number.isFinite(tape.adjoint(y as Scalar))).toBe(true);
+    tape.dispose();
+  });
+
+  it('a wasm tape growing without reserve holds ≤ 32 B/node from 12 000 nodes to 3·10⁶', () => {
+    const tape = new Tape();
+    let y = tape.input(1);
+    let worst = 0;
+    let segments = 0;
+    let held = tape.stats.bytes;
+    for (let k = 0; k < 3_000_000; k++) {
+      y = mul(y, 1.0000001);
+      if ((k & 255) === 0 && k >= 12_000) {
+        const { nodes, bytes } = tape.stats;
+        worst = Math.max(worst, bytes / nodes);
+        if (bytes !== held) segments++;
+        held = bytes;
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(32);
+    expect(worst).toBeGreaterThan(25); // the check saw spare capacity: right after a new segment
+    // Each new segment is about a quarter of the tape: log₁.₂₅(75 MB ÷ 128 KiB) ≈ 28 and rounding.
+    expect(segments).toBeGreaterThan(20);
+    expect(segments).toBeLessThan(60);
+    tape.backward(y);
+    expect(tape.adjoint(y)).toBe(1);
     tape.dispose();
   });
 
