@@ -67,7 +67,7 @@ export function firstSegment(tape: usize): usize { return <usize>load<u32>(tape,
 export function currentSegment(tape: usize): usize { return <usize>load<u32>(tape, TAPE_CURRENT); }
 
 /** Makes room for `rows` rows and `slots` contiguous slots in the current segment, moving on
- *  to a kept segment (after reset) or a new one twice the size; the caller has evaluated the
+ *  to a kept segment (after reset) or a new one (`growthClass`); the caller has evaluated the
  *  current segment (sweeps.ts `flush`). 0, or a failure code. */
 export function reserve(tape: usize, rows: i32, slots: i32): i32 {
   let seg = currentSegment(tape);
@@ -81,9 +81,9 @@ export function reserve(tape: usize, rows: i32, slots: i32): i32 {
     next = nextOf(seg);
   }
   const need = <f64>(rows > slots ? rows : slots);
-  let k = load<i32>(seg, SEG_CLASS) + 1;
   const kNeed = classFor(need);
   if (kNeed < 0) return OUT_OF_MEMORY;
+  let k = growthClass(load<i32>(seg, SEG_CLASS), load<f64>(tape, TAPE_HELD_BYTES));
   if (k < kNeed) k = kNeed;
   if (k > 31) k = 31;
   if (load<f64>(tape, TAPE_HELD_BYTES) + <f64>(<u64>1 << k) > load<f64>(tape, TAPE_MAX_BYTES)) {
@@ -100,6 +100,16 @@ export function reserve(tape: usize, rows: i32, slots: i32): i32 {
   store<u32>(seg, <u32>fresh, SEG_NEXT);
   store<u32>(tape, <u32>fresh, TAPE_CURRENT);
   return 0;
+}
+
+/** Segments are at least a page (64 KiB, layout.ts); past that each new one is the largest power
+ *  of two at most a quarter of what the tape holds (4 segments per size, about 55 up to 2.5 GB), so spare
+ *  capacity stays under 25 %: ≤ 32 B/node at 25 B/node, where doubling held up to 50 (33.4 at
+ *  10⁶ nodes). */
+function growthClass(previous: i32, held: f64): i32 {
+  let k = previous < 16 ? previous + 1 : 16;
+  while (<f64>(<u64>1 << (k + 1)) <= held * 0.25) k++;
+  return k;
 }
 
 function fits(seg: usize, rows: i32, slots: i32): bool {

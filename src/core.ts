@@ -1,5 +1,6 @@
 /** @file The contract between the facade and a backend's recording (wasm or pure JS): the only
  *  door between them. Slot ids are plain integers; the facade wraps them in handles. */
+import type { RecentConstants } from './recent-constants.js';
 
 /** One recording on one tape. Tape.reset() retires it and starts a new one, so handles from
  *  before the reset fail `live` instead of reading someone else's slots. */
@@ -17,9 +18,8 @@ export interface TapeCore {
   reserve(rows: number, slots: number): void;
   /** Slot id of the first of `values.length` contiguous new constants. */
   constants(values: ArrayLike<number>): number;
-  /** Records a constant and y = op(a, constant), or op(constant, a) when `constantFirst`;
-   *  returns y's slot id. */
-  opConstant(op: number, a: number, value: number, constantFirst: boolean): number;
+  /** Constants recorded for number operands, reused by the ops while this recording lasts. */
+  readonly recentConstants: RecentConstants;
   /** Records where(c, a, b) and returns its slot id. */
   where(c: number, a: number, b: number): number;
   /** Slot id of a new constant. */

@@ -1,6 +1,7 @@
 /** @file The two op makers: every public scalar op is unary(op) or binary(op) of an op-table
  *  code. Scalars record one row; tensors and arrays go to the elementwise ops. */
 import { Op, evaluate } from '../assembly/shared/ops.js';
+import type { TapeCore } from './core.js';
 import { Scalar, type Operand, type Tensor, type AnyOperand } from './handles.js';
 import { ArgumentError, crossTapeError } from './errors.js';
 import { describe } from './operands.js';
@@ -45,9 +46,9 @@ export function binary(op: Op, name: string): Binary {
         if (b.core !== core) throw crossTapeError(name, core, b.core);
         return new Scalar(core, core.op2(op, a.id, b.id));
       }
-      if (typeof b === 'number') return new Scalar(core, core.opConstant(op, a.id, b, false));
+      if (typeof b === 'number') return new Scalar(core, core.op2(op, a.id, constantSlot(core, b)));
     } else if (typeof a === 'number') {
-      if (b instanceof Scalar) return new Scalar(b.core, b.core.opConstant(op, b.id, a, true));
+      if (b instanceof Scalar) return new Scalar(b.core, b.core.op2(op, constantSlot(b.core, a), b.id));
       if (typeof b === 'number') return evaluate(op, a, b);
     }
     if (a === undefined || b === undefined) {
@@ -55,4 +56,15 @@ export function binary(op: Op, name: string): Binary {
     }
     return elementwise(op, name, a, b);
   }) as Binary;
+}
+
+/** The slot of a number operand on `core`: a constant it recorded for one of the last two number
+ *  operands when equal, else a new one. */
+function constantSlot(core: TapeCore, value: number): number {
+  const recent = core.recentConstants;
+  const known = recent.find(value);
+  if (known >= 0) return known;
+  const slot = core.constant(value);
+  recent.remember(value, slot);
+  return slot;
 }

@@ -185,6 +185,53 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       tape.dispose();
     });
 
+    it('a chain y = mul(y, 1.0000001) of 10⁶ records the constant once and has ∂y/∂x = 1.0000001ⁿ', () => {
+      const n = 1_000_000;
+      for (const reserve of [undefined, n + 2]) {
+        const tape = new Tape({ backend, reserve });
+        const x = tape.input(1);
+        let y = x;
+        for (let k = 0; k < n; k++) y = mul(y, 1.0000001);
+        // x, the constant, n products.
+        expect(tape.stats.nodes).toBe(n + 2);
+        const exact = 1.0000001 ** n;
+        expectClose(y.value, exact, 1e-12, 0, 'value');
+        tape.backward(y);
+        expectClose(tape.adjoint(x), exact, 1e-12, 0, 'dy/dx');
+        // What the tape holds, spare capacity included: wasm growth keeps it under a quarter, a JS
+        // tape reserved right holds 25 B/node. (The JS tape grows by doubling; a wasm tape
+        // reserved for 10⁶ rows holds one 2²⁵-byte block, 33.6 B/node.)
+        const perNode = tape.stats.bytes / tape.stats.nodes;
+        if (backend === 'wasm' && reserve === undefined) expect(perNode).toBeLessThanOrEqual(32);
+        if (backend === 'js' && reserve !== undefined) expect(perNode).toBeLessThanOrEqual(25.1);
+        tape.dispose();
+      }
+    });
+
+    it('number operands reuse the constants of the last two numbers; +0 and −0, NaN and a reset do not', () => {
+      const tape = new Tape({ backend });
+      const x = tape.input(3);
+      // Rosenbrock's pattern: two numbers alternating, each recorded once.
+      let y: Scalar = x;
+      for (let k = 0; k < 10; k++) y = mul(add(y, 1), 0.5);
+      expect(tape.stats.nodes).toBe(1 + 2 + 20);
+      const before = tape.stats.nodes;
+      expect(mul(x, 0).value).toBe(0);
+      expect(Object.is(mul(x, -0).value, -0)).toBe(true);
+      expect(sub(-0, x).value).toBe(-3);
+      expect(tape.stats.nodes).toBe(before + 2 + 3); // 0 and −0 recorded, −0 reused
+      expect(Number.isNaN(add(x, NaN).value)).toBe(true);
+      expect(Number.isNaN(add(NaN, x).value)).toBe(true);
+      expect(tape.stats.nodes).toBe(before + 5 + 4);
+      tape.backward(y);
+      expect(tape.adjoint(x)).toBe(0.5 ** 10);
+      tape.reset();
+      const z = tape.input(2);
+      expect(mul(z, 0.5).value).toBe(1);
+      expect(tape.stats.nodes).toBe(3);
+      tape.dispose();
+    });
+
     it('after reset() the same recording gives the same results and stats.bytes does not grow', () => {
       const tape = new Tape({ backend, reserve: 64 });
       const record = () => {
@@ -229,6 +276,31 @@ describe('growth', () => {
     expect(tape.stats.bytes / n).toBeLessThanOrEqual(26);
     tape.backward(y as Scalar);
     expect(Number.isFinite(tape.adjoint(y as Scalar))).toBe(true);
+    tape.dispose();
+  });
+
+  it('a wasm tape growing without reserve holds ≤ 32 B/node from 12 000 nodes to 3·10⁶', () => {
+    const tape = new Tape();
+    let y = tape.input(1);
+    let worst = 0;
+    let segments = 0;
+    let held = tape.stats.bytes;
+    for (let k = 0; k < 3_000_000; k++) {
+      y = mul(y, 1.0000001);
+      if ((k & 255) === 0 && k >= 12_000) {
+        const { nodes, bytes } = tape.stats;
+        worst = Math.max(worst, bytes / nodes);
+        if (bytes !== held) segments++;
+        held = bytes;
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(32);
+    expect(worst).toBeGreaterThan(25); // the check saw spare capacity: right after a new segment
+    // Each new segment is about a quarter of the tape: log₁.₂₅(75 MB ÷ 128 KiB) ≈ 28 and rounding.
+    expect(segments).toBeGreaterThan(20);
+    expect(segments).toBeLessThan(60);
+    tape.backward(y);
+    expect(tape.adjoint(y)).toBe(1);
     tape.dispose();
   });
 

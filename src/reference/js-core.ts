@@ -9,6 +9,7 @@ import { forwardRows, reverseRows, locateRow, locatedEnd } from '../../assembly/
 import type { Snapshot, TapeCore, Tangents } from '../core.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { JsTangents } from './js-higher.js';
+import { RecentConstants } from '../recent-constants.js';
 
 /** Slot 0 is the sink: value 0, adjoint never read. */
 const SINK = 0;
@@ -90,6 +91,7 @@ export class JsCore implements TapeCore {
   live = true;
   tracing = false;
   readonly sink = SINK;
+  readonly recentConstants = new RecentConstants();
 
   private constructor(private readonly s: JsStorage) {}
 
@@ -122,11 +124,6 @@ export class JsCore implements TapeCore {
     s.b[r] = b;
     s.val[y] = evaluate(op, s.val[a], s.val[b]);
     return y;
-  }
-
-  opConstant(op: number, a: number, value: number, constantFirst: boolean): number {
-    const c = this.constant(value);
-    return constantFirst ? this.op2(op, c, a) : this.op2(op, a, c);
   }
 
   where(c: number, a: number, b: number): number {

@@ -5,6 +5,7 @@ import type { Snapshot, TapeCore, Tangents } from '../core.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY } from './instance.js';
 import { WasmTangents } from './wasm-tangents.js';
+import { RecentConstants } from '../recent-constants.js';
 
 /** What one wasm tape holds in the allocator: its header (and segments) and, on compiled
  *  tapes, a stored-partials buffer. */
@@ -59,6 +60,7 @@ export class WasmCore implements TapeCore {
   live = true;
   tracing = false;
   readonly sink = SINK_SLOT;
+  readonly recentConstants = new RecentConstants();
   // The current segment, as the core describes it: capacity, column indices into the u8/i32
   // views, its counters' i32 indices, and the id and f64 indices of its first slot (slots of a
   // segment are consecutive ids, evenly spaced: assembly/facade.ts).
@@ -139,26 +141,6 @@ export class WasmCore implements TapeCore {
     i32[this.rowsAt] = r + 1;
     i32[this.slotsAt] = s + 1;
     return this.firstSlot + s;
-  }
-
-  opConstant(op: number, a: number, value: number, constantFirst: boolean): number {
-    if (!this.live) throw staleTapeError();
-    const i32 = views.i32;
-    const r = i32[this.rowsAt];
-    const s = i32[this.slotsAt];
-    if (r + 2 > this.capacity || s + 2 > this.capacity) return this.roomThen(2, 2, () => this.opConstant(op, a, value, constantFirst));
-    const c = this.firstSlot + s;
-    views.f64[this.firstValue + s * SLOT_STRIDE] = value;
-    const u8 = views.u8;
-    u8[this.opAt + r] = Op.Const;
-    i32[this.aAt + r] = SINK_SLOT;
-    i32[this.bAt + r] = SINK_SLOT;
-    u8[this.opAt + r + 1] = op;
-    i32[this.aAt + r + 1] = constantFirst ? c : a;
-    i32[this.bAt + r + 1] = constantFirst ? a : c;
-    i32[this.rowsAt] = r + 2;
-    i32[this.slotsAt] = s + 2;
-    return c + 1;
   }
 
   where(c: number, a: number, b: number): number {
