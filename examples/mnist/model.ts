@@ -75,15 +75,17 @@ export function createTrainer(options: TrainerOptions): Trainer {
 
 /** loss(params, images, oneHot) = −(1/B) Σₙ Σₖ yₙₖ log softmax(W2ᵀ tanh(W1ᵀ xₙ + b1) + b2)ₖ,
  *  as six vector rows: a bias is one more row of its weight block (b1 follows W1, b2 follows W2
- *  in the layout), met by a column of ones appended to the layer's input. */
-function batchLoss(hidden: number, batch: number) {
+ *  in the layout), met by a column of ones appended to the layer's input. A sum over the images
+ *  (B is the whole batch's size; the images given may be a shard of it, as dataParallel traces). */
+export function batchLoss(hidden: number, batch: number) {
   const { w1, w2, size } = parameterLayout(hidden);
   return (params: Vector, images: Vector, oneHot: Vector): Operand => {
+    const rows = images.length / PIXELS_PER_IMAGE;
     const layer1 = params.slice(w1, w2).reshape(PIXELS_PER_IMAGE + 1, hidden);
     const layer2 = params.slice(w2, size).reshape(hidden + 1, CLASS_COUNT);
-    const h = tanh(matmul(withOnes(images.reshape(batch, PIXELS_PER_IMAGE)), layer1));
+    const h = tanh(matmul(withOnes(images.reshape(rows, PIXELS_PER_IMAGE)), layer1));
     const logits = matmul(withOnes(h), layer2);
-    return mul(-1 / batch, sum(mul(logSoftmax(logits), oneHot.reshape(batch, CLASS_COUNT))));
+    return mul(-1 / batch, sum(mul(logSoftmax(logits), oneHot.reshape(rows, CLASS_COUNT))));
   };
 }
 
