@@ -54,18 +54,23 @@ async function openDemo(query: string): Promise<{ page: Page; problems: string[]
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
+/** The page's state once it has taken `steps` steps (or failed). */
+async function trainUntil(page: Page, steps: number): Promise<DemoState> {
+  await page.waitForFunction(
+    (target) => {
+      const s = window.wengertDemo.state();
+      return s.phase === 'failed' || s.step >= target;
+    },
+    steps,
+    { timeout: 45_000, polling: 250 },
+  );
+  return page.evaluate(() => window.wengertDemo.state());
+}
+
 describe('the demo page in Chromium', () => {
   it('trains on its own thread: the loss falls, held-out accuracy rises, no errors; saves a screenshot', async () => {
     const { page, problems } = await openDemo(`${SMALL}&workers=0`);
-    await page.waitForFunction(
-      () => {
-        const s = window.wengertDemo.state();
-        return s.phase === 'failed' || s.step >= 200;
-      },
-      null,
-      { timeout: 45_000, polling: 250 },
-    );
-    const state: DemoState = await page.evaluate(() => window.wengertDemo.state());
+    const state = await trainUntil(page, 200);
     expect(state.error).toBeUndefined();
     expect(state.workers).toBe(0);
     expect(state.losses.length).toBe(state.step);
@@ -83,15 +88,7 @@ describe('the demo page in Chromium', () => {
 
   it('served cross-origin isolated, trains on two worker threads by default (shared memory)', async () => {
     const { page, problems } = await openDemo(SMALL);
-    await page.waitForFunction(
-      () => {
-        const s = window.wengertDemo.state();
-        return s.phase === 'failed' || s.step >= 100;
-      },
-      null,
-      { timeout: 45_000, polling: 250 },
-    );
-    const state: DemoState = await page.evaluate(() => window.wengertDemo.state());
+    const state = await trainUntil(page, 100);
     expect(state.error).toBeUndefined();
     expect(state.crossOriginIsolated).toBe(true);
     expect(state.workers).toBe(2);
