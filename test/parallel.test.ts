@@ -62,7 +62,7 @@ describe('dataParallel equals the one-instance gradient', () => {
     expect(parallel.transport).toBe(transport);
     expect(parallel.shardRows).toEqual([4, 3]);
     for (let repeat = 0; repeat < 2; repeat++) {
-      const { value, grad } = await parallel.valueAndGrad(w, b, x, y);
+      const { value, grad } = await parallel.valueAndGrad(w, b, x, Array.from(y)); // number[] arguments too
       const [pw, pb, px, py] = grad as [Float64Array, number, Float64Array, Float64Array];
       expectClose(value, single.value, RTOL, 0, 'value');
       expectClose(pw, gw, RTOL, 1e-15, 'w');

@@ -134,7 +134,7 @@ function traceShards(f: Differentiable, plan: ShardPlan): Map<number, Uint8Array
       const row = plan.rowLength[i];
       if (row === 0) return s;
       const start = plan.shardStart[w] * row;
-      return isNumberArray(s) ? Array.prototype.slice.call(s, start, start + count * row) : count * row;
+      return isNumberArray(s) ? copyOf(s, start, start + count * row) : count * row;
     });
     let compiled;
     try {
@@ -274,21 +274,20 @@ class Parallel implements DataParallel {
         const inputs = args.map((x, i) => {
           if (typeof x === 'number') return Float64Array.of(x);
           const row = rowLength[i];
-          const all = x as ArrayLike<number>;
-          return row === 0 ? Float64Array.from(all) : Float64Array.from(Array.prototype.slice.call(all, shardStart[w] * row, (shardStart[w] + shardRows[w]) * row));
+          return row === 0 ? copyOf(x as ArrayLike<number>) : copyOf(x as ArrayLike<number>, shardStart[w] * row, (shardStart[w] + shardRows[w]) * row);
         });
         link.post({ type: 'step', inputs }, inputs.map((x) => x.buffer as ArrayBuffer));
       }
       return reply;
     });
-    let results: FromWorker[];
-    try {
-      results = await Promise.all(replies);
-    } finally {
-      this.links.forEach((link) => link.hold(false));
-    }
+    // Every worker answers before the next step asks again, even when one of them failed.
+    const settled = await Promise.allSettled(replies);
+    this.links.forEach((link) => link.hold(false));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     let value = 0;
-    results.forEach((result, w) => {
+    settled.forEach((s, w) => {
+      const result = (s as PromiseFulfilledResult<FromWorker>).value;
       if (result.type !== 'result') throw new ArgumentError(`a dataParallel worker answered '${result.type}' to a step`);
       value += result.value;
       const outputs = result.outputs ?? this.sharedOutputs![w];
@@ -306,6 +305,14 @@ class Parallel implements DataParallel {
     grad.forEach((g, i) => (result[i] = g));
     return { value, grad: result };
   }
+}
+
+/** x[from, to) as a new Float64Array (transferable: one per worker and step). */
+function copyOf(x: ArrayLike<number>, from = 0, to = x.length): Float64Array {
+  const copy = new Float64Array(to - from);
+  if (ArrayBuffer.isView(x)) copy.set((x as unknown as Float64Array).subarray(from, to));
+  else for (let k = from; k < to; k++) copy[k - from] = x[k];
+  return copy;
 }
 
 function checkArgument(x: unknown, i: number, length: number): void {
