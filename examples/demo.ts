@@ -173,9 +173,10 @@ async function main(): Promise<void> {
   const loaded = performance.now();
   const trainer = await trainerFor({ hidden, batch, backend, workers });
   const compiled = performance.now();
+  const shard = batch % workers === 0 ? `${batch / workers}` : `${Math.floor(batch / workers)}–${Math.ceil(batch / workers)}`;
   const tape =
     trainer.tapeNodes === undefined
-      ? `split each batch across ${workers} worker threads (a tape of ${Math.floor(batch / workers)}–${Math.ceil(batch / workers)} images each, ${backend})`
+      ? `split each batch across ${workers} worker threads (a tape of ${shard} images each, ${backend})`
       : `compiled a ${(trainer.tapeNodes / 1e6).toFixed(2)} M-node tape (${backend})`;
   console.log(
     `MNIST ${TRAIN} train / ${TEST} test (loaded in ${((loaded - started) / 1000).toFixed(1)} s) · ` +
