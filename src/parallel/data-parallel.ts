@@ -11,7 +11,7 @@ import { compile, type CompileOptions, type Shape } from '../compile/compile.js'
 import type { Differentiable } from '../grad.js';
 import { ArgumentError, ShapeError, StaleHandleError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
-import { reviveError, type FromWorker, type SharedLayout, type ToWorker } from './protocol.js';
+import { reviveError, WorkerError, type FromWorker, type SharedLayout } from './protocol.js';
 import { sharedMemoryAvailable, startWorker, type WorkerLink } from './platform.js';
 
 export interface DataParallelOptions extends CompileOptions {
@@ -280,24 +280,31 @@ class Parallel implements DataParallel {
       }
       return reply;
     });
+    // Each answer is taken in as it arrives, while other workers still compute: its batch rows at
+    // once, the parameters' gradients added in worker order (so sums are deterministic).
+    let value = 0;
+    let summed = 0;
+    const answers: { value: number; outputs: Float64Array[] }[] = [];
+    const takeIn = (w: number, result: FromWorker) => {
+      if (result.type !== 'result') throw new WorkerError(`a dataParallel worker answered '${result.type}' to a step`);
+      const outputs = result.outputs ?? this.sharedOutputs![w];
+      grads.forEach((g, i) => rowLength[i] !== 0 && g.set(outputs[i], shardStart[w] * rowLength[i]));
+      answers[w] = { value: result.value, outputs };
+      for (; summed < answers.length && answers[summed] !== undefined; summed++) {
+        const next = answers[summed];
+        value += next.value;
+        grads.forEach((g, i) => {
+          if (rowLength[i] !== 0) return;
+          if (summed === 0) g.set(next.outputs[i]);
+          else for (let k = 0; k < g.length; k++) g[k] += next.outputs[i][k];
+        });
+      }
+    };
     // Every worker answers before the next step asks again, even when one of them failed.
-    const settled = await Promise.allSettled(replies);
+    const settled = await Promise.allSettled(replies.map((reply, w) => reply.then((result) => takeIn(w, result))));
     this.links.forEach((link) => link.hold(false));
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
-    let value = 0;
-    settled.forEach((s, w) => {
-      const result = (s as PromiseFulfilledResult<FromWorker>).value;
-      if (result.type !== 'result') throw new ArgumentError(`a dataParallel worker answered '${result.type}' to a step`);
-      value += result.value;
-      const outputs = result.outputs ?? this.sharedOutputs![w];
-      grads.forEach((g, i) => {
-        const row = rowLength[i];
-        if (row !== 0) g.set(outputs[i], shardStart[w] * row);
-        else if (w === 0) g.set(outputs[i]);
-        else for (let k = 0; k < g.length; k++) g[k] += outputs[i][k];
-      });
-    });
     const grad = grads.map((g, i) => (lengths[i] < 0 ? g[0] : g));
     if (n === 1) return { value, grad: grad[0] };
     if (out === undefined) return { value, grad };
