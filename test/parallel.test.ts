@@ -3,7 +3,7 @@
  * gradient up to the order of summation, over shared memory and transfers, from the sources and
  * from dist/; bad set-ups and calls throw ArgumentError; a worker's error arrives as its class.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -149,6 +149,15 @@ describe('dataParallel errors', () => {
     expect((await parallel.valueAndGrad(w, b, x, y)).value).toBeGreaterThan(0); // the workers survive bad calls
     await parallel.dispose();
     await expect(parallel.valueAndGrad(w, b, x, y)).rejects.toThrow(StaleHandleError);
+  });
+
+  it("dispose ends the workers: the process's threads (Linux /proc) go back down", async () => {
+    const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    const parallel = await dataParallel(regression, ...shapes, { workers: 2, batch: [2, 3], rows: ROWS });
+    await parallel.valueAndGrad(w, b, x, y);
+    const running = threads();
+    await parallel.dispose();
+    expect(threads()).toBeLessThanOrEqual(running - 2); // at least one thread per worker
   });
 
   it("a worker's error comes back as its own class: maxBytes too small for the shard's tape", async () => {
