@@ -1,5 +1,6 @@
 /** @file `npm run bench [-- names…] [--rounds=N] [--time=ms] [--warmup=ms]`: checks, then times
- *  each backend in a process of its own (per round), prints one table, writes bench/results/latest.json. */
+ *  each backend in a process of its own (per round), prints one table, writes bench/results/latest.json.
+ *  Pseudo-names: `startup` (import + first gradient), `parallel` (one instance vs dataParallel). */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { median, type Measurement } from './engine.js';
 import { WORKLOADS, type BenchBackend, type Workload } from './workloads.js';
 import type { CheckOutput, CheckResult, TimeOutput } from './worker.js';
+import { parallelTable, type ParallelOutput } from './parallel.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = join(ROOT, 'bench', 'worker.ts');
@@ -16,17 +18,21 @@ const RESULTS = join(ROOT, 'bench', 'results', 'latest.json');
 /** The pseudo-workload name selecting the import + first gradient measurement. */
 const STARTUP_NAME = 'startup';
 const STARTUP_RUNS = 5;
+/** The pseudo-workload name selecting one instance vs dataParallel (bench/parallel.ts). */
+const PARALLEL_NAME = 'parallel';
+const PARALLEL = join(ROOT, 'bench', 'parallel.ts');
 
 interface Options {
   workloads: Workload[];
   startup: boolean;
+  parallel: boolean;
   rounds: number;
   timeMs: number;
   warmupMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { workloads: [], startup: false, rounds: 5, timeMs: 600, warmupMs: 300 };
+  const options: Options = { workloads: [], startup: false, parallel: false, rounds: 5, timeMs: 600, warmupMs: 300 };
   const names: string[] = [];
   for (const arg of argv) {
     const flag = /^--(rounds|time|warmup)=(\d+)$/.exec(arg);
@@ -43,12 +49,13 @@ function parseArgs(argv: string[]): Options {
   // A name selects a workload and its variants: `rosenbrock` also selects `rosenbrock-fresh`.
   const selected = (w: Workload) => names.some((n) => w.name === n || w.name.startsWith(`${n}-`));
   for (const n of names) {
-    if (n !== STARTUP_NAME && !WORKLOADS.some((w) => w.name === n || w.name.startsWith(`${n}-`))) {
-      throw new Error(`unknown workload "${n}"; known: ${[...WORKLOADS.map((w) => w.name), STARTUP_NAME].join(', ')}`);
+    if (n !== STARTUP_NAME && n !== PARALLEL_NAME && !WORKLOADS.some((w) => w.name === n || w.name.startsWith(`${n}-`))) {
+      throw new Error(`unknown workload "${n}"; known: ${[...WORKLOADS.map((w) => w.name), STARTUP_NAME, PARALLEL_NAME].join(', ')}`);
     }
   }
   options.workloads = names.length === 0 ? [...WORKLOADS] : WORKLOADS.filter(selected);
   options.startup = names.length === 0 || names.includes(STARTUP_NAME);
+  options.parallel = names.length === 0 || names.includes(PARALLEL_NAME);
   return options;
 }
 
@@ -310,6 +317,7 @@ async function main(): Promise<void> {
   }
   const rows = timeAll(options);
   const startup = options.startup ? await measureStartup() : undefined;
+  const parallel = options.parallel ? spawnJson<ParallelOutput>(PARALLEL, [`--rounds=${options.rounds}`]).output : undefined;
   const meta = {
     date: new Date().toISOString(),
     commit: commit(),
@@ -348,10 +356,11 @@ async function main(): Promise<void> {
     out.push('"via tsx" includes transpiling src/ on import (tsx caches it on disk); the bundle approximates a built package.');
     out.push(...startup.notes);
   }
+  if (parallel !== undefined) out.push('', ...parallelTable(parallel));
   console.log(out.join('\n'));
 
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify({ meta, checks, cases: rows, startup: startup?.rows ?? [] }, null, 2)}\n`);
+  writeFileSync(RESULTS, `${JSON.stringify({ meta, checks, cases: rows, startup: startup?.rows ?? [], parallel }, null, 2)}\n`);
   console.log(`\nresults: ${RESULTS}`);
 }
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/index.js';
 import { loadMnist, type MnistSplit } from './mnist/data.js';
-import { createTrainer, type Trainer } from './mnist/model.js';
+import { createParallelTrainer, createTrainer, type Trainer } from './mnist/model.js';
 import { writeProgress, type ProgressInfo } from './mnist/progress.js';
 import { Training } from './mnist/training.js';
 
@@ -30,6 +30,7 @@ const numberOptions = {
   batch: { value: 16, min: 1, max: 1024, integer: true, help: 'digits per gradient step' },
   lr: { value: 5e-3, min: 1e-6, max: 1, integer: false, help: 'Adam learning rate (decays linearly to a tenth by the last step)' },
   shift: { value: 1, min: 0, max: 4, integer: true, help: 'training digits move by up to this many pixels each way' },
+  workers: { value: 0, min: 0, max: 64, integer: true, help: 'worker threads sharing each batch (dataParallel; 0: this thread alone)' },
   'compare-steps': { value: 20, min: 0, max: 1000, integer: true, help: 'steps timed on each tape, wasm and pure JS, to compare (0: skip)' },
 } satisfies Record<string, NumberOption>;
 type NumberOptionName = keyof typeof numberOptions;
@@ -75,11 +76,12 @@ function parseArguments(argv: string[]): { numbers: Record<NumberOptionName, num
     if (value < option.min || value > option.max) throw new UsageError(`--${name} must be between ${option.min} and ${option.max}, got ${text}.`);
     numbers[name as NumberOptionName] = value;
   }
+  if (numbers.workers > numbers.batch) throw new UsageError(`--workers ${numbers.workers} is more than the ${numbers.batch} digits of a batch: each worker needs at least one.`);
   return { numbers, backend };
 }
 
 /** Runs the training, drawing the progress bar (redrawn ~10×/s on a terminal, once per epoch when piped). */
-function train(training: Training, test: MnistSplit): void {
+async function train(training: Training, test: MnistSplit): Promise<void> {
   const interactive = process.stdout.isTTY === true;
   const { stepsPerEpoch, trainer } = training;
   let lossSum = 0;
@@ -91,7 +93,7 @@ function train(training: Training, test: MnistSplit): void {
       lossSum = correct = 0;
       epochStart = performance.now();
     }
-    const result = training.next();
+    const result = await training.next();
     lossSum += result.loss;
     correct += result.correct;
     const step = training.stepInEpoch;
@@ -114,12 +116,12 @@ function train(training: Training, test: MnistSplit): void {
 }
 
 /** Seconds per training step (loss, gradient, Adam update) over `steps` steps after one warm-up. */
-function timeSteps(trainer: Trainer, split: MnistSplit, steps: number): number {
+async function timeSteps(trainer: Trainer<number | Promise<number>>, split: MnistSplit, steps: number): Promise<number> {
   const epochs = Math.ceil((steps + 1) / Math.floor(split.count / trainer.batch));
   const training = new Training(trainer, split, { epochs, learningRate: 1e-3, shift: 0 });
-  training.next();
+  await training.next();
   const warmUp = training.stepSeconds;
-  for (let i = 0; i < steps; i++) training.next();
+  for (let i = 0; i < steps; i++) await training.next();
   return (training.stepSeconds - warmUp) / steps;
 }
 
@@ -128,7 +130,7 @@ function timeSteps(trainer: Trainer, split: MnistSplit, steps: number): number {
  * V8 runs JS typed-array loops 20–40% slower for the rest of the process (DESIGN.md, "Facts
  * measured"), which would handicap the pure-JS tape here.
  */
-function timeStepsElsewhere(request: { hidden: number; batch: number; backend: Backend; steps: number }): number {
+function timeStepsElsewhere(request: TimingRequest): number {
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
     env: { ...process.env, [TIMING_ENV]: JSON.stringify(request) },
     encoding: 'utf8',
@@ -138,32 +140,51 @@ function timeStepsElsewhere(request: { hidden: number; batch: number; backend: B
   return seconds;
 }
 
-function runTimingChild(request: string): void {
-  const { hidden, batch, backend, steps } = JSON.parse(request) as { hidden: number; batch: number; backend: Backend; steps: number };
-  const trainer = createTrainer({ hidden, batch, backend });
-  process.stdout.write(`${timeSteps(trainer, loadMnist({ train: TRAIN, test: 0 }).train, steps)}\n`);
+interface TimingRequest {
+  hidden: number;
+  batch: number;
+  backend: Backend;
+  workers: number;
+  steps: number;
 }
 
-function main(): void {
+/** The trainer for these options: on this thread, or split across worker threads. */
+function trainerFor({ hidden, batch, backend, workers }: Omit<TimingRequest, 'steps'>): Trainer<number | Promise<number>> | Promise<Trainer<Promise<number>>> {
+  return workers === 0 ? createTrainer({ hidden, batch, backend }) : createParallelTrainer({ hidden, batch, backend, workers });
+}
+
+async function runTimingChild(request: string): Promise<void> {
+  const options = JSON.parse(request) as TimingRequest;
+  const trainer = await trainerFor(options);
+  process.stdout.write(`${await timeSteps(trainer, loadMnist({ train: TRAIN, test: 0 }).train, options.steps)}\n`);
+  await trainer.dispose();
+}
+
+async function main(): Promise<void> {
   const parsed = parseArguments(process.argv.slice(2));
   if (parsed === 'help') {
     process.stdout.write(USAGE);
     return;
   }
   const { numbers, backend } = parsed;
-  const { epochs, hidden, batch, lr, shift } = numbers;
+  const { epochs, hidden, batch, lr, shift, workers } = numbers;
   const started = performance.now();
   const data = loadMnist({ train: TRAIN, test: TEST });
   const loaded = performance.now();
-  const trainer = createTrainer({ hidden, batch, backend });
+  const trainer = await trainerFor({ hidden, batch, backend, workers });
   const compiled = performance.now();
+  const shard = batch % workers === 0 ? `${batch / workers}` : `${Math.floor(batch / workers)}–${Math.ceil(batch / workers)}`;
+  const tape =
+    trainer.tapeNodes === undefined
+      ? `split each batch across ${workers} worker threads (a tape of ${shard} images each, ${backend})`
+      : `compiled a ${(trainer.tapeNodes / 1e6).toFixed(2)} M-node tape (${backend})`;
   console.log(
     `MNIST ${TRAIN} train / ${TEST} test (loaded in ${((loaded - started) / 1000).toFixed(1)} s) · ` +
       `MLP 784-${hidden}-10, ${trainer.params.length} parameters · batch ${batch}, Adam lr ${lr}, shifts ±${shift} px\n` +
-      `compiled a ${(trainer.tapeNodes / 1e6).toFixed(2)} M-node tape (${backend}) in ${((compiled - loaded) / 1000).toFixed(1)} s`,
+      `${tape} in ${((compiled - loaded) / 1000).toFixed(1)} s`,
   );
   const training = new Training(trainer, data.train, { epochs, learningRate: lr, shift });
-  train(training, data.test);
+  await train(training, data.test);
   const finished = performance.now();
   const heldOut = training.score(data.test);
   const { steps, stepSeconds } = training;
@@ -171,21 +192,24 @@ function main(): void {
     `held-out accuracy ${(heldOut * 100).toFixed(2)}% (${Math.round(heldOut * data.test.count)}/${data.test.count}) · ` +
       `${((finished - started) / 1000).toFixed(1)} s in all · ${steps} steps, gradient + Adam update alone ${(steps / stepSeconds).toFixed(1)} steps/s (${((stepSeconds / steps) * 1000).toFixed(1)} ms each)`,
   );
-  trainer.dispose();
+  await trainer.dispose();
   const timedSteps = numbers['compare-steps'];
   if (timedSteps === 0) return;
-  // Both tapes timed the same way, one after the other (the cores are shared), each in its own process.
-  const seconds = (tape: Backend) => timeStepsElsewhere({ hidden, batch, backend: tape, steps: timedSteps });
+  // Every tape timed the same way, one after the other (the cores are shared), each in its own process.
+  const seconds = (tape: Backend, threads = 0) => timeStepsElsewhere({ hidden, batch, backend: tape, workers: threads, steps: timedSteps });
   const wasmStep = seconds('wasm');
   const jsStep = seconds('js');
   const rate = (s: number) => `${(1 / s).toFixed(1)} steps/s (${(s * 1000).toFixed(1)} ms)`;
   console.log(`the same gradient + Adam update alone, ${timedSteps} steps each in a process of its own: wasm tape ${rate(wasmStep)} · pure-JS tape ${rate(jsStep)} → wasm ${(jsStep / wasmStep).toFixed(1)}× faster`);
+  if (workers > 0) {
+    const parallelStep = seconds('wasm', workers);
+    console.log(`the same gradient + Adam update on ${workers} worker threads: ${rate(parallelStep)} → ${(wasmStep / parallelStep).toFixed(2)}× the one-instance wasm step`);
+  }
 }
 
 const timingRequest = process.env[TIMING_ENV];
 try {
-  if (timingRequest !== undefined) runTimingChild(timingRequest);
-  else main();
+  await (timingRequest !== undefined ? runTimingChild(timingRequest) : main());
 } catch (error) {
   if (!(error instanceof UsageError)) throw error;
   process.stderr.write(`demo: ${error.message}\nRun npm run demo -- --help for the options.\n`);

@@ -38,6 +38,10 @@ await build({
   format: 'cjs',
   platform: 'neutral',
   target: 'es2022',
+  // src/parallel/platform.ts finds its worker module beside itself (import.meta.url, which CommonJS
+  // lacks): point it at the ES module build's copy, dist/src/parallel/, which the package ships.
+  define: { 'import.meta.url': '__wengertPlatformUrl' },
+  banner: { js: "const __wengertPlatformUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, '../src/parallel/platform.js')).href;" },
   sourcemap: true, // with sourcesContent: the map needs no file outside the package
   legalComments: 'none',
   logLevel: 'warning',

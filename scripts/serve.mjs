@@ -1,7 +1,8 @@
 /**
  * @file A tiny static server for the browser demo, on 127.0.0.1 only: the page
  * (examples/browser/), the built library and examples (dist/), the wasm (build/) and the `mnist`
- * package's digit files (/digits/<d>.json). No dependencies beyond Node.
+ * package's digit files (/digits/<d>.json). No dependencies beyond Node. Every response makes the
+ * page cross-origin isolated (COOP/COEP), so it may share memory with its worker threads.
  *
  *   node scripts/serve.mjs [port]     (or PORT=… ; 0 picks a free port; default 8080)
  */
@@ -14,6 +15,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
+
+/** Cross-origin isolation: SharedArrayBuffer for dataParallel's workers (everything served is same-origin). */
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 const MIME_TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -66,7 +70,7 @@ function resolvePath(pathname, table) {
 
 async function handle(request, response, table) {
   const send = (status, body, type = 'text/plain; charset=utf-8') => {
-    response.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    response.writeHead(status, { ...ISOLATION, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
     response.end(request.method === 'HEAD' ? undefined : body);
   };
   if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, 'only GET and HEAD\n');
@@ -77,6 +81,7 @@ async function handle(request, response, table) {
     if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
     const body = await readFile(file);
     response.writeHead(200, {
+      ...ISOLATION,
       'Content-Type': MIME_TYPES[extname(file)] ?? 'application/octet-stream',
       'Content-Length': body.length,
       'Cache-Control': 'no-store', // a rebuild shows up on reload

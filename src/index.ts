@@ -20,3 +20,4 @@ export { TracingError, TapeFormatError, ObjectiveError } from './errors.js';
 export { jvp, hvp, jacobian, hessian } from './higher/one-shot.js';
 export type { JacobianOptions, ShapedLikeArguments } from './higher/higher-order.js';
 export * from './optim/index.js';
+export { dataParallel, WorkerError, type DataParallel, type DataParallelOptions, type ParallelGradient } from './parallel/index.js';

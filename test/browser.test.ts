@@ -1,7 +1,8 @@
 /**
  * @file The built library in headless Chromium: the demo page trains (loss falls, held-out
- * accuracy rises), its wasm gives Node's gradient, and scripts/serve.mjs serves the right MIME
- * types and stays inside its folders. Needs `npm run build` and /usr/bin/chromium.
+ * accuracy rises) on its own thread and, cross-origin isolated, on two worker threads sharing
+ * memory; its wasm gives Node's gradient, and scripts/serve.mjs serves the right MIME types and
+ * headers and stays inside its folders. Needs `npm run build` and /usr/bin/chromium.
  */
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -53,19 +54,25 @@ async function openDemo(query: string): Promise<{ page: Page; problems: string[]
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
+/** The page's state once it has taken `steps` steps (or failed). */
+async function trainUntil(page: Page, steps: number): Promise<DemoState> {
+  await page.waitForFunction(
+    (target) => {
+      const s = window.wengertDemo.state();
+      return s.phase === 'failed' || s.step >= target;
+    },
+    steps,
+    { timeout: 45_000, polling: 250 },
+  );
+  return page.evaluate(() => window.wengertDemo.state());
+}
+
 describe('the demo page in Chromium', () => {
-  it('trains: the loss falls, held-out accuracy rises, no errors; saves a screenshot', async () => {
-    const { page, problems } = await openDemo(SMALL);
-    await page.waitForFunction(
-      () => {
-        const s = window.wengertDemo.state();
-        return s.phase === 'failed' || s.step >= 200;
-      },
-      null,
-      { timeout: 45_000, polling: 250 },
-    );
-    const state: DemoState = await page.evaluate(() => window.wengertDemo.state());
+  it('trains on its own thread: the loss falls, held-out accuracy rises, no errors; saves a screenshot', async () => {
+    const { page, problems } = await openDemo(`${SMALL}&workers=0`);
+    const state = await trainUntil(page, 200);
     expect(state.error).toBeUndefined();
+    expect(state.workers).toBe(0);
     expect(state.losses.length).toBe(state.step);
     expect(state.losses.every(Number.isFinite)).toBe(true);
     const first = mean(state.losses.slice(0, 10));
@@ -75,6 +82,20 @@ describe('the demo page in Chromium', () => {
     expect(state.accuracy).toBeGreaterThan(0.8); // measured at step 200; chance is 0.1
     mkdirSync(`${root}test-results`, { recursive: true });
     await page.screenshot({ path: `${root}test-results/browser.png`, fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('served cross-origin isolated, trains on two worker threads by default (shared memory)', async () => {
+    const { page, problems } = await openDemo(SMALL);
+    const state = await trainUntil(page, 100);
+    expect(state.error).toBeUndefined();
+    expect(state.crossOriginIsolated).toBe(true);
+    expect(state.workers).toBe(2);
+    expect(await page.locator('#model').textContent()).toContain('split across 2 worker threads (shared memory)');
+    expect(state.losses.every(Number.isFinite)).toBe(true);
+    expect(mean(state.losses.slice(-10))).toBeLessThan(0.75 * mean(state.losses.slice(0, 10)));
+    expect(state.accuracy).toBeGreaterThan(0.6); // measured at step 100; chance is 0.1
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);
@@ -150,6 +171,16 @@ describe('scripts/serve.mjs', () => {
       expect([400, 403, 404], path).toContain(status);
       expect(body, path).not.toContain('"devDependencies"');
       expect(body, path).not.toContain('root:');
+    }
+  });
+
+  it('makes every response cross-origin isolated (COOP same-origin, COEP require-corp)', async () => {
+    for (const path of ['/', '/dist/src/parallel/worker.js', '/no-such-file']) {
+      const headers = await new Promise<Record<string, unknown>>((resolve, reject) =>
+        request({ host: '127.0.0.1', port: server!.port, path, method: 'HEAD' }, (response) => resolve(response.headers)).on('error', reject).end(),
+      );
+      expect(headers['cross-origin-opener-policy'], path).toBe('same-origin');
+      expect(headers['cross-origin-embedder-policy'], path).toBe('require-corp');
     }
   });
 

@@ -3,11 +3,13 @@
  * model in the page in short slices (the page stays responsive), and draws the loss, held-out
  * accuracy and a grid of labelled digits. `window.wengertDemo` is the browser test's hook.
  *
- * Settings come from the query string, e.g. `/?hidden=32&batch=16&epochs=2`.
+ * Settings come from the query string, e.g. `/?hidden=32&batch=16&epochs=2`. A cross-origin isolated
+ * page (scripts/serve.mjs sends the headers) splits each batch across two worker threads by
+ * default, sharing memory with them; `workers=0` keeps the work on the page's thread.
  */
 
 import { CLASS_COUNT, PIXELS_PER_IMAGE, classPixels, digitCount, splitDigits, type MnistData } from '../mnist/digits.js';
-import { createTrainer } from '../mnist/model.js';
+import { createParallelTrainer, createTrainer } from '../mnist/model.js';
 import { Training } from '../mnist/training.js';
 import { digitsHeight, drawChart, drawDigits } from './draw.js';
 import { FIXED_POINT, gradientOfFixedFunction } from './fixed-function.js';
@@ -22,6 +24,9 @@ export interface DemoState {
   losses: number[];
   /** Latest held-out accuracy (fraction), null before the first measurement. */
   accuracy: number | null;
+  /** Worker threads sharing each batch (0: the page's own thread). */
+  workers: number;
+  crossOriginIsolated: boolean;
   error?: string;
 }
 
@@ -38,7 +43,7 @@ const SCORE_EVERY = 50;
 const SHOWN_DIGITS = 40;
 const DIGIT_COLUMNS = 8;
 
-const state: DemoState = { phase: 'loading', step: 0, losses: [], accuracy: null };
+const state: DemoState = { phase: 'loading', step: 0, losses: [], accuracy: null, workers: 0, crossOriginIsolated: window.crossOriginIsolated };
 const accuracies: { step: number; value: number }[] = [];
 
 window.wengertDemo = {
@@ -70,6 +75,7 @@ interface Settings {
   shift: number;
   train: number;
   test: number;
+  workers: number;
 }
 
 const SETTINGS: Record<keyof Settings, { value: number; min: number; max: number; integer: boolean }> = {
@@ -80,6 +86,8 @@ const SETTINGS: Record<keyof Settings, { value: number; min: number; max: number
   shift: { value: 1, min: 0, max: 4, integer: true },
   train: { value: 8000, min: 1, max: 9000, integer: true },
   test: { value: 2000, min: 1, max: 2000, integer: true },
+  // Default: two workers where memory can be shared with them (a cross-origin isolated page).
+  workers: { value: window.crossOriginIsolated ? 2 : 0, min: 0, max: 16, integer: true },
 };
 
 function readSettings(query: URLSearchParams): Settings {
@@ -95,6 +103,8 @@ function readSettings(query: URLSearchParams): Settings {
     }
     settings[name] = parsed;
   }
+  if (query.get('workers') === null) settings.workers = Math.min(settings.workers, settings.batch);
+  if (settings.workers > settings.batch) throw new Error(`workers=${settings.workers} is more than batch=${settings.batch}: each worker needs at least one digit.`);
   if (settings.hidden * settings.batch > 8192) throw new Error('hidden × batch must be at most 8192: the scalar-op tape grows with both.');
   return settings;
 }
@@ -142,12 +152,17 @@ async function main(): Promise<void> {
   setStatus('Recording and compiling the tape…', 'compiling');
   await nextFrame(); // let the status paint before the page is busy
   const compileStart = performance.now();
-  const trainer = createTrainer({ hidden: settings.hidden, batch: settings.batch });
+  const { hidden, batch, workers } = settings;
+  const trainer = workers === 0 ? createTrainer({ hidden, batch }) : await createParallelTrainer({ hidden, batch, workers });
+  state.workers = workers;
   const compileSeconds = (performance.now() - compileStart) / 1000;
   const training = new Training(trainer, data.train, { epochs: settings.epochs, learningRate: settings.lr, shift: settings.shift });
   ui.model.textContent =
     `784-${settings.hidden}-10 MLP · ${trainer.params.length.toLocaleString('en')} parameters · batch ${settings.batch} · ` +
-    `${settings.train} training / ${settings.test} held-out digits · tape of ${(trainer.tapeNodes / 1e6).toFixed(2)} M nodes compiled in ${compileSeconds.toFixed(1)} s`;
+    `${settings.train} training / ${settings.test} held-out digits · ` +
+    (trainer.tapeNodes === undefined
+      ? `each batch split across ${workers} worker threads (${window.crossOriginIsolated ? 'shared memory' : 'transferred buffers'}), set up in ${compileSeconds.toFixed(1)} s`
+      : `tape of ${(trainer.tapeNodes / 1e6).toFixed(2)} M nodes compiled in ${compileSeconds.toFixed(1)} s`);
 
   const shown = {
     images: data.test.images.subarray(0, SHOWN_DIGITS * PIXELS_PER_IMAGE),
@@ -191,12 +206,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   let pausedFor = 0;
   let pausedAt = 0;
-  const slice = () => {
+  const slice = async () => {
     if (state.phase !== 'training') return;
     try {
       const until = performance.now() + SLICE_MS;
       do {
-        state.losses.push(training.next().loss);
+        state.losses.push((await training.next()).loss);
         state.step = training.steps;
         recent.push(performance.now());
         if (training.steps % SCORE_EVERY === 0 || training.done) score();
@@ -208,7 +223,7 @@ async function main(): Promise<void> {
     while (recent.length > 2 && recent[recent.length - 1] - recent[0] > 2000) recent.shift();
     scheduleDraw();
     if (!training.done) {
-      setTimeout(slice, 0);
+      setTimeout(() => void slice(), 0);
       return;
     }
     const seconds = (performance.now() - started - pausedFor) / 1000;
@@ -226,12 +241,12 @@ async function main(): Promise<void> {
       recent.length = 0;
       setStatus('Training…', 'training');
       ui.pause.textContent = 'Pause';
-      setTimeout(slice, 0);
+      setTimeout(() => void slice(), 0);
     }
   });
   setStatus('Training…', 'training');
   draw();
-  setTimeout(slice, 0);
+  setTimeout(() => void slice(), 0);
 }
 
 function fail(error: unknown): void {

@@ -2,11 +2,12 @@
  * @file The MNIST classifier behind a small trainer interface: 784 → hidden (tanh) → 10, softmax
  * cross-entropy averaged over a batch, its gradient from one compiled wengert tape.
  *
- * The demo and the browser page only see `createTrainer`; the loss is a handful of vector rows
+ * The demo and the browser page only see `createTrainer` (or `createParallelTrainer`, the same
+ * model with its batch split across worker threads); the loss is a handful of vector rows
  * (matmul, tanh, logSoftmax), so one step replays a few rows over contiguous slots.
  */
 
-import { compile, concat, logSoftmax, matmul, mul, sum, tanh, type Backend, type Matrix, type Operand, type Vector } from '../../src/index.js';
+import { compile, concat, dataParallel, logSoftmax, matmul, mul, sum, tanh, type Backend, type Matrix, type Operand, type Vector } from '../../src/index.js';
 import { CLASS_COUNT, PIXELS_PER_IMAGE } from './digits.js';
 import { mulberry32 } from './seeded-permutation.js';
 
@@ -22,20 +23,23 @@ export interface TrainerOptions {
   seed?: number;
 }
 
-export interface Trainer {
+/** A trainer whose loss and gradient come back as `Loss`: a number, or a Promise of one when worker threads compute it. */
+export interface Trainer<Loss extends number | Promise<number> = number> {
   /** Every weight and bias in one vector (layout: `parameterLayout`); optimizers update it in place. */
   readonly params: Float64Array;
   readonly hidden: number;
   readonly batch: number;
   readonly backend: Backend;
-  /** Values on the compiled tape (inputs, constants, results). */
-  readonly tapeNodes: number;
+  /** Values on the compiled tape (inputs, constants, results); undefined when worker threads hold the tapes. */
+  readonly tapeNodes?: number;
+  /** Worker threads sharing each batch (0: this thread computes it). */
+  readonly workers: number;
   /** Mean cross-entropy of one batch (batch×784 pixels, batch×10 one-hot rows); writes ∂loss/∂params into gradOut. */
-  lossAndGrad(batchImages: Float64Array, batchOneHot: Float64Array, gradOut: Float64Array): number;
+  lossAndGrad(batchImages: Float64Array, batchOneHot: Float64Array, gradOut: Float64Array): Loss;
   /** The most likely digit for each of `count` images (count×784 pixels), by a plain-JS forward pass. */
   predict(images: Float64Array, count: number): Uint8Array;
-  /** Frees the compiled tape. */
-  dispose(): void;
+  /** Frees the compiled tape (ends the workers). */
+  dispose(): void | Promise<void>;
 }
 
 /** Where each block starts in the parameter vector. W1 is pixel-major (W1[i·H + j] joins pixel i
@@ -49,41 +53,66 @@ export function parameterLayout(hidden: number) {
 }
 
 export function createTrainer(options: TrainerOptions): Trainer {
-  const { hidden, batch } = options;
-  const backend = options.backend ?? 'wasm';
-  requireWhole('hidden', hidden);
-  requireWhole('batch', batch);
-  const layout = parameterLayout(hidden);
-  const params = initialParameters(hidden, options.seed ?? 1);
-  const compiled = compile(batchLoss(hidden, batch), layout.size, batch * PIXELS_PER_IMAGE, batch * CLASS_COUNT, { backend });
-  // The tape differentiates every argument; the image and label gradients land here unread.
-  const unused = [new Float64Array(batch * PIXELS_PER_IMAGE), new Float64Array(batch * CLASS_COUNT)];
-  const tapeNodes = compiled.stats.nodes;
+  const { hidden, batch, backend, params, shapes, unused } = setUp(options);
+  const compiled = compile(batchLoss(hidden, batch), ...shapes, { backend });
   return {
     params,
     hidden,
     batch,
     backend,
-    tapeNodes,
-    lossAndGrad(batchImages, batchOneHot, gradOut) {
-      return compiled.valueAndGrad(params, batchImages, batchOneHot, [gradOut, ...unused]).value;
-    },
+    tapeNodes: compiled.stats.nodes,
+    workers: 0,
+    lossAndGrad: (batchImages, batchOneHot, gradOut) => compiled.valueAndGrad(params, batchImages, batchOneHot, [gradOut, ...unused]).value,
     predict: (images, count) => predictDigits(params, hidden, images, count),
     dispose: () => compiled.dispose(),
   };
 }
 
+/** The same model with each batch split by images across `workers` worker threads (dataParallel). */
+export async function createParallelTrainer(options: TrainerOptions & { workers: number }): Promise<Trainer<Promise<number>>> {
+  const { hidden, batch, backend, params, shapes, unused } = setUp(options);
+  requireWhole('workers', options.workers);
+  const parallel = await dataParallel(batchLoss(hidden, batch), ...shapes, { workers: options.workers, batch: [1, 2], rows: batch, backend });
+  return {
+    params,
+    hidden,
+    batch,
+    backend,
+    workers: options.workers,
+    lossAndGrad: async (batchImages, batchOneHot, gradOut) => (await parallel.valueAndGrad(params, batchImages, batchOneHot, [gradOut, ...unused])).value,
+    predict: (images, count) => predictDigits(params, hidden, images, count),
+    dispose: () => parallel.dispose(),
+  };
+}
+
+function setUp(options: TrainerOptions) {
+  const { hidden, batch } = options;
+  requireWhole('hidden', hidden);
+  requireWhole('batch', batch);
+  return {
+    hidden,
+    batch,
+    backend: options.backend ?? 'wasm',
+    params: initialParameters(hidden, options.seed ?? 1),
+    shapes: [parameterLayout(hidden).size, batch * PIXELS_PER_IMAGE, batch * CLASS_COUNT],
+    // The tape differentiates every argument; the image and label gradients land here unread.
+    unused: [new Float64Array(batch * PIXELS_PER_IMAGE), new Float64Array(batch * CLASS_COUNT)],
+  };
+}
+
 /** loss(params, images, oneHot) = −(1/B) Σₙ Σₖ yₙₖ log softmax(W2ᵀ tanh(W1ᵀ xₙ + b1) + b2)ₖ,
  *  as six vector rows: a bias is one more row of its weight block (b1 follows W1, b2 follows W2
- *  in the layout), met by a column of ones appended to the layer's input. */
-function batchLoss(hidden: number, batch: number) {
+ *  in the layout), met by a column of ones appended to the layer's input. A sum over the images
+ *  (B is the whole batch's size; the images given may be a shard of it, as dataParallel traces). */
+export function batchLoss(hidden: number, batch: number) {
   const { w1, w2, size } = parameterLayout(hidden);
   return (params: Vector, images: Vector, oneHot: Vector): Operand => {
+    const rows = images.length / PIXELS_PER_IMAGE;
     const layer1 = params.slice(w1, w2).reshape(PIXELS_PER_IMAGE + 1, hidden);
     const layer2 = params.slice(w2, size).reshape(hidden + 1, CLASS_COUNT);
-    const h = tanh(matmul(withOnes(images.reshape(batch, PIXELS_PER_IMAGE)), layer1));
+    const h = tanh(matmul(withOnes(images.reshape(rows, PIXELS_PER_IMAGE)), layer1));
     const logits = matmul(withOnes(h), layer2);
-    return mul(-1 / batch, sum(mul(logSoftmax(logits), oneHot.reshape(batch, CLASS_COUNT))));
+    return mul(-1 / batch, sum(mul(logSoftmax(logits), oneHot.reshape(rows, CLASS_COUNT))));
   };
 }
 

@@ -39,7 +39,7 @@ export class Training {
   private order: Uint32Array = new Uint32Array(0);
 
   constructor(
-    readonly trainer: Trainer,
+    readonly trainer: Trainer<number | Promise<number>>,
     readonly data: MnistSplit,
     readonly options: TrainingOptions,
   ) {
@@ -66,8 +66,8 @@ export class Training {
     return this.steps === 0 ? 0 : this.steps - (this.epoch - 1) * this.stepsPerEpoch;
   }
 
-  /** Takes the next step (throws once the run is done, or if the loss stops being finite). */
-  next(): StepResult {
+  /** Takes the next step (rejects once the run is done, or if the loss stops being finite). */
+  async next(): Promise<StepResult> {
     if (this.done) throw new RangeError(`Training: all ${this.totalSteps} steps are taken.`);
     const { trainer, images, oneHot, gradient, optimizer, stepsPerEpoch } = this;
     const inEpoch = this.steps % stepsPerEpoch;
@@ -79,7 +79,7 @@ export class Training {
     for (let n = 0; n < trainer.batch; n++) if (oneHot[n * CLASS_COUNT + predicted[n]] === 1) correct++;
     optimizer.learningRate = this.options.learningRate * (1 - (0.9 * this.steps) / this.totalSteps);
     const started = performance.now();
-    const loss = trainer.lossAndGrad(images, oneHot, gradient);
+    const loss = await trainer.lossAndGrad(images, oneHot, gradient);
     optimizer.step(gradient);
     this.stepSeconds += (performance.now() - started) / 1000;
     this.steps++;

@@ -1,0 +1,3 @@
+/** @file Data-parallel gradients across worker threads. */
+export { dataParallel, type DataParallel, type DataParallelOptions, type ParallelGradient } from './data-parallel.js';
+export { WorkerError } from './protocol.js';
