@@ -20,6 +20,9 @@ export interface TapeCore {
   constants(values: ArrayLike<number>): number;
   /** Constants recorded for number operands, reused by the ops while this recording lasts. */
   readonly recentConstants: RecentConstants;
+  /** Records a constant and y = op(a, constant), or op(constant, a) when `constantFirst`, in
+   *  consecutive slots; returns y's slot id (the constant's is one less). */
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): number;
   /** Records where(c, a, b) and returns its slot id. */
   where(c: number, a: number, b: number): number;
   /** Slot id of a new constant. */

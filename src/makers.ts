@@ -46,9 +46,9 @@ export function binary(op: Op, name: string): Binary {
         if (b.core !== core) throw crossTapeError(name, core, b.core);
         return new Scalar(core, core.op2(op, a.id, b.id));
       }
-      if (typeof b === 'number') return new Scalar(core, core.op2(op, a.id, constantSlot(core, b)));
+      if (typeof b === 'number') return new Scalar(core, withConstant(core, op, a.id, b, false));
     } else if (typeof a === 'number') {
-      if (b instanceof Scalar) return new Scalar(b.core, b.core.op2(op, constantSlot(b.core, a), b.id));
+      if (b instanceof Scalar) return new Scalar(b.core, withConstant(b.core, op, b.id, a, true));
       if (typeof b === 'number') return evaluate(op, a, b);
     }
     if (a === undefined || b === undefined) {
@@ -58,13 +58,14 @@ export function binary(op: Op, name: string): Binary {
   }) as Binary;
 }
 
-/** The slot of a number operand on `core`: a constant it recorded for one of the last two number
- *  operands when equal, else a new one. */
-function constantSlot(core: TapeCore, value: number): number {
+/** y = op(a, value) (op(value, a) when `constantFirst`): the number reuses the constant recorded
+ *  for one of the last two number operands when equal, else it is recorded with the op in one
+ *  call (its slot is the one just before y's). */
+function withConstant(core: TapeCore, op: Op, a: number, value: number, constantFirst: boolean): number {
   const recent = core.recentConstants;
   const known = recent.find(value);
-  if (known >= 0) return known;
-  const slot = core.constant(value);
-  recent.remember(value, slot);
-  return slot;
+  if (known >= 0) return constantFirst ? core.op2(op, known, a) : core.op2(op, a, known);
+  const y = core.opConstant(op, a, value, constantFirst);
+  recent.remember(value, y - 1);
+  return y;
 }

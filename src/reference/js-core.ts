@@ -126,6 +126,11 @@ export class JsCore implements TapeCore {
     return y;
   }
 
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): number {
+    const c = this.constant(value);
+    return constantFirst ? this.op2(op, c, a) : this.op2(op, a, c);
+  }
+
   where(c: number, a: number, b: number): number {
     if (!this.live) throw staleTapeError();
     const s = this.s;

@@ -143,6 +143,21 @@ export class WasmCore implements TapeCore {
     return this.firstSlot + s;
   }
 
+  opConstant(op: number, a: number, value: number, constantFirst: boolean): number {
+    if (!this.live) throw staleTapeError();
+    const i32 = views.i32;
+    const r = i32[this.rowsAt];
+    const s = i32[this.slotsAt];
+    if (r + 2 > this.capacity || s + 2 > this.capacity) return this.roomThen(2, 2, () => this.opConstant(op, a, value, constantFirst));
+    const c = this.firstSlot + s;
+    views.f64[this.firstValue + s * SLOT_STRIDE] = value;
+    this.writeRow(r, Op.Const, SINK_SLOT, SINK_SLOT);
+    this.writeRow(r + 1, op, constantFirst ? c : a, constantFirst ? a : c);
+    i32[this.rowsAt] = r + 2;
+    i32[this.slotsAt] = s + 2;
+    return c + 1;
+  }
+
   where(c: number, a: number, b: number): number {
     if (!this.live) throw staleTapeError();
     const i32 = views.i32;
