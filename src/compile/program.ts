@@ -2,7 +2,7 @@
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
 import { bindRows } from '../../assembly/shared/rows.js';
-import { readParams, rowSlots as walkRowSlots, p1a, p1b, p2a, p2b } from '../../assembly/shared/walk.js';
+import { readParams, rowSlots as walkRowSlots, p1a, p1b, p2a, p2b } from '../reference/walk.generated.js';
 import type { Snapshot, TapeCore } from '../core.js';
 
 /** Slots are numbered 0… in recording order; operands name earlier slots, −1 names none.

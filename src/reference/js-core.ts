@@ -5,7 +5,7 @@ import { Op, evaluate } from '../../assembly/shared/ops.js';
 import { paramRows, vectorOutputs } from '../../assembly/shared/vector.js';
 import { bindSlots, bindStored } from '../../assembly/shared/slots.js';
 import { bindRows } from '../../assembly/shared/rows.js';
-import { forwardRows, reverseRows, locateRow, locatedEnd } from '../../assembly/shared/walk.js';
+import { forwardRows, reverseRows, locateRow, locatedEnd } from './walk.generated.js';
 import type { Snapshot, TapeCore, Tangents } from '../core.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { JsTangents } from './js-higher.js';

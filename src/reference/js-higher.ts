@@ -2,7 +2,7 @@
  *  second-order sweeps, with the tangents in two more columns beside val and adj. */
 import { bindSlots, bindTangents } from '../../assembly/shared/slots.js';
 import { bindRows } from '../../assembly/shared/rows.js';
-import { tangentRows, secondOrderRows, locateRow, locatedEnd } from '../../assembly/shared/walk.js';
+import { tangentRows, secondOrderRows, locateRow, locatedEnd } from './walk.generated.js';
 import type { Tangents } from '../core.js';
 
 /** The pure-JS tape's columns (src/reference/js-core.ts Columns), as these sweeps use them. */
