@@ -92,7 +92,7 @@ function checkOptions(options: CompileOptions): void {
   if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new ArgumentError(`maxBytes must be a positive number of bytes, got ${options.maxBytes}`);
 }
 
-/** wasm32 slot ids stay below 2²⁸ (16 bytes a slot in 4 GiB). */
+/** A vector argument needs at least 16 bytes a slot (its value and its adjoint): 2²⁸ of them fill wasm32's 4 GiB. */
 const MAX_VECTOR_LENGTH = 2 ** 28;
 
 function shapeLength(s: Shape, i: number): number {

@@ -2,7 +2,7 @@
  *
  *  One forward sweep that carries tangents gives a Jacobian-vector product J·v with the value;
  *  one more reverse sweep that carries the tangents of the adjoints gives ∇f and H·v
- *  (forward-over-reverse, assembly/higher.ts). Jacobians and Hessians repeat those sweeps. */
+ *  (forward-over-reverse, assembly/shared/walk.ts). Jacobians and Hessians repeat those sweeps. */
 import type { TapeCore, Tangents } from '../core.js';
 import { ArgumentError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
