@@ -146,6 +146,18 @@ export function tangentBufferBytes(slots: i32): f64 {
 /** Bytes from one slot's tangent to the next one's. */
 export const TANGENT_STRIDE: usize = 8;
 
+/** A base from which base + 8·id is the tangent of slot id of the segment (not the sink). */
+// @ts-ignore: decorator
+@inline export function tangentColumnBase(buffer: usize, first: i32): usize {
+  return buffer + 16 - (<usize>first << 3);
+}
+
+/** Likewise for the adjoint tangents. */
+// @ts-ignore: decorator
+@inline export function adjointTangentColumnBase(buffer: usize, slots: i32, first: i32): usize {
+  return buffer + 16 + (<usize>slots << 3) - (<usize>first << 3);
+}
+
 /** Bytes of the stored-partials buffer of a segment with `slots` slots. */
 export function storedBufferBytes(slots: i32): f64 {
   return 16 * <f64>(slots > 0 ? slots : 1);

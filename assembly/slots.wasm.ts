@@ -1,7 +1,7 @@
 /** @file Slot access for the row walk and the kernels over wasm linear memory, at the addresses
  *  assembly/layout.ts states. scripts/build-wasm.mjs puts this file in place of
  *  assembly/shared/slots.ts, whose typed-array version serves the JS tape. */
-import { valueAddress, adjointAddress, tangentAddress, adjointTangentAddress, storedAddress } from '../layout';
+import { valueAddress, adjointAddress, tangentColumnBase, adjointTangentColumnBase, storedAddress } from '../layout';
 
 /** A column of doubles: a base address added to the slot's own (0 for values and adjoints,
  *  whose addresses layout.ts derives from the slot id alone). */
@@ -24,38 +24,40 @@ export type Column = usize;
 @inline export function addAdj(a: Column, id: i32, x: f64): void { const p = a + adjointAddress(id); store<f64>(p, load<f64>(p) + x); }
 
 // Tangents live in a side buffer beside a one-segment tape (layout.ts).
-let tanBuffer: usize = 0;
-let tanSlots: i32 = 0;
-let tanFirst: i32 = 0;
+// A column base such that base + 8·id is slot id's entry: the segment's slots only. The sink,
+// outside the segment, is met only as an operand (getOperandTan, addOperandTanAdj).
+let tanBase: usize = 0;
+let tanAdjBase: usize = 0;
 let tanSink: i32 = 0;
 
 /** Points the higher-order sweeps at a tangent buffer for the segment of `slots` slots from `first`. */
 export function bindTangents(buffer: usize, slots: i32, first: i32, sink: i32): void {
-  tanBuffer = buffer;
-  tanSlots = slots;
-  tanFirst = first;
+  tanBase = tangentColumnBase(buffer, first);
+  tanAdjBase = adjointTangentColumnBase(buffer, slots, first);
   tanSink = sink;
 }
 
 // @ts-ignore: decorator
-@inline export function tangentColumn(): Column { return tanBuffer; }
+@inline export function tangentColumn(): Column { return tanBase; }
 // @ts-ignore: decorator
-@inline export function adjointTangentColumn(): Column { return tanBuffer; }
+@inline export function adjointTangentColumn(): Column { return tanAdjBase; }
 
 // @ts-ignore: decorator
-@inline function tanAt(t: Column, id: i32): usize { return tangentAddress(t, tanSlots, tanFirst, tanSink, id); }
+@inline export function getTan(t: Column, id: i32): f64 { return load<f64>(t + (<usize>id << 3)); }
 // @ts-ignore: decorator
-@inline function tanAdjAt(t: Column, id: i32): usize { return adjointTangentAddress(t, tanSlots, tanFirst, tanSink, id); }
+@inline export function setTan(t: Column, id: i32, x: f64): void { store<f64>(t + (<usize>id << 3), x); }
 // @ts-ignore: decorator
-@inline export function getTan(t: Column, id: i32): f64 { return load<f64>(tanAt(t, id)); }
+@inline export function getTanAdj(t: Column, id: i32): f64 { return load<f64>(t + (<usize>id << 3)); }
 // @ts-ignore: decorator
-@inline export function setTan(t: Column, id: i32, x: f64): void { store<f64>(tanAt(t, id), x); }
+@inline export function setTanAdj(t: Column, id: i32, x: f64): void { store<f64>(t + (<usize>id << 3), x); }
 // @ts-ignore: decorator
-@inline export function getTanAdj(t: Column, id: i32): f64 { return load<f64>(tanAdjAt(t, id)); }
+@inline export function addTanAdj(t: Column, id: i32, x: f64): void { const p = t + (<usize>id << 3); store<f64>(p, load<f64>(p) + x); }
+/** The sink's tangent is 0. */
 // @ts-ignore: decorator
-@inline export function setTanAdj(t: Column, id: i32, x: f64): void { store<f64>(tanAdjAt(t, id), x); }
+@inline export function getOperandTan(t: Column, id: i32): f64 { return id == tanSink ? 0 : load<f64>(t + (<usize>id << 3)); }
+/** The sink's adjoint tangent is scratch nobody reads: not written. */
 // @ts-ignore: decorator
-@inline export function addTanAdj(t: Column, id: i32, x: f64): void { const p = tanAdjAt(t, id); store<f64>(p, load<f64>(p) + x); }
+@inline export function addOperandTanAdj(t: Column, id: i32, x: f64): void { if (id != tanSink) addTanAdj(t, id, x); }
 
 // Stored partials (the second sweep design) of a one-segment tape.
 let storedBuffer: usize = 0;

@@ -47,6 +47,10 @@ export function setTan(t: Column, id: i32, x: f64): void { t[id] = x; }
 export function getTanAdj(t: Column, id: i32): f64 { return t[id]; }
 export function setTanAdj(t: Column, id: i32, x: f64): void { t[id] = x; }
 export function addTanAdj(t: Column, id: i32, x: f64): void { t[id] += x; }
+/** An operand's tangent, where the operand may be the sink (a unary row's b): 0 for the sink. */
+export function getOperandTan(t: Column, id: i32): f64 { return t[id]; }
+/** Adds to an operand's adjoint tangent, where the operand may be the sink (whose is scratch). */
+export function addOperandTanAdj(t: Column, id: i32, x: f64): void { t[id] += x; }
 
 /** Stored partials, per slot ∂y/∂a then ∂y/∂b. */
 export function storePartials(p: Column, id: i32, da: f64, db: f64): void {

@@ -7,7 +7,7 @@
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
 import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
 import { BROADCAST_A, BROADCAST_B, strideOf, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
-import { valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj, unknownOp } from './slots.js';
+import { valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj, getOperandTan, addOperandTanAdj, unknownOp } from './slots.js';
 
 /** Whether the n tangents from slot a are all exactly 0: MatMul then skips their products
  *  (a zero direction contributes nothing, as JAX's symbolic zeros; 0·∞ is not formed). */
@@ -39,7 +39,7 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     for (let i = 0; i < n; i++) {
       const ia = a + i * sa, ib = b + i * sb;
       partials(f, getVal(V, ia), getVal(V, ib), getVal(V, out + i));
-      setTan(T, out + i, partialA * getTan(T, ia) + partialB * getTan(T, ib));
+      setTan(T, out + i, partialA * getTan(T, ia) + partialB * getOperandTan(T, ib));
     }
     return;
   }
@@ -134,12 +134,12 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
       const x = getVal(V, ia), w = getVal(V, ib), y = getVal(V, out + i);
       const g = getAdj(A, out + i), tg = getTanAdj(TA, out + i);
       if (g == 0 && tg == 0) continue; // as vectorReverse: no 0·∞ from elements nothing depends on
-      const ta = getTan(T, ia), tb = getTan(T, ib);
+      const ta = getTan(T, ia), tb = getOperandTan(T, ib);
       partials(f, x, w, y);
       const da = partialA, db = partialB;
       secondPartials(f, x, w, y);
       addTanAdj(TA, ia, tg * da + g * (partialAA * ta + partialAB * tb));
-      addTanAdj(TA, ib, tg * db + g * (partialAB * ta + partialBB * tb));
+      addOperandTanAdj(TA, ib, tg * db + g * (partialAB * ta + partialBB * tb));
     }
     return;
   }

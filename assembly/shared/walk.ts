@@ -20,7 +20,8 @@ import { paramRows, vectorOutputs } from './vector.js';
 import { opColumn, aColumn, bColumn, rowOp, rowOperand, OperandColumn } from './rows.js';
 import {
   valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, storedColumn, Column,
-  getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, storePartials, storedA, storedB,
+  getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, getOperandTan, addOperandTanAdj,
+  storePartials, storedA, storedB,
 } from './slots.js';
 import { kernelForward, kernelReverse, kernelTangent, kernelSecondOrder } from './kernels.js';
 
@@ -164,7 +165,7 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
     const y = values ? evaluate(op, x, w, c) : getVal(V, s);
     partials(op, x, w, y, c);
     setVal(V, s, y);
-    setTan(T, s, times(partialA, getTan(T, a)) + times(partialB, getTan(T, b)));
+    setTan(T, s, times(partialA, getTan(T, a)) + times(partialB, getOperandTan(T, b)));
     setAdj(A, s, 0);
     setTanAdj(TA, s++, 0);
   }
@@ -198,7 +199,7 @@ export function secondOrderRows(top: i32, end: i32): i32 {
     const w = getVal(V, b);
     const y = getVal(V, s);
     const ta = getTan(T, a);
-    const tb = getTan(T, b);
+    const tb = getOperandTan(T, b);
     partials(op, x, w, y, conditionOf(V, AC, op, r));
     const da = partialA;
     const db = partialB;
@@ -206,7 +207,7 @@ export function secondOrderRows(top: i32, end: i32): i32 {
     addAdj(A, a, g * da);
     addAdj(A, b, g * db);
     addTanAdj(TA, a, times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb)));
-    addTanAdj(TA, b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
+    addOperandTanAdj(TA, b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
   }
   return s;
 }
