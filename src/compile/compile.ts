@@ -95,7 +95,8 @@ function checkOptions(options: CompileOptions): void {
 /** A vector argument needs at least 16 bytes a slot (its value and its adjoint): 2²⁸ of them fill wasm32's 4 GiB. */
 const MAX_VECTOR_LENGTH = 2 ** 28;
 
-function shapeLength(s: Shape, i: number): number {
+/** An argument's length from its shape: −1 for 'scalar'. */
+export function shapeLength(s: Shape, i: number): number {
   if (s === 'scalar') return -1;
   if (typeof s === 'number') {
     if (!Number.isInteger(s) || s < 0) throw new ArgumentError(`shape ${i}: a vector length must be a non-negative integer, got ${s} (use 'scalar' for a number argument)`);

@@ -7,7 +7,7 @@
  * memory, or one message per worker), each worker computes its shard's value and gradient, and
  * the gradients are summed here in worker order, so results are deterministic.
  */
-import { compile, type CompileOptions, type Shape } from '../compile/compile.js';
+import { compile, shapeLength, type CompileOptions, type Shape } from '../compile/compile.js';
 import type { Differentiable } from '../grad.js';
 import { ArgumentError, ShapeError, StaleHandleError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
@@ -98,12 +98,7 @@ function planShards(shapes: Shape[], options: DataParallelOptions): ShardPlan {
     throw new ArgumentError("transport 'shared' needs SharedArrayBuffer, which a page has only when cross-origin isolated (COOP/COEP headers): omit transport to use transfers");
   }
   if (shapes.length === 0) throw new ArgumentError('dataParallel needs the shapes of the arguments before the options, as compile does');
-  const lengths = shapes.map((s, i) => {
-    if (s === 'scalar') return -1;
-    if (typeof s === 'number' && Number.isSafeInteger(s) && s >= 0) return s;
-    if (isNumberArray(s)) return s.length;
-    throw new ArgumentError(`shape ${i} must be 'scalar', a vector length, or a sample array, got ${typeName(s)}`);
-  });
+  const lengths = shapes.map(shapeLength);
   if (!Array.isArray(batch) || batch.length === 0) {
     throw new ArgumentError(`batch must list the indices of the arguments split by rows, e.g. batch: [1], got ${typeName(batch)}`);
   }
