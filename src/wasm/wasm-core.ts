@@ -2,8 +2,8 @@
 import { Op } from '../../assembly/shared/ops.js';
 import { paramRows, vectorOutputs } from '../../assembly/shared/vector.js';
 import type { Snapshot, TapeCore, Tangents } from '../core.js';
-import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
-import { core, views, refreshViews, SINK_SLOT, OUT_OF_MEMORY } from './instance.js';
+import { OutOfMemoryError, WengertError, staleTapeError, tracingReadError } from '../errors.js';
+import { core, views, refreshViews, wasmAvailable, SINK_SLOT, OUT_OF_MEMORY } from './instance.js';
 import { WasmTangents } from './wasm-tangents.js';
 import { RecentConstants } from '../recent-constants.js';
 
@@ -32,16 +32,12 @@ class TapeMemory {
 
 const forgotten = new FinalizationRegistry<TapeBlocks>(release);
 
-/** Doubles from one slot's value (or adjoint) to the next one's, as the core lays them out. */
-const SLOT_STRIDE = wasmStride();
-
-function wasmStride(): number {
-  try {
-    return core.slotStride() / 8;
-  } catch {
-    return 0; // no WebAssembly here: the wasm backend is unavailable anyway
-  }
+/** The facade reads and writes a segment's values (and adjoints) as one run of doubles each,
+ *  views included: checked once against the layout the core states (assembly/layout.ts). */
+function checkSlotsAreRuns(): void {
+  if (wasmAvailable && core.slotStride() !== 8) throw new WengertError('wengert: this wasm core does not keep a segment\'s values as one run of doubles; rebuild it (npm run build)');
 }
+checkSlotsAreRuns();
 
 export interface WasmTapeOptions {
   /** Rows to hold before the first growth. */
@@ -121,12 +117,12 @@ export class WasmCore implements TapeCore {
   /** f64 index of slot id's value: from the current segment's first slot, else the core's word. */
   private valueIndex(id: number): number {
     const k = id - this.firstSlot;
-    return k >= 0 && k < this.capacity ? this.firstValue + k * SLOT_STRIDE : (core.slotValueAddress(id) >>> 0) / 8;
+    return k >= 0 && k < this.capacity ? this.firstValue + k : (core.slotValueAddress(id) >>> 0) / 8;
   }
 
   private adjointIndex(id: number): number {
     const k = id - this.firstSlot;
-    return k >= 0 && k < this.capacity ? this.firstAdjoint + k * SLOT_STRIDE : (core.slotAdjointAddress(id) >>> 0) / 8;
+    return k >= 0 && k < this.capacity ? this.firstAdjoint + k : (core.slotAdjointAddress(id) >>> 0) / 8;
   }
 
   op2(op: number, a: number, b: number): number {
@@ -150,7 +146,7 @@ export class WasmCore implements TapeCore {
     const s = i32[this.slotsAt];
     if (r + 2 > this.capacity || s + 2 > this.capacity) return this.roomThen(2, 2, () => this.opConstant(op, a, value, constantFirst));
     const c = this.firstSlot + s;
-    views.f64[this.firstValue + s * SLOT_STRIDE] = value;
+    views.f64[this.firstValue + s] = value;
     this.writeRow(r, Op.Const, SINK_SLOT, SINK_SLOT);
     this.writeRow(r + 1, op, constantFirst ? c : a, constantFirst ? a : c);
     i32[this.rowsAt] = r + 2;
@@ -218,7 +214,7 @@ export class WasmCore implements TapeCore {
     const r = i32[this.rowsAt];
     const s = i32[this.slotsAt];
     if (r >= this.capacity || s >= this.capacity) return this.roomThen(1, 1, () => this.leaf(op, value));
-    views.f64[this.firstValue + s * SLOT_STRIDE] = value;
+    views.f64[this.firstValue + s] = value;
     this.writeRow(r, op, SINK_SLOT, SINK_SLOT);
     i32[this.rowsAt] = r + 1;
     i32[this.slotsAt] = s + 1;
@@ -281,8 +277,7 @@ export class WasmCore implements TapeCore {
   writeValues(start: number, values: ArrayLike<number>): void {
     const f64 = views.f64;
     const at = this.valueIndex(start);
-    if (SLOT_STRIDE === 1) f64.set(values, at);
-    else for (let i = 0, n = values.length; i < n; i++) f64[at + i * SLOT_STRIDE] = values[i];
+    f64.set(values, at);
   }
 
   /** Bytes of wasm memory below the allocator's top: every tape, free blocks included. */
@@ -371,7 +366,7 @@ export class WasmCore implements TapeCore {
         b[r] = whereCondition ? -1 : slotOperands ? relative(i32[bs + k]) : i32[bs + k];
       }
       const at = (core.slotValueAddress(g.first) >>> 0) / 8;
-      for (let k = 0; k < g.slots; k++) values[g.offset + k] = f64[at + k * SLOT_STRIDE];
+      values.set(f64.subarray(at, at + g.slots), g.offset);
     }
     return { op, a, b, values, relative };
   }
@@ -399,7 +394,6 @@ export class WasmCore implements TapeCore {
    *  are one run (assembly/layout.ts). On a shared memory (Node, cross-origin-isolated pages)
    *  growth never detaches it. */
   private view(at: number, count: number): Float64Array {
-    if (SLOT_STRIDE !== 1) throw new Error('wengert: views need a layout whose slots are one run');
     refreshViews();
     return new Float64Array(views.f64.buffer, at * 8, count);
   }
@@ -408,8 +402,7 @@ export class WasmCore implements TapeCore {
     this.flush();
     const f64 = views.f64;
     const at = this.adjointIndex(start);
-    if (SLOT_STRIDE === 1) out.set(f64.subarray(at, at + count), offset);
-    else for (let i = 0; i < count; i++) out[offset + i] = f64[at + i * SLOT_STRIDE];
+    out.set(f64.subarray(at, at + count), offset);
   }
 
   backward(output: number): void {
