@@ -130,19 +130,6 @@ export function tangentBufferBytes(slots: i32): f64 {
   return 16 + 16 * <f64>slots;
 }
 
-/** The tangent of slot `id`'s value in a tangent buffer whose segment has `slots` slots from
- *  `first`; the sink's is the buffer's first double. */
-// @ts-ignore: decorator
-@inline export function tangentAddress(buffer: usize, slots: i32, first: i32, sink: i32, id: i32): usize {
-  return id == sink ? buffer : buffer + 16 + (<usize>(id - first) << 3);
-}
-
-/** The tangent of slot `id`'s adjoint: the second column (the sink's: the buffer's second double). */
-// @ts-ignore: decorator
-@inline export function adjointTangentAddress(buffer: usize, slots: i32, first: i32, sink: i32, id: i32): usize {
-  return id == sink ? buffer + 8 : buffer + 16 + (<usize>slots << 3) + (<usize>(id - first) << 3);
-}
-
 /** Bytes from one slot's tangent to the next one's. */
 export const TANGENT_STRIDE: usize = 8;
 
@@ -156,6 +143,19 @@ export const TANGENT_STRIDE: usize = 8;
 // @ts-ignore: decorator
 @inline export function adjointTangentColumnBase(buffer: usize, slots: i32, first: i32): usize {
   return buffer + 16 + (<usize>slots << 3) - (<usize>first << 3);
+}
+
+/** The tangent of slot `id`'s value in a tangent buffer whose segment has `slots` slots from
+ *  `first`; the sink's is the buffer's first double. */
+// @ts-ignore: decorator
+@inline export function tangentAddress(buffer: usize, slots: i32, first: i32, sink: i32, id: i32): usize {
+  return id == sink ? buffer : tangentColumnBase(buffer, first) + (<usize>id << 3);
+}
+
+/** The tangent of slot `id`'s adjoint: the second column (the sink's: the buffer's second double). */
+// @ts-ignore: decorator
+@inline export function adjointTangentAddress(buffer: usize, slots: i32, first: i32, sink: i32, id: i32): usize {
+  return id == sink ? buffer + 8 : adjointTangentColumnBase(buffer, slots, first) + (<usize>id << 3);
 }
 
 /** Bytes of the stored-partials buffer of a segment with `slots` slots. */
