@@ -7,7 +7,7 @@
  *  to the portable kernel. Results match assembly/shared/vector.ts up to summation order. */
 import { allocate, release, sizeClass } from './memory';
 import { valueAddress, adjointAddress, SLOT_STRIDE } from './layout';
-import { matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './shared/vector';
+import { matmulStrides, aRowStride, aColStride, bRowStride, bColStride, DATA_A, DATA_B } from './shared/vector';
 
 let scratch: usize = 0;
 let scratchBytes: f64 = 0;
@@ -168,20 +168,21 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   // A and B each lie in one segment: their adjoints are runs from these addresses.
   const adjA = adjointAddress(a), adjB = adjointAddress(b);
   matmulStrides(m, k, n, flags);
+  const toA = (flags & DATA_A) == 0, toB = (flags & DATA_B) == 0;
   const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
   const pa = scratch;
   const pb = pa + (<usize>(m * k) << 3);
   const pg = pb + (<usize>(k * n) << 3);
   const da = pg + (<usize>(m * n) << 3);
   const db = da + (<usize>(m * k) << 3);
-  pack(pa, a, m, k, ars, acs);
-  pack(pb, b, k, n, brs, bcs);
+  if (toB) pack(pa, a, m, k, ars, acs);
+  if (toA) pack(pb, b, k, n, brs, bcs);
   const total = m * n;
   memory.copy(pg, adjointAddress(out), <usize>total * SLOT_STRIDE);
-  memory.fill(db, 0, <usize>(k * n) << 3);
+  if (toB) memory.fill(db, 0, <usize>(k * n) << 3);
   const rowBytes = <usize>n << 3;
   // Ā(i, p) = Σⱼ G(i, j) B(p, j): four p per pass over G's row i.
-  for (let i = 0; i < m; i++) {
+  for (let i = 0; toA && i < m; i++) {
     const rowG = pg + <usize>i * rowBytes;
     const outA = da + (<usize>(i * k) << 3);
     let p = 0;
@@ -193,7 +194,7 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
   }
   // B̄(p, :) = Σᵢ A(i, p) G(i, :): four i per load and store of B̄'s row p.
   const rowA = <usize>k << 3;
-  for (let p = 0; p < k; p++) {
+  for (let p = 0; toB && p < k; p++) {
     const rowDB = db + <usize>p * rowBytes;
     const col = pa + (<usize>p << 3);
     let i = 0;
@@ -204,13 +205,13 @@ export function matmulReverse(m: i32, k: i32, n: i32, flags: i32, a: i32, b: i32
     }
     for (; i < m; i++) axpy(rowDB, pg + <usize>i * rowBytes, load<f64>(col + <usize>i * rowA), n);
   }
-  for (let i = 0; i < m; i++) {
+  for (let i = 0; toA && i < m; i++) {
     for (let p = 0; p < k; p++) {
       const at = adjA + <usize>(i * ars + p * acs) * SLOT_STRIDE;
       store<f64>(at, load<f64>(at) + load<f64>(da + (<usize>(i * k + p) << 3)));
     }
   }
-  for (let p = 0; p < k; p++) {
+  for (let p = 0; toB && p < k; p++) {
     for (let j = 0; j < n; j++) {
       const at = adjB + <usize>(p * brs + j * bcs) * SLOT_STRIDE;
       store<f64>(at, load<f64>(at) + load<f64>(db + (<usize>(p * n + j) << 3)));

@@ -5,7 +5,7 @@
  *  and asc folds the chain down to that op's rule: the rules stay written once. Ops not listed
  *  take the generic loop, which is assembly/shared/vector.ts's kernel. */
 import { Op, evaluate, partials, partialA, partialB } from './shared/ops';
-import { BROADCAST_A, BROADCAST_B, vectorForward, vectorReverse } from './shared/vector';
+import { BROADCAST_A, BROADCAST_B, DATA_BOTH, vectorForward, vectorReverse } from './shared/vector';
 import { valueAddress, adjointAddress, SLOT_STRIDE } from './layout';
 
 // @ts-ignore: decorator
@@ -196,6 +196,11 @@ export function vecMapForward(n: i32, payload: i32, a: i32, b: i32, out: i32): b
 /** The adjoints of y[i] = f(a[i], b[i]) into a and b. */
 export function vecMapReverse(n: i32, payload: i32, a: i32, b: i32, out: i32): void {
   const f = payload & 255;
+  // One operand is data: the portable loop skips its adjoints (rarer than two live operands).
+  if ((payload & DATA_BOTH) != 0) {
+    vectorReverse(Op.VecMap, n, payload, 0, 0, a, b, out);
+    return;
+  }
   const pa = a, pb = b, po = out;
   const sa: usize = (payload & BROADCAST_A) != 0 ? 0 : SLOT_STRIDE;
   const sb: usize = (payload & BROADCAST_B) != 0 ? 0 : SLOT_STRIDE;

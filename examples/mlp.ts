@@ -75,12 +75,11 @@ export interface MlpStep {
 /** Records the loss once and replays it per step. */
 export function compileMlp(shape: MlpShape, options: { backend?: Backend } = {}): MlpStep {
   const { inputs, classes, batch } = shape;
-  const compiled = compile(mlpLoss(shape), mlpLayout(shape).size, batch * (inputs + 1), batch * classes, { backend: options.backend });
-  // The tape differentiates every argument; the data's gradients land here unread.
-  const unused = [new Float64Array(batch * (inputs + 1)), new Float64Array(batch * classes)];
+  // X and the labels are data: only the parameters are differentiated (matmul computes no X̄).
+  const compiled = compile(mlpLoss(shape), mlpLayout(shape).size, batch * (inputs + 1), batch * classes, { backend: options.backend, wrt: [0] });
   return {
     compiled,
-    step: (params, xWithOnes, labels, gradOut) => compiled.valueAndGrad(params, xWithOnes, labels, [gradOut, ...unused]).value,
+    step: (params, xWithOnes, labels, gradOut) => compiled.valueAndGrad(params, xWithOnes, labels, gradOut).value,
   };
 }
 

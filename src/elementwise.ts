@@ -5,7 +5,7 @@ import { BROADCAST_A, BROADCAST_B } from '../assembly/shared/vector.js';
 import { Matrix, Vector, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
 import type { TapeCore } from './core.js';
 import { ShapeError } from './errors.js';
-import { commonCore, isArrayOperand, isTensor, like, sameShape, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
+import { commonCore, dataBits, isArrayOperand, isData, isTensor, like, sameShape, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
 
 /** op applied elementwise over a tensor (and a second operand, broadcast if scalar). */
 export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand | undefined): Tensor | Float64Array {
@@ -49,7 +49,10 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
     bSlot = scalarSlot(core, b as Operand);
     flags |= BROADCAST_B;
   }
-  return like(core, shape, core.vector(Op.VecMap, shape.length, op | flags, 0, 0, aSlot, bSlot));
+  const aData = isData(a);
+  const bData = b === undefined ? aData : isData(b);
+  flags |= dataBits(aData, bData);
+  return like(core, shape, core.vector(Op.VecMap, shape.length, op | flags, 0, 0, aSlot, bSlot), aData && bData);
 }
 
 /** An [m, n] matrix with an [n] vector (either order): the vector meets every row. */
@@ -65,13 +68,15 @@ function broadcastOverRows(op: Op, core: TapeCore | undefined, m: Matrix, v: Vec
   const c = core ?? m.core;
   const row = tensorStart(c, v); // constants first: the rows below must stay contiguous
   c.reserve(2 * m.rows, m.length);
+  const vData = isData(v);
+  const flags = op | (matrixFirst ? dataBits(m.data, vData) : dataBits(vData, m.data));
   let start = -1;
   for (let i = 0; i < m.rows; i++) {
     const mi = m.start + i * m.cols;
-    const s = c.vector(Op.VecMap, m.cols, op, 0, 0, matrixFirst ? mi : row, matrixFirst ? row : mi);
+    const s = c.vector(Op.VecMap, m.cols, flags, 0, 0, matrixFirst ? mi : row, matrixFirst ? row : mi);
     if (i === 0) start = s;
   }
-  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols);
+  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols, m.data && vData);
 }
 
 /** where(cond, a, b) over tensors (scalars broadcast): one VecWhere row selecting from a block
@@ -93,7 +98,9 @@ export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand)
   const [sa, aFlag] = source(a);
   const [sb, bFlag] = source(b);
   core.reserve(4, 2 * n);
-  const pair = core.vector(Op.VecCopy, n, aFlag, 0, 0, sa, core.sink);
-  core.vector(Op.VecCopy, n, bFlag, 0, 0, sb, core.sink);
-  return like(core, shape, core.vector(Op.VecWhere, n, cFlag, 0, 0, c, pair));
+  const aData = isData(a), bData = isData(b);
+  const pair = core.vector(Op.VecCopy, n, aFlag | dataBits(aData, aData), 0, 0, sa, core.sink);
+  core.vector(Op.VecCopy, n, bFlag | dataBits(bData, bData), 0, 0, sb, core.sink);
+  // The branches' block (b) is data when both are; the condition takes no adjoint anyway.
+  return like(core, shape, core.vector(Op.VecWhere, n, cFlag | dataBits(false, aData && bData), 0, 0, c, pair), aData && bData);
 }

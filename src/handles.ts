@@ -45,6 +45,9 @@ export class Vector {
     readonly start: number,
     /** Number of elements. */
     readonly length: number,
+    /** True for data: an argument outside grad's or compile's `wrt`, or a result of data alone.
+     *  Nothing differentiated depends on it, so no adjoint is accumulated into it. */
+    readonly data: boolean = false,
   ) {
     this.shape = [length];
   }
@@ -52,7 +55,7 @@ export class Vector {
   /** Elements [from, to) as a vector handle over the same slots (no new node). */
   slice(from: number, to: number = this.length): Vector {
     const [a, b] = sliceBounds(from, to, this.length);
-    return new Vector(this.core, this.start + a, b - a);
+    return new Vector(this.core, this.start + a, b - a, this.data);
   }
 
   /** The same slots as a rows × cols row-major matrix (no new node). */
@@ -60,7 +63,7 @@ export class Vector {
     if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0 && rows * cols === this.length)) {
       throw new ShapeError(`reshape: a vector of length ${this.length} cannot be viewed as ${rows} × ${cols}`);
     }
-    return new Matrix(this.core, this.start, rows, cols);
+    return new Matrix(this.core, this.start, rows, cols, this.data);
   }
 
   /** Element i as a scalar handle (no new node). Negative i counts from the end. */
@@ -106,6 +109,8 @@ export class Matrix {
     readonly rows: number,
     /** Number of columns. */
     readonly cols: number,
+    /** True for data (see Vector.data). */
+    readonly data: boolean = false,
   ) {
     this.length = rows * cols;
     this.shape = [rows, cols];
@@ -124,18 +129,18 @@ export class Matrix {
     if (!(Number.isInteger(i) && i >= 0 && i < this.rows)) {
       throw new ArgumentError(`row ${i} is out of range for a ${this.rows} × ${this.cols} matrix`);
     }
-    return new Vector(this.core, this.start + i * this.cols, this.cols);
+    return new Vector(this.core, this.start + i * this.cols, this.cols, this.data);
   }
 
   /** Rows [from, to) as a matrix handle (no new node). */
   sliceRows(from: number, to: number = this.rows): Matrix {
     const [a, b] = sliceBounds(from, to, this.rows);
-    return new Matrix(this.core, this.start + a * this.cols, b - a, this.cols);
+    return new Matrix(this.core, this.start + a * this.cols, b - a, this.cols, this.data);
   }
 
   /** All elements, row after row, as a vector handle (no new node). */
   flatten(): Vector {
-    return new Vector(this.core, this.start, this.length);
+    return new Vector(this.core, this.start, this.length, this.data);
   }
 
   /** The same slots as another rows × cols shape (no new node). */

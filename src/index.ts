@@ -14,7 +14,7 @@ export { Tape, type TapeOptions, type TapeStats, type Backend } from './tape.js'
 export { grad, valueAndGrad, type Argument, type Gradients, type GradientOf, type ValueAndGrad, type GradOptions, type Differentiable } from './grad.js';
 export { WengertError, TapeMismatchError, StaleHandleError, ArgumentError, OutOfMemoryError, ShapeError } from './errors.js';
 export { setMemoryLimit, memoryLimit } from './memory.js';
-export { compile, fromBytes, type Shape, type CompileOptions, type HandleOf, type HandlesOf, type ArgumentOf, type ArgumentsOf, type NumbersFor, type Traceable, type ValueOf } from './compile/compile.js';
+export { compile, fromBytes, shapeOf, type ShapeOfValue, type ShapeArray, type ShapeObject, type Shape, type CompileOptions, type HandleOf, type HandlesOf, type ArgumentOf, type ArgumentsOf, type NumbersFor, type Traceable, type ValueOf } from './compile/compile.js';
 export { CompiledFunction, type CompiledStats, type CompiledArgument, type GradientsOf, type GradientOut, type DirectionOf, type ValueAndTangent } from './compile/compiled.js';
 export { TracingError, TapeFormatError, ObjectiveError } from './errors.js';
 export { jvp, hvp, jacobian, hessian } from './higher/one-shot.js';

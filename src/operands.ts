@@ -4,6 +4,7 @@ import { Scalar, Vector, Matrix, type Operand, type Tensor } from './handles.js'
 import type { TapeCore } from './core.js';
 import { ArgumentError, crossTapeError } from './errors.js';
 import { createCore } from './backends.js';
+import { DATA_A, DATA_B } from '../assembly/shared/vector.js';
 
 export function describe(value: unknown): string {
   if (value instanceof Vector) return `a vector handle of length ${value.length} (use .at(i) for an element)`;
@@ -66,9 +67,21 @@ export function scalarSlot(core: TapeCore, x: Operand): number {
   return x instanceof Scalar ? x.id : core.constant(x);
 }
 
-/** The result handle: a tensor of the given operand's shape. */
-export function like(core: TapeCore, shape: Tensor | ArrayOperand, start: number): Tensor {
-  return shape instanceof Matrix ? new Matrix(core, start, shape.rows, shape.cols) : new Vector(core, start, shape.length);
+/** The result handle: a tensor of the given operand's shape (data when computed from data alone). */
+export function like(core: TapeCore, shape: Tensor | ArrayOperand, start: number, data = false): Tensor {
+  return shape instanceof Matrix ? new Matrix(core, start, shape.rows, shape.cols, data) : new Vector(core, start, shape.length, data);
+}
+
+/** Whether no differentiated value flows into x: a constant, or a data tensor. A scalar handle
+ *  counts as live (it carries no flag), which only costs a little reverse work. */
+export function isData(x: unknown): boolean {
+  return typeof x === 'number' || isArrayOperand(x) || ((x instanceof Vector || x instanceof Matrix) && x.data);
+}
+
+/** A vector row's data flags (assembly/shared/vector.ts) for a binary row's operands; a unary
+ *  row passes its one operand's twice (its b, the sink, is data only when the row is). */
+export function dataBits(aData: boolean, bData: boolean): number {
+  return (aData ? DATA_A : 0) | (bData ? DATA_B : 0);
 }
 
 /** Plain arrays have no shape of their own: they fit any tensor of their length. */

@@ -67,6 +67,19 @@ export class Tape {
     throw new ArgumentError(`Tape.input takes a number, a Float64Array or a number[], got ${typeName(x)}`);
   }
 
+  /** Data: a value no gradient is taken for (a batch, labels). A vector comes back flagged
+   *  `data`, so vector ops on it skip its partials (a matmul with data X computes no X̄) and
+   *  its adjoints stay 0; a number is recorded as a constant. */
+  data(x: number): Scalar;
+  data(x: ArrayLike<number>): Vector;
+  data(x: number | ArrayLike<number>): Scalar | Vector;
+  data(x: number | ArrayLike<number>): Scalar | Vector {
+    const core = this.live();
+    if (typeof x === 'number') return new Scalar(core, core.constant(x));
+    if (isNumberArray(x)) return new Vector(core, core.constants(x), x.length, true);
+    throw new ArgumentError(`Tape.data takes a number, a Float64Array or a number[], got ${typeName(x)}`);
+  }
+
   /** A constant on this tape (ops also accept plain numbers directly). */
   constant(x: number): Scalar {
     const core = this.live();

@@ -4,7 +4,7 @@ import { Op } from '../assembly/shared/ops.js';
 import { TRANSPOSE_A, TRANSPOSE_B } from '../assembly/shared/vector.js';
 import { Scalar, Vector, Matrix, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
 import { ArgumentError, ShapeError } from './errors.js';
-import { commonCore, describe, fold, isArrayOperand, isTensor, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
+import { commonCore, dataBits, describe, fold, isArrayOperand, isData, isTensor, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
 import { binary, type Binary } from './makers.js';
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
@@ -17,7 +17,8 @@ function reduce(op: Op, name: string, x: Reducible): Operand {
   const core = commonCore(name, [x]);
   if (!isTensor(x) && !isArrayOperand(x)) throw new ArgumentError(`${name} takes a vector or matrix, got ${describe(x)}`);
   if (core === undefined) return fold((c) => c.vector(op, x.length, 0, 0, 0, c.constants(x as ArrayOperand), c.sink), (c, id) => c.value(id)) as number;
-  return new Scalar(core, core.vector(op, x.length, 0, 0, 0, tensorStart(core, x), core.sink));
+  const d = isData(x);
+  return new Scalar(core, core.vector(op, x.length, dataBits(d, d), 0, 0, tensorStart(core, x), core.sink));
 }
 
 /** Σ xᵢ over every element. */
@@ -64,7 +65,7 @@ export function dot(a: Reducible, b: Reducible): Operand {
   if (!(isTensor(a) || isArrayOperand(a)) || !(isTensor(b) || isArrayOperand(b))) throw new ArgumentError('dot takes two vectors');
   if (a.length !== b.length) throw new ShapeError(`dot: shapes ${shapeText(a)} and ${shapeText(b)} have different lengths`);
   if (core === undefined) return fold((c) => c.vector(Op.VecDot, a.length, 0, 0, 0, c.constants(a as ArrayOperand), c.constants(b as ArrayOperand)), (c, id) => c.value(id)) as number;
-  return new Scalar(core, core.vector(Op.VecDot, a.length, 0, 0, 0, tensorStart(core, a), tensorStart(core, b)));
+  return new Scalar(core, core.vector(Op.VecDot, a.length, dataBits(isData(a), isData(b)), 0, 0, tensorStart(core, a), tensorStart(core, b)));
 }
 
 const maxElementwise = binary(Op.Max, 'max');
@@ -102,15 +103,16 @@ export function logSoftmax(x: Reducible): Tensor {
 function rowwise<T extends Tensor>(op: Op, name: string, x: T): T {
   if (!isTensor(x)) throw new ArgumentError(`${name} takes a vector or matrix handle, got ${describe(x)}`);
   const core = x.core;
-  if (x instanceof Vector) return new Vector(core, core.vector(op, x.length, 0, 0, 0, x.start, core.sink), x.length) as T;
+  const flags = dataBits(x.data, x.data);
+  if (x instanceof Vector) return new Vector(core, core.vector(op, x.length, flags, 0, 0, x.start, core.sink), x.length, x.data) as T;
   // One row per matrix row, back to back, so the outputs form one matrix.
   core.reserve(2 * x.rows, x.length);
   let start = -1;
   for (let i = 0; i < x.rows; i++) {
-    const s = core.vector(op, x.cols, 0, 0, 0, x.start + i * x.cols, core.sink);
+    const s = core.vector(op, x.cols, flags, 0, 0, x.start + i * x.cols, core.sink);
     if (i === 0) start = s;
   }
-  return new Matrix(core, x.rows === 0 ? core.constants([]) : start, x.rows, x.cols) as T;
+  return new Matrix(core, x.rows === 0 ? core.constants([]) : start, x.rows, x.cols, x.data) as T;
 }
 
 /** matmul's options: multiply by a transposed operand without copying it. */
@@ -133,8 +135,8 @@ export function matmul(a: Matrix, b: Matrix, options: MatMulOptions = {}): Matri
   if (k !== k2) {
     throw new ShapeError(`matmul: ${ta ? 'Aᵀ' : 'A'} is ${m} × ${k} but ${tb ? 'Bᵀ' : 'B'} is ${k2} × ${n} (inner sizes differ; shapes ${shapeText(a)} and ${shapeText(b)})`);
   }
-  const flags = (ta ? TRANSPOSE_A : 0) | (tb ? TRANSPOSE_B : 0);
-  return new Matrix(core, core.vector(Op.MatMul, m, k, n, flags, a.start, b.start), m, n);
+  const flags = (ta ? TRANSPOSE_A : 0) | (tb ? TRANSPOSE_B : 0) | dataBits(a.data, b.data);
+  return new Matrix(core, core.vector(Op.MatMul, m, k, n, flags, a.start, b.start), m, n, a.data && b.data);
 }
 
 /** op(A)·x for a row-major matrix A and a vector x. */
@@ -145,8 +147,9 @@ export function matvec(a: Matrix, x: Vector | ArrayOperand, options: { transpose
   const t = options.transpose === true;
   const [m, k] = t ? [a.cols, a.rows] : [a.rows, a.cols];
   if (x.length !== k) throw new ShapeError(`matvec: ${t ? 'Aᵀ' : 'A'} is ${m} × ${k} but the vector has length ${x.length} (A has shape ${shapeText(a)})`);
-  const start = core.vector(Op.MatMul, m, k, 1, t ? TRANSPOSE_A : 0, a.start, tensorStart(core, x));
-  return new Vector(core, start, m);
+  const xData = isData(x);
+  const start = core.vector(Op.MatMul, m, k, 1, (t ? TRANSPOSE_A : 0) | dataBits(a.data, xData), a.start, tensorStart(core, x));
+  return new Vector(core, start, m, a.data && xData);
 }
 
 /** The elements of every part, in order, as one vector. */
@@ -159,11 +162,12 @@ export function concat(...parts: (Operand | Tensor | ArrayOperand)[]): Vector {
   core.reserve(2 * parts.length + total, 2 * total);
   const sources = parts.map((p) => (typeof p === 'number' || p instanceof Scalar ? [scalarSlot(core, p), 1] : [tensorStart(core, p), p.length]));
   let start = -1;
-  for (const [slot, n] of sources) {
-    const s = core.vector(Op.VecCopy, n, 0, 0, 0, slot, core.sink);
+  sources.forEach(([slot, n], i) => {
+    const d = isData(parts[i]);
+    const s = core.vector(Op.VecCopy, n, dataBits(d, d), 0, 0, slot, core.sink);
     if (start < 0) start = s;
-  }
-  return new Vector(core, total === 0 ? core.constants([]) : start, total);
+  });
+  return new Vector(core, total === 0 ? core.constants([]) : start, total, parts.every(isData));
 }
 
 /** Elements [from, to) of a vector (no new node). */

@@ -15,7 +15,7 @@ import { core } from '../src/wasm/instance.js';
 
 // ── the format, parsed independently of src/compile/format.ts ──
 
-const HEADER = 24;
+const HEADER = 28;
 
 /** A tape's fields; `build` writes them back with a header that agrees with them. */
 interface Fields {
@@ -24,6 +24,8 @@ interface Fields {
   flags: number;
   args: number[];
   outputs: number[];
+  /** The differentiated arguments' indices. */
+  wrt: number[];
   op: number[];
   a: number[];
   b: number[];
@@ -39,13 +41,15 @@ function parse(bytes: Uint8Array): Fields {
   const constCount = view.getUint32(12, true);
   const argCount = view.getUint32(16, true);
   const outputCount = view.getUint32(20, true);
-  if (bytes.length !== HEADER + 4 * (argCount + outputCount) + ((rows + 3) & ~3) + 8 * rows + 8 * constCount) {
+  const wrtCount = view.getUint32(24, true);
+  if (bytes.length !== HEADER + 4 * (argCount + outputCount + wrtCount) + ((rows + 3) & ~3) + 8 * rows + 8 * constCount) {
     throw new RangeError('the header disagrees with the length');
   }
   let at = HEADER;
   const words = (n: number) => Array.from({ length: n }, () => ((at += 4), view.getInt32(at - 4, true)));
   const args = words(argCount);
   const outputs = words(outputCount);
+  const wrt = words(wrtCount);
   const op = Array.from(bytes.subarray(at, at + rows));
   const padded = (rows + 3) & ~3;
   const padding = Array.from(bytes.subarray(at + rows, at + padded));
@@ -53,13 +57,13 @@ function parse(bytes: Uint8Array): Fields {
   const a = words(rows);
   const b = words(rows);
   const consts = Array.from({ length: constCount }, () => ((at += 8), view.getFloat64(at - 8, true)));
-  return { magic: view.getUint32(0, true), version: view.getUint16(4, true), flags: view.getUint16(6, true), args, outputs, op, a, b, consts, padding };
+  return { magic: view.getUint32(0, true), version: view.getUint16(4, true), flags: view.getUint16(6, true), args, outputs, wrt, op, a, b, consts, padding };
 }
 
 function build(f: Fields): Uint8Array {
   const rows = f.op.length;
   const padded = (rows + 3) & ~3;
-  const size = HEADER + 4 * (f.args.length + f.outputs.length) + padded + 8 * rows + 8 * f.consts.length;
+  const size = HEADER + 4 * (f.args.length + f.outputs.length + f.wrt.length) + padded + 8 * rows + 8 * f.consts.length;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, f.magic, true);
@@ -69,8 +73,9 @@ function build(f: Fields): Uint8Array {
   view.setUint32(12, f.consts.length, true);
   view.setUint32(16, f.args.length, true);
   view.setUint32(20, f.outputs.length, true);
+  view.setUint32(24, f.wrt.length, true);
   let at = HEADER;
-  for (const w of [...f.args, ...f.outputs]) (view.setInt32(at, w, true), (at += 4));
+  for (const w of [...f.args, ...f.outputs, ...f.wrt]) (view.setInt32(at, w, true), (at += 4));
   f.op.forEach((o, r) => (bytes[at + r] = o));
   f.padding.slice(0, padded - rows).forEach((p, i) => (bytes[at + rows + i] = p));
   at += padded;
@@ -86,11 +91,12 @@ function sections(bytes: Uint8Array): { name: string; start: number; end: number
   const at: number[] = [0, 8, HEADER];
   at.push(at[2] + 4 * f.args.length);
   at.push(at[3] + 4 * f.outputs.length);
-  at.push(at[4] + ((rows + 3) & ~3));
-  at.push(at[5] + 4 * rows);
+  at.push(at[4] + 4 * f.wrt.length);
+  at.push(at[5] + ((rows + 3) & ~3));
   at.push(at[6] + 4 * rows);
-  at.push(at[7] + 8 * f.consts.length);
-  const names = ['magic+version', 'counts', 'args', 'outputs', 'op', 'a', 'b', 'consts'];
+  at.push(at[7] + 4 * rows);
+  at.push(at[8] + 8 * f.consts.length);
+  const names = ['magic+version', 'counts', 'args', 'outputs', 'wrt', 'op', 'a', 'b', 'consts'];
   return names.map((name, i) => ({ name, start: at[i], end: at[i + 1] }));
 }
 
@@ -529,9 +535,9 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
   });
 
   it('wrong version', () => {
-    for (const version of [0, 3, 0xffff]) {
+    for (const version of [0, 4, 0xffff]) {
       // The message names the version found and the ones this wengert reads and writes.
-      expectFormatError(edited(BRANCH, (f) => (f.version = version)), new RegExp(`version ${version} is not one this wengert reads \\(it reads versions 1 and 2, and writes 2\\)`));
+      expectFormatError(edited(BRANCH, (f) => (f.version = version)), new RegExp(`version ${version} is not one this wengert reads \\(it reads versions 1 to 3, and writes 3\\)`));
     }
   });
 
@@ -541,11 +547,13 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
 
   it('truncated header', () => {
     for (const length of [0, 1, 4, 8, 23]) expectFormatError(valid().slice(0, length), /shorter than the 24-byte header/);
+    // Version 3's header is 4 bytes longer (the wrt count).
+    for (const length of [24, 27]) expectFormatError(valid().slice(0, length), /shorter than the 28-byte header/);
   });
 
   it('length mismatch: truncated body or trailing bytes', () => {
     const bytes = valid();
-    for (const cut of [1, 4, 8, bytes.length - 24]) expectFormatError(bytes.slice(0, bytes.length - cut), /header describes \d+ bytes.*truncated/);
+    for (const cut of [1, 4, 8, bytes.length - 28]) expectFormatError(bytes.slice(0, bytes.length - cut), /header describes \d+ bytes.*truncated/);
     for (const extra of [1, 4, 8, 64]) {
       const longer = new Uint8Array(bytes.length + extra);
       longer.set(bytes);
@@ -657,7 +665,7 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
     expectFormatError(edited(REDUCTIONS, (f) => (f.a[rowOf(f, Op.VecSum) - 1] = 1e6)), /past the \d+ earlier slots/);
     expectFormatError(edited(REDUCTIONS, (f) => (f.b[rowOf(f, Op.VecMap) - 1] = Op.VecSum)), /not an elementwise scalar op/);
     expectFormatError(edited(REDUCTIONS, (f) => (f.b[rowOf(f, Op.VecSum) - 1] = 1)), /payload 1 where none belongs/);
-    expectFormatError(edited(MATRICES, (f) => (f.b[rowOf(f, Op.MatMul) - 2] = 4)), /transpose flags 4/);
+    expectFormatError(edited(MATRICES, (f) => (f.b[rowOf(f, Op.MatMul) - 2] = 4)), /MatMul\) has unknown flags 4/);
   });
 
   it('vector rows that read a b operand must name one (not −1)', () => {

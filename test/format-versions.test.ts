@@ -31,6 +31,8 @@ const golden = (x: Vector, s: Scalar) => {
 };
 
 const V1 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v1.wgrt', import.meta.url)));
+const V2 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v2.wgrt', import.meta.url)));
+const SAVED = [['format 1 (0.1.0)', V1, 1], ['format 2 (before wrt)', V2, 2]] as const;
 
 function points(): [Float64Array, number][] {
   let seed = 7;
@@ -38,10 +40,11 @@ function points(): [Float64Array, number][] {
   return Array.from({ length: 8 }, () => [Float64Array.from({ length: 6 }, random), random()]);
 }
 
-describe.each(BACKENDS)('a tape saved by 0.1.0 (format 1) on the %s backend', (backend) => {
-  it('loads as the same function: value and gradient equal a fresh trace of its source, bit for bit', () => {
-    expect(new DataView(V1.buffer, V1.byteOffset).getUint16(4, true)).toBe(1);
-    const saved = fromBytes(V1, { backend });
+describe.each(BACKENDS)('a tape saved by an earlier format on the %s backend', (backend) => {
+  it.each(SAVED)('%s loads as the same function: value and gradient equal a fresh trace of its source, bit for bit', (_, bytes, version) => {
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint16(4, true)).toBe(version);
+    const saved = fromBytes(bytes, { backend });
+    expect(saved.differentiated).toEqual([0, 1]);
     const fresh = compile(golden, 6, 'scalar', { backend });
     try {
       expect(saved.stats.rows).toBe(fresh.stats.rows);
@@ -58,11 +61,11 @@ describe.each(BACKENDS)('a tape saved by 0.1.0 (format 1) on the %s backend', (b
     }
   });
 
-  it('is written back in the current format (2), which reads back as the same bytes', () => {
+  it('is written back in the current format (3), which reads back as the same bytes', () => {
     const saved = fromBytes(V1, { backend });
     try {
       const bytes = saved.toBytes();
-      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(2);
+      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(3);
       expect(fromBytes(bytes, { backend }).toBytes()).toEqual(bytes);
     } finally {
       saved.dispose();
@@ -84,9 +87,9 @@ describe('format versions', () => {
 
   it('a newer version is refused with a TapeFormatError naming it and the versions read', () => {
     const bytes = V1.slice();
-    new DataView(bytes.buffer).setUint16(4, 3, true);
+    new DataView(bytes.buffer).setUint16(4, 4, true);
     expect(() => fromBytes(bytes)).toThrow(TapeFormatError);
-    expect(() => fromBytes(bytes)).toThrow(/version 3 is not one this wengert reads \(it reads versions 1 and 2, and writes 2\)/);
+    expect(() => fromBytes(bytes)).toThrow(/version 4 is not one this wengert reads \(it reads versions 1 to 3, and writes 3\)/);
   });
 });
 

@@ -5,13 +5,25 @@
  *    first Param  (p1a, p1b): length n (MatMul: m) · payload (VecMap: scalar op | flags; MatMul: k)
  *    second Param (p2a, p2b): MatMul only: n · transpose flags (1: A, 2: B)
  *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast; VecCopy and
- *  VecWhere use bit 8 for a (VecWhere's a is the condition, its b a block of 2n slots). */
+ *  VecWhere use bit 8 for a (VecWhere's a is the condition, its b a block of 2n slots).
+ *  Data flags, on every vector row (in p1b; MatMul's in p2b, beside its transpose flags): bit 10
+ *  = a is data, bit 11 = b is data: nothing it depends on is differentiated, so the reverse
+ *  sweep accumulates no adjoint into it (a MatMul with data A computes no Ā). A row with both
+ *  set (an absent b, the sink, counts as data) has no reverse work at all. */
 import { Op, FIRST_VECTOR_OP, evaluate, partials, partialA, partialB, isTrue } from './ops.js';
 import { valueColumn, adjointColumn, getVal, setVal, getAdj, addAdj, unknownOp } from './slots.js';
 
 export const BROADCAST_A: i32 = 1 << 8;
 export const BROADCAST_B: i32 = 1 << 9;
 export const TRANSPOSE_A: i32 = 1;
+export const DATA_A: i32 = 1 << 10;
+export const DATA_B: i32 = 1 << 11;
+export const DATA_BOTH: i32 = DATA_A | DATA_B;
+
+/** The row's data flags (see the file comment). */
+export function dataFlags(op: i32, p1b: i32, p2b: i32): i32 {
+  return (op == Op.MatMul ? p2b : p1b) & DATA_BOTH;
+}
 export const TRANSPOSE_B: i32 = 2;
 
 /** An operand's element stride: 0 when the flag says it is one slot broadcast, else 1. */
@@ -177,12 +189,13 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     const f = p1b & 255;
     const sa = strideOf(p1b, BROADCAST_A);
     const sb = strideOf(p1b, BROADCAST_B);
+    const toA = (p1b & DATA_A) == 0, toB = (p1b & DATA_B) == 0;
     for (let i = 0; i < n; i++) {
       const g = getAdj(A, out + i);
       if (g == 0) continue; // as the scalar rows: no 0·∞ from elements nothing depends on
       partials(f, getVal(V, a + i * sa), getVal(V, b + i * sb), getVal(V, out + i));
-      addAdj(A, a + i * sa, g * partialA);
-      addAdj(A, b + i * sb, g * partialB);
+      if (toA) addAdj(A, a + i * sa, g * partialA);
+      if (toB) addAdj(A, b + i * sb, g * partialB);
     }
     return;
   }
@@ -191,6 +204,7 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     const m = p1a, k = p1b, cols = p2a;
     matmulStrides(m, k, cols, p2b);
     const ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride;
+    const toA = (p2b & DATA_A) == 0, toB = (p2b & DATA_B) == 0;
     for (let i = 0; i < m; i++) {
       const row = out + i * cols;
       for (let p = 0; p < k; p++) {
@@ -201,10 +215,10 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
         for (let j = 0; j < cols; j++) {
           const g = getAdj(A, row + j);
           s += g * getVal(V, ib);
-          addAdj(A, ib, av * g);
+          if (toB) addAdj(A, ib, av * g);
           ib += bcs;
         }
-        addAdj(A, ia, s);
+        if (toA) addAdj(A, ia, s);
       }
     }
     return;
@@ -215,9 +229,10 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecDot) {
+    const toA = (p1b & DATA_A) == 0, toB = (p1b & DATA_B) == 0;
     for (let i = 0; i < n; i++) {                                            // ∂(a·b)/∂aᵢ = bᵢ
-      addAdj(A, a + i, g * getVal(V, b + i));
-      addAdj(A, b + i, g * getVal(V, a + i));
+      if (toA) addAdj(A, a + i, g * getVal(V, b + i));
+      if (toB) addAdj(A, b + i, g * getVal(V, a + i));
     }
     return;
   }
@@ -270,6 +285,7 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   if (op == Op.VecWhere) {
+    if ((p1b & DATA_B) != 0) return;
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addAdj(A, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i), getAdj(A, out + i));
     return;

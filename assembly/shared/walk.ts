@@ -16,7 +16,7 @@
 import {
   Op, isLeafOrParam, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, times,
 } from './ops.js';
-import { paramRows, vectorOutputs } from './vector.js';
+import { paramRows, vectorOutputs, dataFlags, DATA_BOTH } from './vector.js';
 import { opColumn, aColumn, bColumn, rowOp, rowOperand, OperandColumn } from './rows.js';
 import {
   valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, storedColumn, Column,
@@ -228,7 +228,8 @@ function vectorRowForward(op: i32, r: i32, s: i32): i32 {
 function vectorRowReverse(op: i32, r: i32, end: i32): i32 {
   readParams(op, r);
   const start = end - vectorOutputs(op, p1a, p2a);
-  kernelReverse(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
+  // A row on data alone sends its adjoints nowhere anyone reads them.
+  if (dataFlags(op, p1b, p2b) != DATA_BOTH) kernelReverse(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
   return start;
 }
 

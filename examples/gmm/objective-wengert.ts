@@ -113,8 +113,6 @@ export interface GmmGradientOptions {
 interface Compiled {
   fn: CompiledFunction;
   features: Float64Array;
-  /** Receives Φ's gradient, which nobody reads (the tape differentiates every argument). */
-  unused: Float64Array;
 }
 
 const compiledFor = new WeakMap<GmmInput, Map<Backend, Compiled>>();
@@ -128,8 +126,9 @@ export function compileGmm(input: GmmInput, options: GmmGradientOptions = {}): C
   if (compiled === undefined) {
     const { d, k, n, wishart } = input;
     const features = gmmFeatures(input);
-    const fn = compile(gmmObjectiveOnTape(d, k, n, wishart), gmmParameterCount(d, k), features, { backend });
-    compiled = { fn, features, unused: new Float64Array(features.length) };
+    // The features are data: only the parameters are differentiated.
+    const fn = compile(gmmObjectiveOnTape(d, k, n, wishart), gmmParameterCount(d, k), features, { backend, wrt: [0] });
+    compiled = { fn, features };
     byBackend.set(backend, compiled);
   }
   return compiled;
@@ -142,8 +141,8 @@ export function gmmGradient(
   params: Float64Array,
   options: GmmGradientOptions & { out?: Float64Array } = {},
 ): { value: number; grad: Float64Array } {
-  const { fn, features, unused } = compileGmm(input, options);
+  const { fn, features } = compileGmm(input, options);
   const grad = options.out ?? new Float64Array(params.length);
-  const { value } = fn.valueAndGrad(params, features, [grad, unused]);
+  const { value } = fn.valueAndGrad(params, features, grad);
   return { value, grad };
 }

@@ -7,7 +7,7 @@
  * (matmul, tanh, logSoftmax), so one step replays a few rows over contiguous slots.
  */
 
-import { compile, concat, dataParallel, logSoftmax, matmul, mul, sum, tanh, type Backend, type Matrix, type Operand, type Vector } from '../../src/index.js';
+import { add, compile, dataParallel, logSoftmax, matmul, mul, shapeOf, sum, tanh, type Backend, type Operand, type Vector } from '../../src/index.js';
 import { CLASS_COUNT, PIXELS_PER_IMAGE } from './digits.js';
 import { mulberry32 } from './seeded-permutation.js';
 
@@ -52,9 +52,31 @@ export function parameterLayout(hidden: number) {
   return { w1, b1, w2, b2, size: b2 + CLASS_COUNT };
 }
 
+/** The weights and biases as a parameter tree, { w1, b1, w2, b2 }, of views on `flat` (laid out
+ *  by `parameterLayout`), so an optimizer can keep updating the one vector. */
+export function parameterTree(flat: Float64Array, hidden: number): Parameters<Float64Array>;
+/** The same tree over a flat vector handle, inside a traced function. */
+export function parameterTree(flat: Vector, hidden: number): Parameters<Vector>;
+export function parameterTree(flat: Float64Array | Vector, hidden: number): Parameters<Float64Array | Vector> {
+  const { w1, b1, w2, b2, size } = parameterLayout(hidden);
+  const part = (from: number, to: number) => (flat instanceof Float64Array ? flat.subarray(from, to) : flat.slice(from, to));
+  return { w1: part(w1, b1), b1: part(b1, w2), w2: part(w2, b2), b2: part(b2, size) };
+}
+
+/** The model's parameters by name: W1 (784 × H, pixel-major), b1 (H), W2 (H × 10), b2 (10). */
+export type Parameters<T> = { w1: T; b1: T; w2: T; b2: T };
+
 export function createTrainer(options: TrainerOptions): Trainer {
-  const { hidden, batch, backend, params, shapes, unused } = setUp(options);
-  const compiled = compile(batchLoss(hidden, batch), ...shapes, { backend });
+  const { hidden, batch, backend, params } = setUp(options);
+  const tree = parameterTree(params, hidden);
+  // The parameters are a tree; images and labels are data: the tape takes no gradient for them
+  // (matmul computes no X̄).
+  const compiled = compile(treeLoss(batch), shapeOf(tree), batch * PIXELS_PER_IMAGE, batch * CLASS_COUNT, { backend, wrt: [0] });
+  let gradTree: { flat: Float64Array; tree: Parameters<Float64Array> } | undefined;
+  const gradientTree = (gradOut: Float64Array) => {
+    if (gradTree?.flat !== gradOut) gradTree = { flat: gradOut, tree: parameterTree(gradOut, hidden) };
+    return gradTree.tree;
+  };
   return {
     params,
     hidden,
@@ -62,7 +84,7 @@ export function createTrainer(options: TrainerOptions): Trainer {
     backend,
     tapeNodes: compiled.stats.nodes,
     workers: 0,
-    lossAndGrad: (batchImages, batchOneHot, gradOut) => compiled.valueAndGrad(params, batchImages, batchOneHot, [gradOut, ...unused]).value,
+    lossAndGrad: (batchImages, batchOneHot, gradOut) => compiled.valueAndGrad(tree, batchImages, batchOneHot, gradientTree(gradOut)).value,
     predict: (images, count) => predictDigits(params, hidden, images, count),
     dispose: () => compiled.dispose(),
   };
@@ -95,32 +117,28 @@ function setUp(options: TrainerOptions) {
     backend: options.backend ?? 'wasm',
     params: initialParameters(hidden, options.seed ?? 1),
     shapes: [parameterLayout(hidden).size, batch * PIXELS_PER_IMAGE, batch * CLASS_COUNT],
-    // The tape differentiates every argument; the image and label gradients land here unread.
+    // dataParallel differentiates every argument; the image and label gradients land here unread.
     unused: [new Float64Array(batch * PIXELS_PER_IMAGE), new Float64Array(batch * CLASS_COUNT)],
   };
 }
 
-/** loss(params, images, oneHot) = −(1/B) Σₙ Σₖ yₙₖ log softmax(W2ᵀ tanh(W1ᵀ xₙ + b1) + b2)ₖ,
- *  as six vector rows: a bias is one more row of its weight block (b1 follows W1, b2 follows W2
- *  in the layout), met by a column of ones appended to the layer's input. A sum over the images
- *  (B is the whole batch's size; the images given may be a shard of it, as dataParallel traces). */
-export function batchLoss(hidden: number, batch: number) {
-  const { w1, w2, size } = parameterLayout(hidden);
-  return (params: Vector, images: Vector, oneHot: Vector): Operand => {
+/** loss({ w1, b1, w2, b2 }, images, oneHot) = −(1/B) Σₙ Σₖ yₙₖ log softmax(W2ᵀ tanh(W1ᵀ xₙ + b1) + b2)ₖ:
+ *  two matmuls, each bias added to every row. A sum over the images (B is the whole batch's size;
+ *  the images given may be a shard of it, as dataParallel traces). */
+export function treeLoss(batch: number) {
+  return (p: Parameters<Vector>, images: Vector, oneHot: Vector): Operand => {
     const rows = images.length / PIXELS_PER_IMAGE;
-    const layer1 = params.slice(w1, w2).reshape(PIXELS_PER_IMAGE + 1, hidden);
-    const layer2 = params.slice(w2, size).reshape(hidden + 1, CLASS_COUNT);
-    const h = tanh(matmul(withOnes(images.reshape(rows, PIXELS_PER_IMAGE)), layer1));
-    const logits = matmul(withOnes(h), layer2);
+    const hidden = p.b1.length;
+    const h = tanh(add(matmul(images.reshape(rows, PIXELS_PER_IMAGE), p.w1.reshape(PIXELS_PER_IMAGE, hidden)), p.b1));
+    const logits = add(matmul(h, p.w2.reshape(hidden, CLASS_COUNT)), p.b2);
     return mul(-1 / batch, sum(mul(logSoftmax(logits), oneHot.reshape(rows, CLASS_COUNT))));
   };
 }
 
-/** [M | 1]: the rows of M, each followed by a 1. */
-function withOnes(m: Matrix): Matrix {
-  const parts: (Vector | number)[] = [];
-  for (let n = 0; n < m.rows; n++) parts.push(m.row(n), 1);
-  return concat(...parts).reshape(m.rows, m.cols + 1);
+/** The same loss of the flat parameter vector (dataParallel's arguments are flat). */
+export function batchLoss(hidden: number, batch: number) {
+  const loss = treeLoss(batch);
+  return (params: Vector, images: Vector, oneHot: Vector): Operand => loss(parameterTree(params, hidden), images, oneHot);
 }
 
 /** Glorot/Xavier uniform weights, U(±√(6 / (fan_in + fan_out))), the scale suited to tanh

@@ -10,10 +10,12 @@ import { dotGraph, wengertList } from './print.js';
 import { describe } from '../operands.js';
 import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
 import type { GradientOf, Gradients, ValueAndGrad } from '../grad.js';
+import type { Tree } from '../trees.js';
 
 export type { Backend };
-/** What a compiled function is called with: a number for a 'scalar' shape, else an array of the compiled length. */
-export type CompiledArgument = number | Float64Array | readonly number[];
+/** What a compiled function is called with: a number for a 'scalar' shape, an array of the
+ *  compiled length for a vector, a tree of those for a tree. */
+export type CompiledArgument = Tree;
 /** What jvp returns: f's value and the directional derivative J·v, each a number for a scalar f. */
 export interface ValueAndTangent<V extends number | Float64Array = number | Float64Array> {
   /** f(args). */
@@ -43,9 +45,15 @@ export interface CompiledStats {
 }
 
 
+/** The arguments A at the indices W, in W's order: what a `wrt` list differentiates. */
+export type ArgumentsAt<A extends readonly CompiledArgument[], W extends readonly number[]> = number extends A['length'] | W['length']
+  ? CompiledArgument[]
+  : { -readonly [K in keyof W]: W[K] extends keyof A ? A[W[K]] : never };
+
 /** A compiled function of arguments A (from compile's shapes) whose value is V (number for a
- *  scalar f, Float64Array for a vector-valued f). */
-export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[], V extends number | Float64Array = number | Float64Array> {
+ *  scalar f, Float64Array for a vector-valued f); gradients, directions and Hessians are shaped
+ *  like the differentiated arguments G (all of A unless compiled with `wrt`). */
+export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[], V extends number | Float64Array = number | Float64Array, G extends CompiledArgument[] = A> {
   private core: TapeCore;
   private readonly inputStart: number;
   private readonly outputs: Int32Array;
@@ -54,6 +62,8 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   /** Where each argument starts in the input block. */
   private readonly offsets: number[];
   private readonly args: Int32Array;
+  /** The differentiated arguments, in the order gradients list them. */
+  private readonly wrt: Int32Array;
   /** Whether f returned a vector (value is a Float64Array; use vjp or jacobian for derivatives). */
   readonly vectorOutput: boolean;
   /** Where the tape lives and replays: 'wasm' (default) or 'js'. */
@@ -77,6 +87,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     for (const o of program.outputs) if (o > last) last = o;
     this.lastOutput = loaded.outputs[Array.prototype.indexOf.call(program.outputs, last)];
     this.args = program.args;
+    this.wrt = program.wrt;
     this.vectorOutput = program.vectorOutput;
     this.offsets = [];
     let at = 0;
@@ -92,6 +103,12 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return this.args.length;
   }
 
+  /** The indices of the differentiated arguments, in the order gradients are returned (every
+   *  argument unless compiled with `wrt`; the others are data). */
+  get differentiated(): number[] {
+    return Array.from(this.wrt);
+  }
+
   /** Number of outputs (1 for a scalar function). */
   get outputCount(): number {
     return this.outputs.length;
@@ -103,13 +120,13 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return this.readValue() as V;
   }
 
-  /** ∇f(args), shaped like the arguments; fills `out` when given as one extra argument. */
-  grad(...args: A | [...A, GradientOut<A>]): GradientsOf<A> {
+  /** ∇f(args), shaped like the (differentiated) arguments; fills `out` when given as one extra argument. */
+  grad(...args: A | [...A, GradientOut<G>]): GradientsOf<G> {
     return this.valueAndGrad(...args).grad;
   }
 
   /** { value: f(args), grad: ∇f(args) }; `grad` is `out` when given as one extra argument. */
-  valueAndGrad(...args: A | [...A, GradientOut<A>]): ValueAndGrad<GradientsOf<A>> {
+  valueAndGrad(...args: A | [...A, GradientOut<G>]): ValueAndGrad<GradientsOf<G>> {
     if (this.vectorOutput) {
       throw new ArgumentError(`grad needs a scalar function but this one returns ${this.outputs.length} values: use vjp(…args, u) or jacobian(…args)`);
     }
@@ -119,14 +136,14 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     const value = core.value(this.outputs[0]);
     core.setAdjoint(this.outputs[0], 1);
     core.reverseFrom(this.lastOutput);
-    return { value, grad: this.readGradient(out) as GradientsOf<A> };
+    return { value, grad: this.readGradient(out) as GradientsOf<G> };
   }
 
   /** ∇f(args) shaped like the arguments, each vector argument's gradient a Float64Array over the
    *  tape's own memory (no copy, no allocation for it): valid until this function is next
    *  called, disposed or garbage-collected; read or copy it before then. Where wasm memory is
    *  shared (Node, cross-origin-isolated pages) memory growth never invalidates it. */
-  gradView(...args: A): GradientsOf<A> {
+  gradView(...args: A): GradientsOf<G> {
     if (this.vectorOutput) {
       throw new ArgumentError(`gradView needs a scalar function but this one returns ${this.outputs.length} values: use vjp(…args, u) or jacobian(…args)`);
     }
@@ -138,11 +155,11 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       const at = this.inputStart + this.offsets[i];
       return this.args[i] < 0 ? core.adjoint(at) : core.adjointsView(at, this.args[i]);
     };
-    return (this.args.length === 1 ? view(0) : Array.from(this.args, (_, i) => view(i))) as GradientsOf<A>;
+    return (this.wrt.length === 1 ? view(this.wrt[0]) : Array.from(this.wrt, (i) => view(i))) as GradientsOf<G>;
   }
 
   /** uᵀJ: the gradient of u · f(args) for a vector-valued f, shaped like the arguments. */
-  vjp(...argsAndU: [...A, Float64Array | readonly number[] | number] | [...A, Float64Array | readonly number[] | number, GradientOut<A>]): GradientsOf<A> {
+  vjp(...argsAndU: [...A, Float64Array | readonly number[] | number] | [...A, Float64Array | readonly number[] | number, GradientOut<G>]): GradientsOf<G> {
     const n = this.args.length;
     if (argsAndU.length !== n + 1 && argsAndU.length !== n + 2) {
       throw new ArgumentError(`vjp takes the ${n} argument${n === 1 ? '' : 's'}, then u (length ${this.outputs.length}), then an optional out; got ${argsAndU.length} values`);
@@ -161,7 +178,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     // Outputs may repeat a slot, so seeds add up (the forward sweep zeroed every adjoint).
     for (let j = 0; j < this.outputs.length; j++) core.setAdjoint(this.outputs[j], core.adjoint(this.outputs[j]) + weights[j]);
     core.reverseFrom(this.lastOutput);
-    return this.readGradient(argsAndU.length === n + 2 ? argsAndU[n + 1] : undefined) as GradientsOf<A>;
+    return this.readGradient(argsAndU.length === n + 2 ? argsAndU[n + 1] : undefined) as GradientsOf<G>;
   }
 
   /** The versioned bytes of this tape: wengert's fromBytes(bytes) reads them back. */
@@ -217,7 +234,9 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       if (snap.op[r] === Op.Const) consts[c++] = snap.values[k];
       k += rowSlots(snap, r);
     }
-    return { op: snap.op, a: snap.a, b: snap.b, consts, args: this.args, outputs: this.outputs.map((id) => snap.relative(id)), vectorOutput: this.vectorOutput };
+    return {
+      op: snap.op, a: snap.a, b: snap.b, consts, args: this.args, outputs: this.outputs.map((id) => snap.relative(id)), vectorOutput: this.vectorOutput, wrt: this.wrt,
+    };
   }
 
   private splitOut(args: unknown[], what: string): [CompiledArgument[], unknown] {
@@ -259,14 +278,16 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return out;
   }
 
+  /** The differentiated arguments' adjoints, in wrt order. */
   private readGradient(out: unknown): number | Float64Array | (number | Float64Array)[] {
-    const n = this.args.length;
-    if (n === 1) return this.readArgument(0, out);
+    const wrt = this.wrt;
+    const n = wrt.length;
+    if (n === 1) return this.readArgument(wrt[0], out);
     if (out !== undefined && !(Array.isArray(out) && out.length === n)) {
-      throw new ArgumentError(`out must be an array of ${n} entries (a Float64Array per vector argument), got ${describe(out)}`);
+      throw new ArgumentError(`out must be an array of ${n} entries (a Float64Array per differentiated vector argument), got ${describe(out)}`);
     }
     const result: (number | Float64Array)[] = (out as (number | Float64Array)[] | undefined) ?? new Array(n);
-    for (let i = 0; i < n; i++) result[i] = this.readArgument(i, out === undefined ? undefined : result[i]);
+    for (let k = 0; k < n; k++) result[k] = this.readArgument(wrt[k], out === undefined ? undefined : result[k]);
     return result;
   }
 
@@ -293,6 +314,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       inputStart: this.inputStart,
       args: this.args,
       offsets: this.offsets,
+      wrt: this.wrt,
       outputs: this.outputs,
       lastOutput: this.lastOutput,
       vectorOutput: this.vectorOutput,
@@ -303,23 +325,24 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   /** { value: f(args), tangent: J·v }: the directional derivative along v with the value, in one
    *  forward sweep. v mirrors the arguments (several arguments: an array of their shapes);
    *  tangent is a number for a scalar f, a Float64Array for a vector-valued f. */
-  jvp(...argsAndV: [...A, DirectionOf<A>]): ValueAndTangent<V> {
+  jvp(...argsAndV: [...A, DirectionOf<G>]): ValueAndTangent<V> {
     return this.higher().jvp(argsAndV) as ValueAndTangent<V>;
   }
 
   /** H·v, the Hessian of a scalar f times v, shaped like the arguments (forward-over-reverse:
    *  one forward and one reverse sweep, each carrying tangents); fills `out` when given. */
-  hvp(...argsAndVAndOut: [...A, DirectionOf<A>] | [...A, DirectionOf<A>, GradientOut<A>]): GradientsOf<A> {
-    return this.higher().hvp(argsAndVAndOut) as GradientsOf<A>;
+  hvp(...argsAndVAndOut: [...A, DirectionOf<G>] | [...A, DirectionOf<G>, GradientOut<G>]): GradientsOf<G> {
+    return this.higher().hvp(argsAndVAndOut) as GradientsOf<G>;
   }
 
-  /** The m × n Jacobian as a row-major Float64Array (n = all input elements, arguments in order):
+  /** The m × n Jacobian as a row-major Float64Array (n = the differentiated arguments' elements, in wrt order):
    *  n tangent sweeps when n ≤ m, else m reverse sweeps after one forward ({ mode } overrides). */
   jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array {
     return this.higher().jacobian(argsAndOptions);
   }
 
-  /** The n × n Hessian of a scalar f (row-major, symmetric) from n Hessian-vector products:
+  /** The n × n Hessian of a scalar f (row-major, symmetric; n = the differentiated arguments'
+   *  elements) from n Hessian-vector products:
    *  n forward + reverse sweeps, O(n·N) for a tape of N nodes. */
   hessian(...args: A): Float64Array {
     return this.higher().hessian(args);

@@ -1,37 +1,45 @@
 /** @file The versioned binary format of a compiled tape, and its validating reader.
  *
  *  little-endian, all offsets in bytes:
- *   0  magic "WGRT"          4  u16 version (2) · u16 flags (bit 0: vector output)
+ *   0  magic "WGRT"          4  u16 version (3) · u16 flags (bit 0: vector output)
  *   8  u32 rows             12  u32 consts        16 u32 args         20 u32 outputs
- *  24  args × i32 (−1 scalar, else length) · outputs × u32 (slot numbers)
+ *  24  u32 wrt (differentiated arguments)
+ *  28  args × i32 (−1 scalar, else length) · outputs × u32 (slot numbers) · wrt × u32 (argument
+ *      indices, in the order gradients are returned)
  *      rows × u8 op, zero-padded to 4 · rows × i32 a · rows × i32 b · consts × f64
  *
  *  The reader checks everything before anything runs: every op code, every operand (an
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
  *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError.
  *
- *  Versions: 2 writes the op codes of assembly/shared/ops.ts, which never change. Version 1
- *  (wengert 0.1.0) numbered the vector instructions 45–56 right after the scalar ops; it is
- *  read by moving those codes to their own range (128–139), so it loads as the same function. */
+ *  Versions: 3 adds the wrt list (and vector rows' data flags, which the reader checks against
+ *  it: a row may call an operand data only if no differentiated argument reaches it). Versions
+ *  1 and 2 have no wrt field and differentiate every argument; 2 writes the op codes of
+ *  assembly/shared/ops.ts, which never change. Version 1 (wengert 0.1.0) numbered the vector
+ *  instructions 45–56 right after the scalar ops; it is read by moving those codes to their own
+ *  range (128–139), so it loads as the same function. */
 import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
 import { TapeFormatError } from '../errors.js';
-import { inputCount, rowParams, type Program } from './program.js';
+import { inputCount, rowOperands, rowParams, rowSlots, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
+/** The format before the wrt list (otherwise the same). */
+const VERSION_2 = 2;
 /** 0.1.0's format: the same layout, with vector codes 45–56 (see the file comment). */
 const VERSION_1 = 1;
 const V1_FIRST_VECTOR = 45;
 const V1_LAST_VECTOR = 56;
-const HEADER = 24;
+const HEADER = 28;
+const HEADER_V2 = 24;
 /** Far above any tape wasm32 can hold; keeps size arithmetic exact in doubles. */
 const MAX_COUNT = 2 ** 28;
 
 export function encode(p: Program): Uint8Array {
   const rows = p.op.length;
   const opBytes = (rows + 3) & ~3;
-  const size = HEADER + 4 * (p.args.length + p.outputs.length) + opBytes + 8 * rows + 8 * p.consts.length;
+  const size = HEADER + 4 * (p.args.length + p.outputs.length + p.wrt.length) + opBytes + 8 * rows + 8 * p.consts.length;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
@@ -41,9 +49,11 @@ export function encode(p: Program): Uint8Array {
   view.setUint32(12, p.consts.length, true);
   view.setUint32(16, p.args.length, true);
   view.setUint32(20, p.outputs.length, true);
+  view.setUint32(24, p.wrt.length, true);
   let at = HEADER;
   for (const len of p.args) (view.setInt32(at, len, true), (at += 4));
   for (const o of p.outputs) (view.setUint32(at, o, true), (at += 4));
+  for (const i of p.wrt) (view.setUint32(at, i, true), (at += 4));
   bytes.set(p.op, at);
   at += opBytes;
   for (const v of p.a) (view.setInt32(at, v, true), (at += 4));
@@ -59,30 +69,34 @@ function fail(what: string): never {
 export function decode(input: Uint8Array | ArrayBuffer): Program {
   if (!(input instanceof Uint8Array) && !(input instanceof ArrayBuffer)) fail('expected a Uint8Array or ArrayBuffer');
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  if (bytes.length < HEADER) fail(`${bytes.length} bytes is shorter than the ${HEADER}-byte header (truncated?)`);
+  if (bytes.length < HEADER_V2) fail(`${bytes.length} bytes is shorter than the ${HEADER_V2}-byte header (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) fail('the magic number "WGRT" is missing');
   const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION && version !== VERSION_1) {
-    fail(`format version ${version} is not one this wengert reads (it reads versions ${VERSION_1} and ${FORMAT_VERSION}, and writes ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION && version !== VERSION_2 && version !== VERSION_1) {
+    fail(`format version ${version} is not one this wengert reads (it reads versions ${VERSION_1} to ${FORMAT_VERSION}, and writes ${FORMAT_VERSION})`);
   }
+  const header = version === FORMAT_VERSION ? HEADER : HEADER_V2;
+  if (bytes.length < header) fail(`${bytes.length} bytes is shorter than the ${header}-byte header (truncated?)`);
   const flags = view.getUint16(6, true);
   if (flags > 1) fail(`unknown flags ${flags}`);
   const rows = view.getUint32(8, true);
   const constCount = view.getUint32(12, true);
   const argCount = view.getUint32(16, true);
   const outputCount = view.getUint32(20, true);
-  for (const [name, n] of [['rows', rows], ['consts', constCount], ['args', argCount], ['outputs', outputCount]] as const) {
+  const wrtCount = version === FORMAT_VERSION ? view.getUint32(24, true) : argCount;
+  for (const [name, n] of [['rows', rows], ['consts', constCount], ['args', argCount], ['outputs', outputCount], ['wrt', wrtCount]] as const) {
     if (n > MAX_COUNT) fail(`${name} count ${n} is larger than any tape can be`);
   }
   if (argCount === 0) fail('a tape needs at least one argument');
   if (outputCount === 0) fail('a tape needs at least one output');
   const opBytes = (rows + 3) & ~3;
-  const expected = HEADER + 4 * (argCount + outputCount) + opBytes + 8 * rows + 8 * constCount;
+  const wrtBytes = version === FORMAT_VERSION ? 4 * wrtCount : 0;
+  const expected = header + 4 * (argCount + outputCount) + wrtBytes + opBytes + 8 * rows + 8 * constCount;
   if (bytes.length !== expected) {
     fail(`the header describes ${expected} bytes but the buffer has ${bytes.length} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`);
   }
-  let at = HEADER;
+  let at = header;
   const args = new Int32Array(argCount);
   for (let i = 0; i < argCount; i++, at += 4) {
     const len = view.getInt32(at, true);
@@ -91,6 +105,9 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   }
   const outputs = new Int32Array(outputCount);
   for (let i = 0; i < outputCount; i++, at += 4) outputs[i] = view.getInt32(at, true);
+  const wrt = new Int32Array(wrtCount);
+  if (version === FORMAT_VERSION) for (let i = 0; i < wrtCount; i++, at += 4) wrt[i] = view.getInt32(at, true);
+  else wrt.forEach((_, i) => (wrt[i] = i));
   const op = bytes.slice(at, at + rows);
   if (version === VERSION_1) fromVersion1(op);
   for (let i = at + rows; i < at + opBytes; i++) if (bytes[i] !== 0) fail('the padding after the op column must be zero');
@@ -101,7 +118,7 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   for (let r = 0; r < rows; r++, at += 4) b[r] = view.getInt32(at, true);
   const consts = new Float64Array(constCount);
   for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
-  const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1 };
+  const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1, wrt };
   validate(program);
   return program;
 }
@@ -172,16 +189,16 @@ export function validate(p: Program): void {
       if (o === Op.MatMul) {
         count(r, p1b, 'inner size');
         count(r, p2a, 'column count');
-        if (!(p2b >= 0 && p2b <= 3)) fail(`row ${r} (MatMul) has transpose flags ${p2b}`);
+        if ((p2b & ~(TRANSPOSE_A | TRANSPOSE_B | DATA_BOTH)) !== 0) fail(`row ${r} (MatMul) has unknown flags ${p2b}`);
         if (p1a * p1b > MAX_COUNT || p1b * p2a > MAX_COUNT || p1a * p2a > MAX_COUNT) fail(`row ${r} (MatMul) is ${p1a} × ${p1b} · ${p1b} × ${p2a}, too large`);
       } else if (o === Op.VecMap) {
         const f = p1b & 255;
         if (f < FIRST_SCALAR_OP || isVectorOp(f) || arity(f) < 0) fail(`row ${r} (VecMap) maps op code ${f}, which is not an elementwise scalar op`);
-        if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B)) !== 0) fail(`row ${r} (VecMap) has unknown flags ${p1b}`);
+        if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B | DATA_BOTH)) !== 0) fail(`row ${r} (VecMap) has unknown flags ${p1b}`);
         if (arity(f) === 1 && (b[r] !== -1 || (p1b & BROADCAST_B) === 0)) fail(`row ${r} maps the unary ${Op[f]} but names a b operand`);
       } else if (o === Op.VecCopy || o === Op.VecWhere) {
-        if (p1b !== 0 && p1b !== BROADCAST_A) fail(`row ${r} (${name(r)}) has unknown flags ${p1b}`);
-      } else if (p1b !== 0) {
+        if ((p1b & ~(BROADCAST_A | DATA_BOTH)) !== 0) fail(`row ${r} (${name(r)}) has unknown flags ${p1b}`);
+      } else if ((p1b & ~DATA_BOTH) !== 0) {
         fail(`row ${r} (${name(r)}) has payload ${p1b} where none belongs`);
       }
       // Lengths come from the integers, never from whether an operand is present.
@@ -205,4 +222,42 @@ export function validate(p: Program): void {
     if (!(p.outputs[i] >= 0 && p.outputs[i] < slots)) fail(`output ${i} names slot ${p.outputs[i]} of ${slots}`);
   }
   if (!p.vectorOutput && p.outputs.length !== 1) fail(`a scalar function has ${p.outputs.length} outputs`);
+  const seen = new Uint8Array(p.args.length);
+  for (const i of p.wrt) {
+    if (!(i >= 0 && i < p.args.length) || seen[i]) fail(`the wrt list names argument ${i} (there are ${p.args.length}; each at most once)`);
+    seen[i] = 1;
+  }
+  checkDataFlags(p, slots);
+}
+
+/** A data flag skips adjoints, so one on an operand a differentiated argument reaches would drop
+ *  part of the gradient: follow the differentiated inputs forward and refuse such a flag. */
+function checkDataFlags(p: Program, slots: number): void {
+  const live = new Uint8Array(slots);
+  let s = 0;
+  p.args.forEach((len, i) => {
+    const n = len < 0 ? 1 : len;
+    if (p.wrt.includes(i)) live.fill(1, s, s + n);
+    s += n;
+  });
+  const reaches = (start: number, length: number) => {
+    for (let k = 0; k < length; k++) if (live[start + k]) return true;
+    return false;
+  };
+  for (let r = inputCount(p.args); r < p.op.length; r++) {
+    const o = p.op[r];
+    if (o === Op.Param) continue;
+    const count = rowSlots(p, r);
+    const [sa, la, sb, lb] = rowOperands(p, r);
+    let reached = reaches(sa, la) || reaches(sb, lb);
+    if (o === Op.Where) reached ||= live[p.a[r - 1]] === 1;
+    if (isVectorOp(o)) {
+      const [, p1b, , p2b] = rowParams(p, r);
+      const flags = dataFlags(o, p1b, p2b);
+      if ((flags & DATA_A) !== 0 && reaches(sa, la)) fail(`row ${r} (${Op[o]}) calls its a operand data, but a differentiated argument reaches it`);
+      if ((flags & DATA_B) !== 0 && reaches(sb, lb)) fail(`row ${r} (${Op[o]}) calls its b operand data, but a differentiated argument reaches it`);
+    }
+    if (reached) live.fill(1, s, s + count);
+    s += count;
+  }
 }

@@ -19,6 +19,14 @@ export interface Program {
   outputs: Int32Array;
   /** Whether f returned a vector (or array) rather than one scalar. */
   vectorOutput: boolean;
+  /** The differentiated arguments' indices, in the order gradients are returned (compile's
+   *  `wrt`); the others are data. */
+  wrt: Int32Array;
+}
+
+/** Every argument differentiated, in order: compile's default. */
+export function allArguments(args: Int32Array): Int32Array {
+  return Int32Array.from(args, (_, i) => i);
 }
 
 export function inputCount(args: Int32Array): number {
@@ -53,7 +61,7 @@ export function rowOperands(p: Rows, r: number): [number, number, number, number
 }
 
 /** Takes a traced recording and keeps only the rows the outputs depend on (and the inputs). */
-export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: number[], vectorOutput: boolean): Program {
+export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: number[], vectorOutput: boolean, wrt: Int32Array = allArguments(args)): Program {
   const { op, a, b, values } = snapshot;
   const rows = op.length;
   const outputs = Int32Array.from(outputIds, (id) => snapshot.relative(id));
@@ -103,6 +111,7 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     args,
     outputs: outputs.map((o) => renumber[o]),
     vectorOutput,
+    wrt,
   };
   const slotOperand = (v: number) => (v >= 0 ? renumber[v] : -1);
   for (let r = 0, k = 0, c = 0; r < rows; r++) {

@@ -34,6 +34,9 @@ export interface CompiledParts {
   readonly args: Int32Array;
   /** Where each argument starts in the input block. */
   readonly offsets: readonly number[];
+  /** The differentiated arguments, in the order results list them; the others are data
+   *  (tangent 0, no column of the Jacobian, no row of the Hessian). */
+  readonly wrt: Int32Array;
   readonly outputs: Int32Array;
   /** The output recorded last: reverse sweeps start at its row. */
   readonly lastOutput: number;
@@ -45,19 +48,31 @@ export interface CompiledParts {
 export class HigherOrder {
   /** Allocated at the first tangent sweep, freed by dispose(). */
   private tangentStore?: Tangents;
+  /** Elements of the differentiated arguments (n of an m × n Jacobian). */
   private readonly inputs: number;
+  /** Elements of every argument (the input block). */
+  private readonly allInputs: number;
+  /** Per differentiated element, in wrt order: its input slot. */
+  private readonly columns: Int32Array;
 
   constructor(private readonly f: CompiledParts) {
-    let n = 0;
-    for (const len of f.args) n += len < 0 ? 1 : len;
-    this.inputs = n;
+    let all = 0;
+    for (const len of f.args) all += len < 0 ? 1 : len;
+    this.allInputs = all;
+    const columns: number[] = [];
+    for (const i of f.wrt) {
+      const len = f.args[i] < 0 ? 1 : f.args[i];
+      for (let e = 0; e < len; e++) columns.push(f.inputStart + f.offsets[i] + e);
+    }
+    this.columns = Int32Array.from(columns);
+    this.inputs = columns.length;
   }
 
   /** { value: f(x), tangent: J·v }, v shaped like the arguments (see `direction`). */
   jvp(argsAndV: unknown[]): { value: number | Float64Array; tangent: number | Float64Array } {
     const f = this.f;
     const k = f.args.length;
-    if (argsAndV.length !== k + 1) throw new ArgumentError(`jvp takes the ${count(k, 'argument')}, then v shaped like them; got ${argsAndV.length} values`);
+    if (argsAndV.length !== k + 1) throw new ArgumentError(`jvp takes the ${count(k, 'argument')}, then v shaped like the differentiated ones; got ${argsAndV.length} values`);
     f.writeInputs(argsAndV.slice(0, k) as Argument[], 'jvp');
     const t = this.tangents();
     this.direction(t, argsAndV[k], 'jvp');
@@ -78,7 +93,7 @@ export class HigherOrder {
     const f = this.f;
     const k = f.args.length;
     if (argsAndV.length !== k + 1 && argsAndV.length !== k + 2) {
-      throw new ArgumentError(`hvp takes the ${count(k, 'argument')}, then v shaped like them, then an optional out; got ${argsAndV.length} values`);
+      throw new ArgumentError(`hvp takes the ${count(k, 'argument')}, then v shaped like the differentiated ones, then an optional out; got ${argsAndV.length} values`);
     }
     this.scalarOnly('hvp');
     f.writeInputs(argsAndV.slice(0, k) as Argument[], 'hvp');
@@ -105,12 +120,13 @@ export class HigherOrder {
     const forward = mode === 'auto' ? jacobianMode(n, m) === 'forward' : mode === 'forward';
     f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'jacobian');
     const jac = new Float64Array(m * n);
+    const columns = this.columns;
     if (forward) {
       const t = this.tangents();
-      t.writeTangents(f.inputStart, new Float64Array(n));
+      t.writeTangents(f.inputStart, new Float64Array(this.allInputs));
       for (let i = 0; i < n; i++) {
-        if (i > 0) t.setTangent(f.inputStart + i - 1, 0);
-        t.setTangent(f.inputStart + i, 1);
+        if (i > 0) t.setTangent(columns[i - 1], 0);
+        t.setTangent(columns[i], 1);
         t.forward(i === 0);
         for (let j = 0; j < m; j++) jac[j * n + i] = t.tangent(f.outputs[j]);
       }
@@ -121,7 +137,7 @@ export class HigherOrder {
         if (j > 0) core.zeroAdjoints();
         core.setAdjoint(f.outputs[j], 1);
         core.reverseFrom(f.outputs[j]);
-        core.readAdjoints(f.inputStart, n, jac, j * n);
+        this.readRow(j * n, (at, len, into, offset) => core.readAdjoints(at, len, into, offset), jac);
       }
     }
     return jac;
@@ -136,13 +152,14 @@ export class HigherOrder {
     f.writeInputs(args as Argument[], 'hessian');
     const t = this.tangents();
     const n = this.inputs;
-    t.writeTangents(f.inputStart, new Float64Array(n));
+    const columns = this.columns;
+    t.writeTangents(f.inputStart, new Float64Array(this.allInputs));
     const h = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
-      if (i > 0) t.setTangent(f.inputStart + i - 1, 0);
-      t.setTangent(f.inputStart + i, 1);
+      if (i > 0) t.setTangent(columns[i - 1], 0);
+      t.setTangent(columns[i], 1);
       this.secondOrder(t, i === 0);
-      t.readAdjointTangents(f.inputStart, n, h, i * n);
+      this.readRow(i * n, (at, len, into, offset) => t.readAdjointTangents(at, len, into, offset), h);
     }
     // H eᵢ and H eⱼ agree on (i, j) up to rounding; the average is exactly symmetric.
     for (let i = 0; i < n; i++) {
@@ -154,6 +171,16 @@ export class HigherOrder {
   dispose(): void {
     this.tangentStore?.dispose();
     this.tangentStore = undefined;
+  }
+
+  /** The differentiated arguments' entries, in wrt order, into `into` from `offset`. */
+  private readRow(offset: number, read: (at: number, len: number, into: Float64Array, offset: number) => void, into: Float64Array): void {
+    const f = this.f;
+    for (const i of f.wrt) {
+      const len = f.args[i] < 0 ? 1 : f.args[i];
+      read(f.inputStart + f.offsets[i], len, into, offset);
+      offset += len;
+    }
   }
 
   private tangents(): Tangents {
@@ -179,15 +206,17 @@ export class HigherOrder {
    *  of those). */
   private direction(t: Tangents, v: unknown, what: string): void {
     const f = this.f;
-    const k = f.args.length;
+    const k = f.wrt.length;
+    // Data arguments move with no direction: tangent 0.
+    if (k < f.args.length) t.writeTangents(f.inputStart, new Float64Array(this.allInputs));
     if (k === 1) {
-      this.directionPart(t, 0, v, what, 'v');
+      this.directionPart(t, f.wrt[0], v, what, 'v');
       return;
     }
     if (!Array.isArray(v) || v.length !== k) {
-      throw new ArgumentError(`${what}: v must be an array of ${k} entries shaped like the arguments, got ${describe(v)}`);
+      throw new ArgumentError(`${what}: v must be an array of ${k} entries shaped like the ${k < f.args.length ? 'differentiated ' : ''}arguments, got ${describe(v)}`);
     }
-    for (let i = 0; i < k; i++) this.directionPart(t, i, v[i], what, `v[${i}]`);
+    for (let j = 0; j < k; j++) this.directionPart(t, f.wrt[j], v[j], what, `v[${j}]`);
   }
 
   private directionPart(t: Tangents, i: number, v: unknown, what: string, name: string): void {
@@ -208,7 +237,6 @@ export class HigherOrder {
   /** The inputs' adjoint tangents, shaped like the arguments (into `out` when given). */
   private readShaped(t: Tangents, out: unknown): ShapedLikeArguments {
     const f = this.f;
-    const k = f.args.length;
     const read = (i: number, into: unknown): number | Float64Array => {
       const len = f.args[i];
       const at = f.inputStart + f.offsets[i];
@@ -224,12 +252,12 @@ export class HigherOrder {
       t.readAdjointTangents(at, len, result, 0);
       return result;
     };
-    if (k === 1) return read(0, out);
-    if (out !== undefined && !(Array.isArray(out) && out.length === k)) {
-      throw new ArgumentError(`out must be an array of ${k} entries (a Float64Array per vector argument), got ${describe(out)}`);
+    if (f.wrt.length === 1) return read(f.wrt[0], out);
+    if (out !== undefined && !(Array.isArray(out) && out.length === f.wrt.length)) {
+      throw new ArgumentError(`out must be an array of ${f.wrt.length} entries (a Float64Array per differentiated vector argument), got ${describe(out)}`);
     }
-    const result: (number | Float64Array)[] = (out as (number | Float64Array)[] | undefined) ?? new Array(k);
-    for (let i = 0; i < k; i++) result[i] = read(i, out === undefined ? undefined : result[i]);
+    const result: (number | Float64Array)[] = (out as (number | Float64Array)[] | undefined) ?? new Array(f.wrt.length);
+    f.wrt.forEach((i, j) => (result[j] = read(i, out === undefined ? undefined : result[j])));
     return result;
   }
 }

@@ -1,6 +1,7 @@
 /** @file jvp, hvp, jacobian and hessian of a plain function: compile for the arguments' shapes,
  *  take the derivative, dispose. For repeated calls, compile once and use its methods. */
-import { compile, type CompileOptions, type Shape } from '../compile/compile.js';
+import { compile, shapeOf, type CompileOptions, type Shape } from '../compile/compile.js';
+import { isTreeNode, type Tree } from '../trees.js';
 import type { CompiledFunction, DirectionOf, GradientsOf, ValueAndTangent } from '../compile/compiled.js';
 import type { Differentiable } from '../grad.js';
 import { ArgumentError } from '../errors.js';
@@ -53,7 +54,8 @@ function once<T>(f: Differentiable, args: unknown[], options: CompileOptions, wh
   const shapes: Shape[] = args.map((a, i) => {
     if (typeof a === 'number') return 'scalar';
     if (isNumberArray(a)) return a.length;
-    throw new ArgumentError(`${what}: argument ${i} must be a number, a Float64Array or a number[], got ${typeName(a)}`);
+    if (isTreeNode(a)) return shapeOf(a as Tree);
+    throw new ArgumentError(`${what}: argument ${i} must be a number, a Float64Array, a number[] or a tree of those, got ${typeName(a)}`);
   });
   const compiled = compile(f, ...shapes, options);
   try {

@@ -1,5 +1,6 @@
 /** @file Adam (Kingma & Ba 2015) with weight decay applied as an L2 term added to the gradient. */
 
+import type { Tree } from '../trees.js';
 import { AdaptiveMoments, type AdamOptions } from './adaptive-moments.js';
 
 export type { AdamOptions } from './adaptive-moments.js';
@@ -10,7 +11,7 @@ export type { AdamOptions } from './adaptive-moments.js';
  * Default weightDecay is 0, as in PyTorch.
  */
 export class Adam extends AdaptiveMoments {
-  constructor(params: Float64Array, options: AdamOptions = {}) {
+  constructor(params: Float64Array | Tree, options: AdamOptions = {}) {
     super('Adam', 'l2', params, options, 0);
   }
 }

@@ -8,6 +8,7 @@
  * rate so that a learning-rate schedule also schedules the decay.
  */
 
+import type { Tree } from '../trees.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';
 import { rejectUnknownOptions, requireNonNegative, requirePositive, requireUnitInterval } from './validate.js';
 
@@ -39,7 +40,7 @@ export abstract class AdaptiveMoments extends Optimizer {
   private readonly secondMoment: Float64Array;
   private readonly decayStyle: WeightDecayStyle;
 
-  protected constructor(owner: string, decayStyle: WeightDecayStyle, params: Float64Array, options: AdamOptions, defaultWeightDecay: number) {
+  protected constructor(owner: string, decayStyle: WeightDecayStyle, params: Float64Array | Tree, options: AdamOptions, defaultWeightDecay: number) {
     super(owner, params, options, 1e-3);
     this.decayStyle = decayStyle;
     rejectUnknownOptions(owner, options, Optimizer.optionNames('beta1', 'beta2', 'epsilon', 'weightDecay'));
@@ -47,8 +48,8 @@ export abstract class AdaptiveMoments extends Optimizer {
     this.beta2 = requireUnitInterval(owner, 'beta2', options.beta2 ?? 0.999, '0.999');
     this.epsilon = requirePositive(owner, 'epsilon', options.epsilon ?? 1e-8, '1e-8');
     this.weightDecay = requireNonNegative(owner, 'weightDecay', options.weightDecay ?? defaultWeightDecay, '1e-2');
-    this.firstMoment = new Float64Array(params.length);
-    this.secondMoment = new Float64Array(params.length);
+    this.firstMoment = new Float64Array(this.params.length);
+    this.secondMoment = new Float64Array(this.params.length);
   }
 
   protected update(grad: Float64Array, gradScale: number, learningRate: number, t: number): void {

@@ -3,6 +3,8 @@
 import { ArgumentError } from '../errors.js';
 import { describe, requireFloat64Array, requireMatchingLength, requireOptionsObject, requirePositive } from './validate.js';
 import { euclideanNorm } from './vector.js';
+import { flattenInto, isTreeNode, treeDef, writeLeaves, type Tree, type TreeDef } from '../trees.js';
+import { isNumberArray } from '../tape.js';
 
 /** A learning rate per step: step 0 is the first update. */
 export type Schedule = (step: number) => number;
@@ -27,7 +29,8 @@ export interface OptimizerState {
 
 /** The shape every first-order optimizer shares, so training loops can swap them freely. */
 export interface FirstOrderOptimizer {
-  /** The parameter vector, updated in place by `step`. */
+  /** The parameter vector, updated in place by `step` (for a parameter tree: its leaves, flat,
+   *  in order; `step` also writes them back into the tree). */
   readonly params: Float64Array;
   /** The step size of the next update. Assign a number or a schedule between steps. */
   get learningRate(): number;
@@ -35,8 +38,9 @@ export interface FirstOrderOptimizer {
   set learningRate(value: number | Schedule);
   /** Updates taken since construction, reset() or load(). */
   readonly steps: number;
-  /** Applies one update using ∇f evaluated at the current `params`. */
-  step(grad: Float64Array): void;
+  /** Applies one update using ∇f evaluated at the current `params`: a Float64Array, or for a
+   *  parameter tree a gradient tree of the same structure (or the flat gradient). */
+  step(grad: Float64Array | Tree): void;
   /** Forgets accumulated state (momentum, moment estimates, step count) without touching `params`. */
   reset(): void;
   /** A copy of the accumulated state, to resume training later with load(). */
@@ -49,6 +53,11 @@ const OPTIMIZER_OPTION_NAMES = ['learningRate', 'clipNorm'] as const;
 
 export abstract class Optimizer implements FirstOrderOptimizer {
   readonly params: Float64Array;
+  /** The parameter tree given to the constructor, updated in place after each step (undefined for a Float64Array). */
+  readonly tree: Tree | undefined;
+  private readonly treeDef: TreeDef | undefined;
+  /** Where a gradient tree is flattened. */
+  private readonly flatGrad: Float64Array;
   /** The gradient norm ceiling, or undefined for no clipping. */
   readonly clipNorm: number | undefined;
   private rate: number | Schedule;
@@ -56,13 +65,22 @@ export abstract class Optimizer implements FirstOrderOptimizer {
 
   protected constructor(
     protected readonly owner: string,
-    params: Float64Array,
+    params: Float64Array | Tree,
     options: OptimizerOptions,
     private readonly defaultLearningRate: number,
   ) {
-    requireFloat64Array(owner, 'params', params);
+    if (isTreeNode(params)) {
+      this.treeDef = treeDef(params, 'params', (leaf, path) => leafLength(owner, leaf, path));
+      const leaves: unknown[] = [];
+      flattenInto(this.treeDef, params, leaves, 'params');
+      this.params = flatLeaves(leaves as (number | ArrayLike<number>)[]);
+      this.tree = params;
+    } else {
+      requireFloat64Array(owner, 'params', params);
+      this.params = params as Float64Array;
+    }
+    this.flatGrad = new Float64Array(this.treeDef === undefined ? 0 : this.params.length);
     requireOptionsObject(owner, options, `{ learningRate: ${defaultLearningRate} }`);
-    this.params = params;
     this.rate = this.checkRate(options.learningRate ?? defaultLearningRate);
     this.clipNorm = options.clipNorm === undefined ? undefined : requirePositive(owner, 'clipNorm', options.clipNorm, '1');
   }
@@ -90,7 +108,8 @@ export abstract class Optimizer implements FirstOrderOptimizer {
     return this.stepCount;
   }
 
-  step(grad: Float64Array): void {
+  step(gradient: Float64Array | Tree): void {
+    const grad = this.flatGradient(gradient);
     requireFloat64Array(this.owner, 'grad', grad);
     requireMatchingLength(this.owner, 'grad', grad, this.params.length);
     const learningRate = this.learningRate;
@@ -100,6 +119,24 @@ export abstract class Optimizer implements FirstOrderOptimizer {
       if (norm > this.clipNorm) gradScale = this.clipNorm / norm;
     }
     this.update(grad, gradScale, learningRate, ++this.stepCount);
+    if (this.treeDef !== undefined) writeLeaves(this.treeDef, this.tree, this.params);
+  }
+
+  /** A gradient tree as the flat gradient (its leaves in order, checked against the params' tree). */
+  private flatGradient(gradient: Float64Array | Tree): Float64Array {
+    if (this.treeDef === undefined || !isTreeNode(gradient)) return gradient as Float64Array;
+    const leaves: unknown[] = [];
+    flattenInto(this.treeDef, gradient, leaves, 'grad');
+    let at = 0;
+    leaves.forEach((leaf, i) => {
+      if (typeof leaf === 'number') this.flatGrad[at++] = leaf;
+      else if (isNumberArray(leaf)) {
+        this.flatGrad.set(leaf, at);
+        at += leaf.length;
+      } else throw new ArgumentError(`${this.owner}: grad leaf ${i} must be a number or a Float64Array, got ${describe(leaf)}`);
+    });
+    if (at !== this.params.length) throw new ArgumentError(`${this.owner}: the gradient tree holds ${at} numbers but the parameters ${this.params.length}: pass the gradient of these parameters`);
+    return this.flatGrad;
   }
 
   /** One update with gradient gradScale·grad; t counts updates from 1. Must not allocate. */
@@ -150,6 +187,29 @@ export abstract class Optimizer implements FirstOrderOptimizer {
     if (typeof value === 'function') return value as Schedule;
     return requirePositive(this.owner, 'learningRate', value, String(this.defaultLearningRate));
   }
+}
+
+/** A parameter leaf's length: −1 for a number. */
+function leafLength(owner: string, leaf: unknown, path: string): number {
+  if (typeof leaf === 'number') return -1;
+  if (leaf instanceof Float64Array || (Array.isArray(leaf) && leaf.every((v) => typeof v === 'number'))) return (leaf as ArrayLike<number>).length;
+  throw new ArgumentError(`${owner}: ${path} must be a number, a Float64Array or a number[], got ${describe(leaf)}`);
+}
+
+/** The leaves, flat, in order. */
+function flatLeaves(leaves: (number | ArrayLike<number>)[]): Float64Array {
+  let n = 0;
+  for (const l of leaves) n += typeof l === 'number' ? 1 : l.length;
+  const flat = new Float64Array(n);
+  let at = 0;
+  for (const l of leaves) {
+    if (typeof l === 'number') flat[at++] = l;
+    else {
+      flat.set(l, at);
+      at += l.length;
+    }
+  }
+  return flat;
 }
 
 /** Scales grad in place so that its Euclidean norm is at most maxNorm; returns the norm before

@@ -5,6 +5,7 @@
  * squared running mean (Graves 2013, eq. 38–41), momentum applies to the scaled step.
  */
 
+import type { Tree } from '../trees.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';
 import { rejectUnknownOptions, requireBoolean, requireNonNegative, requirePositive, requireUnitInterval } from './validate.js';
 
@@ -37,7 +38,7 @@ export class RMSprop extends Optimizer {
   private readonly gradientAverage: Float64Array;
   private readonly velocity: Float64Array;
 
-  constructor(params: Float64Array, options: RMSpropOptions = {}) {
+  constructor(params: Float64Array | Tree, options: RMSpropOptions = {}) {
     super('RMSprop', params, options, 1e-2);
     rejectUnknownOptions('RMSprop', options, Optimizer.optionNames('alpha', 'epsilon', 'momentum', 'centered', 'weightDecay'));
     this.alpha = requireUnitInterval('RMSprop', 'alpha', options.alpha ?? 0.99, '0.99');
@@ -45,9 +46,9 @@ export class RMSprop extends Optimizer {
     this.momentum = requireUnitInterval('RMSprop', 'momentum', options.momentum ?? 0, '0.9');
     this.centered = requireBoolean('RMSprop', 'centered', options.centered ?? false);
     this.weightDecay = requireNonNegative('RMSprop', 'weightDecay', options.weightDecay ?? 0, '1e-4');
-    this.squareAverage = new Float64Array(params.length);
-    this.gradientAverage = new Float64Array(this.centered ? params.length : 0);
-    this.velocity = new Float64Array(this.momentum > 0 ? params.length : 0);
+    this.squareAverage = new Float64Array(this.params.length);
+    this.gradientAverage = new Float64Array(this.centered ? this.params.length : 0);
+    this.velocity = new Float64Array(this.momentum > 0 ? this.params.length : 0);
   }
 
   protected update(grad: Float64Array, gradScale: number, learningRate: number): void {

@@ -7,6 +7,7 @@
  * Sutskever et al. (2013) reformulation used by PyTorch: step along g + μ·b instead of b.
  */
 
+import type { Tree } from '../trees.js';
 import { ArgumentError } from '../errors.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';
 import { rejectUnknownOptions, requireBoolean, requireNonNegative, requireUnitInterval } from './validate.js';
@@ -30,7 +31,7 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   private readonly velocity: Float64Array;
 
-  constructor(params: Float64Array, options: SGDOptions = {}) {
+  constructor(params: Float64Array | Tree, options: SGDOptions = {}) {
     super('SGD', params, options, 1e-3);
     rejectUnknownOptions('SGD', options, Optimizer.optionNames('momentum', 'nesterov', 'weightDecay'));
     this.momentum = requireUnitInterval('SGD', 'momentum', options.momentum ?? 0, '0.9');
@@ -39,7 +40,7 @@ export class SGD extends Optimizer {
     if (this.nesterov && this.momentum === 0) {
       throw new ArgumentError('SGD: nesterov: true needs momentum > 0 to look ahead along. Pass e.g. { momentum: 0.9, nesterov: true }.');
     }
-    this.velocity = new Float64Array(this.momentum > 0 ? params.length : 0);
+    this.velocity = new Float64Array(this.momentum > 0 ? this.params.length : 0);
   }
 
   protected update(grad: Float64Array, gradScale: number, learningRate: number, t: number): void {
