@@ -108,7 +108,7 @@ describe.each(BACKENDS)('parameter trees on the %s backend', (backend) => {
   });
 
   it('one-shot hvp and hessian take trees', () => {
-    const v = { w: new Float64Array(6).fill(1), b: Float64Array.of(1, 1), s: 1, more: [Float64Array.of(1, 1), { k: 1 }] };
+    const v: Params = { w: new Float64Array(6).fill(1), b: Float64Array.of(1, 1), s: 1, more: [Float64Array.of(1, 1), { k: 1 }] };
     // Both Hessians are 15 × 15: the tree's 12 numbers then x's 3, in leaf order.
     expectClose(hessian(loss, { backend })(params(), x0), hessian(flatLoss, { backend })(flatten(params()), x0), 1e-12, 1e-14);
     const vFlat = Float64Array.of(...v.w, ...v.b, v.s, ...v.more[0], v.more[1].k);

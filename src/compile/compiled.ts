@@ -26,7 +26,9 @@ export interface ValueAndTangent<V extends number | Float64Array = number | Floa
 /** A gradient shaped like the arguments A (ShapedLikeArguments when tsc does not know A's length). */
 export type GradientsOf<A extends readonly CompiledArgument[]> = number extends A['length'] ? ShapedLikeArguments : Gradients<A>;
 /** A direction (jvp, hvp) shaped like the arguments A: like the one argument, or an array with one entry per argument. */
-export type DirectionOf<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? (X extends number ? number : Float64Array | readonly number[]) : number extends A['length'] ? unknown : readonly CompiledArgument[];
+export type DirectionOf<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? DirectionOfArgument<X> : number extends A['length'] ? unknown : readonly CompiledArgument[];
+/** A direction for one argument: a number, a vector, or the same tree of those. */
+export type DirectionOfArgument<X> = X extends number ? number : X extends Float64Array | readonly number[] ? Float64Array | readonly number[] : { [K in keyof X]: DirectionOfArgument<X[K]> };
 /** Where a gradient may be written: a Float64Array for one vector argument, else an array with one entry per argument. */
 export type GradientOut<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? GradientOf<X> : number extends A['length'] ? unknown : (number | Float64Array)[];
 
