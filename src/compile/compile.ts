@@ -63,7 +63,10 @@ export interface CompileOptions {
 }
 
 /** compile's options with a `wrt` list, typed so that gradients follow it. */
-export type CompileOptionsWith<W extends readonly number[]> = CompileOptions & { wrt: W };
+export type CompileOptionsWith<W extends readonly number[]> = CompileOptions & {
+  /** The differentiated arguments' indices (see CompileOptions.wrt). */
+  wrt: W;
+};
 
 /** Traces f once for arguments of the given shapes (default: one scalar per parameter of f)
  *  and returns a compiled function that replays the tape with new inputs. A JS `if` on a
