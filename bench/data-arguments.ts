@@ -30,7 +30,7 @@ function pair(name: string, all: () => void, data: () => void): void {
   const gradTree = parameterTree(new Float64Array(params.length), hidden);
   const all = compile(treeLoss(batch), shapeOf(tree), batch * 784, batch * 10);
   const data = compile(treeLoss(batch), shapeOf(tree), batch * 784, batch * 10, { wrt: [0] });
-  const out = [gradTree, new Float64Array(batch * 784), new Float64Array(batch * 10)];
+  const out: [typeof gradTree, Float64Array, Float64Array] = [gradTree, new Float64Array(batch * 784), new Float64Array(batch * 10)];
   pair('MNIST step 784-128-10, batch 16', () => all.valueAndGrad(tree, images, labels, out), () => data.valueAndGrad(tree, images, labels, gradTree));
 }
 {

@@ -810,7 +810,8 @@ describe.each(BACKENDS)('compile on the %s backend', (backend: Backend) => {
     });
 
     it('bad shapes: negative, fractional or non-finite lengths, strings, null, objects', () => {
-      for (const bad of [-1, 2.5, NaN, Infinity, 'vector', null, true, { length: 3 }, [1, 'a']]) {
+      // A plain object or an array holding a non-number is a tree of shapes: its bad leaf is named.
+      for (const bad of [-1, 2.5, NaN, Infinity, 'vector', null, true, { length: 'x' }, [1, 'a'], new Date(0)]) {
         const error = thrown(() => compile(two, bad as never, 'scalar', { backend }));
         expect(error, String(bad)).toBeInstanceOf(ArgumentError);
         expect(error.message).toMatch(/shape 0/);

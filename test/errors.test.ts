@@ -132,11 +132,12 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       ['a string', 'a', /string "a"/],
       ['null', null, /null/],
       ['undefined', undefined, /undefined/],
-      ['an object', {}, /object/],
-      ['an array of strings', ['1'], /non-number elements/],
+      ['an object that is not a plain one', new Date(0), /object \(Date\)/],
+      // An array holding a non-number is a tree node: its entry is named.
+      ['an array of strings', ['1'], /string "1"/],
       ['a boolean', true, /boolean/],
     ])('a non-number, non-array argument: %s', (_, bad, named) => {
-      expectError(() => f(1, bad as unknown as number), ArgumentError, /argument 1 must be a number, a Float64Array or a number\[\]/, named);
+      expectError(() => f(1, bad as unknown as number), ArgumentError, /argument 1(\[0\])? must be a number, a Float64Array(, a number\[\] or a tree of those| or a number\[\])/, named);
     });
 
     it('f returning a string or a Vector instead of a scalar handle', () => {

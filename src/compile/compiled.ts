@@ -30,7 +30,7 @@ export type DirectionOf<A extends readonly CompiledArgument[]> = A extends reado
 /** A direction for one argument: a number, a vector, or the same tree of those. */
 export type DirectionOfArgument<X> = X extends number ? number : X extends Float64Array | readonly number[] ? Float64Array | readonly number[] : { [K in keyof X]: DirectionOfArgument<X[K]> };
 /** Where a gradient may be written: a Float64Array for one vector argument, else an array with one entry per argument. */
-export type GradientOut<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? GradientOf<X> : number extends A['length'] ? unknown : (number | Float64Array)[];
+export type GradientOut<A extends readonly CompiledArgument[]> = A extends readonly [infer X] ? GradientOf<X> : number extends A['length'] ? unknown : (number | Float64Array)[] | { -readonly [K in keyof A]: GradientOf<A[K]> };
 
 /** What `stats` reports about a compiled function's tape. */
 export interface CompiledStats {
@@ -341,6 +341,14 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
    *  n tangent sweeps when n ≤ m, else m reverse sweeps after one forward ({ mode } overrides). */
   jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array {
     return this.higher().jacobian(argsAndOptions);
+  }
+
+  /** Several vector-Jacobian products at one point, for a vector-valued f: one forward sweep,
+   *  then one reverse sweep per seed. `seeds` is k × m row-major (or k arrays of length m); the
+   *  k × n result (row j = uⱼᵀJ over the differentiated arguments' elements) goes into `out`
+   *  when given, so a loop of calls allocates nothing. */
+  vjps(...argsAndSeeds: [...A, Float64Array | readonly number[] | readonly (Float64Array | readonly number[])[]] | [...A, Float64Array | readonly number[] | readonly (Float64Array | readonly number[])[], Float64Array]): Float64Array {
+    return this.higher().vjps(argsAndSeeds);
   }
 
   /** The n × n Hessian of a scalar f (row-major, symmetric; n = the differentiated arguments'

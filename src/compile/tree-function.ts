@@ -112,6 +112,12 @@ export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgumen
     return super.jacobian(...([...this.leaves(argsAndOptions.slice(0, n), 'jacobian'), ...options] as Any));
   }
 
+  /** vjps over the differentiated arguments' leaves, in order (columns follow the leaves). */
+  override vjps(...argsAndSeeds: Any[]): Float64Array {
+    const n = this.layout.length;
+    return super.vjps(...([...this.leaves(argsAndSeeds.slice(0, n), 'vjps'), ...argsAndSeeds.slice(n)] as Any));
+  }
+
   /** The Hessian over the differentiated arguments' leaves, in order. */
   override hessian(...args: A): Float64Array {
     return super.hessian(...(this.leaves(args, 'hessian') as Any));

@@ -14,6 +14,8 @@ export type ShapedLikeArguments = number | Float64Array | (number | Float64Array
 
 /** jacobian's options. */
 export interface JacobianOptions {
+  /** Where to write the m × n Jacobian (a Float64Array of length m·n; no allocation then). */
+  out?: Float64Array;
   /** 'forward': one tangent sweep per input element; 'reverse': one reverse sweep per output;
    *  'auto' (default): forward when inputs ≤ outputs (n ≤ m), else reverse. */
   mode?: 'auto' | 'forward' | 'reverse';
@@ -118,8 +120,12 @@ export class HigherOrder {
     const n = this.inputs;
     const m = f.outputs.length;
     const forward = mode === 'auto' ? jacobianMode(n, m) === 'forward' : mode === 'forward';
+    const out = hasOptions ? (argsAndOptions[k] as JacobianOptions).out : undefined;
+    if (out !== undefined && !(out instanceof Float64Array && out.length === m * n)) {
+      throw new ArgumentError(`jacobian: out must be a Float64Array of length ${m * n} (${m} outputs × ${n} inputs), got ${describe(out)}`);
+    }
     f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'jacobian');
-    const jac = new Float64Array(m * n);
+    const jac = out ?? new Float64Array(m * n);
     const columns = this.columns;
     if (forward) {
       const t = this.tangents();
@@ -141,6 +147,36 @@ export class HigherOrder {
       }
     }
     return jac;
+  }
+
+  /** Several vector-Jacobian products at one point: one forward sweep, then one reverse sweep per
+   *  seed u (a row of `seeds`, k × m row-major, or an array of k arrays of length m); row j of the
+   *  k × n result is uⱼᵀJ over the differentiated arguments' elements. */
+  vjps(argsAndSeeds: unknown[]): Float64Array {
+    const f = this.f;
+    const k = f.args.length;
+    if (argsAndSeeds.length !== k + 1 && argsAndSeeds.length !== k + 2) {
+      throw new ArgumentError(`vjps takes the ${count(k, 'argument')}, then the seeds (k × ${f.outputs.length}), then an optional out; got ${argsAndSeeds.length} values`);
+    }
+    const m = f.outputs.length;
+    const n = this.inputs;
+    const seeds = seedRows(argsAndSeeds[k], m);
+    const out = argsAndSeeds[k + 1];
+    if (out !== undefined && !(out instanceof Float64Array && out.length === seeds.length * n)) {
+      throw new ArgumentError(`vjps: out must be a Float64Array of length ${seeds.length * n} (${seeds.length} seeds × ${n} inputs), got ${describe(out)}`);
+    }
+    const result = (out as Float64Array | undefined) ?? new Float64Array(seeds.length * n);
+    f.writeInputs(argsAndSeeds.slice(0, k) as Argument[], 'vjps');
+    const core = f.core;
+    core.forward();
+    seeds.forEach((u, j) => {
+      if (j > 0) core.zeroAdjoints();
+      // Outputs may repeat a slot, so seeds add up.
+      for (let o = 0; o < m; o++) core.setAdjoint(f.outputs[o], core.adjoint(f.outputs[o]) + u[o]);
+      core.reverseFrom(f.lastOutput);
+      this.readRow(j * n, (at, len, into, offset) => core.readAdjoints(at, len, into, offset), result);
+    });
+    return result;
   }
 
   /** The n × n Hessian of a scalar f, row-major, from n Hessian-vector products. */
@@ -260,6 +296,16 @@ export class HigherOrder {
     f.wrt.forEach((i, j) => (result[j] = read(i, out === undefined ? undefined : result[j])));
     return result;
   }
+}
+
+/** The seeds as rows of length m: a flat k × m array, or an array of k rows. */
+function seedRows(seeds: unknown, m: number): ArrayLike<number>[] {
+  if (isNumberArray(seeds)) {
+    if (seeds.length % m !== 0) throw new ArgumentError(`vjps: the seeds hold ${seeds.length} numbers, not a whole number of rows of ${m} (one per output)`);
+    return Array.from({ length: seeds.length / m }, (_, j) => (seeds as Float64Array).subarray ? (seeds as Float64Array).subarray(j * m, (j + 1) * m) : seeds.slice(j * m, (j + 1) * m));
+  }
+  if (Array.isArray(seeds) && seeds.every((u) => isNumberArray(u) && u.length === m)) return seeds as ArrayLike<number>[];
+  throw new ArgumentError(`vjps: seeds must be a Float64Array of k × ${m} numbers or an array of rows of length ${m}, got ${describe(seeds)}`);
 }
 
 function isOptions(x: unknown): boolean {
