@@ -302,7 +302,8 @@ export class HigherOrder {
 function seedRows(seeds: unknown, m: number): ArrayLike<number>[] {
   if (isNumberArray(seeds)) {
     if (seeds.length % m !== 0) throw new ArgumentError(`vjps: the seeds hold ${seeds.length} numbers, not a whole number of rows of ${m} (one per output)`);
-    return Array.from({ length: seeds.length / m }, (_, j) => (seeds as Float64Array).subarray ? (seeds as Float64Array).subarray(j * m, (j + 1) * m) : seeds.slice(j * m, (j + 1) * m));
+    const flat = seeds instanceof Float64Array ? seeds : Float64Array.from(seeds);
+    return Array.from({ length: flat.length / m }, (_, j) => flat.subarray(j * m, (j + 1) * m));
   }
   if (Array.isArray(seeds) && seeds.every((u) => isNumberArray(u) && u.length === m)) return seeds as ArrayLike<number>[];
   throw new ArgumentError(`vjps: seeds must be a Float64Array of k × ${m} numbers or an array of rows of length ${m}, got ${describe(seeds)}`);
