@@ -36,6 +36,9 @@ export interface CompileOptions {
   /** Reverse-sweep design (wasm): 'recompute' partials from the stored values (default,
    *  25 B/node), or 'store' them during the forward sweep (41 B/node). See README. */
   partials?: 'recompute' | 'store';
+  /** Wasm backend: 'auto' (default) replays through WebAssembly code generated for this tape
+   *  where the generator handles it (in a browser, once it compiled), 'off' keeps the interpreter. */
+  codegen?: 'auto' | 'off';
 }
 
 /** Traces f once for arguments of the given shapes (default: one scalar per parameter of f)
@@ -88,6 +91,9 @@ function checkOptions(options: CompileOptions): void {
   if (backend !== 'wasm' && backend !== 'js') throw new ArgumentError(`unknown backend ${JSON.stringify(backend)}: use 'wasm' (default) or 'js'`);
   if (options.partials !== undefined && options.partials !== 'recompute' && options.partials !== 'store') {
     throw new ArgumentError(`unknown partials option ${JSON.stringify(options.partials)}: use 'recompute' (default) or 'store'`);
+  }
+  if (options.codegen !== undefined && options.codegen !== 'auto' && options.codegen !== 'off') {
+    throw new ArgumentError(`unknown codegen option ${JSON.stringify(options.codegen)}: use 'auto' (default) or 'off'`);
   }
   if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new ArgumentError(`maxBytes must be a positive number of bytes, got ${options.maxBytes}`);
 }
