@@ -10,6 +10,19 @@ import { generateScalarModule, type SlotLayout } from './scalar-module.js';
  *  keeps the interpreter. */
 export type Codegen = 'auto' | 'off';
 
+let fallbackCodegen: Codegen = 'auto';
+
+/** The codegen mode of compiled functions whose options do not name one. */
+export function defaultCodegen(): Codegen {
+  return fallbackCodegen;
+}
+
+/** Sets that mode: the test suite runs its compile tests once per engine with it.
+ *  @internal */
+export function setDefaultCodegen(mode: Codegen): void {
+  fallbackCodegen = mode;
+}
+
 /** Which engine replays a compiled function, and why the interpreter when it does. */
 export interface EngineState {
   engine: 'generated' | 'interpreter';

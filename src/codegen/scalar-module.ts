@@ -181,6 +181,12 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       if (firstTouch) localOf[target] = take();
       code.byte(Opcode.localSet).u32(localOf[target]);
     };
+    const skip = (target: number) => {
+      if (--remaining[target] !== 0 || !endsInMemory(target) || localOf[target] < 0) return;
+      code.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(localOf[target]).byte(Opcode.f64Store).u32(3).u32(adjointAt(target));
+      free.push(localOf[target]);
+      localOf[target] = -2;
+    };
     for (let r = hi - 1; r >= lo; r--) {
       const rule = ruleOf[r];
       if (rule === undefined) continue;
@@ -192,7 +198,12 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
         g = take();
         loadAdjoint(s);
         code.byte(Opcode.localSet).u32(g);
-      } else continue; // ȳ = 0: the row adds nothing
+      } else {
+        // ȳ = 0: the row adds nothing, but may be the last to read an adjoint memory must hold.
+        skip(a[r]);
+        if (arity(o) >= 2) skip(b[r]);
+        continue;
+      }
       const binary = arity(o) >= 2;
       const x = value(a[r]);
       const bv = binary ? value(b[r]) : zero;

@@ -10,7 +10,7 @@ import { dotGraph, wengertList } from './print.js';
 import { describe } from '../operands.js';
 import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
 import type { GradientOf, Gradients, ValueAndGrad } from '../grad.js';
-import { GeneratedSweeps, type Codegen } from '../codegen/generated-sweeps.js';
+import { GeneratedSweeps, defaultCodegen, type Codegen } from '../codegen/generated-sweeps.js';
 
 export type { Backend };
 /** What a compiled function is called with: a number for a 'scalar' shape, else an array of the compiled length. */
@@ -94,7 +94,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       at += len < 0 ? 1 : len;
     }
     if (options.partials === 'store') this.core.storePartials();
-    this.generated = this.generate(program, options.codegen ?? 'auto');
+    this.generated = this.generate(program, options.codegen ?? defaultCodegen());
   }
 
   /** The generated sweeps (wasm backend, codegen 'auto'), or why the interpreter runs. */
@@ -103,8 +103,8 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   private lastEngine?: 'generated' | 'interpreter';
 
   private generate(program: Program, codegen: Codegen): GeneratedSweeps | string {
+    if (this.backend !== 'wasm') return 'the JS backend replays on the interpreter';
     if (codegen === 'off') return "codegen: 'off'";
-    if (this.backend !== 'wasm') return "the JS backend replays on the interpreter";
     // The generated code addresses slot k of the program as the core's slot inputStart + k.
     for (let j = 0; j < program.outputs.length; j++) {
       if (this.outputs[j] !== this.inputStart + program.outputs[j]) return 'the tape does not lie in one run of slots';
