@@ -11,7 +11,7 @@
 import { Op, arity } from '../../assembly/shared/ops.js';
 import type { Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, writeModule, type FunctionBody, type FuncType } from './wasm-writer.js';
-import { scalarRule, type Push, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 
 /** Where the loaded tape's slots live: slot k (the program's numbering) has its value at
  *  valueBase + 8k and its adjoint at adjointBase + 8k. The tape's segment never moves
@@ -37,10 +37,10 @@ const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F6
 
 /** The module for `program`'s forward and reverse sweeps (exports `forward` and `reverse`), or
  *  the reason it cannot be generated. */
-export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS): Generated {
+export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS): Generated {
   const { op, a, b } = program;
   const rows = op.length;
-  if (rows > MAX_GENERATED_ROWS) return { reason: `${rows} rows: more than the generator's ${MAX_GENERATED_ROWS}` };
+  if (rows > maxRows) return { reason: `${rows} rows: more than the generator's ${maxRows}` };
   const slotOf = new Int32Array(rows).fill(-1);
   const ruleOf: (ScalarRule | undefined)[] = new Array(rows);
   let slots = 0;
@@ -66,8 +66,8 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   let inputs = 0;
   while (inputs < rows && op[inputs] === Op.Input) inputs++;
 
-  const loadValue = (s: number): Push => (w) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(layout.valueBase + 8 * s);
-  const zero: Push = (w) => w.byte(Opcode.f64Const).f64(0);
+  const loadValue = (w: ByteWriter, s: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(layout.valueBase + 8 * s);
+  const NO_SLOT = -1;
 
   // Chunks of about chunkRows rows; a Where's Param row stays with it.
   const bounds: number[] = [0];
@@ -81,21 +81,43 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     return slots;
   };
 
+  // Forward: a value computed in this function is read from its local (local = slot − first).
+  const localStamp = new Int32Array(slots).fill(-1);
+  const forwardOperands = new (class implements Operands {
+    lo = 0;
+    first = 0;
+    xs = 0;
+    bs = 0;
+    cs = 0;
+    push(w: ByteWriter, s: number): void {
+      if (s === NO_SLOT) w.byte(Opcode.f64Const).f64(0);
+      else if (localStamp[s] === this.lo) w.byte(Opcode.localGet).u32(s - this.first);
+      else loadValue(w, s);
+    }
+    x(w: ByteWriter) { this.push(w, this.xs); }
+    b(w: ByteWriter) { this.push(w, this.bs); }
+    y(): void { throw new Error('a value rule reads no y'); }
+    c(w: ByteWriter) { this.push(w, this.cs); }
+  })();
   const forwardChunk = (lo: number, hi: number): FunctionBody => {
     const first = firstSlotOf(lo, hi);
-    const code = new ByteWriter();
+    const code = new ByteWriter(24 * (hi - lo));
+    const o = forwardOperands;
+    o.lo = lo;
+    o.first = first;
     let computed = 0;
-    const isLocal = new Uint8Array(slots - first);
-    const value = (s: number): Push => (s >= first && isLocal[s - first] === 1 ? (w) => w.byte(Opcode.localGet).u32(s - first) : loadValue(s));
     for (let r = lo; r < hi; r++) {
       const rule = ruleOf[r];
       if (rule === undefined) continue;
       const s = slotOf[r];
-      const o = op[r];
+      const op_ = op[r];
+      o.xs = a[r];
+      o.bs = arity(op_) >= 2 ? b[r] : NO_SLOT;
+      o.cs = op_ === Op.Where ? a[r - 1] : NO_SLOT;
       code.byte(Opcode.i32Const).i32(0);
-      rule.value(code, value(a[r]), arity(o) >= 2 ? value(b[r]) : zero, o === Op.Where ? value(a[r - 1]) : zero);
+      rule.value(code, o);
       code.byte(Opcode.localTee).u32(s - first).byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
-      isLocal[s - first] = 1;
+      localStamp[s] = lo;
       computed = s - first + 1;
     }
     return { type: VOID, locals: computed > 0 ? [{ count: computed, type: F64 }] : [], code };
@@ -125,7 +147,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       count(a[r]);
       if (arity(op[r]) >= 2) count(b[r]);
     }
-    const code = new ByteWriter();
+    const code = new ByteWriter(32 * (hi - lo));
     let locals = 1;
     const free: number[] = [];
     const take = () => free.pop() ?? locals++;
@@ -137,22 +159,23 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     const startsInMemory = (s: number) => s < first || seeded[s] === 1 || lastUse[s] >= hi;
     // …and must hold its end where an earlier function or the caller reads it.
     const endsInMemory = (s: number) => s < first || s < inputs;
-    const value = (s: number): Push => (w) => {
-      if (valueStamp[s] === id) {
-        w.byte(Opcode.localGet).u32(valueLocal[s]);
-        return;
+    const value = (w: ByteWriter, s: number) => {
+      if (s === NO_SLOT) getLocal(ZERO);
+      else if (valueStamp[s] === id) w.byte(Opcode.localGet).u32(valueLocal[s]);
+      else {
+        valueStamp[s] = id;
+        valueLocal[s] = locals++;
+        loadValue(w, s);
+        w.byte(Opcode.localTee).u32(valueLocal[s]);
       }
-      valueStamp[s] = id;
-      valueLocal[s] = locals++;
-      loadValue(s)(w);
-      w.byte(Opcode.localTee).u32(valueLocal[s]);
     };
+    const operands = { xs: 0, bs: 0, ys: 0, cs: 0, x(w: ByteWriter) { value(w, this.xs); }, b(w: ByteWriter) { value(w, this.bs); }, y(w: ByteWriter) { value(w, this.ys); }, c(w: ByteWriter) { value(w, this.cs); } };
     // ā += ȳ·∂ (ȳ ± itself for ∂ = ±1). The interpreter skips a row whose ȳ is 0, so that an
     // infinite partial adds 0, not 0·∞ = NaN: here ȳ·∂ becomes 0 when ȳ = 0, without a branch
     // (control flow in a function with thousands of locals costs V8 a merge of all of them).
     // Adding 0 where the interpreter adds nothing changes no bit: an accumulator starts at +0
     // or a seed and never becomes −0, and x + ±0 = x for every other x.
-    const add = (target: number, g: number, partial: PartialRule, x: Push, bv: Push, y: Push, c: Push) => {
+    const add = (target: number, g: number, partial: PartialRule) => {
       const firstTouch = localOf[target] < 0;
       const lastTouch = --remaining[target] === 0;
       const store = lastTouch && endsInMemory(target);
@@ -165,7 +188,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       else if (partial === 'minusOne') code.byte(Opcode.f64Sub);
       else {
         if (partial === 'zero') getLocal(ZERO);
-        else partial(code, x, bv, y, c);
+        else partial(code, operands);
         code.byte(Opcode.f64Mul);
         getLocal(ZERO);
         getLocal(g);
@@ -205,12 +228,12 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
         continue;
       }
       const binary = arity(o) >= 2;
-      const x = value(a[r]);
-      const bv = binary ? value(b[r]) : zero;
-      const y = value(s);
-      const c = o === Op.Where ? value(a[r - 1]) : zero;
-      add(a[r], g, rule.partialA, x, bv, y, c);
-      if (binary) add(b[r], g, rule.partialB, x, bv, y, c);
+      operands.xs = a[r];
+      operands.bs = binary ? b[r] : NO_SLOT;
+      operands.ys = s;
+      operands.cs = o === Op.Where ? a[r - 1] : NO_SLOT;
+      add(a[r], g, rule.partialA);
+      if (binary) add(b[r], g, rule.partialB);
       free.push(g);
     }
     return { type: VOID, locals: [{ count: locals, type: F64 }], code };

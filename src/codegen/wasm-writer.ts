@@ -24,12 +24,21 @@ export const MEMORY_FILL = 11;
 
 /** A growable byte buffer with the binary format's encodings. */
 export class ByteWriter {
-  private bytes = new Uint8Array(256);
+  private bytes: Uint8Array;
   length = 0;
-  private readonly scratch = new DataView(new ArrayBuffer(8));
+  private readonly scratch = new Float64Array(1);
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+
+  /** `capacity`: the bytes expected (it grows past them by doubling). */
+  constructor(capacity = 256) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
+  }
 
   private room(n: number): void {
-    if (this.length + n <= this.bytes.length) return;
+    if (this.length + n > this.bytes.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
     let size = this.bytes.length * 2;
     while (size < this.length + n) size *= 2;
     const grown = new Uint8Array(size);
@@ -38,7 +47,7 @@ export class ByteWriter {
   }
 
   byte(b: number): this {
-    this.room(1);
+    if (this.length === this.bytes.length) this.grow(1);
     this.bytes[this.length++] = b;
     return this;
   }
@@ -72,8 +81,10 @@ export class ByteWriter {
   /** An f64 immediate, little-endian. */
   f64(value: number): this {
     this.room(8);
-    this.scratch.setFloat64(0, value, true);
-    for (let i = 0; i < 8; i++) this.bytes[this.length++] = this.scratch.getUint8(i);
+    // Typed arrays are little-endian on every platform wasm runs on, as the binary format is.
+    this.scratch[0] = value;
+    this.bytes.set(this.scratchBytes, this.length);
+    this.length += 8;
     return this;
   }
 
@@ -149,7 +160,9 @@ export function writeModule(spec: ModuleSpec): Uint8Array {
   const importTypes = spec.imports.map((f) => indexOf(f.type));
   const functionTypes = spec.functions.map((f) => indexOf(f.type));
 
-  const out = new ByteWriter();
+  let codeBytes = 16;
+  for (const f of spec.functions) codeBytes += f.code.length + 16;
+  const out = new ByteWriter(codeBytes + 1024);
   out.byte(0x00).byte(0x61).byte(0x73).byte(0x6d).byte(0x01).byte(0x00).byte(0x00).byte(0x00);
   const section = (id: number, body: ByteWriter) => out.byte(id).sized(body);
 
@@ -177,13 +190,17 @@ export function writeModule(spec: ModuleSpec): Uint8Array {
   for (const e of exported) exportSection.name(e.name!).byte(0x00).u32(e.index);
   section(7, exportSection);
 
-  const codeSection = new ByteWriter().u32(spec.functions.length);
-  for (const f of spec.functions) {
-    const body = new ByteWriter().u32(f.locals.length);
-    for (const l of f.locals) body.u32(l.count).byte(l.type);
-    body.append(f.code).byte(Opcode.end);
-    codeSection.sized(body);
-  }
-  section(10, codeSection);
+  // The code section is written in place (its bodies are most of the module): each body's
+  // size is its locals' header plus its code plus the final `end`.
+  let sectionSize = new ByteWriter(8).u32(spec.functions.length).length;
+  const headers = spec.functions.map((f) => {
+    const header = new ByteWriter(16).u32(f.locals.length);
+    for (const l of f.locals) header.u32(l.count).byte(l.type);
+    const bodySize = header.length + f.code.length + 1;
+    sectionSize += new ByteWriter(8).u32(bodySize).length + bodySize;
+    return { header, bodySize };
+  });
+  out.byte(10).u32(sectionSize).u32(spec.functions.length);
+  spec.functions.forEach((f, i) => out.u32(headers[i].bodySize).append(headers[i].header).append(f.code).byte(Opcode.end));
   return out.result();
 }
