@@ -274,3 +274,26 @@ describe('the test projects', () => {
     expect(f.stats.engine).toBe(project === 'interpreter' ? 'interpreter' : 'generated');
   });
 });
+
+describe('tiering', () => {
+  it('a module compiled in the background: the interpreter replays until it is ready, then the generated code, to the bit', async () => {
+    const { setAsyncCompileAbove } = await import('../src/codegen/generated-sweeps.js');
+    const x = Float64Array.from({ length: 50 }, (_, i) => Math.sin(i));
+    const expected = compile(rosenbrock, 50, { codegen: 'off' }).grad(x);
+    setAsyncCompileAbove(0);
+    let f;
+    try {
+      f = compile(rosenbrock, 50, { codegen: 'auto' });
+    } finally {
+      setAsyncCompileAbove(Infinity);
+    }
+    expectSameBits(f.grad(x) as Float64Array, expected, 'gradient while compiling');
+    expect(f.stats).toMatchObject({ engine: 'interpreter', engineReason: 'compiling' });
+    for (let k = 0; k < 200 && f.stats.engine !== 'generated'; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expectSameBits(f.grad(x) as Float64Array, expected, 'gradient');
+    }
+    expect(f.stats.engine).toBe('generated');
+    expect(f.stats.engineReason).toBeUndefined();
+  });
+});

@@ -35,6 +35,16 @@ export interface EngineState {
   compileMs: number;
 }
 
+let asyncAbove = Infinity;
+
+/** Modules over `bytes` compile in the background even where a synchronous compile would be
+ *  allowed: the tests take the path of a browser main thread (Chromium refuses synchronous
+ *  compiles over 8 MB; older versions over 4 KB) without such a module.
+ *  @internal */
+export function setAsyncCompileAbove(bytes: number): void {
+  asyncAbove = bytes;
+}
+
 interface SweepExports {
   forward(): void;
   reverse(): void;
@@ -67,18 +77,25 @@ export class GeneratedSweeps {
     const bytes = generated.bytes;
     this.state = { engine: 'interpreter', moduleBytes: bytes.length, reason: 'compiling', generateMs, compileMs: 0 };
     const compileStarted = performance.now();
-    let module: WebAssembly.Module;
+    let instance: WebAssembly.Instance | undefined;
     try {
-      module = new WebAssembly.Module(bytes as BufferSource);
+      if (bytes.length <= asyncAbove) instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports());
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
+    }
+    if (instance === undefined) {
       // The main thread of a browser: compile in the background, replay on the interpreter meanwhile.
-      void WebAssembly.compile(bytes as BufferSource)
+      WebAssembly.compile(bytes as BufferSource)
         .then((m) => WebAssembly.instantiate(m, imports()))
-        .then((instance) => this.ready(instance, performance.now() - compileStarted));
+        .then(
+          (instance) => this.ready(instance, performance.now() - compileStarted),
+          (failure: unknown) => {
+            this.state.reason = `the generated module did not compile: ${String(failure)}`;
+          },
+        );
       return;
     }
-    this.ready(new WebAssembly.Instance(module, imports()), performance.now() - compileStarted);
+    this.ready(instance, performance.now() - compileStarted);
   }
 
   private ready(instance: WebAssembly.Instance, compileMs: number): void {
