@@ -22,12 +22,14 @@ export const Opcode = {
 /** memory.fill's code after the 0xFC prefix (bulk memory). */
 export const MEMORY_FILL = 11;
 
+/** An f64 immediate's bytes, through one shared scratch double. */
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
+
 /** A growable byte buffer with the binary format's encodings. */
 export class ByteWriter {
   private bytes: Uint8Array;
   length = 0;
-  private readonly scratch = new Float64Array(1);
-  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
 
   /** `capacity`: the bytes expected (it grows past them by doubling). */
   constructor(capacity = 256) {
@@ -82,8 +84,8 @@ export class ByteWriter {
   f64(value: number): this {
     this.room(8);
     // Typed arrays are little-endian on every platform wasm runs on, as the binary format is.
-    this.scratch[0] = value;
-    this.bytes.set(this.scratchBytes, this.length);
+    scratch[0] = value;
+    this.bytes.set(scratchBytes, this.length);
     this.length += 8;
     return this;
   }
