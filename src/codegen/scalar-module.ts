@@ -7,7 +7,11 @@
  *
  *  Bit-identity with the interpreter (assembly/shared/walk.ts): the same operations per rule
  *  (scalar-rules.ts), the same order of adjoint additions (seed, then rows top…0, a before b),
- *  the same skip of rows whose adjoint is 0. */
+ *  the same skip of rows whose adjoint is 0.
+ *
+ *  Contract with the caller (CompiledFunction): the reverse sweep runs after this module's forward
+ *  sweep, with only the outputs' adjoints seeded; it leaves the inputs' adjoints in memory, not
+ *  those of intermediate slots (nothing reads them; the interpreter's sweeps rezero them). */
 import { Op, arity } from '../../assembly/shared/ops.js';
 import type { Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, writeModule, type FunctionBody, type FuncType } from './wasm-writer.js';
