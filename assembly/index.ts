@@ -11,3 +11,4 @@ export {
 export * from './facade';
 export { allocateBlock, releaseBlock } from './blocks';
 export { ensureScratch, matmulScratchBytes, scratchBlockBytes } from './matmul';
+export { opValue, opPartialA, opPartialB } from './codegen-helpers';

@@ -119,6 +119,51 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
+  it('compiled functions replay through generated code on the main thread, to the bit; over the synchronous-compile limit they start on the interpreter and switch once WebAssembly.compile resolves', async () => {
+    const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
+    // A string, so that the test runner's transform leaves the page's dynamic import alone.
+    const result = (await page.evaluate(`(async () => {
+      const w = await import('/dist/src/index.js');
+      const sweeps = await import('/dist/src/codegen/generated-sweeps.js');
+      const rosenbrock = (v) => {
+        let s = 0;
+        for (let i = 0; i + 1 < v.length; i++) s = w.add(s, w.add(w.mul(100, w.square(w.sub(v.at(i + 1), w.square(v.at(i))))), w.square(w.sub(1, v.at(i)))));
+        return s;
+      };
+      const n = 200; // 1 800 rows: a module far over the 4 KB a main thread may compile synchronously
+      const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+      const interpreted = w.compile(rosenbrock, n, { codegen: 'off' });
+      const expected = interpreted.grad(x);
+      const same = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+      // Under Chromium's limit (8 MB here): compiled synchronously, generated from the first replay.
+      const direct = w.compile(rosenbrock, n, { codegen: 'auto' });
+      const sameDirect = same(direct.grad(x), expected);
+      const directStats = { ...direct.stats };
+      // Over it (the limit lowered to 0 bytes): the interpreter until the background compile is done.
+      sweeps.setAsyncCompileAbove(0);
+      const generated = w.compile(rosenbrock, n, { codegen: 'auto' });
+      sweeps.setAsyncCompileAbove(Infinity);
+      const before = generated.grad(x);
+      const first = { ...generated.stats };
+      let after = before;
+      for (let k = 0; k < 200 && generated.stats.engine !== 'generated'; k++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        after = generated.grad(x);
+      }
+      return { directStats, sameDirect, first, last: { ...generated.stats }, sameBefore: same(before, expected), sameAfter: same(after, expected) };
+    })()`)) as { directStats: { engine: string }; sameDirect: boolean; first: { engine: string; engineReason?: string; moduleBytes: number }; last: { engine: string }; sameBefore: boolean; sameAfter: boolean };
+    expect(result.directStats.engine).toBe('generated');
+    expect(result.sameDirect).toBe(true);
+    expect(result.first.engine).toBe('interpreter');
+    expect(result.first.engineReason).toBe('compiling');
+    expect(result.first.moduleBytes).toBeGreaterThan(4096);
+    expect(result.last.engine).toBe('generated');
+    expect(result.sameBefore).toBe(true);
+    expect(result.sameAfter).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('gets the wasm as application/wasm (compileStreaming takes it): the bytes dist embeds, with the exports Node sees', async () => {
     const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
     const served = await page.evaluate(async () => {

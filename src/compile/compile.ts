@@ -60,6 +60,9 @@ export interface CompileOptions {
    *  their partials (a matmul with data X computes no X̄), and gradients, directions, Jacobian
    *  columns and Hessians cover the listed arguments only. */
   wrt?: readonly number[];
+  /** Wasm backend: 'auto' (default) replays through WebAssembly code generated for this tape
+   *  where the generator handles it (in a browser, once it compiled), 'off' keeps the interpreter. */
+  codegen?: 'auto' | 'off';
 }
 
 /** compile's options with a `wrt` list, typed so that gradients follow it. */
@@ -161,6 +164,9 @@ function checkOptions(options: CompileOptions): void {
   if (backend !== 'wasm' && backend !== 'js') throw new ArgumentError(`unknown backend ${JSON.stringify(backend)}: use 'wasm' (default) or 'js'`);
   if (options.partials !== undefined && options.partials !== 'recompute' && options.partials !== 'store') {
     throw new ArgumentError(`unknown partials option ${JSON.stringify(options.partials)}: use 'recompute' (default) or 'store'`);
+  }
+  if (options.codegen !== undefined && options.codegen !== 'auto' && options.codegen !== 'off') {
+    throw new ArgumentError(`unknown codegen option ${JSON.stringify(options.codegen)}: use 'auto' (default) or 'off'`);
   }
   if (options.maxBytes !== undefined && !(options.maxBytes > 0)) throw new ArgumentError(`maxBytes must be a positive number of bytes, got ${options.maxBytes}`);
 }

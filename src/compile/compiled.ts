@@ -11,6 +11,7 @@ import { describe } from '../operands.js';
 import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
 import type { GradientOf, Gradients, ValueAndGrad } from '../grad.js';
 import type { Tree } from '../trees.js';
+import { GeneratedSweeps, defaultCodegen, type Codegen } from '../codegen/generated-sweeps.js';
 
 export type { Backend };
 /** What a compiled function is called with: a number for a 'scalar' shape, an array of the
@@ -44,6 +45,14 @@ export interface CompiledStats {
   bytesPerNode: number;
   /** Bytes of wasm memory in use by every tape together (0 on the JS backend). */
   memoryInUse: number;
+  /** What ran the last replay (before any: what will run the next): code generated for this
+   *  tape, or the interpreter (the JS backend, codegen 'off', a tape the generator does not
+   *  handle, or the module still compiling in a browser). */
+  engine: 'generated' | 'interpreter';
+  /** Why the interpreter runs when it does (absent when the generated code runs). */
+  engineReason?: string;
+  /** Bytes of the generated wasm module (0 when none). */
+  moduleBytes: number;
 }
 
 
@@ -73,7 +82,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
 
   /** Loads a validated program into a fresh tape of the given backend (compile and fromBytes call it).
    *  @internal */
-  constructor(program: Program, options: { backend?: Backend; maxBytes?: number; partials?: 'recompute' | 'store' } = {}) {
+  constructor(program: Program, options: { backend?: Backend; maxBytes?: number; partials?: 'recompute' | 'store'; codegen?: Codegen } = {}) {
     const backend = options.backend ?? 'wasm';
     let slots = 0;
     for (let r = 0; r < program.op.length; r++) slots += rowSlots(program, r);
@@ -98,6 +107,38 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       at += len < 0 ? 1 : len;
     }
     if (options.partials === 'store') this.core.storePartials();
+    this.generated = this.generate(program, options.codegen ?? defaultCodegen());
+  }
+
+  /** The generated sweeps (wasm backend, codegen 'auto'), or why the interpreter runs. */
+  private readonly generated: GeneratedSweeps | string;
+  /** Which engine ran the last forward sweep. */
+  private lastEngine?: 'generated' | 'interpreter';
+
+  private generate(program: Program, codegen: Codegen): GeneratedSweeps | string {
+    if (this.backend !== 'wasm') return 'the JS backend replays on the interpreter';
+    if (codegen === 'off') return "codegen: 'off'";
+    // The generated code addresses slot k of the program as the core's slot inputStart + k.
+    for (let j = 0; j < program.outputs.length; j++) {
+      if (this.outputs[j] !== this.inputStart + program.outputs[j]) return 'the tape does not lie in one run of slots';
+    }
+    return new GeneratedSweeps(program, this.inputStart);
+  }
+
+  private sweepForward(): void {
+    const g = this.generated;
+    if (typeof g !== 'string' && g.forward()) this.lastEngine = 'generated';
+    else {
+      this.core.forward();
+      this.lastEngine = 'interpreter';
+    }
+  }
+
+  /** The reverse sweep from the seeded outputs, on the engine that ran the forward sweep. */
+  private sweepReverse(): void {
+    const g = this.generated;
+    if (this.lastEngine === 'generated' && typeof g !== 'string' && g.reverse()) return;
+    this.core.reverseFrom(this.lastOutput);
   }
 
   /** Number of arguments the function takes. */
@@ -137,7 +178,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     const core = this.core;
     const value = core.value(this.outputs[0]);
     core.setAdjoint(this.outputs[0], 1);
-    core.reverseFrom(this.lastOutput);
+    this.sweepReverse();
     return { value, grad: this.readGradient(out) as GradientsOf<G> };
   }
 
@@ -152,7 +193,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     this.replay(args, 'gradView');
     const core = this.core;
     core.setAdjoint(this.outputs[0], 1);
-    core.reverseFrom(this.lastOutput);
+    this.sweepReverse();
     const view = (i: number): number | Float64Array => {
       const at = this.inputStart + this.offsets[i];
       return this.args[i] < 0 ? core.adjoint(at) : core.adjointsView(at, this.args[i]);
@@ -179,7 +220,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     const core = this.core;
     // Outputs may repeat a slot, so seeds add up (the forward sweep zeroed every adjoint).
     for (let j = 0; j < this.outputs.length; j++) core.setAdjoint(this.outputs[j], core.adjoint(this.outputs[j]) + weights[j]);
-    core.reverseFrom(this.lastOutput);
+    this.sweepReverse();
     return this.readGradient(argsAndU.length === n + 2 ? argsAndU[n + 1] : undefined) as GradientsOf<G>;
   }
 
@@ -207,7 +248,17 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       bytes,
       bytesPerNode: bytes / Math.max(1, slots),
       memoryInUse: this.backend === 'wasm' ? wasmMemoryInUse() : 0,
+      ...this.engineStats(),
     };
+  }
+
+  private engineStats(): Pick<CompiledStats, 'engine' | 'engineReason' | 'moduleBytes'> {
+    const g = this.generated;
+    if (typeof g === 'string') return { engine: 'interpreter', engineReason: g, moduleBytes: 0 };
+    const state = g.state;
+    const engine = this.lastEngine ?? state.engine;
+    const reason = engine === 'generated' ? undefined : (state.reason ?? 'the generated module was not ready at the last replay');
+    return reason === undefined ? { engine, moduleBytes: state.moduleBytes } : { engine, engineReason: reason, moduleBytes: state.moduleBytes };
   }
 
   /** Frees the tape; its memory is reused by the next tape. */
@@ -269,7 +320,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
         core.writeValues(at, x);
       }
     }
-    if (run) core.forward();
+    if (run) this.sweepForward();
   }
 
   private readValue(): number | Float64Array {

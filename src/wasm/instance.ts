@@ -59,6 +59,10 @@ export interface CoreExports {
   tangentBytes(tape: number): number;
   tangentForward(tape: number, buffer: number, values: boolean): void;
   secondOrderReverse(tape: number, buffer: number, last: number): void;
+  /** The op table's rules, imported by code generated from compiled tapes (src/codegen/). */
+  opValue(op: number, x: number, w: number, c: number): number;
+  opPartialA(op: number, x: number, w: number, y: number, c: number): number;
+  opPartialB(op: number, x: number, w: number, y: number, c: number): number;
 }
 
 function decodeBase64(text: string): Uint8Array {

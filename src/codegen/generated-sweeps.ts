@@ -1,0 +1,121 @@
+/** @file Generated sweeps for one compiled tape on the wasm core: generates the module, compiles
+ *  it (synchronously where the platform allows, else in the background while the interpreter
+ *  runs: a browser main thread refuses to compile a module over 4 KB synchronously) and runs it
+ *  once it is ready. */
+import type { Program } from '../compile/program.js';
+import { core, sharedMemory } from '../wasm/instance.js';
+import { generateScalarModule, type SlotLayout } from './scalar-module.js';
+
+/** compile's `codegen` option: 'auto' generates code for the wasm backend where it can, 'off'
+ *  keeps the interpreter. */
+export type Codegen = 'auto' | 'off';
+
+let fallbackCodegen: Codegen = 'auto';
+
+/** The codegen mode of compiled functions whose options do not name one. */
+export function defaultCodegen(): Codegen {
+  return fallbackCodegen;
+}
+
+/** Sets that mode: the test suite runs its compile tests once per engine with it.
+ *  @internal */
+export function setDefaultCodegen(mode: Codegen): void {
+  fallbackCodegen = mode;
+}
+
+/** Which engine replays a compiled function, and why the interpreter when it does. */
+export interface EngineState {
+  engine: 'generated' | 'interpreter';
+  /** Bytes of the generated module (0 when none). */
+  moduleBytes: number;
+  /** Why the interpreter runs: 'off', a generator limit, or 'compiling' while the module compiles. */
+  reason?: string;
+  /** Milliseconds to generate the module's bytes and to compile them (where compiled synchronously). */
+  generateMs: number;
+  compileMs: number;
+}
+
+let asyncAbove = Infinity;
+
+/** Modules over `bytes` compile in the background even where a synchronous compile would be
+ *  allowed: the tests take the path of a browser main thread (Chromium refuses synchronous
+ *  compiles over 8 MB; older versions over 4 KB) without such a module.
+ *  @internal */
+export function setAsyncCompileAbove(bytes: number): void {
+  asyncAbove = bytes;
+}
+
+interface SweepExports {
+  forward(): void;
+  reverse(): void;
+}
+
+function imports(): WebAssembly.Imports {
+  return { env: { memory: core.memory }, core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB } };
+}
+
+/** The generated forward and reverse sweeps of one loaded program, or the reason there are none. */
+export class GeneratedSweeps {
+  private exports?: SweepExports;
+  readonly state: EngineState;
+
+  /** `inputStart`: the core's slot id of the program's slot 0 (its slots are consecutive ids in
+   *  one segment, CompiledFunction's constructor checks). */
+  constructor(program: Program, inputStart: number) {
+    const started = performance.now();
+    const layout: SlotLayout = {
+      valueBase: core.slotValueAddress(inputStart) >>> 0,
+      adjointBase: core.slotAdjointAddress(inputStart) >>> 0,
+      sharedMemory,
+    };
+    const generated = generateScalarModule(program, layout);
+    const generateMs = performance.now() - started;
+    if ('reason' in generated) {
+      this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };
+      return;
+    }
+    const bytes = generated.bytes;
+    this.state = { engine: 'interpreter', moduleBytes: bytes.length, reason: 'compiling', generateMs, compileMs: 0 };
+    const compileStarted = performance.now();
+    let instance: WebAssembly.Instance | undefined;
+    try {
+      if (bytes.length <= asyncAbove) instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports());
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
+    if (instance === undefined) {
+      // The main thread of a browser: compile in the background, replay on the interpreter meanwhile.
+      WebAssembly.compile(bytes as BufferSource)
+        .then((m) => WebAssembly.instantiate(m, imports()))
+        .then(
+          (instance) => this.ready(instance, performance.now() - compileStarted),
+          (failure: unknown) => {
+            this.state.reason = `the generated module did not compile: ${String(failure)}`;
+          },
+        );
+      return;
+    }
+    this.ready(instance, performance.now() - compileStarted);
+  }
+
+  private ready(instance: WebAssembly.Instance, compileMs: number): void {
+    this.exports = instance.exports as unknown as SweepExports;
+    this.state.engine = 'generated';
+    this.state.compileMs = compileMs;
+    delete this.state.reason;
+  }
+
+  /** The forward sweep (values, adjoints zeroed); false when the generated code is not ready. */
+  forward(): boolean {
+    if (this.exports === undefined) return false;
+    this.exports.forward();
+    return true;
+  }
+
+  /** The reverse sweep from the seeded outputs; false when the generated code is not ready. */
+  reverse(): boolean {
+    if (this.exports === undefined) return false;
+    this.exports.reverse();
+    return true;
+  }
+}

@@ -1,0 +1,269 @@
+/** @file Generates a WebAssembly module from a compiled tape of scalar rows: the forward sweep as
+ *  straight-line code (each value computed once, kept in a local for the rows after it in the
+ *  same function, stored for the reverse sweep and the reads), and the reverse sweep with
+ *  adjoints accumulated in locals, written to memory only where another function or the caller
+ *  reads them (inputs, slots used across functions). Long tapes are split into functions of
+ *  `chunkRows` rows.
+ *
+ *  Bit-identity with the interpreter (assembly/shared/walk.ts): the same operations per rule
+ *  (scalar-rules.ts), the same order of adjoint additions (seed, then rows top…0, a before b),
+ *  the same skip of rows whose adjoint is 0.
+ *
+ *  Contract with the caller (CompiledFunction): the reverse sweep runs after this module's forward
+ *  sweep, with only the outputs' adjoints seeded; it leaves the inputs' adjoints in memory, not
+ *  those of intermediate slots (nothing reads them; the interpreter's sweeps rezero them). */
+import { Op, arity } from '../../assembly/shared/ops.js';
+import type { Program } from '../compile/program.js';
+import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, writeModule, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+
+/** Where the loaded tape's slots live: slot k (the program's numbering) has its value at
+ *  valueBase + 8k and its adjoint at adjointBase + 8k. The tape's segment never moves
+ *  (assembly/layout.ts), so the addresses are baked into the code. */
+export interface SlotLayout {
+  valueBase: number;
+  adjointBase: number;
+  /** Whether the core's memory is shared: the import must say the same. */
+  sharedMemory: boolean;
+}
+
+/** Rows per generated function: V8 compiles small functions faster and tiers them up sooner. */
+export const CHUNK_ROWS = 500;
+
+/** Above this many rows the interpreter is kept (see bench/codegen.ts for the measurements). */
+export const MAX_GENERATED_ROWS = 40_000;
+
+export type Generated = { bytes: Uint8Array; functions: number } | { reason: string };
+
+const VOID: FuncType = { params: [], results: [] };
+const VALUE_TYPE: FuncType = { params: [I32, F64, F64, F64], results: [F64] };
+const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F64] };
+
+/** The module for `program`'s forward and reverse sweeps (exports `forward` and `reverse`), or
+ *  the reason it cannot be generated. */
+export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS): Generated {
+  const { op, a, b } = program;
+  const rows = op.length;
+  if (rows > maxRows) return { reason: `${rows} rows: more than the generator's ${maxRows}` };
+  const slotOf = new Int32Array(rows).fill(-1);
+  const ruleOf: (ScalarRule | undefined)[] = new Array(rows);
+  let slots = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = op[r];
+    if (o === Op.Param) continue;
+    slotOf[r] = slots++;
+    if (o === Op.Const || o === Op.Input) continue;
+    const rule = scalarRule(o);
+    if (rule === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
+    ruleOf[r] = rule;
+  }
+  // The last row reading each slot: adjoints used across functions go through memory.
+  const lastUse = new Int32Array(slots).fill(-1);
+  for (let r = 0; r < rows; r++) {
+    if (ruleOf[r] === undefined) continue;
+    lastUse[a[r]] = r;
+    if (arity(op[r]) >= 2) lastUse[b[r]] = r;
+    if (op[r] === Op.Where) lastUse[a[r - 1]] = r;
+  }
+  const seeded = new Uint8Array(slots);
+  for (const o of program.outputs) seeded[o] = 1;
+  let inputs = 0;
+  while (inputs < rows && op[inputs] === Op.Input) inputs++;
+
+  const loadValue = (w: ByteWriter, s: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(layout.valueBase + 8 * s);
+  const NO_SLOT = -1;
+
+  // Chunks of about chunkRows rows; a Where's Param row stays with it.
+  const bounds: number[] = [0];
+  for (let r = chunkRows; r < rows; r += chunkRows) bounds.push(op[r] === Op.Param ? r + 1 : r);
+  bounds.push(rows);
+  const chunks: [number, number][] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) if (bounds[i] < bounds[i + 1]) chunks.push([bounds[i], bounds[i + 1]]);
+
+  const firstSlotOf = (lo: number, hi: number): number => {
+    for (let r = lo; r < hi; r++) if (slotOf[r] >= 0) return slotOf[r];
+    return slots;
+  };
+
+  // Forward: a value computed in this function is read from its local (local = slot − first).
+  const localStamp = new Int32Array(slots).fill(-1);
+  const forwardOperands = new (class implements Operands {
+    lo = 0;
+    first = 0;
+    xs = 0;
+    bs = 0;
+    cs = 0;
+    push(w: ByteWriter, s: number): void {
+      if (s === NO_SLOT) w.byte(Opcode.f64Const).f64(0);
+      else if (localStamp[s] === this.lo) w.byte(Opcode.localGet).u32(s - this.first);
+      else loadValue(w, s);
+    }
+    x(w: ByteWriter) { this.push(w, this.xs); }
+    b(w: ByteWriter) { this.push(w, this.bs); }
+    y(): void { throw new Error('a value rule reads no y'); }
+    c(w: ByteWriter) { this.push(w, this.cs); }
+  })();
+  const forwardChunk = (lo: number, hi: number): FunctionBody => {
+    const first = firstSlotOf(lo, hi);
+    const code = new ByteWriter(24 * (hi - lo));
+    const o = forwardOperands;
+    o.lo = lo;
+    o.first = first;
+    let computed = 0;
+    for (let r = lo; r < hi; r++) {
+      const rule = ruleOf[r];
+      if (rule === undefined) continue;
+      const s = slotOf[r];
+      const op_ = op[r];
+      o.xs = a[r];
+      o.bs = arity(op_) >= 2 ? b[r] : NO_SLOT;
+      o.cs = op_ === Op.Where ? a[r - 1] : NO_SLOT;
+      code.byte(Opcode.i32Const).i32(0);
+      rule.value(code, o);
+      code.byte(Opcode.localTee).u32(s - first).byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
+      localStamp[s] = lo;
+      computed = s - first + 1;
+    }
+    return { type: VOID, locals: computed > 0 ? [{ count: computed, type: F64 }] : [], code };
+  };
+
+  // Reverse: per function, each adjoint lives in a local from its first contribution (the
+  // latest row reading it) to its last use (its own row, or a store where memory must hold it),
+  // and each value read is loaded once into a local. Locals are reused once dead, so V8 sees
+  // short live ranges. Local 0 holds 0 (a 2-byte operand instead of a 9-byte constant).
+  const remaining = new Int32Array(slots);
+  const localOf = new Int32Array(slots);
+  const valueLocal = new Int32Array(slots);
+  const stamp = new Int32Array(slots).fill(-1);
+  const valueStamp = new Int32Array(slots).fill(-1);
+  const reverseChunk = (lo: number, hi: number, id: number): FunctionBody => {
+    const first = firstSlotOf(lo, hi);
+    const count = (s: number) => {
+      if (stamp[s] !== id) {
+        stamp[s] = id;
+        remaining[s] = 0;
+        localOf[s] = -1;
+      }
+      remaining[s]++;
+    };
+    for (let r = hi - 1; r >= lo; r--) {
+      if (ruleOf[r] === undefined) continue;
+      count(a[r]);
+      if (arity(op[r]) >= 2) count(b[r]);
+    }
+    const code = new ByteWriter(32 * (hi - lo));
+    let locals = 1;
+    const free: number[] = [];
+    const take = () => free.pop() ?? locals++;
+    const ZERO = 0;
+    const getLocal = (l: number) => code.byte(Opcode.localGet).u32(l);
+    const adjointAt = (s: number) => layout.adjointBase + 8 * s;
+    const loadAdjoint = (s: number) => code.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(s));
+    // Memory holds an adjoint's start where the caller seeded it or a later function added to it.
+    const startsInMemory = (s: number) => s < first || seeded[s] === 1 || lastUse[s] >= hi;
+    // …and must hold its end where an earlier function or the caller reads it.
+    const endsInMemory = (s: number) => s < first || s < inputs;
+    const value = (w: ByteWriter, s: number) => {
+      if (s === NO_SLOT) getLocal(ZERO);
+      else if (valueStamp[s] === id) w.byte(Opcode.localGet).u32(valueLocal[s]);
+      else {
+        valueStamp[s] = id;
+        valueLocal[s] = locals++;
+        loadValue(w, s);
+        w.byte(Opcode.localTee).u32(valueLocal[s]);
+      }
+    };
+    const operands = { xs: 0, bs: 0, ys: 0, cs: 0, x(w: ByteWriter) { value(w, this.xs); }, b(w: ByteWriter) { value(w, this.bs); }, y(w: ByteWriter) { value(w, this.ys); }, c(w: ByteWriter) { value(w, this.cs); } };
+    // ā += ȳ·∂ (ȳ ± itself for ∂ = ±1). The interpreter skips a row whose ȳ is 0, so that an
+    // infinite partial adds 0, not 0·∞ = NaN: here ȳ·∂ becomes 0 when ȳ = 0, without a branch
+    // (control flow in a function with thousands of locals costs V8 a merge of all of them).
+    // Adding 0 where the interpreter adds nothing changes no bit: an accumulator starts at +0
+    // or a seed and never becomes −0, and x + ±0 = x for every other x.
+    const add = (target: number, g: number, partial: PartialRule) => {
+      const firstTouch = localOf[target] < 0;
+      const lastTouch = --remaining[target] === 0;
+      const store = lastTouch && endsInMemory(target);
+      if (store) code.byte(Opcode.i32Const).i32(0);
+      if (!firstTouch) getLocal(localOf[target]);
+      else if (startsInMemory(target)) loadAdjoint(target);
+      else getLocal(ZERO);
+      getLocal(g);
+      if (partial === 'one') code.byte(Opcode.f64Add);
+      else if (partial === 'minusOne') code.byte(Opcode.f64Sub);
+      else {
+        if (partial === 'zero') getLocal(ZERO);
+        else partial(code, operands);
+        code.byte(Opcode.f64Mul);
+        getLocal(ZERO);
+        getLocal(g);
+        getLocal(ZERO);
+        code.byte(Opcode.f64Ne).byte(Opcode.select).byte(Opcode.f64Add);
+      }
+      if (store) {
+        code.byte(Opcode.f64Store).u32(3).u32(adjointAt(target));
+        if (!firstTouch) free.push(localOf[target]);
+        localOf[target] = -2; // stored: a later touch (none) would reload
+        return;
+      }
+      if (firstTouch) localOf[target] = take();
+      code.byte(Opcode.localSet).u32(localOf[target]);
+    };
+    const skip = (target: number) => {
+      if (--remaining[target] !== 0 || !endsInMemory(target) || localOf[target] < 0) return;
+      code.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(localOf[target]).byte(Opcode.f64Store).u32(3).u32(adjointAt(target));
+      free.push(localOf[target]);
+      localOf[target] = -2;
+    };
+    for (let r = hi - 1; r >= lo; r--) {
+      const rule = ruleOf[r];
+      if (rule === undefined) continue;
+      const s = slotOf[r];
+      const o = op[r];
+      let g: number;
+      if (stamp[s] === id && localOf[s] >= 0) g = localOf[s];
+      else if (startsInMemory(s)) {
+        g = take();
+        loadAdjoint(s);
+        code.byte(Opcode.localSet).u32(g);
+      } else {
+        // ȳ = 0: the row adds nothing, but may be the last to read an adjoint memory must hold.
+        skip(a[r]);
+        if (arity(o) >= 2) skip(b[r]);
+        continue;
+      }
+      const binary = arity(o) >= 2;
+      operands.xs = a[r];
+      operands.bs = binary ? b[r] : NO_SLOT;
+      operands.ys = s;
+      operands.cs = o === Op.Where ? a[r - 1] : NO_SLOT;
+      add(a[r], g, rule.partialA);
+      if (binary) add(b[r], g, rule.partialB);
+      free.push(g);
+    }
+    return { type: VOID, locals: [{ count: locals, type: F64 }], code };
+  };
+
+  const helpers = 3;
+  const functions: FunctionBody[] = [];
+  for (const [lo, hi] of chunks) functions.push(forwardChunk(lo, hi));
+  chunks.forEach(([lo, hi], i) => functions.push(reverseChunk(lo, hi, i)));
+  const forward = new ByteWriter();
+  // Every adjoint zeroed, as the interpreter's forward sweep leaves them.
+  forward.byte(Opcode.i32Const).i32(layout.adjointBase).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * slots);
+  forward.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
+  for (let i = 0; i < chunks.length; i++) forward.byte(Opcode.call).u32(helpers + i);
+  const reverse = new ByteWriter();
+  for (let i = chunks.length - 1; i >= 0; i--) reverse.byte(Opcode.call).u32(helpers + chunks.length + i);
+  functions.push({ type: VOID, locals: [], code: forward, exportAs: 'forward' });
+  functions.push({ type: VOID, locals: [], code: reverse, exportAs: 'reverse' });
+  const bytes = writeModule({
+    memory: { module: 'env', name: 'memory', minimum: 0, maximum: 65536, shared: layout.sharedMemory },
+    imports: [
+      { module: 'core', name: 'opValue', type: VALUE_TYPE },
+      { module: 'core', name: 'opPartialA', type: PARTIAL_TYPE },
+      { module: 'core', name: 'opPartialB', type: PARTIAL_TYPE },
+    ],
+    functions,
+  });
+  return { bytes, functions: functions.length };
+}

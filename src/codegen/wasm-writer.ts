@@ -1,0 +1,208 @@
+/** @file A WebAssembly binary writer: bytes, LEB128 integers, sections, the few instructions
+ *  generated code uses. No dependency; the module it writes is checked by WebAssembly.validate
+ *  in the tests. */
+
+/** Opcodes and value types used by the generators (WebAssembly core spec, §5.4). */
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+export const FUNC_TYPE = 0x60;
+export const Opcode = {
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f,
+  call: 0x10, drop: 0x1a, select: 0x1b,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  f64Load: 0x2b, f64Store: 0x39,
+  i32Const: 0x41, f64Const: 0x44,
+  i32Eqz: 0x45, i32And: 0x71,
+  f64Eq: 0x61, f64Ne: 0x62, f64Lt: 0x63, f64Gt: 0x64, f64Le: 0x65, f64Ge: 0x66,
+  f64Abs: 0x99, f64Neg: 0x9a, f64Sqrt: 0x9f,
+  f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2, f64Div: 0xa3,
+  f64ConvertI32S: 0xb7,
+  prefixFC: 0xfc,
+} as const;
+/** memory.fill's code after the 0xFC prefix (bulk memory). */
+export const MEMORY_FILL = 11;
+
+/** An f64 immediate's bytes, through one shared scratch double. */
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+/** A growable byte buffer with the binary format's encodings. */
+export class ByteWriter {
+  private bytes: Uint8Array;
+  length = 0;
+
+  /** `capacity`: the bytes expected (it grows past them by doubling). */
+  constructor(capacity = 256) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
+  }
+
+  private room(n: number): void {
+    if (this.length + n > this.bytes.length) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    let size = this.bytes.length * 2;
+    while (size < this.length + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  byte(b: number): this {
+    if (this.length === this.bytes.length) this.grow(1);
+    this.bytes[this.length++] = b;
+    return this;
+  }
+
+  /** Unsigned LEB128 (indices, sizes, memory offsets up to 2³²). */
+  u32(value: number): this {
+    this.room(5);
+    let v = value >>> 0;
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) b |= 0x80;
+      this.bytes[this.length++] = b;
+    } while (v !== 0);
+    return this;
+  }
+
+  /** Signed LEB128 (i32.const). */
+  i32(value: number): this {
+    this.room(5);
+    let v = value | 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      const done = (v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0);
+      this.bytes[this.length++] = done ? b : b | 0x80;
+      if (done) return this;
+    }
+  }
+
+  /** An f64 immediate, little-endian. */
+  f64(value: number): this {
+    this.room(8);
+    // Typed arrays are little-endian on every platform wasm runs on, as the binary format is.
+    scratch[0] = value;
+    this.bytes.set(scratchBytes, this.length);
+    this.length += 8;
+    return this;
+  }
+
+  name(text: string): this {
+    this.u32(text.length);
+    for (let i = 0; i < text.length; i++) this.byte(text.charCodeAt(i));
+    return this;
+  }
+
+  append(other: ByteWriter): this {
+    this.room(other.length);
+    this.bytes.set(other.bytes.subarray(0, other.length), this.length);
+    this.length += other.length;
+    return this;
+  }
+
+  /** Appends `other` preceded by its byte length (a section's or a function body's size). */
+  sized(other: ByteWriter): this {
+    return this.u32(other.length).append(other);
+  }
+
+  result(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+}
+
+/** A function type: parameter and result value types. */
+export interface FuncType {
+  params: number[];
+  results: number[];
+}
+
+export interface FunctionImport {
+  module: string;
+  name: string;
+  type: FuncType;
+}
+
+/** One defined function: its type, extra locals (all f64 here: counts per type) and body. */
+export interface FunctionBody {
+  type: FuncType;
+  locals: { count: number; type: number }[];
+  /** The instructions, without the final `end`. */
+  code: ByteWriter;
+  /** Exported under this name, if any. */
+  exportAs?: string;
+}
+
+export interface ModuleSpec {
+  /** The imported memory's limits: minimum pages, maximum pages, and whether it is shared. */
+  memory: { module: string; name: string; minimum: number; maximum: number; shared: boolean };
+  imports: FunctionImport[];
+  functions: FunctionBody[];
+}
+
+const typeKey = (t: FuncType) => `${t.params.join(',')}:${t.results.join(',')}`;
+
+/** The module's bytes: type, import, function, export and code sections. Function indices are
+ *  the imports' first, then the defined functions' in order. */
+export function writeModule(spec: ModuleSpec): Uint8Array {
+  const types: FuncType[] = [];
+  const typeIndex = new Map<string, number>();
+  const indexOf = (t: FuncType): number => {
+    const key = typeKey(t);
+    let i = typeIndex.get(key);
+    if (i === undefined) {
+      i = types.length;
+      types.push(t);
+      typeIndex.set(key, i);
+    }
+    return i;
+  };
+  const importTypes = spec.imports.map((f) => indexOf(f.type));
+  const functionTypes = spec.functions.map((f) => indexOf(f.type));
+
+  let codeBytes = 16;
+  for (const f of spec.functions) codeBytes += f.code.length + 16;
+  const out = new ByteWriter(codeBytes + 1024);
+  out.byte(0x00).byte(0x61).byte(0x73).byte(0x6d).byte(0x01).byte(0x00).byte(0x00).byte(0x00);
+  const section = (id: number, body: ByteWriter) => out.byte(id).sized(body);
+
+  const typeSection = new ByteWriter().u32(types.length);
+  for (const t of types) {
+    typeSection.byte(FUNC_TYPE).u32(t.params.length);
+    for (const p of t.params) typeSection.byte(p);
+    typeSection.u32(t.results.length);
+    for (const r of t.results) typeSection.byte(r);
+  }
+  section(1, typeSection);
+
+  const importSection = new ByteWriter().u32(spec.imports.length + 1);
+  spec.imports.forEach((f, i) => importSection.name(f.module).name(f.name).byte(0x00).u32(importTypes[i]));
+  const m = spec.memory;
+  importSection.name(m.module).name(m.name).byte(0x02).byte(m.shared ? 0x03 : 0x01).u32(m.minimum).u32(m.maximum);
+  section(2, importSection);
+
+  const functionSection = new ByteWriter().u32(functionTypes.length);
+  for (const t of functionTypes) functionSection.u32(t);
+  section(3, functionSection);
+
+  const exported = spec.functions.map((f, i) => ({ name: f.exportAs, index: spec.imports.length + i })).filter((e) => e.name !== undefined);
+  const exportSection = new ByteWriter().u32(exported.length);
+  for (const e of exported) exportSection.name(e.name!).byte(0x00).u32(e.index);
+  section(7, exportSection);
+
+  // The code section is written in place (its bodies are most of the module): each body's
+  // size is its locals' header plus its code plus the final `end`.
+  let sectionSize = new ByteWriter(8).u32(spec.functions.length).length;
+  const headers = spec.functions.map((f) => {
+    const header = new ByteWriter(16).u32(f.locals.length);
+    for (const l of f.locals) header.u32(l.count).byte(l.type);
+    const bodySize = header.length + f.code.length + 1;
+    sectionSize += new ByteWriter(8).u32(bodySize).length + bodySize;
+    return { header, bodySize };
+  });
+  out.byte(10).u32(sectionSize).u32(spec.functions.length);
+  spec.functions.forEach((f, i) => out.u32(headers[i].bodySize).append(headers[i].header).append(f.code).byte(Opcode.end));
+  return out.result();
+}

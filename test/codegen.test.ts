@@ -1,0 +1,299 @@
+/** @file Generated code for compiled tapes (src/codegen/): the binary writer's modules validate,
+ *  and the generated sweeps agree with the interpreter to the bit on every scalar op, on random
+ *  expressions, on long tapes split into many functions; tapes the generator does not handle
+ *  stay on the interpreter and say why. */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  compile, fromBytes, add, mul, sub, sqrt, where, gt, lt, sum, square, type Operand, type Scalar, type Vector,
+  ArgumentError,
+} from '../src/index.js';
+import { ByteWriter, F64, Opcode, writeModule } from '../src/codegen/wasm-writer.js';
+import { generateScalarModule, MAX_GENERATED_ROWS } from '../src/codegen/scalar-module.js';
+import { decode } from '../src/compile/format.js';
+import { Op } from '../assembly/shared/ops.js';
+import { OP_INFO, opFunction, type OpInfo, type PublicOpName } from './support/catalog.js';
+import { samplePoints, seededRandom } from './helpers.js';
+
+/** Equal to the bit, except that every NaN is one NaN. */
+function sameBits(actual: number, expected: number): boolean {
+  return Object.is(actual, expected) || (Number.isNaN(actual) && Number.isNaN(expected));
+}
+
+function expectSameBits(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, what: string): void {
+  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
+  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
+  expect(a.length, what).toBe(e.length);
+  for (let i = 0; i < a.length; i++) {
+    if (!sameBits(a[i], e[i])) expect.fail(`${what}[${i}]: generated ${a[i]} ≠ interpreter ${e[i]}`);
+  }
+}
+
+const SPECIAL = [0, -0, 1, -1, 0.5, -2.5, 1e-300, 1e300, Infinity, -Infinity, NaN];
+
+describe('the binary writer', () => {
+  it('encodes LEB128 integers as the spec does', () => {
+    const bytes = (f: (w: ByteWriter) => void) => {
+      const w = new ByteWriter();
+      f(w);
+      return Array.from(w.result());
+    };
+    expect(bytes((w) => w.u32(0))).toEqual([0]);
+    expect(bytes((w) => w.u32(127))).toEqual([0x7f]);
+    expect(bytes((w) => w.u32(128))).toEqual([0x80, 0x01]);
+    expect(bytes((w) => w.u32(2 ** 32 - 1))).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
+    expect(bytes((w) => w.i32(-1))).toEqual([0x7f]);
+    expect(bytes((w) => w.i32(63))).toEqual([0x3f]);
+    expect(bytes((w) => w.i32(64))).toEqual([0xc0, 0x00]);
+    expect(bytes((w) => w.i32(-64))).toEqual([0x40]);
+    expect(bytes((w) => w.i32(-65))).toEqual([0xbf, 0x7f]);
+    expect(bytes((w) => w.f64(1))).toEqual([0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
+  });
+
+  it('writes a module that validates and runs: imports, locals, memory, exports', () => {
+    const code = new ByteWriter();
+    // memory[8] = add(memory[0], 2.5) through a local
+    code.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(0).byte(Opcode.localSet).u32(0);
+    code.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(0).byte(Opcode.f64Const).f64(2.5).byte(Opcode.call).u32(0);
+    code.byte(Opcode.f64Store).u32(3).u32(8);
+    const bytes = writeModule({
+      memory: { module: 'env', name: 'memory', minimum: 1, maximum: 10, shared: false },
+      imports: [{ module: 'host', name: 'add', type: { params: [F64, F64], results: [F64] } }],
+      functions: [{ type: { params: [], results: [] }, locals: [{ count: 1, type: F64 }], code, exportAs: 'run' }],
+    });
+    expect(WebAssembly.validate(bytes as BufferSource)).toBe(true);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 10 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { env: { memory }, host: { add: (a: number, b: number) => a + b } });
+    new Float64Array(memory.buffer)[0] = 4;
+    (instance.exports.run as () => void)();
+    expect(new Float64Array(memory.buffer)[1]).toBe(6.5);
+    // A type mismatch is caught by validation, not at run time.
+    const bad = new ByteWriter().byte(Opcode.i32Const).i32(1);
+    const invalid = writeModule({
+      memory: { module: 'env', name: 'memory', minimum: 1, maximum: 10, shared: false },
+      imports: [],
+      functions: [{ type: { params: [], results: [F64] }, locals: [], code: bad }],
+    });
+    expect(WebAssembly.validate(invalid as BufferSource)).toBe(false);
+  });
+});
+
+/** Value and gradient on both engines, which must agree to the bit; returns the generated one. */
+function bothEngines<A extends number[]>(f: (...xs: Scalar[]) => Operand, points: A[]): void {
+  const generated = compile(f as (...xs: Scalar[]) => Scalar, { codegen: 'auto' });
+  const interpreted = compile(f as (...xs: Scalar[]) => Scalar, { codegen: 'off' });
+  try {
+    for (const point of points) {
+      const g = generated.valueAndGrad(...(point as unknown as never[]));
+      const i = interpreted.valueAndGrad(...(point as unknown as never[]));
+      expectSameBits(g.value, i.value, `value at ${point}`);
+      expectSameBits(g.grad as number | number[], i.grad as number | number[], `gradient at ${point}`);
+    }
+    expect(generated.stats.engine).toBe('generated');
+    expect(interpreted.stats.engine).toBe('interpreter');
+  } finally {
+    generated.dispose();
+    interpreted.dispose();
+  }
+}
+
+describe('generated sweeps = the interpreter, to the bit', () => {
+  const names = Object.keys(OP_INFO) as PublicOpName[];
+  for (const name of names) {
+    const info = OP_INFO[name] as OpInfo;
+    it(`${name}: domain samples, special values, its cases`, () => {
+      const op = opFunction(name);
+      const random = seededRandom(name.length * 7919);
+      const points: number[][] = [];
+      for (const box of info.domain) points.push(...samplePoints(box, 4, random));
+      for (const c of info.cases) points.push([...c.at]);
+      if (info.arity === 1) for (const x of SPECIAL) points.push([x]);
+      else for (const x of SPECIAL) for (const w of [0, -0, 1.5, -Infinity, NaN]) points.push([x, w]);
+      if (info.arity === 1) {
+        // The op's output used twice (a slot read by two rows and by both operands of one).
+        bothEngines((x) => add(mul(op(x), op(x)), mul(op(x), x)), points);
+      } else {
+        bothEngines((x, w) => { const y = op(x, w); return add(mul(y, y), mul(y, op(w, x))); }, points);
+      }
+    });
+  }
+
+  it('where and comparisons: the untaken branch adds 0 even where its partial is infinite', () => {
+    const f = (x: Scalar) => where(gt(x, 0), sqrt(x), mul(x, x));
+    bothEngines(f, [[0], [-0], [4], [-3], [NaN], [Infinity], [-Infinity]]);
+    const g = compile(f, { codegen: 'auto' });
+    expect(g.grad(0)).toBe(0);
+    expect(g.stats.engine).toBe('generated');
+  });
+
+  // Random expression DAGs over every scalar op: each node picks an op and earlier nodes.
+  const opNames = names.filter((n) => (OP_INFO[n] as OpInfo).arity !== undefined);
+  const node = fc.record({ op: fc.nat(opNames.length + 1), x: fc.nat(), y: fc.nat(), z: fc.nat(), k: fc.double({ min: -3, max: 3, noNaN: true }) });
+  const program = fc.record({ inputs: fc.integer({ min: 1, max: 4 }), nodes: fc.array(node, { minLength: 1, maxLength: 40 }), outputs: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }) });
+  const value = fc.oneof(fc.double({ min: -4, max: 4, noNaN: true }), fc.constantFrom(0, -0, 1, Infinity, -Infinity, NaN));
+  const build = (p: { inputs: number; nodes: { op: number; x: number; y: number; z: number; k: number }[] }, xs: Operand[]): Operand[] => {
+    const all: Operand[] = [...xs];
+    for (const n of p.nodes) {
+      const pick = (i: number) => all[i % all.length];
+      if (n.op === opNames.length) all.push(where(lt(pick(n.z), n.k), pick(n.x), pick(n.y)));
+      else if (n.op === opNames.length + 1) all.push(add(pick(n.x), n.k)); // a constant operand
+      else {
+        const name = opNames[n.op];
+        const f = opFunction(name);
+        all.push((OP_INFO[name] as OpInfo).arity === 1 ? f(pick(n.x)) : f(pick(n.x), pick(n.y)));
+      }
+    }
+    return all;
+  };
+
+  it('for random expression DAGs, with special values (fast-check): value and gradient', () => {
+    fc.assert(
+      fc.property(program, fc.array(value, { minLength: 4, maxLength: 4 }), (p, point) => {
+        const f = (v: Vector) => {
+          const all = build(p, Array.from({ length: p.inputs }, (_, i) => v.at(i)));
+          return all[all.length - 1];
+        };
+        const x = point.slice(0, p.inputs);
+        const generated = compile(f, p.inputs, { codegen: 'auto' });
+        const interpreted = compile(f, p.inputs, { codegen: 'off' });
+        const g = generated.valueAndGrad(x);
+        const i = interpreted.valueAndGrad(x);
+        expectSameBits(g.value, i.value, 'value');
+        expectSameBits(g.grad, i.grad, 'gradient');
+        expect(generated.stats.engine).toBe('generated');
+        generated.dispose();
+        interpreted.dispose();
+      }),
+      { numRuns: 60, seed: 20260412 },
+    );
+  });
+
+  it('for random vector-valued DAGs: vjp with random weights (repeated outputs, outputs that are inputs)', () => {
+    fc.assert(
+      fc.property(program, fc.array(value, { minLength: 4, maxLength: 4 }), fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 3, maxLength: 3 }), (p, point, u) => {
+        const f = (v: Vector) => {
+          const all = build(p, Array.from({ length: p.inputs }, (_, i) => v.at(i)));
+          return p.outputs.map((o) => all[o % all.length]);
+        };
+        const x = point.slice(0, p.inputs);
+        const weights = u.slice(0, p.outputs.length);
+        const generated = compile(f, p.inputs, { codegen: 'auto' });
+        const interpreted = compile(f, p.inputs, { codegen: 'off' });
+        expectSameBits(generated.value(x), interpreted.value(x), 'value');
+        expectSameBits(generated.vjp(x, weights), interpreted.vjp(x, weights), 'vjp');
+        generated.dispose();
+        interpreted.dispose();
+      }),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+});
+
+const rosenbrock = (v: Vector) => {
+  let s: Operand = 0;
+  for (let i = 0; i + 1 < v.length; i++) s = add(s, add(mul(100, square(sub(v.at(i + 1), square(v.at(i))))), square(sub(1, v.at(i)))));
+  return s;
+};
+
+describe('long tapes', () => {
+  it('are split into functions of bounded size, adjoints crossing them through memory, to the bit', () => {
+    const n = 600; // 5 400 rows: 11 functions of 500 rows each way
+    const generated = compile(rosenbrock, n, { codegen: 'auto' });
+    const interpreted = compile(rosenbrock, n, { codegen: 'off' });
+    const random = seededRandom(5);
+    for (let k = 0; k < 3; k++) {
+      const x = Float64Array.from({ length: n }, () => random() * 4 - 2);
+      const g = generated.valueAndGrad(x);
+      const i = interpreted.valueAndGrad(x);
+      expectSameBits(g.value, i.value, 'value');
+      expectSameBits(g.grad, i.grad, 'gradient');
+      expectSameBits(generated.gradView(x), i.grad, 'gradView');
+    }
+    expect(generated.stats.engine).toBe('generated');
+    expect(generated.stats.moduleBytes).toBeGreaterThan(0);
+    // Smaller functions: the same program at 37 rows a function validates and has 2·⌈rows/37⌉ + 2.
+    const p = decode(generated.toBytes());
+    const small = generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 37);
+    if ('reason' in small) throw new Error(small.reason);
+    expect(WebAssembly.validate(small.bytes as BufferSource)).toBe(true);
+    expect(small.functions).toBe(2 * Math.ceil(p.op.length / 37) + 2);
+    generated.dispose();
+    interpreted.dispose();
+  });
+
+  it('run generated after fromBytes too', () => {
+    const f = compile(rosenbrock, 10);
+    const g = fromBytes(f.toBytes(), { codegen: 'auto' });
+    const x = Float64Array.from({ length: 10 }, (_, i) => Math.cos(i));
+    expectSameBits(g.grad(x) as Float64Array, compile(rosenbrock, 10, { codegen: 'off' }).grad(x), 'gradient');
+    expect(g.stats.engine).toBe('generated');
+    expect(fromBytes(f.toBytes(), { codegen: 'off' }).stats.engine).toBe('interpreter');
+  });
+});
+
+describe('fallbacks: the interpreter runs, and stats() says why', () => {
+  it('a tape with vector rows', () => {
+    const f = compile((v: Vector) => sum(square(v)), 4, { codegen: 'auto' });
+    expect(f.grad([1, 2, 3, 4])).toEqual(Float64Array.from([2, 4, 6, 8]));
+    expect(f.stats.engine).toBe('interpreter');
+    expect(f.stats.engineReason).toMatch(new RegExp(`op ${Op.VecMap}|op ${Op.VecSum}`));
+  });
+
+  it("the JS backend, codegen: 'off'", () => {
+    const js = compile((x: Scalar) => mul(x, x), { backend: 'js' });
+    expect(js.grad(3)).toBe(6);
+    expect(js.stats.engine).toBe('interpreter');
+    expect(js.stats.engineReason).toMatch(/JS backend/);
+    const off = compile((x: Scalar) => mul(x, x), { codegen: 'off' });
+    expect(off.grad(3)).toBe(6);
+    expect(off.stats).toMatchObject({ engine: 'interpreter', moduleBytes: 0 });
+  });
+
+  it('a tape over the generator\'s row limit', () => {
+    const rows = MAX_GENERATED_ROWS + 1;
+    const op = new Uint8Array(rows).fill(Op.Add);
+    op[0] = Op.Input;
+    const a = new Int32Array(rows);
+    const b = new Int32Array(rows);
+    for (let r = 1; r < rows; r++) b[r] = r - 1;
+    const result = generateScalarModule({ op, a, b, consts: new Float64Array(0), args: Int32Array.of(-1), outputs: Int32Array.of(rows - 1), vectorOutput: false, wrt: Int32Array.of(0) }, { valueBase: 0, adjointBase: 0, sharedMemory: false });
+    expect(result).toEqual({ reason: expect.stringMatching(/rows: more than/) });
+  });
+
+  it('an unknown codegen option is an ArgumentError naming the choices', () => {
+    expect(() => compile((x: Scalar) => x, { codegen: 'yes' as 'auto' })).toThrow(ArgumentError);
+    expect(() => compile((x: Scalar) => x, { codegen: 'yes' as 'auto' })).toThrow(/'auto'.*'off'/);
+  });
+});
+
+describe('the test projects', () => {
+  it('this project replays compiled functions on the engine it names', () => {
+    const f = compile((x: Scalar) => mul(x, x));
+    f.grad(2);
+    const project = (globalThis as { __vitest_worker__?: { config?: { name?: string } } }).__vitest_worker__?.config?.name;
+    expect(f.stats.engine).toBe(project === 'interpreter' ? 'interpreter' : 'generated');
+  });
+});
+
+describe('tiering', () => {
+  it('a module compiled in the background: the interpreter replays until it is ready, then the generated code, to the bit', async () => {
+    const { setAsyncCompileAbove } = await import('../src/codegen/generated-sweeps.js');
+    const x = Float64Array.from({ length: 50 }, (_, i) => Math.sin(i));
+    const expected = compile(rosenbrock, 50, { codegen: 'off' }).grad(x);
+    setAsyncCompileAbove(0);
+    let f;
+    try {
+      f = compile(rosenbrock, 50, { codegen: 'auto' });
+    } finally {
+      setAsyncCompileAbove(Infinity);
+    }
+    expectSameBits(f.grad(x) as Float64Array, expected, 'gradient while compiling');
+    expect(f.stats).toMatchObject({ engine: 'interpreter', engineReason: 'compiling' });
+    for (let k = 0; k < 200 && f.stats.engine !== 'generated'; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expectSameBits(f.grad(x) as Float64Array, expected, 'gradient');
+    }
+    expect(f.stats.engine).toBe('generated');
+    expect(f.stats.engineReason).toBeUndefined();
+  });
+});
