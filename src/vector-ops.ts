@@ -76,6 +76,7 @@ export function logsumexp(x: Reducible, options?: LogSumExpOptions): Operand | V
   if (axis !== undefined) return reduceAlongAxis(Op.VecLogSumExp, 'logsumexp', x, axis, extra);
   if (extra === undefined) return reduce(Op.VecLogSumExp, 'logsumexp', x);
   // Every element as one row, the extra term in front of it.
+  if (typeof extra !== 'number' && !(extra instanceof Scalar)) throw new ArgumentError(`logsumexp: extra must be a number or a scalar handle, got ${describe(extra)}`);
   const core = commonCore('logsumexp', [x, extra]);
   if (!isTensor(x) && !isArrayOperand(x)) throw new ArgumentError(`logsumexp takes a vector or matrix, got ${describe(x)}`);
   const record = (c: TapeCore) => reduceAlongAxis(Op.VecLogSumExp, 'logsumexp', new Matrix(c, tensorStart(c, x), 1, x.length), 1, extra).start;
@@ -105,6 +106,12 @@ function isOptions(b: unknown): boolean {
   return typeof b === 'object' && b !== null && !isTensor(b) && !isArrayOperand(b) && !(b instanceof Scalar) && !ArrayBuffer.isView(b);
 }
 
+/** max/min with an options object: along its axis, or over every element when it has none. */
+function alongAxisOrAll(op: Op, name: string, x: unknown, options: unknown): Operand | Vector {
+  const axis = axisOf(name, options);
+  return axis === undefined ? reduce(op, name, x as Reducible) : reduceAlongAxis(op, name, x, axis);
+}
+
 /** The one-operand forms of max and min: over every element, or along an axis of a matrix. */
 type AxisReduction = { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
@@ -113,7 +120,7 @@ type AxisReduction = { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): S
  *  max(m, { axis }): the largest of each column (0) or row (1), with the same rules per line. */
 export const max = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   if (b === undefined) return reduce(Op.VecMax, 'max', a as Tensor);
-  if (isOptions(b)) return reduceAlongAxis(Op.VecMax, 'max', a, (b as AxisOptions).axis);
+  if (isOptions(b)) return alongAxisOrAll(Op.VecMax, 'max', a, b);
   return maxElementwise(a, b as AnyOperand);
 }) as Binary & AxisReduction;
 
@@ -121,7 +128,7 @@ export const max = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
  *  or row (1) (same tie and NaN rules as max). */
 export const min = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   if (b === undefined) return reduce(Op.VecMin, 'min', a as Tensor);
-  if (isOptions(b)) return reduceAlongAxis(Op.VecMin, 'min', a, (b as AxisOptions).axis);
+  if (isOptions(b)) return alongAxisOrAll(Op.VecMin, 'min', a, b);
   return minElementwise(a, b as AnyOperand);
 }) as Binary & AxisReduction;
 
