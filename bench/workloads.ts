@@ -6,6 +6,9 @@ import { compileMlp, mlpLayout, mlpManual, mlpScratch, withOnesColumn } from '..
 import { readGmmInput, packGmmParameters } from '../examples/gmm/io.js';
 import { gmmObjective } from '../examples/gmm/objective-plain.js';
 import { compileGmm } from '../examples/gmm/objective-wengert.js';
+import { readLstmInput } from '../examples/lstm/io.js';
+import { lstmObjective } from '../examples/lstm/objective-plain.js';
+import { compileLstm } from '../examples/lstm/objective-wengert.js';
 import type { Case } from './engine.js';
 
 /** A tape backend, or 'plain': the function in plain JS, value only (the floor to compare with). */
@@ -334,6 +337,30 @@ function gmmReference(): { value: number; gradient: Float64Array } {
   return { value: ref.objective, gradient: Float64Array.from(ref.gradient) };
 }
 
+const lstmInput = () => readLstmInput(new URL('data/lstm/lstm_l2_c1024.txt', GMM_FIXTURES));
+
+function lstmCompiled(backend: Backend): Case {
+  const input = lstmInput();
+  return replayCase(compileLstm(input, { backend }), [input.main, input.extra]);
+}
+
+function lstmPlain(): Case {
+  const input = lstmInput();
+  let value = NaN;
+  const run = () => {
+    value = lstmObjective(input, input.main, input.extra);
+  };
+  run();
+  return { run, nodes: 0, bytes: 0, result: () => ({ value }) };
+}
+
+/** ADBench's l2 c1024 objective and the main parameters' gradient (the case reads the first
+ *  argument's), as generated for the tests (complex-step, numpy). */
+function lstmReference(): { value: number; gradient: Float64Array } {
+  const ref = JSON.parse(readFileSync(new URL('reference/generated/lstm_l2_c1024.ref.json', GMM_FIXTURES), 'utf8')) as { objective: number; gradient: number[] };
+  return { value: ref.objective, gradient: Float64Array.from(ref.gradient.slice(0, lstmInput().main.length)) };
+}
+
 const vectorWorkloads: Workload[] = [
   {
     name: 'rosenbrock-vector',
@@ -360,6 +387,13 @@ const vectorWorkloads: Workload[] = [
     backends: ['wasm', 'js', 'plain'],
     setup: (backend) => (backend === 'plain' ? gmmPlain() : gmmCompiled(backend)),
     reference: gmmReference,
+  },
+  {
+    name: 'lstm-l2-c1024',
+    about: replayAbout('ADBench D-LSTM l=2, c=1024, b=14 in vector ops, loss via logsumexp { axis, extra } and column broadcasting (examples/lstm/); plain: the JS objective only', 'vector rows'),
+    backends: ['wasm', 'js', 'plain'],
+    setup: (backend) => (backend === 'plain' ? lstmPlain() : lstmCompiled(backend)),
+    reference: lstmReference,
   },
 ];
 
