@@ -108,7 +108,7 @@ export function reduceAlongAxis(op: Op, name: string, x: unknown, axis: unknown,
 }
 
 /** The slot of logsumexp's extra term on `core`. */
-export function checkedExtra(core: TapeCore, name: string, extra: unknown): number {
+function checkedExtra(core: TapeCore, name: string, extra: unknown): number {
   if (typeof extra === 'number') return core.constant(extra);
   if (extra instanceof Scalar) {
     if (extra.core !== core) throw crossTapeError(name, core, extra.core);

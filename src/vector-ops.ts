@@ -112,9 +112,6 @@ function alongAxisOrAll(op: Op, name: string, x: unknown, options: unknown): Ope
   return axis === undefined ? reduce(op, name, x as Reducible) : reduceAlongAxis(op, name, x, axis);
 }
 
-/** The one-operand forms of max and min: over every element, or along an axis of a matrix. */
-type AxisReduction = { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
-
 /** max(a, b) elementwise (ties: ½ of the adjoint to each), or max(x): the largest element of
  *  a vector or matrix (ties share the adjoint evenly; NaN if any element is NaN), or
  *  max(m, { axis }): the largest of each column (0) or row (1), with the same rules per line. */
@@ -122,7 +119,7 @@ export const max = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   if (b === undefined) return reduce(Op.VecMax, 'max', a as Tensor);
   if (isOptions(b)) return alongAxisOrAll(Op.VecMax, 'max', a, b);
   return maxElementwise(a, b as AnyOperand);
-}) as Binary & AxisReduction;
+}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
 /** min(a, b) elementwise, or min(x) over a vector or matrix, or min(m, { axis }) per column (0)
  *  or row (1) (same tie and NaN rules as max). */
@@ -130,7 +127,7 @@ export const min = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   if (b === undefined) return reduce(Op.VecMin, 'min', a as Tensor);
   if (isOptions(b)) return alongAxisOrAll(Op.VecMin, 'min', a, b);
   return minElementwise(a, b as AnyOperand);
-}) as Binary & AxisReduction;
+}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
 const mulScalar = binary(Op.Mul, 'mean') as (a: Operand, b: Operand) => Operand;
 const mulVector = binary(Op.Mul, 'mean') as (a: Vector, b: number) => Vector;
