@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, Matrix, ShapeError, Tape, TapeFormatError, add, compile, cross, div, dot, exp, fromBytes, gather, log, logsumexp,
-  matmul, max, mean, min, mul, sin, square, sub, sum, transpose, valueAndGrad, type Operand, type Scalar, type Vector,
+  matmul, max, mean, min, mul, sin, square, sub, sum, transpose, valueAndGrad, where, type Operand, type Scalar, type Vector,
 } from '../src/index.js';
 import { expectAd, type AdOptions } from './support/expect-ad.js';
 import { BACKENDS, seededRandom, thrown } from './helpers.js';
@@ -257,6 +257,16 @@ describe('cross', () => {
     expect(thrown(() => cross(a.slice(0, 2), a.slice(0, 2)))).toBeInstanceOf(ShapeError);
     expect(thrown(() => cross(a.reshape(3, 1) as unknown as Vector, a)).message).toMatch(/two 3-vectors/);
     tape.dispose();
+  });
+});
+
+describe('an untaken where() branch adds nothing through one-output vector rows', () => {
+  it('dot and cross of a 0/0 in the untaken branch leave the gradient and the HVP finite', () => {
+    // x/0 is NaN at 0 and ±∞ elsewhere; the reverse sweep must skip the rows that read it, as the
+    // scalar rows do, instead of adding 0·NaN.
+    const f = (x: Vector) => sum(where(1, square(x), mul(dot(div(x, 0), x), cross(div(x, 0), x))) as Vector);
+    expectAd(f, [[Float64Array.of(0, 1.5, -2)]], { name: 'where over dot/cross of x/0', tolerance: { gradient: FD } });
+    for (const backend of BACKENDS) expect(Array.from(valueAndGrad(f, { backend })(Float64Array.of(0, 1.5, -2)).grad)).toEqual([0, 3, -4]);
   });
 });
 

@@ -6,7 +6,7 @@
  *  values). Reverse, `vectorReverse` adds ā += Jᵀȳ and `vectorSecondOrder` adds its tangent
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
 import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
-import { BROADCAST_A, BROADCAST_B, strideOf, transposeRows, gatherOffset, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
+import { BROADCAST_A, BROADCAST_B, strideOf, transposeRows, gatherOffset, vectorOutputs, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
 import { valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj, getOperandTan, addOperandTanAdj, unknownOp } from './slots.js';
 
 /** Whether the n tangents from slot a are all exactly 0: MatMul then skips their products
@@ -188,6 +188,7 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
     return;
   }
   const g = getAdj(A, out), tg = getTanAdj(TA, out);
+  if (g == 0 && tg == 0 && vectorOutputs(op, p1a, p2a) == 1) return; // as vectorReverse
   if (op == Op.VecSum) {
     for (let i = 0; i < n; i++) addTanAdj(TA, a + i, tg);                      // ā̇ᵢ += ȳ̇
     return;

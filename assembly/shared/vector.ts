@@ -239,6 +239,9 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   const g = getAdj(A, out);
+  // A one-output row nothing depends on adds nothing, as the scalar rows: no 0·∞ or 0·NaN from an
+  // untaken where() branch (VecDot of a 0/0, say).
+  if (g == 0 && vectorOutputs(op, p1a, p2a) == 1) return;
   if (op == Op.VecSum) {
     for (let i = 0; i < n; i++) addAdj(A, a + i, g);                           // ∂Σa/∂aᵢ = 1
     return;
