@@ -1,5 +1,6 @@
 /** @file Elementwise ops over tensors: one VecMap row (a scalar broadcast), one per matrix row
- *  when a vector meets every row of a matrix, and where() over tensors. */
+ *  when a vector meets every row of a matrix (or an r × 1 matrix every column), and where()
+ *  over tensors. */
 import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B } from '../assembly/shared/vector.js';
 import { Matrix, Vector, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
@@ -18,9 +19,11 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
   if (aTensor && bTensor && !sameShape(a as Tensor, b as Tensor)) {
     const rows = rowBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
     if (rows !== undefined) return broadcastOverRows(op, core, rows.matrix, rows.row, rows.matrixFirst);
+    const columns = columnBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
+    if (columns !== undefined) return broadcastOverColumns(op, columns.matrix, columns.column, columns.matrixFirst);
     throw new ShapeError(
       `${name}: shapes ${shapeText(a as Tensor)} and ${shapeText(b as Tensor)} do not match (elementwise ops need equal shapes, ` +
-        'a scalar to broadcast, or a vector as long as a matrix row)',
+        'a scalar to broadcast, a vector (or 1 × c matrix) as long as a matrix row, or an r × 1 matrix as long as a column: reshape(v, v.length, 1))',
     );
   }
   if (core === undefined) {
@@ -59,7 +62,32 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
 function rowBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { matrix: Matrix; row: Vector | ArrayOperand; matrixFirst: boolean } | undefined {
   if (a instanceof Matrix && !(b instanceof Matrix) && b.length === a.cols) return { matrix: a, row: b, matrixFirst: true };
   if (b instanceof Matrix && !(a instanceof Matrix) && a.length === b.cols) return { matrix: b, row: a, matrixFirst: false };
+  // A 1 × c matrix is a row too.
+  if (a instanceof Matrix && b instanceof Matrix && b.rows === 1 && b.cols === a.cols) return { matrix: a, row: b.flatten(), matrixFirst: true };
+  if (a instanceof Matrix && b instanceof Matrix && a.rows === 1 && a.cols === b.cols) return { matrix: b, row: a.flatten(), matrixFirst: false };
   return undefined;
+}
+
+/** An [r, c] matrix with an [r, 1] matrix (either order): element i of the column meets row i. */
+function columnBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { matrix: Matrix; column: Matrix; matrixFirst: boolean } | undefined {
+  if (a instanceof Matrix && b instanceof Matrix && b.cols === 1 && b.rows === a.rows) return { matrix: a, column: b, matrixFirst: true };
+  if (a instanceof Matrix && b instanceof Matrix && a.cols === 1 && a.rows === b.rows) return { matrix: b, column: a, matrixFirst: false };
+  return undefined;
+}
+
+/** op(M[i, :], v[i]) for every row i: one VecMap row per matrix row with the column's element
+ *  broadcast, back to back, so the results form one matrix. */
+function broadcastOverColumns(op: Op, m: Matrix, column: Matrix, matrixFirst: boolean): Matrix {
+  const c = m.core;
+  c.reserve(2 * m.rows, m.length);
+  let start = -1;
+  for (let i = 0; i < m.rows; i++) {
+    const mi = m.start + i * m.cols;
+    const ci = column.start + i;
+    const s = c.vector(Op.VecMap, m.cols, op | (matrixFirst ? BROADCAST_B : BROADCAST_A), 0, 0, matrixFirst ? mi : ci, matrixFirst ? ci : mi);
+    if (i === 0) start = s;
+  }
+  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols);
 }
 
 /** op(M[i, :], v) for every row i: one VecMap row per matrix row, back to back, so the results

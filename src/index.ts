@@ -22,3 +22,4 @@ export type { JacobianOptions, ShapedLikeArguments } from './higher/higher-order
 export * from './optim/index.js';
 export { dataParallel, WorkerError, type DataParallel, type DataParallelOptions, type ParallelGradient } from './parallel/index.js';
 export type { Tree, TreeArray, TreeObject, Leaf } from './trees.js';
+export { transpose, gather, cross, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';

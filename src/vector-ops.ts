@@ -6,6 +6,8 @@ import { Scalar, Vector, Matrix, shapeText, type AnyOperand, type Operand, type 
 import { ArgumentError, ShapeError } from './errors.js';
 import { commonCore, dataBits, describe, fold, isArrayOperand, isData, isTensor, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
 import { binary, type Binary } from './makers.js';
+import { reduceAlongAxis, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';
+import type { TapeCore } from './core.js';
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
  *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
@@ -21,19 +23,36 @@ function reduce(op: Op, name: string, x: Reducible): Operand {
   return new Scalar(core, core.vector(op, x.length, dataBits(d, d), 0, 0, tensorStart(core, x), core.sink));
 }
 
-/** Σ xᵢ over every element. */
+/** The axis of a reduction's options object, or undefined when there is none. */
+function axisOf(name: string, options: unknown): unknown {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${name}: options must be an object such as { axis: 0 }, got ${describe(options)}`);
+  return (options as { axis?: unknown }).axis;
+}
+
+/** Σ xᵢ over every element, or with `{ axis }` over each column (0) or row (1) of a matrix. */
+export function sum(x: Matrix, options: AxisOptions): Vector;
 export function sum(x: Tensor): Scalar;
 export function sum(x: ArrayOperand): number;
 export function sum(x: Reducible): Operand;
-export function sum(x: Reducible): Operand {
+export function sum(x: Reducible, options?: AxisOptions): Operand | Vector {
+  const axis = axisOf('sum', options);
+  if (axis !== undefined) return reduceAlongAxis(Op.VecSum, 'sum', x, axis);
   return reduce(Op.VecSum, 'sum', x);
 }
 
-/** (Σ xᵢ)/n; NaN for an empty vector. */
+/** (Σ xᵢ)/n; NaN for an empty vector. With `{ axis }`, the mean of each column (0) or row (1). */
+export function mean(x: Matrix, options: AxisOptions): Vector;
 export function mean(x: Tensor): Scalar;
 export function mean(x: ArrayOperand): number;
 export function mean(x: Reducible): Operand;
-export function mean(x: Reducible): Operand {
+export function mean(x: Reducible, options?: AxisOptions): Operand | Vector {
+  const axis = axisOf('mean', options);
+  if (axis !== undefined) {
+    const totals = reduceAlongAxis(Op.VecSum, 'mean', x, axis);
+    const m = x as Matrix;
+    return mulVector(totals, 1 / (axis === 0 ? m.rows : m.cols));
+  }
   const total = sum(x);
   return mulScalar(total, 1 / (x as Tensor).length);
 }
@@ -46,12 +65,24 @@ export function prod(x: Reducible): Operand {
   return reduce(Op.VecProd, 'prod', x);
 }
 
-/** log Σ exp(xᵢ), computed stably (shifted by the max). */
-export function logsumexp(x: Tensor): Scalar;
-export function logsumexp(x: ArrayOperand): number;
-export function logsumexp(x: Reducible): Operand;
-export function logsumexp(x: Reducible): Operand {
-  return reduce(Op.VecLogSumExp, 'logsumexp', x);
+/** log Σ exp(xᵢ), computed stably (shifted by the max). `{ axis }` reduces each column (0) or
+ *  row (1) of a matrix; `{ extra: c }` adds e^c inside the sum: log(e^c + Σ exp(xᵢ)). */
+export function logsumexp(x: Matrix, options: LogSumExpOptions & AxisOptions): Vector;
+export function logsumexp(x: Tensor, options?: LogSumExpOptions & { axis?: undefined }): Scalar;
+export function logsumexp(x: ArrayOperand, options?: { extra?: number; axis?: undefined }): number;
+export function logsumexp(x: Reducible, options?: LogSumExpOptions & { axis?: undefined }): Operand;
+export function logsumexp(x: Reducible, options?: LogSumExpOptions): Operand | Vector {
+  const axis = axisOf('logsumexp', options);
+  const extra = options?.extra;
+  if (axis !== undefined) return reduceAlongAxis(Op.VecLogSumExp, 'logsumexp', x, axis, extra);
+  if (extra === undefined) return reduce(Op.VecLogSumExp, 'logsumexp', x);
+  // Every element as one row, the extra term in front of it.
+  if (typeof extra !== 'number' && !(extra instanceof Scalar)) throw new ArgumentError(`logsumexp: extra must be a number or a scalar handle, got ${describe(extra)}`);
+  const core = commonCore('logsumexp', [x, extra]);
+  if (!isTensor(x) && !isArrayOperand(x)) throw new ArgumentError(`logsumexp takes a vector or matrix, got ${describe(x)}`);
+  const record = (c: TapeCore) => reduceAlongAxis(Op.VecLogSumExp, 'logsumexp', new Matrix(c, tensorStart(c, x), 1, x.length), 1, extra).start;
+  if (core === undefined) return fold(record, (c, id) => c.value(id)) as number;
+  return new Scalar(core, record(core));
 }
 
 /** a · b for two vectors (or matrices) of one length. */
@@ -71,20 +102,36 @@ export function dot(a: Reducible, b: Reducible): Operand {
 const maxElementwise = binary(Op.Max, 'max');
 const minElementwise = binary(Op.Min, 'min');
 
-/** max(a, b) elementwise (ties: ½ of the adjoint to each), or max(x): the largest element of
- *  a vector or matrix (ties share the adjoint evenly; NaN if any element is NaN). */
-export const max = ((a: AnyOperand, b?: AnyOperand) => {
-  if (b === undefined) return reduce(Op.VecMax, 'max', a as Tensor);
-  return maxElementwise(a, b);
-}) as Binary & { (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
+/** Whether max/min's second argument is an options object rather than an operand. */
+function isOptions(b: unknown): boolean {
+  return typeof b === 'object' && b !== null && !isTensor(b) && !isArrayOperand(b) && !(b instanceof Scalar) && !ArrayBuffer.isView(b);
+}
 
-/** min(a, b) elementwise, or min(x) over a vector or matrix (same tie rules as max). */
-export const min = ((a: AnyOperand, b?: AnyOperand) => {
+/** max/min with an options object: along its axis, or over every element when it has none. */
+function alongAxisOrAll(op: Op, name: string, x: unknown, options: unknown): Operand | Vector {
+  const axis = axisOf(name, options);
+  return axis === undefined ? reduce(op, name, x as Reducible) : reduceAlongAxis(op, name, x, axis);
+}
+
+/** max(a, b) elementwise (ties: ½ of the adjoint to each), or max(x): the largest element of
+ *  a vector or matrix (ties share the adjoint evenly; NaN if any element is NaN), or
+ *  max(m, { axis }): the largest of each column (0) or row (1), with the same rules per line. */
+export const max = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
+  if (b === undefined) return reduce(Op.VecMax, 'max', a as Tensor);
+  if (isOptions(b)) return alongAxisOrAll(Op.VecMax, 'max', a, b);
+  return maxElementwise(a, b as AnyOperand);
+}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
+
+/** min(a, b) elementwise, or min(x) over a vector or matrix, or min(m, { axis }) per column (0)
+ *  or row (1) (same tie and NaN rules as max). */
+export const min = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   if (b === undefined) return reduce(Op.VecMin, 'min', a as Tensor);
-  return minElementwise(a, b);
-}) as Binary & { (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
+  if (isOptions(b)) return alongAxisOrAll(Op.VecMin, 'min', a, b);
+  return minElementwise(a, b as AnyOperand);
+}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
 const mulScalar = binary(Op.Mul, 'mean') as (a: Operand, b: Operand) => Operand;
+const mulVector = binary(Op.Mul, 'mean') as (a: Vector, b: number) => Vector;
 
 /** softmax over a vector, or over each row of a matrix. */
 export function softmax<T extends Tensor>(x: T): T;

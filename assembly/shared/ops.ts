@@ -35,6 +35,12 @@ export enum Op {
   VecCopy = 138,
   /** y[i] = cond[i] ? pair[i] : pair[n + i]: where() over vectors; b names the pair block. */
   VecWhere = 139,
+  /** y = aᵀ for a row-major matrix a of p1a elements in rows of p1b (y has p1b rows):
+   *  transpose, and the column view the axis-0 reductions read. */
+  VecTranspose = 140,
+  /** y[i] = a[k(i)], the indices k in the b block (constant slots): gather; its adjoint is a
+   *  scatter-add. An index that names no element of a gives NaN (the facade refuses them). */
+  VecGather = 141,
 }
 
 /** The first elementwise scalar op (Where, code 3, selects rather than computes). */
@@ -69,6 +75,8 @@ export function arity(op: i32): i32 {
   if (op == Op.VecMap || op == Op.VecDot || op == Op.MatMul || op == Op.VecWhere) return 2;
   if (op == Op.VecSum || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
   if (op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return 1;
+  if (op == Op.VecTranspose) return 1;
+  if (op == Op.VecGather) return 2;
   return -1;
 }
 

@@ -6,7 +6,7 @@
  *  values). Reverse, `vectorReverse` adds ā += Jᵀȳ and `vectorSecondOrder` adds its tangent
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
 import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
-import { BROADCAST_A, BROADCAST_B, strideOf, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
+import { BROADCAST_A, BROADCAST_B, strideOf, transposeRows, gatherOffset, vectorOutputs, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
 import { valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj, getOperandTan, addOperandTanAdj, unknownOp } from './slots.js';
 
 /** Whether the n tangents from slot a are all exactly 0: MatMul then skips their products
@@ -117,6 +117,18 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     for (let i = 0; i < n; i++) setTan(T, out + i, getTan(T, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i)));
     return;
   }
+  if (op == Op.VecTranspose) {
+    const cols = p1b, rows = transposeRows(n, cols);                        // ẏ = ȧᵀ
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) setTan(T, out + j * rows + i, getTan(T, a + i * cols + j));
+    return;
+  }
+  if (op == Op.VecGather) {
+    for (let i = 0; i < n; i++) {                                           // ẏᵢ = ȧ[k(i)]
+      const k = gatherOffset(getVal(V, b + i), p1b);
+      setTan(T, out + i, k < 0 ? 0 : getTan(T, a + k));
+    }
+    return;
+  }
   unknownOp(op);
 }
 
@@ -176,6 +188,7 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
     return;
   }
   const g = getAdj(A, out), tg = getTanAdj(TA, out);
+  if (g == 0 && tg == 0 && vectorOutputs(op, p1a, p2a) == 1) return; // as vectorReverse
   if (op == Op.VecSum) {
     for (let i = 0; i < n; i++) addTanAdj(TA, a + i, tg);                      // ā̇ᵢ += ȳ̇
     return;
@@ -267,6 +280,18 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addTanAdj(TA, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i), getTanAdj(TA, out + i));
+    return;
+  }
+  if (op == Op.VecTranspose) {
+    const cols = p1b, rows = transposeRows(n, cols);                        // linear: ā̇(i, j) += ȳ̇(j, i)
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) addTanAdj(TA, a + i * cols + j, getTanAdj(TA, out + j * rows + i));
+    return;
+  }
+  if (op == Op.VecGather) {
+    for (let i = 0; i < n; i++) {                                           // linear: ā̇[k(i)] += ȳ̇ᵢ
+      const k = gatherOffset(getVal(V, b + i), p1b);
+      if (k >= 0) addTanAdj(TA, a + k, getTanAdj(TA, out + i));
+    }
     return;
   }
   unknownOp(op);

@@ -4,6 +4,8 @@
  *  `out`. Its integers ride in the Param rows before it:
  *    first Param  (p1a, p1b): length n (MatMul: m) · payload (VecMap: scalar op | flags; MatMul: k)
  *    second Param (p2a, p2b): MatMul only: n · transpose flags (1: A, 2: B)
+ *  VecTranspose: p1a = elements, p1b = columns of a. VecGather: p1a = outputs, p1b = elements of
+ *  a; the b block holds the indices as values (constants the facade checked).
  *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast; VecCopy and
  *  VecWhere use bit 8 for a (VecWhere's a is the condition, its b a block of 2n slots).
  *  Data flags, on every vector row (in p1b; MatMul's in p2b, beside its transpose flags): bit 10
@@ -20,9 +22,13 @@ export const DATA_A: i32 = 1 << 10;
 export const DATA_B: i32 = 1 << 11;
 export const DATA_BOTH: i32 = DATA_A | DATA_B;
 
-/** The row's data flags (see the file comment). */
+/** The row's data flags (see the file comment); none on rows whose p1b is an integer
+ *  (VecTranspose, VecGather) or that do not know them. */
 export function dataFlags(op: i32, p1b: i32, p2b: i32): i32 {
-  return (op == Op.MatMul ? p2b : p1b) & DATA_BOTH;
+  if (op == Op.MatMul) return p2b & DATA_BOTH;
+  const flagged = op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecSum || op == Op.VecDot || op == Op.VecProd ||
+    op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecSoftmax || op == Op.VecLogSoftmax;
+  return flagged ? p1b & DATA_BOTH : 0;
 }
 export const TRANSPOSE_B: i32 = 2;
 
@@ -61,19 +67,21 @@ export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
   if (op == Op.MatMul) return p1a * p2a;
   if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere) return p1a;
   if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
+  if (op == Op.VecTranspose || op == Op.VecGather) return p1a;
   return -1;
 }
 
 /** Elements each operand spans (0: none, i.e. the sink). */
 export function operandLengthA(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p1a * p1b;
+  if (op == Op.VecGather) return p1b;
   if (op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
   return p1a;
 }
 
 export function operandLengthB(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p1b * p2a;
-  if (op == Op.VecDot) return p1a;
+  if (op == Op.VecDot || op == Op.VecGather) return p1a;
   if (op == Op.VecWhere) return 2 * p1a;
   if (op == Op.VecMap) return (p1b & BROADCAST_B) != 0 ? 1 : p1a;
   return 0;
@@ -99,6 +107,19 @@ function logSumExp(a: i32, n: i32): f64 {
   let s: f64 = 0;
   for (let i = 0; i < n; i++) s += Math.exp(getVal(V, a + i) - m);
   return m + Math.log(s);
+}
+
+/** Rows of a VecTranspose operand: p1a elements in rows of p1b (none when p1b is 0). */
+export function transposeRows(n: i32, cols: i32): i32 {
+  return cols == 0 ? 0 : n / cols;
+}
+
+/** The slot offset a gather index names in a source of `length` elements, or −1 when the value
+ *  is not an integer in [0, length) (a hostile tape; the facade never records one). */
+export function gatherOffset(k: f64, length: i32): i32 {
+  if (!(k >= 0 && k < <f64>length)) return -1;
+  const i = <i32>k;
+  return <f64>i == k ? i : -1;
 }
 
 export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
@@ -178,6 +199,18 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     for (let i = 0; i < n; i++) setVal(V, out + i, getVal(V, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i)));
     return;
   }
+  if (op == Op.VecTranspose) {
+    const cols = p1b, rows = transposeRows(n, cols);                        // y(j, i) = a(i, j)
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) setVal(V, out + j * rows + i, getVal(V, a + i * cols + j));
+    return;
+  }
+  if (op == Op.VecGather) {
+    for (let i = 0; i < n; i++) {                                           // y[i] = a[k(i)]
+      const k = gatherOffset(getVal(V, b + i), p1b);
+      setVal(V, out + i, k < 0 ? NaN : getVal(V, a + k));
+    }
+    return;
+  }
   unknownOp(op);
 }
 
@@ -224,6 +257,9 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     return;
   }
   const g = getAdj(A, out);
+  // A one-output row nothing depends on adds nothing, as the scalar rows: no 0·∞ or 0·NaN from an
+  // untaken where() branch (VecDot of a 0/0, say).
+  if (g == 0 && vectorOutputs(op, p1a, p2a) == 1) return;
   if (op == Op.VecSum) {
     for (let i = 0; i < n; i++) addAdj(A, a + i, g);                           // ∂Σa/∂aᵢ = 1
     return;
@@ -288,6 +324,18 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     if ((p1b & DATA_B) != 0) return;
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addAdj(A, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i), getAdj(A, out + i));
+    return;
+  }
+  if (op == Op.VecTranspose) {
+    const cols = p1b, rows = transposeRows(n, cols);                        // ā(i, j) += ȳ(j, i)
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) addAdj(A, a + i * cols + j, getAdj(A, out + j * rows + i));
+    return;
+  }
+  if (op == Op.VecGather) {
+    for (let i = 0; i < n; i++) {                                           // scatter-add: ā[k(i)] += ȳ[i]
+      const k = gatherOffset(getVal(V, b + i), p1b);
+      if (k >= 0) addAdj(A, a + k, getAdj(A, out + i));
+    }
     return;
   }
   unknownOp(op);

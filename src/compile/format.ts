@@ -196,6 +196,11 @@ export function validate(p: Program): void {
         if (f < FIRST_SCALAR_OP || isVectorOp(f) || arity(f) < 0) fail(`row ${r} (VecMap) maps op code ${f}, which is not an elementwise scalar op`);
         if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B | DATA_BOTH)) !== 0) fail(`row ${r} (VecMap) has unknown flags ${p1b}`);
         if (arity(f) === 1 && (b[r] !== -1 || (p1b & BROADCAST_B) === 0)) fail(`row ${r} maps the unary ${Op[f]} but names a b operand`);
+      } else if (o === Op.VecTranspose) {
+        count(r, p1b, 'column count');
+        if (p1b === 0 ? p1a !== 0 : p1a % p1b !== 0) fail(`row ${r} (VecTranspose) has ${p1a} elements, not whole rows of ${p1b}`);
+      } else if (o === Op.VecGather) {
+        count(r, p1b, 'source length'); // the indices are values: the kernel gives NaN for one out of range
       } else if (o === Op.VecCopy || o === Op.VecWhere) {
         if ((p1b & ~(BROADCAST_A | DATA_BOTH)) !== 0) fail(`row ${r} (${name(r)}) has unknown flags ${p1b}`);
       } else if ((p1b & ~DATA_BOTH) !== 0) {

@@ -42,7 +42,11 @@ function lines(p: Program, limit: number): string[] {
       const [sa, la, sb, lb] = rowOperands(p, r);
       const what = o === Op.VecMap ? opName(p.b[r - 1] & 255) : opName(o);
       // MatMul's integers: (m, k) in the Param row before it, (n, flags) in the one before that.
-      const extra = o === Op.MatMul ? `; ${p.a[r - 1]}×${p.b[r - 1]}·${p.b[r - 1]}×${p.a[r - 2]}` : '';
+      // VecTranspose's: (elements, columns) of its operand.
+      const extra =
+        o === Op.MatMul ? `; ${p.a[r - 1]}×${p.b[r - 1]}·${p.b[r - 1]}×${p.a[r - 2]}`
+        : o === Op.VecTranspose ? `; ${p.b[r - 1] === 0 ? 0 : p.a[r - 1] / p.b[r - 1]}×${p.b[r - 1]}`
+        : '';
       out.push(`${range(k, count)} = ${what}(${range(sa, la)}${lb > 0 ? `, ${range(sb, lb)}` : ''}${extra})`);
       k += count;
       continue;

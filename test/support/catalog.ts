@@ -14,7 +14,7 @@ export type PublicOpName = Exclude<UserOpName, CompositeOpName>;
  *  until it is placed on one side. */
 export type CompositeOpName =
   | 'Where' | 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax'
-  | 'MatMul' | 'VecCopy' | 'VecWhere';
+  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'VecTranspose' | 'VecGather';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];
@@ -541,6 +541,8 @@ export const COMPOSITE_OP_INFO = {
   MatMul: { exports: ['matmul', 'matvec'], about: 'op(A)·op(B), op = transpose or not' },
   VecCopy: { exports: ['concat'], about: 'copies and concatenations' },
   VecWhere: { exports: ['where'], about: 'where() over vectors' },
+  VecTranspose: { exports: ['transpose', 'sum', 'mean', 'max', 'min', 'logsumexp'], about: 'Mᵀ, and the columns the axis-0 reductions read' },
+  VecGather: { exports: ['gather', 'cross'], about: 'v[k] for an index list; the adjoint is a scatter-add' },
 } satisfies Record<CompositeOpName, CompositeOpInfo>;
 
 /** The op's export name in src/ops.ts: the enum key with a lowercase first letter (Log1p → log1p). */
