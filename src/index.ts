@@ -21,3 +21,4 @@ export { jvp, hvp, jacobian, hessian } from './higher/one-shot.js';
 export type { JacobianOptions, ShapedLikeArguments } from './higher/higher-order.js';
 export * from './optim/index.js';
 export { dataParallel, WorkerError, type DataParallel, type DataParallelOptions, type ParallelGradient } from './parallel/index.js';
+export type { SparseMatrix, SparseJacobianOptions, HessianOptions, SparseHessianOptions } from './higher/higher-order.js';
