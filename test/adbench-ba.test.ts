@@ -1,0 +1,148 @@
+/** @file The BA residuals on wengert (examples/ba/objective-wengert.ts) and their sparse Jacobian
+ *  against ADBench's golden values, the generated references, the plain-JS objective, the dense
+ *  Jacobian and finite differences, on both backends. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readBaInput, type BaInput } from '../examples/ba/io.js';
+import { baObjective } from '../examples/ba/objective-plain.js';
+import { baJacobian, compileBa } from '../examples/ba/objective-wengert.js';
+import type { SparseMatrix } from '../src/index.js';
+import { BACKENDS, expectClose, seededRandom } from './helpers.js';
+
+const fixture = (path: string): URL => new URL(`./fixtures/adbench/${path}`, import.meta.url);
+const golden = JSON.parse(readFileSync(fixture('reference/from_adbench_unit_tests/ba_test.json'), 'utf8')) as {
+  reproj_err_even_entries: number; reproj_err_odd_entries: number; w_err_all_entries: number; jacobian_csr_vals: number[];
+};
+interface Reference { instance: string; reproj_err: number[]; w_err: number; reproj_block_row0: number[]; reproj_block_row1: number[]; w_err_derivative: number }
+const references = (JSON.parse(readFileSync(fixture('reference/generated/ba.ref.json'), 'utf8')) as { instances: Reference[] }).instances;
+
+/** ADBench's own check (docs/JacobianCheck.md): |x − y| / max(1, |x| + |y|). */
+const adbenchError = (x: number, y: number): number => Math.abs(x - y) / Math.max(1, Math.abs(x) + Math.abs(y));
+
+/** ADBench's pattern: reprojection rows 2i, 2i + 1 hold camera cᵢ's 11 columns, point tᵢ's 3 and weight i's; row 2p + i weight i's. */
+function expectAdbenchPattern(jac: SparseMatrix, input: BaInput): void {
+  const { n, m, p } = input;
+  expect(jac.shape).toEqual([3 * p, 11 * n + 3 * m + p]);
+  expect(jac.cols.length).toBe(31 * p);
+  const rows = new Int32Array(3 * p + 1);
+  const cols = new Int32Array(31 * p);
+  let k = 0;
+  for (let r = 0; r < 3 * p; r++) {
+    const i = r < 2 * p ? r >> 1 : r - 2 * p;
+    if (r < 2 * p) {
+      for (let q = 0; q < 11; q++) cols[k++] = 11 * input.camIndex[i] + q;
+      for (let q = 0; q < 3; q++) cols[k++] = 11 * n + 3 * input.pointIndex[i] + q;
+    }
+    cols[k++] = 11 * n + 3 * m + i;
+    rows[r + 1] = k;
+  }
+  expect(firstDifference(jac.rows, rows), 'first row offset that differs').toBe(-1);
+  expect(firstDifference(jac.cols, cols), 'first column that differs').toBe(-1);
+}
+
+/** The first index where a and b differ (−1: none; vitest's deep equality is slow on 10⁶ entries). */
+function firstDifference(a: Int32Array, b: Int32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+function dense(s: SparseMatrix): Float64Array {
+  const [m, n] = s.shape;
+  const out = new Float64Array(m * n);
+  for (let r = 0; r < m; r++) for (let k = s.rows[r]; k < s.rows[r + 1]; k++) out[r * n + s.cols[k]] = s.values[k];
+  return out;
+}
+
+describe.each(BACKENDS)('BA residuals and their sparse Jacobian on wengert (%s)', (backend) => {
+  const input = readBaInput(fixture('data/ba/test.txt'));
+
+  it("test.txt: residuals and the CSR Jacobian = ADBench's unit-test values", () => {
+    const f = compileBa(input, { backend });
+    const residuals = f.value(input.cams, input.points, input.weights);
+    for (let i = 0; i < input.p; i++) {
+      expectClose(residuals[2 * i], golden.reproj_err_even_entries, 1e-12, 0, `x residual ${i}`);
+      expectClose(residuals[2 * i + 1], golden.reproj_err_odd_entries, 1e-12, 0, `y residual ${i}`);
+      expectClose(residuals[2 * input.p + i], golden.w_err_all_entries, 1e-12, 0, `weight residual ${i}`);
+    }
+    expectClose(residuals, baObjective(input), 0, 1e-15, 'vs the plain-JS objective');
+    const jac = baJacobian(f, input);
+    expectAdbenchPattern(jac, input);
+    expect(jac.values.length).toBe(golden.jacobian_csr_vals.length);
+    for (let k = 0; k < jac.values.length; k++) expect(adbenchError(jac.values[k], golden.jacobian_csr_vals[k]), `value ${k}`).toBeLessThan(1e-12);
+    f.dispose();
+  });
+
+  it('test.txt at perturbed parameters: sparse = dense Jacobian ≈ central differences; values = plain JS', () => {
+    const f = compileBa(input, { backend });
+    const random = seededRandom(5);
+    const perturb = (x: Float64Array, size: number) => x.map((v) => v + size * (random() - 0.5) * Math.max(1, Math.abs(v)));
+    for (let trial = 0; trial < 3; trial++) {
+      const cams = perturb(input.cams, 0.05), points = perturb(input.points, 0.05), weights = perturb(input.weights, 0.2);
+      expectClose(f.value(cams, points, weights), baObjective(input, cams, points, weights), 1e-12, 1e-12, 'values');
+      const jac = f.jacobian(cams, points, weights, { sparsity: 'auto' });
+      expectAdbenchPattern(jac, input);
+      const full = f.jacobian(cams, points, weights);
+      expectClose(dense(jac), full, 1e-13, 1e-12, 'sparse vs dense');
+      // Central differences of the plain objective, column by column.
+      const all = [cams, points, weights];
+      const columns = cams.length + points.length + weights.length;
+      for (let col = 0; col < columns; col++) {
+        const which = col < cams.length ? 0 : col < cams.length + points.length ? 1 : 2;
+        const at = col - (which === 0 ? 0 : which === 1 ? cams.length : cams.length + points.length);
+        const x = all[which][at];
+        const h = 1e-6 * Math.max(1, Math.abs(x));
+        const shifted = (d: number) => {
+          const args = all.map((a) => Float64Array.from(a));
+          args[which][at] = x + d;
+          return baObjective(input, args[0], args[1], args[2]);
+        };
+        const plus = shifted(h), minus = shifted(-h);
+        for (let r = 0; r < 3 * input.p; r++) {
+          const fd = (plus[r] - minus[r]) / (2 * h);
+          const ad = full[r * columns + col];
+          expect(Math.abs(ad - fd), `(${r}, ${col})`).toBeLessThan(1e-5 * Math.max(1, Math.abs(fd)));
+        }
+      }
+    }
+    f.dispose();
+  });
+
+  it('a camera with zero rotation takes the first-order branch: values = plain JS, Jacobian finite and = dense', () => {
+    const f = compileBa(input, { backend });
+    const cams = Float64Array.from(input.cams);
+    cams.fill(0, 0, 3); // camera 0: r = 0
+    const values = f.value(cams, input.points, input.weights);
+    expectClose(values, baObjective(input, cams), 1e-12, 1e-12, 'values');
+    const jac = f.jacobian(cams, input.points, input.weights, { sparsity: 'auto' });
+    expect(jac.values.every(Number.isFinite)).toBe(true);
+    expectClose(dense(jac), f.jacobian(cams, input.points, input.weights), 1e-13, 1e-12, 'sparse vs dense');
+    f.dispose();
+  });
+});
+
+// The full instance once, on wasm (the js tape gives the same values on test.txt above; ba1 there
+// takes 15 s): 95,529 rows, 55,710 columns, 987,133 nonzeros.
+describe('ba1 on wasm', () => {
+  const backend = 'wasm';
+  it('ba1 (n=49, m=7776, p=31843): the pattern is ADBench’s and every block = the generated reference', () => {
+    const big = readBaInput(fixture('data/ba/ba1_n49_m7776_p31843.txt'));
+    const reference = references.find((r) => r.instance === 'data/ba/ba1_n49_m7776_p31843.txt')!;
+    const f = compileBa(big, { backend });
+    const residuals = f.value(big.cams, big.points, big.weights);
+    const plain = baObjective(big);
+    let worst = 0;
+    for (let i = 0; i < plain.length; i++) worst = Math.max(worst, Math.abs(residuals[i] - plain[i]));
+    expect(worst, 'largest difference from the plain-JS objective').toBeLessThanOrEqual(1e-15);
+    expectClose(residuals.subarray(0, 2), reference.reproj_err, 1e-12, 0, 'first residuals');
+    const jac = baJacobian(f, big);
+    expectAdbenchPattern(jac, big);
+    for (let r = 0; r < 3 * big.p; r++) {
+      const expected = r < 2 * big.p ? (r % 2 === 0 ? reference.reproj_block_row0 : reference.reproj_block_row1) : [reference.w_err_derivative];
+      for (let k = jac.rows[r], q = 0; k < jac.rows[r + 1]; k++, q++) {
+        if (!(adbenchError(jac.values[k], expected[q]) < 1e-12)) expect.fail(`row ${r}, nonzero ${q}: ${jac.values[k]} vs ${expected[q]}`);
+      }
+    }
+    f.dispose();
+  }, 60_000);
+});
