@@ -40,6 +40,8 @@ export interface Plan {
   start: Int32Array;
   nonzero: Int32Array;
   readAt: Int32Array;
+  /** Forward: the output slot each nonzero's tangent is read from (outputs[readAt[q]]). */
+  readSlot?: Int32Array;
   /** One direction (forward) or one set of output seeds (reverse) at a time. */
   seed: Float64Array;
   /** The inputs' adjoints (reverse) or adjoint tangents (Hessian) after a sweep. */
@@ -132,12 +134,13 @@ export function sparseJacobian(parts: SweepParts, p: Plan, tangents: () => Tange
   const values = result.values;
   const { core, inputStart, outputs } = parts;
   if (p.forward) {
+    p.readSlot ??= p.readAt.map((r) => outputs[r]);
     const t = tangents();
     for (let c = 0; c < count; c++) {
       for (let i = 0; i < n; i++) seed[i] = colour[i] === c ? 1 : 0;
       t.writeTangents(inputStart, seed);
       t.forward(c === 0);
-      for (let q = start[c]; q < start[c + 1]; q++) values[nonzero[q]] = t.tangent(outputs[readAt[q]]);
+      t.scatterTangents(p.readSlot!, nonzero, start[c], start[c + 1], values);
     }
     if (count === 0) core.forward();
   } else {
