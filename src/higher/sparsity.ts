@@ -9,7 +9,7 @@
  *  and where() exact, reductions all → one, matmul rows × columns. Patterns are structural: valid
  *  at every input, whatever branch a where() takes. */
 import { Op, arity, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, strideOf, vectorOutputs } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, strideOf, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
 import { inputCount, rowParams, type Program } from '../compile/program.js';
 
 /** A pattern in compressed sparse row form: row r's columns are cols[rows[r] … rows[r+1]), ascending. */
@@ -288,15 +288,20 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
     }
     return out;
   }
-  // Reductions and softmax: every output depends on every element of a (and of b for dot).
+  // Reductions and softmax: every output depends on every element of a (and of b for dot). A
+  // vector op this file does not know gets the same treatment over both operands' whole ranges,
+  // with every pair interacting: conservative, never missing a dependency.
+  const known = o === Op.VecSum || o === Op.VecDot || o === Op.VecProd || o === Op.VecMax || o === Op.VecMin || o === Op.VecLogSumExp || o === Op.VecSoftmax || o === Op.VecLogSoftmax;
+  const lengthA = known ? len : operandLengthA(o, p1a, p1b, p2a, p2b);
+  const lengthB = o === Op.VecDot ? len : known ? 0 : operandLengthB(o, p1a, p1b, p2a, p2b);
   sets.begin();
-  for (let i = 0; i < len; i++) sets.gather(a + i);
-  if (o === Op.VecDot) for (let i = 0; i < len; i++) sets.gather(b + i);
+  for (let i = 0; i < lengthA; i++) sets.gather(a + i);
+  for (let i = 0; i < lengthB; i++) sets.gather(b + i);
   sets.commit(s, out);
   if (hessian === undefined) return out;
   if (o === Op.VecDot) {
     for (let i = 0; i < len; i++) cross(a + i, b + i); // Σ aᵢbᵢ is bilinear
-  } else if (o === Op.VecProd || o === Op.VecLogSumExp || o === Op.VecSoftmax || o === Op.VecLogSoftmax) {
+  } else if (o !== Op.VecSum && o !== Op.VecMax && o !== Op.VecMin) {
     const all = sets.members(s);
     hessian.cross(all, all);
   } // VecSum is linear; VecMax and VecMin are piecewise linear.
