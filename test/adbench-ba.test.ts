@@ -7,7 +7,7 @@ import { readBaInput, type BaInput } from '../examples/ba/io.js';
 import { baObjective } from '../examples/ba/objective-plain.js';
 import { baJacobian, compileBa } from '../examples/ba/objective-wengert.js';
 import type { SparseMatrix } from '../src/index.js';
-import { BACKENDS, expectClose, seededRandom } from './helpers.js';
+import { BACKENDS, denseFromSparse, expectClose, seededRandom } from './helpers.js';
 
 const fixture = (path: string): URL => new URL(`./fixtures/adbench/${path}`, import.meta.url);
 const golden = JSON.parse(readFileSync(fixture('reference/from_adbench_unit_tests/ba_test.json'), 'utf8')) as {
@@ -47,12 +47,6 @@ function firstDifference(a: Int32Array, b: Int32Array): number {
   return -1;
 }
 
-function dense(s: SparseMatrix): Float64Array {
-  const [m, n] = s.shape;
-  const out = new Float64Array(m * n);
-  for (let r = 0; r < m; r++) for (let k = s.rows[r]; k < s.rows[r + 1]; k++) out[r * n + s.cols[k]] = s.values[k];
-  return out;
-}
 
 describe.each(BACKENDS)('BA residuals and their sparse Jacobian on wengert (%s)', (backend) => {
   const input = readBaInput(fixture('data/ba/test.txt'));
@@ -83,7 +77,7 @@ describe.each(BACKENDS)('BA residuals and their sparse Jacobian on wengert (%s)'
       const jac = f.jacobian(cams, points, weights, { sparsity: 'auto' });
       expectAdbenchPattern(jac, input);
       const full = f.jacobian(cams, points, weights);
-      expectClose(dense(jac), full, 1e-13, 1e-12, 'sparse vs dense');
+      expectClose(denseFromSparse(jac), full, 1e-13, 1e-12, 'sparse vs dense');
       // Central differences of the plain objective, column by column.
       const all = [cams, points, weights];
       const columns = cams.length + points.length + weights.length;
@@ -116,7 +110,7 @@ describe.each(BACKENDS)('BA residuals and their sparse Jacobian on wengert (%s)'
     expectClose(values, baObjective(input, cams), 1e-12, 1e-12, 'values');
     const jac = f.jacobian(cams, input.points, input.weights, { sparsity: 'auto' });
     expect(jac.values.every(Number.isFinite)).toBe(true);
-    expectClose(dense(jac), f.jacobian(cams, input.points, input.weights), 1e-13, 1e-12, 'sparse vs dense');
+    expectClose(denseFromSparse(jac), f.jacobian(cams, input.points, input.weights), 1e-13, 1e-12, 'sparse vs dense');
     f.dispose();
   });
 });

@@ -11,15 +11,8 @@ import { decode } from '../src/compile/format.js';
 import { jacobianPattern, hessianPattern, type Pattern } from '../src/higher/sparsity.js';
 import { colourColumns, transpose } from '../src/higher/colouring.js';
 import { jacobianPlan, hessianPlan, type SweepParts } from '../src/higher/sparse.js';
-import { BACKENDS, expectClose, seededRandom, thrown } from './helpers.js';
+import { BACKENDS, denseFromSparse, expectClose, seededRandom, thrown } from './helpers.js';
 
-/** The dense row-major matrix of a CSR one. */
-function dense(s: SparseMatrix): Float64Array {
-  const [m, n] = s.shape;
-  const out = new Float64Array(m * n);
-  for (let r = 0; r < m; r++) for (let k = s.rows[r]; k < s.rows[r + 1]; k++) out[r * n + s.cols[k]] = s.values[k];
-  return out;
-}
 
 /** The pattern as "row:col" strings, for comparing sets. */
 function entries(p: Pattern | SparseMatrix): string[] {
@@ -128,9 +121,9 @@ describe.each(BACKENDS)('sparse Jacobians (%s)', (backend) => {
         const s = c.jacobian(x, { sparsity: 'auto', mode });
         expectWellFormed(s, m, N);
         if (nnz !== undefined) expect(s.cols.length, 'nonzeros').toBe(nnz);
-        expectClose(dense(s), full, 1e-14, 1e-14, `${mode} vs dense`);
+        expectClose(denseFromSparse(s), full, 1e-14, 1e-14, `${mode} vs dense`);
       }
-      expectClose(dense(c.jacobian(x, { sparsity: 'auto' })), differenceJacobian((v) => c.value(v), x), 1e-6, 1e-7 * Math.max(1, maxAbs(full)), 'vs differences');
+      expectClose(denseFromSparse(c.jacobian(x, { sparsity: 'auto' })), differenceJacobian((v) => c.value(v), x), 1e-6, 1e-7 * Math.max(1, maxAbs(full)), 'vs differences');
     }
     c.dispose();
   });
@@ -162,7 +155,7 @@ describe.each(BACKENDS)('sparse Jacobians (%s)', (backend) => {
     expect(widePlan.forward).toBe(false);
     expect(widePlan.colours.count).toBe(2);
     const x = point();
-    expectClose(dense(wide.jacobian(x, { sparsity: 'auto' })), wide.jacobian(x), 1e-15, 1e-15, 'wide');
+    expectClose(denseFromSparse(wide.jacobian(x, { sparsity: 'auto' })), wide.jacobian(x), 1e-15, 1e-15, 'wide');
     tall.dispose();
     wide.dispose();
   });
@@ -173,7 +166,7 @@ describe.each(BACKENDS)('sparse Jacobians (%s)', (backend) => {
     const args = [0.3, Float64Array.of(0.1, -0.7, 0.4), -1.1] as const;
     const s = c.jacobian(...args, { sparsity: 'auto' });
     expect(entries(s)).toEqual(['0:0', '0:1', '1:2', '1:4', '2:3', '3:0', '3:4']);
-    expectClose(dense(s), c.jacobian(...args), 1e-15, 1e-15, 'vs dense');
+    expectClose(denseFromSparse(s), c.jacobian(...args), 1e-15, 1e-15, 'vs dense');
     c.dispose();
   });
 
@@ -186,7 +179,7 @@ describe.each(BACKENDS)('sparse Jacobians (%s)', (backend) => {
     expect(second).not.toBe(first);
     expect(second.cols).toEqual(first.cols);
     expect(first.values).toEqual(firstValues);
-    expectClose(dense(second), c.jacobian(x), 1e-15, 1e-15, 'second call');
+    expectClose(denseFromSparse(second), c.jacobian(x), 1e-15, 1e-15, 'second call');
     c.dispose();
   });
 
@@ -244,7 +237,7 @@ describe.each(BACKENDS)('sparse Hessians (%s)', (backend) => {
       const s = c.hessian(x, { sparsity: 'auto' });
       expectWellFormed(s, N, N);
       if (nnz !== undefined) expect(s.cols.length, 'nonzeros').toBe(nnz);
-      const d = dense(s);
+      const d = denseFromSparse(s);
       expectClose(d, full, 1e-13, 1e-13 * Math.max(1, maxAbs(full)), 'vs dense');
       for (let i = 0; i < N; i++) for (let j = 0; j < i; j++) expect(d[i * N + j], `(${i}, ${j}) = (${j}, ${i})`).toBe(d[j * N + i]);
       const byDifferences = differenceJacobian((v) => Float64Array.from(c.grad(v)), x);
@@ -272,7 +265,7 @@ describe.each(BACKENDS)('sparse Hessians (%s)', (backend) => {
     expect(entries(p)).toEqual(['2:5', '5:2']);
     const c = compile(f, N, { backend });
     const x = point();
-    expectClose(dense(c.hessian(x, { sparsity: 'auto' })), c.hessian(x), 0, 0, 'vs dense');
+    expectClose(denseFromSparse(c.hessian(x, { sparsity: 'auto' })), c.hessian(x), 0, 0, 'vs dense');
     c.dispose();
   });
 
@@ -283,7 +276,7 @@ describe.each(BACKENDS)('sparse Hessians (%s)', (backend) => {
     const s = hessian(f, { backend, sparsity: 'auto' })(1.5, v);
     expect(s).toEqual(c.hessian(1.5, v, { sparsity: 'auto' }));
     expect(entries(s)).toEqual(['0:1', '1:0', '1:1', '3:3']);
-    expectClose(dense(s), c.hessian(1.5, v), 1e-15, 1e-15, 'vs dense');
+    expectClose(denseFromSparse(s), c.hessian(1.5, v), 1e-15, 1e-15, 'vs dense');
     c.dispose();
   });
 });
@@ -311,9 +304,9 @@ describe('random sparse structures (fast-check)', () => {
           const c = compile(f, n, { backend });
           const s = c.jacobian(x, { sparsity: 'auto' });
           expect(entries(s)).toEqual(subsets.flatMap((set, j) => set.map((i) => `${j}:${i}`)));
-          expectClose(dense(s), c.jacobian(x), 1e-15, 1e-15, 'vs dense');
+          expectClose(denseFromSparse(s), c.jacobian(x), 1e-15, 1e-15, 'vs dense');
           const scalar = compile((v: Vector) => sum(concat(...(f(v) as Operand[]))), n, { backend });
-          expectClose(dense(scalar.hessian(x, { sparsity: 'auto' })), scalar.hessian(x), 1e-13, 1e-13, 'Hessian vs dense');
+          expectClose(denseFromSparse(scalar.hessian(x, { sparsity: 'auto' })), scalar.hessian(x), 1e-13, 1e-13, 'Hessian vs dense');
           c.dispose();
           scalar.dispose();
         }
