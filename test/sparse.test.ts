@@ -144,6 +144,15 @@ describe.each(BACKENDS)('sparse Jacobians (%s)', (backend) => {
     expect(colourColumns(block, transpose(block, N)).count).toBe(3);
   });
 
+  it('past the colouring budget every column gets its own colour (the dense sweeps), still exact', () => {
+    const tridiagonal = jacobianPattern(programOf(compile(banded, N, { backend }))());
+    const t = transpose(tridiagonal, N);
+    expect(colourColumns(tridiagonal, t, (3 * N - 2) * 3).count).toBe(3);
+    const own = colourColumns(tridiagonal, t, 10);
+    expect(own.count).toBe(N);
+    expect(Array.from(own.colour)).toEqual(Array.from({ length: N }, (_, j) => j));
+  });
+
   it('auto picks the fewer colours: columns for a tall banded J, rows for a wide one', () => {
     const tall = compile(banded, N, { backend });
     const tallPlan = jacobianPlan({ program: programOf(tall) } as SweepParts, N, 'auto');

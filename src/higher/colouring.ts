@@ -39,10 +39,16 @@ export function widestRow(p: Pattern): number {
   return widest;
 }
 
+/** Steps of greedy colouring (Σ nonzeros per row², ~1 ns each) past which it is not run: such a
+ *  pattern has rows so dense that its colours are nearly as many as its columns anyway. */
+export const COLOURING_BUDGET = 3e8;
+
 /** Colours the n columns of `p` (whose transpose `t` lists each column's rows), in order, each
- *  with the smallest colour no column sharing a row with it has. */
-export function colourColumns(p: Pattern, t: Pattern): Colouring {
+ *  with the smallest colour no column sharing a row with it has. Past `budget` steps, every
+ *  column gets a colour of its own (the dense sweeps). */
+export function colourColumns(p: Pattern, t: Pattern, budget = COLOURING_BUDGET): Colouring {
   const n = t.rows.length - 1;
+  if (colouringWork(p) > budget) return { colour: Int32Array.from({ length: n }, (_, j) => j), count: n };
   const colour = new Int32Array(n).fill(-1);
   // forbidden[c] = j + 1 while colouring column j: colour c is taken by a neighbour of j.
   let forbidden = new Int32Array(16);
