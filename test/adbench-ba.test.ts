@@ -3,7 +3,7 @@
  *  Jacobian and finite differences, on both backends. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readBaInput, type BaInput } from '../examples/ba/io.js';
+import { parseBaInput, readBaInput, type BaInput } from '../examples/ba/io.js';
 import { baObjective } from '../examples/ba/objective-plain.js';
 import { baJacobian, compileBa } from '../examples/ba/objective-wengert.js';
 import type { SparseMatrix } from '../src/index.js';
@@ -139,4 +139,25 @@ describe('ba1 on wasm', () => {
     }
     f.dispose();
   }, 60_000);
+});
+
+describe('parseBaInput', () => {
+  const sample = '2 3 4\n1 2 3 4 5 6 7 8 9 10 11\n12 13 14\n0.5\n15 16\n';
+
+  it('replicates the one sample as ADBench does: camera i mod n, point i mod m', () => {
+    const input = parseBaInput(sample);
+    expect([input.n, input.m, input.p]).toEqual([2, 3, 4]);
+    expect(Array.from(input.cams.subarray(11, 22))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(Array.from(input.points.subarray(6, 9))).toEqual([12, 13, 14]);
+    expect(Array.from(input.weights)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(input.features.subarray(6, 8))).toEqual([15, 16]);
+    expect(Array.from(input.camIndex)).toEqual([0, 1, 0, 1]);
+    expect(Array.from(input.pointIndex)).toEqual([0, 1, 2, 0]);
+  });
+
+  it('names what is wrong with a malformed file', () => {
+    expect(() => parseBaInput('2 3 4 1 2', 'f.txt')).toThrow(/f\.txt: expected 20 numbers .* got 5/);
+    expect(() => parseBaInput(sample.replace('0.5', 'w'))).toThrow(/token 18 "w" is not a number/);
+    expect(() => parseBaInput(sample.replace('2 3 4', '2 0 4'))).toThrow(/m = 0 in the header must be a positive integer/);
+  });
 });
