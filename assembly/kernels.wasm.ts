@@ -5,7 +5,7 @@
 import { Op } from './ops';
 import { vectorForward, vectorReverse } from './vector';
 import { vectorTangent, vectorSecondOrder } from './vector-higher';
-import { vecMapForward, vecMapReverse } from '../vecmap';
+import { vecMapForward, vecMapReverse, vecMapTangent } from '../vecmap';
 import { matmulForward, matmulReverse, hasScratch } from '../matmul';
 import { matmulTangent, matmulSecondOrder } from '../matmul-higher';
 
@@ -28,6 +28,10 @@ export function kernelReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 
 /** Values (when `values`) and tangents of the row's outputs. */
 export function kernelTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32, values: bool): void {
+  if (op == Op.VecMap) {
+    vecMapTangent(p1a, p1b, a, b, out, values);
+    return;
+  }
   if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) {
     if (values) matmulForward(p1a, p1b, p2a, p2b, a, b, out);
     matmulTangent(p1a, p1b, p2a, p2b, a, b, out);

@@ -6,6 +6,8 @@
  *  take the generic loop, which is assembly/shared/vector.ts's kernel. */
 import { Op, evaluate, partials, partialA, partialB } from './shared/ops';
 import { BROADCAST_A, BROADCAST_B, DATA_BOTH, vectorForward, vectorReverse } from './shared/vector';
+import { vectorTangent } from './shared/vector-higher';
+import { valueColumn, tangentColumn, getVal, setVal, getTan, setTan, getOperandTan } from './shared/slots';
 import { valueAddress, adjointAddress, SLOT_STRIDE } from './layout';
 
 // @ts-ignore: decorator
@@ -226,4 +228,48 @@ export function vecMapReverse(n: i32, payload: i32, a: i32, b: i32, out: i32): v
   else if (f == Op.Sqrt) mapReverse(Op.Sqrt, n, pa, sa, pb, sb, po);
   else if (f == Op.Max) mapReverse(Op.Max, n, pa, sa, pb, sb, po);
   else vectorReverse(Op.VecMap, n, payload, 0, 0, a, b, out);
+}
+
+// ── tangents (the tangent sweep): the same one-loop-per-op specialisation, so a sweep of many
+// directions over a vector tape (a sparse Jacobian's colours) decides the op once per row. ──
+
+// @ts-ignore: decorator
+@inline function mapTangent(f: i32, n: i32, a: i32, sa: i32, b: i32, sb: i32, out: i32, values: bool): void {
+  const V = valueColumn(), T = tangentColumn();
+  for (let i = 0; i < n; i++) {
+    const ia = a + i * sa, ib = b + i * sb;
+    const x = getVal(V, ia), w = getVal(V, ib);
+    let y: f64;
+    if (values) {
+      y = evaluate(f, x, w);
+      setVal(V, out + i, y);
+    } else y = getVal(V, out + i);
+    partials(f, x, w, y);                                                   // ẏᵢ = ∂f/∂a ȧᵢ + ∂f/∂b ḃᵢ
+    setTan(T, out + i, partialA * getTan(T, ia) + partialB * getOperandTan(T, ib));
+  }
+}
+
+/** Values (when `values`) and tangents of y[i] = f(a[i], b[i]): vector-higher.ts's VecMap rule,
+ *  one loop per common op. */
+export function vecMapTangent(n: i32, payload: i32, a: i32, b: i32, out: i32, values: bool): void {
+  const f = payload & 255;
+  const sa = (payload & BROADCAST_A) != 0 ? 0 : 1;
+  const sb = (payload & BROADCAST_B) != 0 ? 0 : 1;
+  if (f == Op.Mul) mapTangent(Op.Mul, n, a, sa, b, sb, out, values);
+  else if (f == Op.Add) mapTangent(Op.Add, n, a, sa, b, sb, out, values);
+  else if (f == Op.Sub) mapTangent(Op.Sub, n, a, sa, b, sb, out, values);
+  else if (f == Op.Div) mapTangent(Op.Div, n, a, sa, b, sb, out, values);
+  else if (f == Op.Square) mapTangent(Op.Square, n, a, sa, b, sb, out, values);
+  else if (f == Op.Neg) mapTangent(Op.Neg, n, a, sa, b, sb, out, values);
+  else if (f == Op.Exp) mapTangent(Op.Exp, n, a, sa, b, sb, out, values);
+  else if (f == Op.Log) mapTangent(Op.Log, n, a, sa, b, sb, out, values);
+  else if (f == Op.Tanh) mapTangent(Op.Tanh, n, a, sa, b, sb, out, values);
+  else if (f == Op.Sigmoid) mapTangent(Op.Sigmoid, n, a, sa, b, sb, out, values);
+  else if (f == Op.Sqrt) mapTangent(Op.Sqrt, n, a, sa, b, sb, out, values);
+  else if (f == Op.Sin) mapTangent(Op.Sin, n, a, sa, b, sb, out, values);
+  else if (f == Op.Cos) mapTangent(Op.Cos, n, a, sa, b, sb, out, values);
+  else {
+    if (values) vectorForward(Op.VecMap, n, payload, 0, 0, a, b, out);
+    vectorTangent(Op.VecMap, n, payload, 0, 0, a, b, out);
+  }
 }

@@ -9,9 +9,6 @@ import { compileGmm } from '../examples/gmm/objective-wengert.js';
 import { readLstmInput } from '../examples/lstm/io.js';
 import { lstmObjective } from '../examples/lstm/objective-plain.js';
 import { compileLstm } from '../examples/lstm/objective-wengert.js';
-import { readBaInput } from '../examples/ba/io.js';
-import { baResiduals } from '../examples/ba/objective-plain.js';
-import { BA_BATCH, baBatchParameters, baJacobian, compileBa } from '../examples/ba/objective-wengert.js';
 import type { Case } from './engine.js';
 
 /** A tape backend, or 'plain': the function in plain JS, value only (the floor to compare with). */
@@ -364,47 +361,6 @@ function lstmReference(): { value: number; gradient: Float64Array } {
   return { value: ref.objective, gradient: Float64Array.from(ref.gradient.slice(0, lstmInput().main.length)) };
 }
 
-const BA_FILE = 'ba1_n49_m7776_p31843.txt';
-const baInput = () => readBaInput(new URL(`data/ba/${BA_FILE}`, GMM_FIXTURES));
-
-/** The sparse Jacobian's 31p CSR values (examples/ba/); `value` is the first residual. */
-function baCompiled(backend: Backend): Case {
-  const input = baInput();
-  const fn = compileBa(input, backend);
-  const params = baBatchParameters(input, Math.min(BA_BATCH, input.p));
-  const jacobian = new Float64Array(31 * input.p);
-  let value = NaN;
-  const run = () => {
-    baJacobian(input, backend, jacobian);
-    value = (fn.value(params) as Float64Array)[0];
-  };
-  run();
-  const { nodes, bytes } = fn.stats;
-  return { run, nodes, bytes, result: () => ({ value, gradient: jacobian }) };
-}
-
-function baPlain(): Case {
-  const input = baInput();
-  const residuals = new Float64Array(3 * input.p);
-  let value = NaN;
-  const run = () => {
-    value = baResiduals(input, residuals)[0];
-  };
-  run();
-  return { run, nodes: 0, bytes: 0, result: () => ({ value }) };
-}
-
-/** ba1's residual and Jacobian as generated for the tests: every block is the same (SPEC §2.3). */
-function baReference(): { value: number; gradient: Float64Array } {
-  type Reference = { instances: { instance: string; p: number; reproj_err: number[]; reproj_block_row0: number[]; reproj_block_row1: number[]; w_err_derivative: number }[] };
-  const all = JSON.parse(readFileSync(new URL('reference/generated/ba_all.ref.json', GMM_FIXTURES), 'utf8')) as Reference;
-  const ref = all.instances.find((r) => r.instance === `data/ba/${BA_FILE}`)!;
-  const gradient = new Float64Array(31 * ref.p);
-  for (let i = 0; i < ref.p; i++) gradient.set([...ref.reproj_block_row0, ...ref.reproj_block_row1], 30 * i);
-  gradient.fill(ref.w_err_derivative, 30 * ref.p);
-  return { value: ref.reproj_err[0], gradient };
-}
-
 const vectorWorkloads: Workload[] = [
   {
     name: 'rosenbrock-vector',
@@ -438,13 +394,6 @@ const vectorWorkloads: Workload[] = [
     backends: ['wasm', 'js', 'plain'],
     setup: (backend) => (backend === 'plain' ? lstmPlain() : lstmCompiled(backend)),
     reference: lstmReference,
-  },
-  {
-    name: 'ba-ba1',
-    about: 'ADBench BA ba1 (n=49, m=7776, p=31843): the sparse Jacobian from tapes of 1024 observations (gather, column sums, row broadcasting, where), three reverse sweeps each (examples/ba/); plain: the 3p residuals only',
-    backends: ['wasm', 'js', 'plain'],
-    setup: (backend) => (backend === 'plain' ? baPlain() : baCompiled(backend)),
-    reference: baReference,
   },
 ];
 

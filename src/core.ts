@@ -86,6 +86,8 @@ export interface Tangents {
   writeTangents(start: number, values: ArrayLike<number>): void;
   setTangent(id: number, value: number): void;
   tangent(id: number): number;
+  /** out[at[q]] = the tangent of slot ids[q], for q in from…to−1 (a sparse Jacobian's colour). */
+  scatterTangents(ids: Int32Array, at: Int32Array, from: number, to: number, out: Float64Array): void;
   /** Copies the adjoint tangents of slots start…start+count−1 into out[offset…]. */
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void;
   /** Values (unless `values` is false: the stored ones are kept) and tangents of every row from

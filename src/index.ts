@@ -23,3 +23,4 @@ export * from './optim/index.js';
 export { dataParallel, WorkerError, type DataParallel, type DataParallelOptions, type ParallelGradient } from './parallel/index.js';
 export type { Tree, TreeArray, TreeObject, Leaf } from './trees.js';
 export { transpose, gather, cross, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';
+export type { SparseMatrix, SparseJacobianOptions, HessianOptions, SparseHessianOptions } from './higher/higher-order.js';

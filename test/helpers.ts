@@ -99,3 +99,11 @@ export function thrown(f: () => unknown): Error {
   }
   return expect.fail('expected a throw, but the call returned normally');
 }
+
+/** The dense row-major matrix of a CSR SparseMatrix (sparse jacobian/hessian results). */
+export function denseFromSparse(s: { shape: [number, number]; rows: Int32Array; cols: Int32Array; values: Float64Array }): Float64Array {
+  const [m, n] = s.shape;
+  const out = new Float64Array(m * n);
+  for (let r = 0; r < m; r++) for (let k = s.rows[r]; k < s.rows[r + 1]; k++) out[r * n + s.cols[k]] = s.values[k];
+  return out;
+}

@@ -1,28 +1,45 @@
-/** @file `npx tsx examples/ba/run.ts`: ADBench's BA residuals and sparse Jacobian with wengert on
- *  ba1 (p=31843), checked against the reference; `npm run bench -- ba` gives J/f. */
+/** @file `npx tsx examples/ba/run.ts [test | ba1]`: ADBench's BA residuals and their sparse Jacobian
+ *  with wengert on a shipped instance, checked against the reference block. */
 import { readFileSync } from 'node:fs';
 import { readBaInput } from './io.js';
-import { baResiduals } from './objective-plain.js';
-import { BA_BATCH, baJacobian, compileBa } from './objective-wengert.js';
+import { baObjective } from './objective-plain.js';
+import { baJacobian, compileBa } from './objective-wengert.js';
 
 const FIXTURES = new URL('../../test/fixtures/adbench/', import.meta.url);
-const input = readBaInput(new URL('data/ba/ba1_n49_m7776_p31843.txt', FIXTURES));
-type Reference = { instances: { instance: string; reproj_block_row0: number[]; reproj_block_row1: number[]; w_err_derivative: number }[] };
-const all = JSON.parse(readFileSync(new URL('reference/generated/ba_all.ref.json', FIXTURES), 'utf8')) as Reference;
-const reference = all.instances.find((r) => r.instance === 'data/ba/ba1_n49_m7776_p31843.txt')!;
+const INSTANCES: Record<string, string> = { test: 'data/ba/test.txt', ba1: 'data/ba/ba1_n49_m7776_p31843.txt' };
 
-baJacobian(input); // compiles the batch tapes
+const name = process.argv[2] ?? 'ba1';
+if (!(name in INSTANCES)) {
+  console.error(`unknown instance "${name}": choose one of ${Object.keys(INSTANCES).join(', ')}`);
+  process.exit(2);
+}
+const input = readBaInput(new URL(INSTANCES[name], FIXTURES));
+interface Reference { instance: string; reproj_block_row0: number[]; reproj_block_row1: number[]; w_err_derivative: number }
+const reference = (JSON.parse(readFileSync(new URL('reference/generated/ba.ref.json', FIXTURES), 'utf8')) as { instances: Reference[] }).instances.find((r) => r.instance === INSTANCES[name])!;
+
 let t = performance.now();
-const jacobian = baJacobian(input);
-const jacobianMs = performance.now() - t;
+const f = compileBa(input);
+const compileMs = performance.now() - t;
 t = performance.now();
-baResiduals(input);
-const residualsMs = performance.now() - t;
-const block = [...reference.reproj_block_row0, ...reference.reproj_block_row1];
-const scale = Math.max(...block.map(Math.abs));
+const first = baJacobian(f, input);
+const firstMs = performance.now() - t;
+t = performance.now();
+const jac = baJacobian(f, input);
+const againMs = performance.now() - t;
+const residuals = f.value(input.cams, input.points, input.weights);
+const plain = baObjective(input);
+let worstValue = 0;
+for (let i = 0; i < plain.length; i++) worstValue = Math.max(worstValue, Math.abs(residuals[i] - plain[i]));
+// Every reprojection row holds one 2 × 15 block; every weight row −2w.
 let worst = 0;
-for (let i = 0; i < input.p; i++) for (let k = 0; k < 30; k++) worst = Math.max(worst, Math.abs(jacobian[30 * i + k] - block[k]) / scale);
-for (let i = 0; i < input.p; i++) worst = Math.max(worst, Math.abs(jacobian[30 * input.p + i] - reference.w_err_derivative) / scale);
-console.log(`BA ba1: n=${input.n} m=${input.m} p=${input.p}; ${jacobian.length} Jacobian values from a ${compileBa(input).stats.nodes}-node tape per batch of ${BA_BATCH} observations`);
-console.log(`largest error against the reference, relative to the largest entry: ${worst.toExponential(1)}`);
-console.log(`Jacobian ${jacobianMs.toFixed(1)} ms, plain-JS residuals ${residualsMs.toFixed(2)} ms (one run each, after a first that compiled; npm run bench -- ba for medians)`);
+for (let r = 0; r < 3 * input.p; r++) {
+  const expected = r < 2 * input.p ? (r % 2 === 0 ? reference.reproj_block_row0 : reference.reproj_block_row1) : [reference.w_err_derivative];
+  for (let k = jac.rows[r], q = 0; k < jac.rows[r + 1]; k++, q++) {
+    worst = Math.max(worst, Math.abs(jac.values[k] - expected[q]) / Math.max(1, Math.abs(expected[q])));
+  }
+}
+console.log(`BA ${name}: n=${input.n} m=${input.m} p=${input.p}; Jacobian ${jac.shape[0]} × ${jac.shape[1]}, ${jac.cols.length} nonzeros (${first === jac ? 'same' : 'fresh'} matrix per call)`);
+console.log(`residuals vs plain JS: largest difference ${worstValue.toExponential(1)}; Jacobian vs reference: largest relative error ${worst.toExponential(1)}`);
+console.log(`compile ${compileMs.toFixed(0)} ms, first sparse Jacobian (pattern + colouring + sweeps) ${firstMs.toFixed(0)} ms, next ${againMs.toFixed(1)} ms`);
+console.log('for the ratio to the plain-JS objective, run: npx tsx bench/ba.ts');
+f.dispose();

@@ -8,7 +8,8 @@ import { encode } from './format.js';
 import { loadProgram, rowSlots, type Program } from './program.js';
 import { dotGraph, wengertList } from './print.js';
 import { describe } from '../operands.js';
-import { HigherOrder, type JacobianOptions, type ShapedLikeArguments } from '../higher/higher-order.js';
+import { HigherOrder, type HessianOptions, type JacobianOptions, type ShapedLikeArguments, type SparseHessianOptions, type SparseJacobianOptions } from '../higher/higher-order.js';
+import type { SparseMatrix } from '../higher/sparse.js';
 import type { GradientOf, Gradients, ValueAndGrad } from '../grad.js';
 import type { Tree } from '../trees.js';
 import { GeneratedSweeps, defaultCodegen, type Codegen } from '../codegen/generated-sweeps.js';
@@ -372,6 +373,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       lastOutput: this.lastOutput,
       vectorOutput: this.vectorOutput,
       writeInputs: (args, what) => this.replay(args, what, false),
+      program: () => this.program(),
     }));
   }
 
@@ -388,9 +390,15 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return this.higher().hvp(argsAndVAndOut) as GradientsOf<G>;
   }
 
+  /** The m × n Jacobian as a CSR SparseMatrix ({ sparsity: 'auto' }): the pattern is detected
+   *  from the tape and coloured at the first call, then each call takes one sweep per colour. */
+  jacobian(...argsAndOptions: [...A, SparseJacobianOptions]): SparseMatrix;
   /** The m × n Jacobian as a row-major Float64Array (n = the differentiated arguments' elements, in wrt order):
    *  n tangent sweeps when n ≤ m, else m reverse sweeps after one forward ({ mode } overrides). */
-  jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array {
+  jacobian(...argsAndOptions: A | [...A, JacobianOptions & { sparsity?: 'none' }]): Float64Array;
+  /** The Jacobian, dense or sparse as the options say. */
+  jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array | SparseMatrix;
+  jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array | SparseMatrix {
     return this.higher().jacobian(argsAndOptions);
   }
 
@@ -402,11 +410,17 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return this.higher().vjps(argsAndSeeds);
   }
 
-  /** The n × n Hessian of a scalar f (row-major, symmetric; n = the differentiated arguments'
-   *  elements) from n Hessian-vector products:
+  /** The n × n Hessian of a scalar f as a CSR SparseMatrix ({ sparsity: 'auto' }): the symmetric
+   *  pattern is detected from the tape and its columns coloured at the first call, then each call
+   *  takes one Hessian-vector product per colour. */
+  hessian(...argsAndOptions: [...A, SparseHessianOptions]): SparseMatrix;
+  /** The n × n Hessian of a scalar f (row-major, symmetric; n = the differentiated arguments' elements) from n Hessian-vector products:
    *  n forward + reverse sweeps, O(n·N) for a tape of N nodes. */
-  hessian(...args: A): Float64Array {
-    return this.higher().hessian(args);
+  hessian(...argsAndOptions: A | [...A, HessianOptions & { sparsity?: 'none' }]): Float64Array;
+  /** The Hessian, dense or sparse as the options say. */
+  hessian(...argsAndOptions: A | [...A, HessianOptions]): Float64Array | SparseMatrix;
+  hessian(...argsAndOptions: A | [...A, HessianOptions]): Float64Array | SparseMatrix {
+    return this.higher().hessian(argsAndOptions);
   }
 }
 

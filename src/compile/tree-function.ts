@@ -106,7 +106,7 @@ export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgumen
   }
 
   /** The Jacobian over the differentiated arguments' leaves, in order (columns follow the leaves). */
-  override jacobian(...argsAndOptions: Any[]): Float64Array {
+  override jacobian(...argsAndOptions: Any[]): Any {
     const n = this.layout.length;
     const options = argsAndOptions.length === n + 1 ? [argsAndOptions[n] as JacobianOptions] : [];
     return super.jacobian(...([...this.leaves(argsAndOptions.slice(0, n), 'jacobian'), ...options] as Any));
@@ -119,8 +119,10 @@ export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgumen
   }
 
   /** The Hessian over the differentiated arguments' leaves, in order. */
-  override hessian(...args: A): Float64Array {
-    return super.hessian(...(this.leaves(args, 'hessian') as Any));
+  override hessian(...argsAndOptions: Any[]): Any {
+    const n = this.layout.length;
+    const options = argsAndOptions.length === n + 1 ? [argsAndOptions[n]] : [];
+    return super.hessian(...([...this.leaves(argsAndOptions.slice(0, n), 'hessian'), ...options] as Any));
   }
 
   /** The arguments as the tape's leaf arguments. */

@@ -7,6 +7,10 @@ import type { TapeCore, Tangents } from '../core.js';
 import { ArgumentError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
 import { describe } from '../operands.js';
+import type { Program } from '../compile/program.js';
+import { hessianPlan, jacobianPlan, sparseHessian, sparseJacobian, type HessianPlan, type Plan, type SparseMatrix } from './sparse.js';
+
+export type { SparseMatrix };
 
 type Argument = number | Float64Array | readonly number[];
 /** A result shaped like the arguments: one per argument, unwrapped for a single argument. */
@@ -19,6 +23,27 @@ export interface JacobianOptions {
   /** 'forward': one tangent sweep per input element; 'reverse': one reverse sweep per output;
    *  'auto' (default): forward when inputs ≤ outputs (n ≤ m), else reverse. */
   mode?: 'auto' | 'forward' | 'reverse';
+  /** 'auto': detect the sparsity pattern from the tape, colour it, and return a SparseMatrix
+   *  from one sweep per colour (forward: column colours, reverse: row colours, 'auto' mode: the
+   *  fewer); 'none' (default): the dense row-major Float64Array. */
+  sparsity?: 'none' | 'auto';
+}
+
+/** jacobian's options asking for the sparse result. */
+export interface SparseJacobianOptions extends JacobianOptions {
+  sparsity: 'auto';
+}
+
+/** hessian's options. */
+export interface HessianOptions {
+  /** 'auto': detect the pattern, colour its columns, and return a SparseMatrix from one
+   *  Hessian-vector product per colour; 'none' (default): the dense row-major Float64Array. */
+  sparsity?: 'none' | 'auto';
+}
+
+/** hessian's options asking for the sparse result. */
+export interface SparseHessianOptions extends HessianOptions {
+  sparsity: 'auto';
 }
 
 /** The 'auto' rule: a tangent sweep gives one column of J, a reverse sweep one row, at about the
@@ -45,6 +70,8 @@ export interface CompiledParts {
   readonly vectorOutput: boolean;
   /** Checks the arguments and writes them into the input slots (no sweep). */
   writeInputs(args: Argument[], what: string): void;
+  /** The tape as a program (for sparsity detection). */
+  program(): Program;
 }
 
 export class HigherOrder {
@@ -56,6 +83,9 @@ export class HigherOrder {
   private readonly allInputs: number;
   /** Per differentiated element, in wrt order: its input slot. */
   private readonly columns: Int32Array;
+  /** Sparse plans, made at the first sparse call of each kind and kept. */
+  private readonly jacobianPlans = new Map<string, Plan>();
+  private hessianPlanStore?: HessianPlan;
 
   constructor(private readonly f: CompiledParts) {
     let all = 0;
@@ -106,17 +136,19 @@ export class HigherOrder {
   }
 
   /** The m × n Jacobian, row-major (row j: ∂fⱼ/∂x over all n input elements, arguments in order). */
-  jacobian(argsAndOptions: unknown[]): Float64Array {
+  jacobian(argsAndOptions: unknown[]): Float64Array | SparseMatrix {
     const f = this.f;
     const k = f.args.length;
     const hasOptions = argsAndOptions.length === k + 1 && isOptions(argsAndOptions[k]);
     if (argsAndOptions.length !== k && !hasOptions) {
-      throw new ArgumentError(`jacobian takes the ${count(k, 'argument')}, then optional options ({ mode }); got ${argsAndOptions.length} values`);
+      throw new ArgumentError(`jacobian takes the ${count(k, 'argument')}, then optional options ({ mode, sparsity }); got ${argsAndOptions.length} values`);
     }
-    const mode = hasOptions ? (argsAndOptions[k] as JacobianOptions).mode ?? 'auto' : 'auto';
+    const options = (hasOptions ? argsAndOptions[k] : {}) as JacobianOptions;
+    const mode = options.mode ?? 'auto';
     if (mode !== 'auto' && mode !== 'forward' && mode !== 'reverse') {
       throw new ArgumentError(`unknown jacobian mode ${JSON.stringify(mode)}: use 'auto', 'forward' or 'reverse'`);
     }
+    const sparse = sparsityOf(options.sparsity, 'jacobian');
     const n = this.inputs;
     const m = f.outputs.length;
     const forward = mode === 'auto' ? jacobianMode(n, m) === 'forward' : mode === 'forward';
@@ -125,6 +157,13 @@ export class HigherOrder {
       throw new ArgumentError(`jacobian: out must be a Float64Array of length ${m * n} (${m} outputs × ${n} inputs), got ${describe(out)}`);
     }
     f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'jacobian');
+    if (sparse) {
+      this.sparseCoversAll('jacobian');
+      if (out !== undefined) throw new ArgumentError("jacobian: out is for the dense result; with sparsity: 'auto' the result is a new SparseMatrix");
+      let plan = this.jacobianPlans.get(mode);
+      if (plan === undefined) this.jacobianPlans.set(mode, (plan = jacobianPlan(f, n, mode)));
+      return sparseJacobian(f, plan, () => this.tangents(), n);
+    }
     const jac = out ?? new Float64Array(m * n);
     const columns = this.columns;
     if (forward) {
@@ -180,15 +219,23 @@ export class HigherOrder {
   }
 
   /** The n × n Hessian of a scalar f, row-major, from n Hessian-vector products. */
-  hessian(args: unknown[]): Float64Array {
+  hessian(argsAndOptions: unknown[]): Float64Array | SparseMatrix {
     const f = this.f;
     const k = f.args.length;
-    if (args.length !== k) throw new ArgumentError(`hessian takes the function's ${count(k, 'argument')}, got ${args.length}`);
+    const hasOptions = argsAndOptions.length === k + 1 && isOptions(argsAndOptions[k]);
+    if (argsAndOptions.length !== k && !hasOptions) {
+      throw new ArgumentError(`hessian takes the function's ${count(k, 'argument')}, then optional options ({ sparsity }); got ${argsAndOptions.length}`);
+    }
+    const sparse = sparsityOf(hasOptions ? (argsAndOptions[k] as HessianOptions).sparsity : undefined, 'hessian');
     this.scalarOnly('hessian');
-    f.writeInputs(args as Argument[], 'hessian');
+    f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'hessian');
     const t = this.tangents();
     const n = this.inputs;
     const columns = this.columns;
+    if (sparse) {
+      this.sparseCoversAll('hessian');
+      return sparseHessian(f, (this.hessianPlanStore ??= hessianPlan(f, n)), t, n);
+    }
     t.writeTangents(f.inputStart, new Float64Array(this.allInputs));
     const h = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
@@ -216,6 +263,14 @@ export class HigherOrder {
       const len = f.args[i] < 0 ? 1 : f.args[i];
       read(f.inputStart + f.offsets[i], len, into, offset);
       offset += len;
+    }
+  }
+
+  /** Sparse plans index the whole input block: they need every argument differentiated, in order. */
+  private sparseCoversAll(what: string): void {
+    const { wrt, args } = this.f;
+    if (wrt.length !== args.length || wrt.some((i, k) => i !== k)) {
+      throw new ArgumentError(`${what} with sparsity: 'auto' differentiates every argument in order: compile this function without wrt (or with wrt listing all ${args.length} arguments in order) for a sparse result`);
     }
   }
 
@@ -307,6 +362,13 @@ function seedRows(seeds: unknown, m: number): ArrayLike<number>[] {
   }
   if (Array.isArray(seeds) && seeds.every((u) => isNumberArray(u) && u.length === m)) return seeds as ArrayLike<number>[];
   throw new ArgumentError(`vjps: seeds must be a Float64Array of k × ${m} numbers or an array of rows of length ${m}, got ${describe(seeds)}`);
+}
+
+/** Whether the options ask for a sparse result. */
+function sparsityOf(sparsity: unknown, what: string): boolean {
+  if (sparsity === undefined || sparsity === 'none') return false;
+  if (sparsity === 'auto') return true;
+  throw new ArgumentError(`unknown ${what} sparsity ${JSON.stringify(sparsity)}: use 'auto' (a SparseMatrix) or 'none' (dense, the default)`);
 }
 
 function isOptions(x: unknown): boolean {

@@ -6,7 +6,8 @@ import type { CompiledFunction, DirectionOf, GradientsOf, ValueAndTangent } from
 import type { Differentiable } from '../grad.js';
 import { ArgumentError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
-import type { JacobianOptions } from './higher-order.js';
+import type { HessianOptions, JacobianOptions, SparseHessianOptions, SparseJacobianOptions } from './higher-order.js';
+import type { SparseMatrix } from './sparse.js';
 
 import type { Argument } from '../grad.js';
 
@@ -28,17 +29,30 @@ export function hvp(f: Differentiable, options: CompileOptions = {}) {
   };
 }
 
+/** jacobian(f, { sparsity: 'auto' })(...args): the Jacobian of f as a CSR SparseMatrix, its
+ *  pattern detected from the tape (see CompiledFunction.jacobian). */
+export function jacobian(f: Differentiable, options: CompileOptions & SparseJacobianOptions): (...args: Argument[]) => SparseMatrix;
 /** jacobian(f)(...args): the m × n Jacobian of f, row-major (see CompiledFunction.jacobian). */
+export function jacobian(f: Differentiable, options?: CompileOptions & JacobianOptions & { sparsity?: 'none' }): (...args: Argument[]) => Float64Array;
+/** jacobian(f, options)(...args): dense or sparse as the options say. */
+export function jacobian(f: Differentiable, options?: CompileOptions & JacobianOptions): (...args: Argument[]) => Float64Array | SparseMatrix;
 export function jacobian(f: Differentiable, options: CompileOptions & JacobianOptions = {}) {
   checkFunction(f, 'jacobian');
-  const { mode, ...compileOptions } = options;
-  return (...args: Argument[]): Float64Array => once(f, args, compileOptions, 'jacobian', (c) => c.jacobian(...args, { mode }));
+  const { mode, sparsity, ...compileOptions } = options;
+  return (...args: Argument[]): Float64Array | SparseMatrix => once(f, args, compileOptions, 'jacobian', (c) => c.jacobian(...args, { mode, sparsity }));
 }
 
+/** hessian(f, { sparsity: 'auto' })(...args): the Hessian of a scalar f as a CSR SparseMatrix,
+ *  its symmetric pattern detected from the tape. */
+export function hessian(f: Differentiable, options: CompileOptions & SparseHessianOptions): (...args: Argument[]) => SparseMatrix;
 /** hessian(f)(...args): the n × n Hessian of a scalar f, row-major, symmetric. */
-export function hessian(f: Differentiable, options: CompileOptions = {}) {
+export function hessian(f: Differentiable, options?: CompileOptions & HessianOptions & { sparsity?: 'none' }): (...args: Argument[]) => Float64Array;
+/** hessian(f, options)(...args): dense or sparse as the options say. */
+export function hessian(f: Differentiable, options?: CompileOptions & HessianOptions): (...args: Argument[]) => Float64Array | SparseMatrix;
+export function hessian(f: Differentiable, options: CompileOptions & HessianOptions = {}) {
   checkFunction(f, 'hessian');
-  return (...args: Argument[]): Float64Array => once(f, args, options, 'hessian', (c) => c.hessian(...args));
+  const { sparsity, ...compileOptions } = options;
+  return (...args: Argument[]): Float64Array | SparseMatrix => once(f, args, compileOptions, 'hessian', (c) => c.hessian(...args, { sparsity }));
 }
 
 function checkFunction(f: unknown, what: string): void {

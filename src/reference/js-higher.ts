@@ -40,6 +40,11 @@ export class JsTangents implements Tangents {
     return this.tan[id];
   }
 
+  scatterTangents(ids: Int32Array, at: Int32Array, from: number, to: number, out: Float64Array): void {
+    const tan = this.tan;
+    for (let q = from; q < to; q++) out[at[q]] = tan[ids[q]];
+  }
+
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void {
     out.set(this.tanAdj.subarray(start, start + count), offset);
   }

@@ -56,6 +56,15 @@ export class WasmTangents implements Tangents {
     return views.f64[this.tangentIndex(id)];
   }
 
+  scatterTangents(ids: Int32Array, at: Int32Array, from: number, to: number, out: Float64Array): void {
+    const f64 = views.f64;
+    const { first, firstTangent, stride, sink } = this;
+    for (let q = from; q < to; q++) {
+      const id = ids[q];
+      out[at[q]] = id === sink ? this.tangent(id) : f64[firstTangent + (id - first) * stride];
+    }
+  }
+
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void {
     const f64 = views.f64;
     const at = this.firstAdjointTangent + (start - this.first) * this.stride;
