@@ -14,6 +14,10 @@ export interface TapeCore {
   op2(op: number, a: number, b: number): number;
   /** Records a vector row (assembly/shared/vector.ts) and returns its first output slot id. */
   vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
+  /** Records a Custom row (src/custom/) of host rule `rule` over the argument runs `args` (pairs:
+   *  first slot, then the length or −1 for a number) with its output already computed (the facade
+   *  needs its shape first); returns the first output slot id. */
+  custom(rule: number, args: ArrayLike<number>, output: number | Float64Array): number;
   /** Makes room so the next rows (up to `rows` rows, `slots` slots) land in one segment. */
   reserve(rows: number, slots: number): void;
   /** Slot id of the first of `values.length` contiguous new constants. */

@@ -21,3 +21,5 @@ export { jvp, hvp, jacobian, hessian } from './higher/one-shot.js';
 export type { JacobianOptions, ShapedLikeArguments } from './higher/higher-order.js';
 export * from './optim/index.js';
 export { dataParallel, WorkerError, type DataParallel, type DataParallelOptions, type ParallelGradient } from './parallel/index.js';
+export { defineOp, type CustomOp, type CustomOpRules, type CustomValue, type CustomArgument } from './custom/define-op.js';
+export { customVjp, checkpoint, type TapeFunction, type VjpRule } from './custom/custom-vjp.js';

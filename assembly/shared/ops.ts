@@ -35,6 +35,11 @@ export enum Op {
   VecCopy = 138,
   /** y[i] = cond[i] ? pair[i] : pair[n + i]: where() over vectors; b names the pair block. */
   VecWhere = 139,
+  // Host rows (200–209): the row's rules live in JavaScript, which the walk calls back.
+  /** A user-defined op (defineOp, customVjp) or a checkpointed function: its Param rows carry
+   *  (output length or −1 for a number, argument count), (rule id, 0), and before those one
+   *  row per argument (first slot, length or −1 for a number) — src/custom/. */
+  Custom = 200,
 }
 
 /** The first elementwise scalar op (Where, code 3, selects rather than computes). */
@@ -46,6 +51,9 @@ export const FIRST_VECTOR_OP: i32 = 128;
 /* @inline */ export function isLeafOrParam(op: i32): bool {
   return op < Op.Where;
 }
+
+/** The first code of the host range (rules in JavaScript, src/custom/). */
+export const FIRST_HOST_OP: i32 = 200;
 
 /** Whether a code is in the vector range (128–255). */
 /* @inline */ export function isVectorOp(op: i32): bool {
@@ -69,6 +77,8 @@ export function arity(op: i32): i32 {
   if (op == Op.VecMap || op == Op.VecDot || op == Op.MatMul || op == Op.VecWhere) return 2;
   if (op == Op.VecSum || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
   if (op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return 1;
+  // Any number of operands, listed in its Param rows: a and b name none.
+  if (op == Op.Custom) return 0;
   return -1;
 }
 

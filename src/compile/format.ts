@@ -14,12 +14,17 @@
  *  (wengert 0.1.0) numbered the vector instructions 45–56 right after the scalar ops; it is
  *  read by moving those codes to their own range (128–139), so it loads as the same function. */
 import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow } from '../../assembly/shared/vector.js';
+import { isRule } from '../custom/registry.js';
+import { nameTable, namesBytes, tableSize, writeNames, readNames, resolveNames } from './format-names.js';
 import { TapeFormatError } from '../errors.js';
 import { inputCount, rowParams, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
 export const FORMAT_VERSION = 2;
+/** Version 2 plus the custom-op name table (./format-names.ts): written only by tapes with
+ *  custom ops, so every other tape keeps the bytes version 2 readers take. */
+const VERSION_NAMES = 3;
 /** 0.1.0's format: the same layout, with vector codes 45–56 (see the file comment). */
 const VERSION_1 = 1;
 const V1_FIRST_VECTOR = 45;
@@ -31,11 +36,13 @@ const MAX_COUNT = 2 ** 28;
 export function encode(p: Program): Uint8Array {
   const rows = p.op.length;
   const opBytes = (rows + 3) & ~3;
-  const size = HEADER + 4 * (p.args.length + p.outputs.length) + opBytes + 8 * rows + 8 * p.consts.length;
-  const bytes = new Uint8Array(size);
+  const table = nameTable(p);
+  const encoded = table === undefined ? [] : namesBytes(table.names);
+  const base = HEADER + 4 * (p.args.length + p.outputs.length) + opBytes + 8 * rows + 8 * p.consts.length;
+  const bytes = new Uint8Array(base + (table === undefined ? 0 : tableSize(encoded)));
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
-  view.setUint16(4, FORMAT_VERSION, true);
+  view.setUint16(4, table === undefined ? FORMAT_VERSION : VERSION_NAMES, true);
   view.setUint16(6, p.vectorOutput ? 1 : 0, true);
   view.setUint32(8, rows, true);
   view.setUint32(12, p.consts.length, true);
@@ -46,9 +53,10 @@ export function encode(p: Program): Uint8Array {
   for (const o of p.outputs) (view.setUint32(at, o, true), (at += 4));
   bytes.set(p.op, at);
   at += opBytes;
-  for (const v of p.a) (view.setInt32(at, v, true), (at += 4));
+  for (const v of table?.a ?? p.a) (view.setInt32(at, v, true), (at += 4));
   for (const v of p.b) (view.setInt32(at, v, true), (at += 4));
   for (const v of p.consts) (view.setFloat64(at, v, true), (at += 8));
+  if (table !== undefined) writeNames(view, bytes, at, encoded);
   return bytes;
 }
 
@@ -63,8 +71,11 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) fail('the magic number "WGRT" is missing');
   const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION && version !== VERSION_1) {
-    fail(`format version ${version} is not one this wengert reads (it reads versions ${VERSION_1} and ${FORMAT_VERSION}, and writes ${FORMAT_VERSION})`);
+  if (version !== FORMAT_VERSION && version !== VERSION_1 && version !== VERSION_NAMES) {
+    fail(
+      `format version ${version} is not one this wengert reads (it reads versions ${VERSION_1} to ${VERSION_NAMES}, and writes ${FORMAT_VERSION}, ` +
+        `or ${VERSION_NAMES} for tapes with custom ops)`,
+    );
   }
   const flags = view.getUint16(6, true);
   if (flags > 1) fail(`unknown flags ${flags}`);
@@ -79,7 +90,7 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   if (outputCount === 0) fail('a tape needs at least one output');
   const opBytes = (rows + 3) & ~3;
   const expected = HEADER + 4 * (argCount + outputCount) + opBytes + 8 * rows + 8 * constCount;
-  if (bytes.length !== expected) {
+  if (version === VERSION_NAMES ? bytes.length < expected : bytes.length !== expected) {
     fail(`the header describes ${expected} bytes but the buffer has ${bytes.length} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`);
   }
   let at = HEADER;
@@ -101,6 +112,8 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   for (let r = 0; r < rows; r++, at += 4) b[r] = view.getInt32(at, true);
   const consts = new Float64Array(constCount);
   for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
+  // Rule ids mean nothing across processes: only version 3's names give a Custom row its rule.
+  resolveNames(op, a, version === VERSION_NAMES ? readNames(view, at, fail) : []);
   const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1 };
   validate(program);
   return program;
@@ -166,6 +179,26 @@ export function validate(p: Program): void {
       if (arity(o) >= 2) operand(r, b[r], 'b');
       else none(r, b[r], 'b');
       slots++;
+    } else if (o === Op.Custom) {
+      none(r, a[r], 'a');
+      none(r, b[r], 'b');
+      const [p1a, argc, rule, flags] = rowParams(p, r);
+      if (!(p1a === -1 || (Number.isInteger(p1a) && p1a >= 1 && p1a <= MAX_COUNT))) fail(`row ${r} (Custom) has output length ${p1a}`);
+      count(r, argc, 'argument count');
+      if (!isRule(rule)) fail(`row ${r} (Custom) names rule ${rule}, which is not defined`);
+      if (flags !== 0) fail(`row ${r} (Custom) has flags ${flags}`);
+      for (let i = 0; i < argc; i++) {
+        const row = customArgumentRow(r, argc, i);
+        if (row < 0 || op[row] !== Op.Param || owned[row]) fail(`row ${r} (Custom) needs ${argc} argument rows before its Param rows`);
+        owned[row] = 1;
+        if (b[row] === -1) operand(r, a[row], `argument ${i}`);
+        else {
+          count(r, b[row], `argument ${i} length`);
+          range(r, a[row], b[row], `argument ${i}`);
+        }
+      }
+      slots += p1a < 0 ? 1 : p1a;
+      if (slots > MAX_COUNT) fail(`the tape has more than ${MAX_COUNT} slots`);
     } else {
       const [p1a, p1b, p2a, p2b] = rowParams(p, r);
       count(r, p1a, 'length');

@@ -14,7 +14,7 @@ export type PublicOpName = Exclude<UserOpName, CompositeOpName>;
  *  until it is placed on one side. */
 export type CompositeOpName =
   | 'Where' | 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax'
-  | 'MatMul' | 'VecCopy' | 'VecWhere';
+  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'Custom';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];
@@ -541,6 +541,7 @@ export const COMPOSITE_OP_INFO = {
   MatMul: { exports: ['matmul', 'matvec'], about: 'op(A)·op(B), op = transpose or not' },
   VecCopy: { exports: ['concat'], about: 'copies and concatenations' },
   VecWhere: { exports: ['where'], about: 'where() over vectors' },
+  Custom: { exports: ['defineOp', 'customVjp', 'checkpoint'], about: 'user rules in JavaScript, called back by the sweeps' },
 } satisfies Record<CompositeOpName, CompositeOpInfo>;
 
 /** The op's export name in src/ops.ts: the enum key with a lowercase first letter (Log1p → log1p). */
