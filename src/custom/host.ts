@@ -51,7 +51,8 @@ function wasmAccess(ac: number, bc: number, tan: number): RowAccess {
   const f64 = (): Float64Array => (refreshViews(), views.f64);
   const valueAt = (id: number) => (core.slotValueAddress(id) >>> 0) / 8;
   const adjointAt = (id: number) => (core.slotAdjointAddress(id) >>> 0) / 8;
-  const tangentAt = (id: number) => ((tan >>> 0) + 8 * id) / 8;
+  // A tangent column base may lie "below" address 0 (layout.ts): wasm's u32 arithmetic wraps it.
+  const tangentAt = (id: number) => ((tan + 8 * id) >>> 0) / 8;
   return {
     backend: 'wasm',
     a: (r) => (refreshViews(), views.i32[((ac >>> 0) >>> 2) + r]),
