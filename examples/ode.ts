@@ -2,7 +2,7 @@
  *  steps of y′ = c ⊙ sin(y) − y³ for a state y of n elements, loss ½|y_N|². The plain tape holds
  *  every step; the checkpointed one holds √N segment boundaries and recomputes each segment of
  *  √N steps in the reverse sweep (bench/checkpoint.ts, test/checkpoint.test.ts). */
-import { add, sub, mul, sin, square, dot, checkpoint, type Vector } from '../src/index.js';
+import { add, sub, mul, sin, square, dot, checkpoint, type Scalar, type Vector } from '../src/index.js';
 
 const H = 1e-3;
 
@@ -12,7 +12,7 @@ export function odeStep(y: Vector, c: Vector): Vector {
 }
 
 /** ½|y_N|² after `steps` steps from y0, every step on the tape. */
-export function plainLoss(steps: number): (y0: Vector, c: Vector) => ReturnType<typeof dot> {
+export function plainLoss(steps: number): (y0: Vector, c: Vector) => Scalar {
   return (y0, c) => {
     let y = y0;
     for (let k = 0; k < steps; k++) y = odeStep(y, c);
@@ -21,7 +21,7 @@ export function plainLoss(steps: number): (y0: Vector, c: Vector) => ReturnType<
 }
 
 /** The same loss with the steps in checkpointed segments of `every` steps (`steps` a multiple). */
-export function checkpointedLoss(steps: number, every: number): (y0: Vector, c: Vector) => ReturnType<typeof dot> {
+export function checkpointedLoss(steps: number, every: number): (y0: Vector, c: Vector) => Scalar {
   const segment = checkpoint(function segment(y: Vector, c: Vector): Vector {
     for (let k = 0; k < every; k++) y = odeStep(y, c);
     return y;

@@ -76,6 +76,9 @@ describe('checkpoint', () => {
         expect(q.stats.bytes / p.stats.bytes).toBeLessThanOrEqual(0.05);
         expect(q.toString()).toMatch(/= checkpoint\(segment\)\(v₀…v₁₉, v₂₀…v₃₉\)/);
         expect(() => q.toBytes()).toThrow(/toBytes cannot save 'checkpoint\(segment\)'/);
+        for (const higher of [() => q.jvp(y0, c, [y0, c]), () => q.hvp(y0, c, [y0, c])]) {
+          expect(higher).toThrow(/jvp, hvp and hessian through 'checkpoint\(segment\)' are not supported: checkpoint and customVjp functions have a reverse rule only/);
+        }
       } finally {
         p.dispose();
         q.dispose();

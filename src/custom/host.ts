@@ -134,7 +134,10 @@ function runRow(kind: number, r: number, out: number, m: RowAccess): void {
 }
 
 function missingJvp(rule: HostRule): ArgumentError {
-  return new ArgumentError(`jvp through custom op '${rule.name}' needs a jvp rule: defineOp('${rule.name}', { value, vjp, jvp })`);
+  if (!rule.saved) {
+    return new ArgumentError(`jvp, hvp and hessian through '${rule.name}' are not supported: checkpoint and customVjp functions have a reverse rule only (use grad, or defineOp with a jvp rule)`);
+  }
+  return new ArgumentError(`jvp through custom op '${rule.name}' needs a jvp rule: defineOp('${rule.name}', { value, vjp, jvp }) (hvp and hessian through a custom op are not supported)`);
 }
 
 setHostRows((kind, r, out) => runRow(kind, r, out, jsAccess()));
