@@ -12,7 +12,10 @@
  *
  *  Versions: 2 writes the op codes of assembly/shared/ops.ts, which never change. Version 1
  *  (wengert 0.1.0) numbered the vector instructions 45–56 right after the scalar ops; it is
- *  read by moving those codes to their own range (128–139), so it loads as the same function. */
+ *  read by moving those codes to their own range (128–139), so it loads as the same function.
+ *  Version 3 is version 2 followed by the names of the custom ops its Custom rows use (whose a
+ *  operand in their rule row is an index into that table: ./format-names.ts); only tapes with
+ *  custom ops are written as version 3. */
 import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow } from '../../assembly/shared/vector.js';
 import { isRule } from '../custom/registry.js';
