@@ -101,6 +101,17 @@ describe('defineOp', () => {
       }
     });
 
+    it('replays the same with stored partials (the second reverse-sweep design) and after many replays', () => {
+      const plain = compile(f, 3, 'scalar', { backend });
+      const stored = compile(f, 3, 'scalar', { backend, partials: 'store' });
+      try {
+        for (const [v, s] of points(3, 20, 14)) expect(stored.valueAndGrad(v, s)).toEqual(plain.valueAndGrad(v, s));
+      } finally {
+        plain.dispose();
+        stored.dispose();
+      }
+    });
+
     it('fromBytes names an op that is not defined and says how to define it', () => {
       defineOp('test.ghost', { value: (x) => x, vjp: (_x, _y, g) => [g] });
       const ghost = defineOp('test.ghost', { value: (x) => 2 * num(x), vjp: (_x, _y, g) => [2 * num(g)] });
