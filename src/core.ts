@@ -90,6 +90,8 @@ export interface Tangents {
   writeTangents(start: number, values: ArrayLike<number>): void;
   setTangent(id: number, value: number): void;
   tangent(id: number): number;
+  /** Seeds the tangent of slot id's adjoint (after `forward`, before `reverse`). */
+  setAdjointTangent(id: number, value: number): void;
   /** Copies the adjoint tangents of slots start…start+count−1 into out[offset…]. */
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void;
   /** Values (unless `values` is false: the stored ones are kept) and tangents of every row from

@@ -174,8 +174,11 @@ describe('customVjp', () => {
     expect(grad((x: Scalar) => sigmoid(x), { backend })(0)).toBe(0.25);
   });
 
-  it.each(BACKENDS)('a compiled tape using it cannot be saved, and says why (%s)', (backend) => {
+  it.each(BACKENDS)('a compiled tape using it cannot be saved, and has no jvp or hvp; each error says why (%s)', (backend) => {
     const c = compile((x: Scalar) => softplus(x), { backend });
     expect(() => c.toBytes()).toThrow(/toBytes cannot save '.*': a checkpoint or customVjp function is a closure/);
+    const reverseOnly = /jvp, hvp and hessian through '.*' are not supported: a customVjp function has a reverse rule only/;
+    expect(() => c.jvp(1, 1)).toThrow(reverseOnly);
+    expect(() => c.hvp(1, 1)).toThrow(reverseOnly);
   });
 });

@@ -44,8 +44,10 @@ export function customVjp<F extends TapeFunction>(f: F, vjp: VjpRule): F {
  *  checkpointing; jax.checkpoint, torch.utils.checkpoint): a call records one row holding only
  *  f's arguments and result. In the reverse sweep f is recorded again on a tape of its own from
  *  the saved arguments and swept back, so memory falls from f's whole interior to its inputs and
- *  outputs, for one more evaluation of f. The gradient is identical to the bit to the plain one's.
- *  Works eagerly and in compiled tapes, on both backends. */
+ *  outputs, for one more evaluation of f. The gradient is identical to the bit to the plain one's
+ *  for a value that crosses each checkpoint once (within rounding for one that every call uses).
+ *  Works eagerly and in compiled tapes, on both backends, and with jvp, hvp and hessian (f's
+ *  tangent and second-order sweeps, run again on a pure-JS scratch tape). */
 export function checkpoint<F extends TapeFunction>(f: F): F {
   checkFunction('checkpoint', f);
   const name = `checkpoint(${f.name === '' ? 'f' : f.name})`;
@@ -55,6 +57,8 @@ export function checkpoint<F extends TapeFunction>(f: F): F {
     saved: false,
     value: (args, backend) => scratch.value(args, backend),
     vjp: (args, _output, adjoint, backend) => scratch.vjp(args, adjoint, backend) as HostValue[],
+    jvp: (args, tangents) => scratch.jvp(args, tangents),
+    secondOrder: (args, tangents, adjoint, adjointTangent) => scratch.secondOrder(args, tangents, adjoint, adjointTangent),
   });
   return ((...args: unknown[]) => applyRule(id, args)) as F;
 }

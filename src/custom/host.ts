@@ -20,15 +20,20 @@ interface RowAccess {
   values(id: number, n: number): Float64Array;
   adjoints(id: number, n: number): Float64Array;
   tangents(id: number, n: number): Float64Array;
+  adjointTangents(id: number, n: number): Float64Array;
   setValues(id: number, x: Float64Array): void;
   setTangents(id: number, x: Float64Array): void;
   addAdjoints(id: number, x: Float64Array): void;
+  addAdjointTangents(id: number, x: Float64Array): void;
 }
 
 /** The pure-JS tape's columns as bound when the walk called: taken at once, because the rule may
  *  run sweeps of its own that rebind them. */
 function jsAccess(): RowAccess {
-  const AC = aColumn(), BC = bColumn(), V = valueColumn(), A = adjointColumn(), T = tangentColumn();
+  const AC = aColumn(), BC = bColumn(), V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
+  const add = (column: Float64Array, id: number, x: Float64Array) => {
+    for (let i = 0; i < x.length; i++) column[id + i] += x[i];
+  };
   return {
     backend: 'js',
     a: (r) => AC[r],
@@ -36,23 +41,28 @@ function jsAccess(): RowAccess {
     values: (id, n) => V.slice(id, id + n),
     adjoints: (id, n) => A.slice(id, id + n),
     tangents: (id, n) => T.slice(id, id + n),
+    adjointTangents: (id, n) => TA.slice(id, id + n),
     setValues: (id, x) => V.set(x, id),
     setTangents: (id, x) => T.set(x, id),
-    addAdjoints: (id, x) => {
-      for (let i = 0; i < x.length; i++) A[id + i] += x[i];
-    },
+    addAdjoints: (id, x) => add(A, id, x),
+    addAdjointTangents: (id, x) => add(TA, id, x),
   };
 }
 
 /** The wasm core's columns at the addresses its call passes (byte addresses, read unsigned); the
  *  views are refreshed before each use because a rule may have grown memory. A run of slots is one
  *  run of doubles (assembly/layout.ts), so a slot's adjoint address is asked once per run. */
-function wasmAccess(ac: number, bc: number, tan: number): RowAccess {
+function wasmAccess(ac: number, bc: number, tan: number, tanAdj: number): RowAccess {
   const f64 = (): Float64Array => (refreshViews(), views.f64);
   const valueAt = (id: number) => (core.slotValueAddress(id) >>> 0) / 8;
   const adjointAt = (id: number) => (core.slotAdjointAddress(id) >>> 0) / 8;
   // A tangent column base may lie "below" address 0 (layout.ts): wasm's u32 arithmetic wraps it.
   const tangentAt = (id: number) => ((tan + 8 * id) >>> 0) / 8;
+  const adjointTangentAt = (id: number) => ((tanAdj + 8 * id) >>> 0) / 8;
+  const add = (at: number, x: Float64Array) => {
+    const m = f64();
+    for (let i = 0; i < x.length; i++) m[at + i] += x[i];
+  };
   return {
     backend: 'wasm',
     a: (r) => (refreshViews(), views.i32[((ac >>> 0) >>> 2) + r]),
@@ -60,13 +70,11 @@ function wasmAccess(ac: number, bc: number, tan: number): RowAccess {
     values: (id, n) => f64().slice(valueAt(id), valueAt(id) + n),
     adjoints: (id, n) => f64().slice(adjointAt(id), adjointAt(id) + n),
     tangents: (id, n) => f64().slice(tangentAt(id), tangentAt(id) + n),
+    adjointTangents: (id, n) => f64().slice(adjointTangentAt(id), adjointTangentAt(id) + n),
     setValues: (id, x) => f64().set(x, valueAt(id)),
     setTangents: (id, x) => f64().set(x, tangentAt(id)),
-    addAdjoints: (id, x) => {
-      const m = f64();
-      const at = adjointAt(id);
-      for (let i = 0; i < x.length; i++) m[at + i] += x[i];
-    },
+    addAdjoints: (id, x) => add(adjointAt(id), x),
+    addAdjointTangents: (id, x) => add(adjointTangentAt(id), x),
   };
 }
 
@@ -125,7 +133,15 @@ function runRow(kind: number, r: number, out: number, m: RowAccess): void {
     }
     adjoints.forEach((x, i) => m.addAdjoints(starts[i], asRun(rule, x, lengths[i], `vjp's adjoint ${i}`)));
   }
-  if ((kind & HOST_SECOND_ORDER) !== 0) {
+  if ((kind & HOST_SECOND_ORDER) !== 0 && rule.secondOrder !== undefined) {
+    const g = m.adjoints(out, outCount);
+    const tg = m.adjointTangents(out, outCount);
+    if (g.every((x) => x === 0) && tg.every((x) => x === 0)) return;
+    const tangents = starts.map((s, i) => read(m.tangents, s, lengths[i]));
+    const { adjoints, adjointTangents } = rule.secondOrder(args, tangents, outLength < 0 ? g[0] : g, outLength < 0 ? tg[0] : tg);
+    adjoints.forEach((x, i) => m.addAdjoints(starts[i], asRun(rule, x, lengths[i], `adjoint ${i}`)));
+    adjointTangents.forEach((x, i) => m.addAdjointTangents(starts[i], asRun(rule, x, lengths[i], `adjoint tangent ${i}`)));
+  } else if ((kind & HOST_SECOND_ORDER) !== 0) {
     throw new ArgumentError(
       `hvp/hessian through custom op '${rule.name}' is not supported: its vjp is a JavaScript function, whose own derivative wengert cannot take. ` +
         'Use jvp (with a jvp rule), or write the op with wengert ops to get second derivatives.',
@@ -135,10 +151,10 @@ function runRow(kind: number, r: number, out: number, m: RowAccess): void {
 
 function missingJvp(rule: HostRule): ArgumentError {
   if (!rule.saved) {
-    return new ArgumentError(`jvp, hvp and hessian through '${rule.name}' are not supported: checkpoint and customVjp functions have a reverse rule only (use grad, or defineOp with a jvp rule)`);
+    return new ArgumentError(`jvp, hvp and hessian through '${rule.name}' are not supported: a customVjp function has a reverse rule only (use grad, or defineOp with a jvp rule)`);
   }
   return new ArgumentError(`jvp through custom op '${rule.name}' needs a jvp rule: defineOp('${rule.name}', { value, vjp, jvp }) (hvp and hessian through a custom op are not supported)`);
 }
 
 setHostRows((kind, r, out) => runRow(kind, r, out, jsAccess()));
-wasmHost.row = (kind, ac, bc, r, out, tan) => runRow(kind, r, out, wasmAccess(ac, bc, tan));
+wasmHost.row = (kind, ac, bc, r, out, tan, tanAdj) => runRow(kind, r, out, wasmAccess(ac, bc, tan, tanAdj));

@@ -40,6 +40,10 @@ export class JsTangents implements Tangents {
     return this.tan[id];
   }
 
+  setAdjointTangent(id: number, value: number): void {
+    this.tanAdj[id] = value;
+  }
+
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void {
     out.set(this.tanAdj.subarray(start, start + count), offset);
   }
