@@ -1,7 +1,7 @@
 /** @file What the TypeScript facade reads of the layout (layout.ts), as exported functions: it
  *  writes rows and reads values at these addresses and never computes one itself. */
 import {
-  SEG_ROWS, SEG_SLOTS, SEG_EVALUATED_ROWS, SLOT_STRIDE, TANGENT_STRIDE, BYTES_PER_ROW,
+  SEG_ROWS, SEG_SLOTS, SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, TANGENT_STRIDE, BYTES_PER_ROW,
   capOf, opsOf, aOf, bOf, firstSlotOf, rowsOf, slotCountOf, nextOf, valueAddress, adjointAddress, tangentAddress, adjointTangentAddress,
   storedBufferBytes,
 } from './layout';
@@ -17,6 +17,8 @@ export function segmentRowsField(seg: usize): usize { return seg + SEG_ROWS; }
 export function segmentSlotsField(seg: usize): usize { return seg + SEG_SLOTS; }
 /** Address of the count of rows the core has evaluated (rows past it wait for `flush`). */
 export function segmentEvaluatedField(seg: usize): usize { return seg + SEG_EVALUATED_ROWS; }
+/** Address of the count of slots the evaluated rows wrote (beside the evaluated rows' count). */
+export function segmentEvaluatedSlotsField(seg: usize): usize { return seg + SEG_EVALUATED_SLOTS; }
 export function segmentRows(seg: usize): i32 { return rowsOf(seg); }
 export function segmentSlots(seg: usize): i32 { return slotCountOf(seg); }
 export function segmentNext(seg: usize): usize { return nextOf(seg); }

@@ -8,6 +8,32 @@ import { vectorTangent, vectorSecondOrder } from './vector-higher';
 import { vecMapForward, vecMapReverse, vecMapTangent } from '../vecmap';
 import { matmulForward, matmulReverse, hasScratch } from '../matmul';
 import { matmulTangent, matmulSecondOrder } from '../matmul-higher';
+import { opColumn, aColumn, bColumn, rebindRows } from './rows';
+import { tangentColumn, adjointTangentColumn, tangentSink, rebindTangents, storedColumn, storedFirstSlot, bindStored } from './slots';
+
+// What a host row asks of its JavaScript rules: as in assembly/shared/kernels.ts.
+export const HOST_FORWARD: i32 = 1;
+export const HOST_TANGENT: i32 = 2;
+export const HOST_REVERSE: i32 = 4;
+export const HOST_SECOND_ORDER: i32 = 8;
+
+/** src/custom/host.ts: runs Custom row r of the segment whose a and b columns are at ac and bc,
+ *  outputs from slot `out`; tan and tanAdj are the tangent column bases (slots.wasm.ts). */
+// @ts-ignore: decorator
+@external('env', 'hostRow')
+declare function callHost(kind: i32, ac: usize, bc: usize, r: i32, out: i32, tan: usize, tanAdj: usize): void;
+
+/** Runs row r's rules in JavaScript, which may run sweeps of its own (a checkpoint re-runs its
+ *  function): the walk's bindings are put back afterwards. */
+export function hostRow(kind: i32, r: i32, out: i32): void {
+  const o = opColumn(), a = aColumn(), b = bColumn();
+  const t = tangentColumn(), ta = adjointTangentColumn(), sink = tangentSink();
+  const p = storedColumn(), first = storedFirstSlot();
+  callHost(kind, a, b, r, out, t, ta);
+  rebindRows(o, a, b);
+  rebindTangents(t, ta, sink);
+  bindStored(p, first);
+}
 
 /** Values of the row's outputs; true when the kernel also zeroed their adjoints. */
 export function kernelForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): bool {

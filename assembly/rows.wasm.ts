@@ -16,6 +16,13 @@ export function bindRows(seg: usize): void {
   bBase = bOf(seg);
 }
 
+/** Points the walk back at columns it was bound to (after a host row's own sweeps). */
+export function rebindRows(o: usize, a: usize, b: usize): void {
+  opsBase = o;
+  aBase = a;
+  bBase = b;
+}
+
 // @ts-ignore: decorator
 @inline export function opColumn(): OpColumn { return opsBase; }
 // @ts-ignore: decorator

@@ -37,6 +37,16 @@ export function bindTangents(buffer: usize, slots: i32, first: i32, sink: i32): 
   tanSink = sink;
 }
 
+/** The sink as the tangent accessors know it (saved and restored around a host row). */
+export function tangentSink(): i32 { return tanSink; }
+
+/** Points the tangent accessors back at column bases they had (after a host row's own sweeps). */
+export function rebindTangents(t: usize, ta: usize, sink: i32): void {
+  tanBase = t;
+  tanAdjBase = ta;
+  tanSink = sink;
+}
+
 // @ts-ignore: decorator
 @inline export function tangentColumn(): Column { return tanBase; }
 // @ts-ignore: decorator
@@ -67,6 +77,8 @@ export function bindStored(buffer: usize, first: i32): void {
   storedBuffer = buffer;
   storedFirst = first;
 }
+
+export function storedFirstSlot(): i32 { return storedFirst; }
 
 // @ts-ignore: decorator
 @inline export function storedColumn(): Column { return storedBuffer; }

@@ -14,6 +14,10 @@ export interface TapeCore {
   op2(op: number, a: number, b: number): number;
   /** Records a vector row (assembly/shared/vector.ts) and returns its first output slot id. */
   vector(op: number, p1a: number, p1b: number, p2a: number, p2b: number, a: number, b: number): number;
+  /** Records a Custom row (src/custom/) of host rule `rule` over the argument runs `args` (pairs:
+   *  first slot, then the length or −1 for a number) with its output already computed (the facade
+   *  needs its shape first); returns the first output slot id. */
+  custom(rule: number, args: ArrayLike<number>, output: number | Float64Array): number;
   /** Makes room so the next rows (up to `rows` rows, `slots` slots) land in one segment. */
   reserve(rows: number, slots: number): void;
   /** Slot id of the first of `values.length` contiguous new constants. */
@@ -88,6 +92,8 @@ export interface Tangents {
   tangent(id: number): number;
   /** out[at[q]] = the tangent of slot ids[q], for q in from…to−1 (a sparse Jacobian's colour). */
   scatterTangents(ids: Int32Array, at: Int32Array, from: number, to: number, out: Float64Array): void;
+  /** Seeds the tangent of slot id's adjoint (after `forward`, before `reverse`). */
+  setAdjointTangent(id: number, value: number): void;
   /** Copies the adjoint tangents of slots start…start+count−1 into out[offset…]. */
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void;
   /** Values (unless `values` is false: the stored ones are kept) and tangents of every row from

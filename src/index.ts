@@ -24,3 +24,5 @@ export { dataParallel, WorkerError, type DataParallel, type DataParallelOptions,
 export type { Tree, TreeArray, TreeObject, Leaf } from './trees.js';
 export { transpose, gather, cross, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';
 export type { SparseMatrix, SparseJacobianOptions, HessianOptions, SparseHessianOptions } from './higher/higher-order.js';
+export { defineOp, type CustomOp, type CustomOpRules, type CustomValue, type CustomArgument } from './custom/define-op.js';
+export { customVjp, checkpoint, type TapeFunction, type VjpRule } from './custom/custom-vjp.js';

@@ -32,6 +32,8 @@ interface Fields {
   consts: number[];
   /** The 0–3 bytes after the op column (zero in a valid tape). */
   padding: number[];
+  /** The bytes after the constants: the custom-op name table (count 0 in most tapes). */
+  tail: number[];
 }
 
 /** The fields of bytes whose header agrees with their length (else a RangeError). */
@@ -42,9 +44,8 @@ function parse(bytes: Uint8Array): Fields {
   const argCount = view.getUint32(16, true);
   const outputCount = view.getUint32(20, true);
   const wrtCount = view.getUint32(24, true);
-  if (bytes.length !== HEADER + 4 * (argCount + outputCount + wrtCount) + ((rows + 3) & ~3) + 8 * rows + 8 * constCount) {
-    throw new RangeError('the header disagrees with the length');
-  }
+  const base = HEADER + 4 * (argCount + outputCount + wrtCount) + ((rows + 3) & ~3) + 8 * rows + 8 * constCount;
+  if (bytes.length < base + 4) throw new RangeError('the header disagrees with the length');
   let at = HEADER;
   const words = (n: number) => Array.from({ length: n }, () => ((at += 4), view.getInt32(at - 4, true)));
   const args = words(argCount);
@@ -57,13 +58,15 @@ function parse(bytes: Uint8Array): Fields {
   const a = words(rows);
   const b = words(rows);
   const consts = Array.from({ length: constCount }, () => ((at += 8), view.getFloat64(at - 8, true)));
-  return { magic: view.getUint32(0, true), version: view.getUint16(4, true), flags: view.getUint16(6, true), args, outputs, wrt, op, a, b, consts, padding };
+  const tail = Array.from(bytes.subarray(at));
+  return { magic: view.getUint32(0, true), version: view.getUint16(4, true), flags: view.getUint16(6, true), args, outputs, wrt, op, a, b, consts, padding, tail };
 }
 
 function build(f: Fields): Uint8Array {
   const rows = f.op.length;
   const padded = (rows + 3) & ~3;
-  const size = HEADER + 4 * (f.args.length + f.outputs.length + f.wrt.length) + padded + 8 * rows + 8 * f.consts.length;
+  // The a and b columns as they are (a mutation may leave them longer than op).
+  const size = HEADER + 4 * (f.args.length + f.outputs.length + f.wrt.length) + padded + 4 * (f.a.length + f.b.length) + 8 * f.consts.length + f.tail.length;
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, f.magic, true);
@@ -81,6 +84,7 @@ function build(f: Fields): Uint8Array {
   at += padded;
   for (const w of [...f.a, ...f.b]) (view.setInt32(at, w, true), (at += 4));
   for (const c of f.consts) (view.setFloat64(at, c, true), (at += 8));
+  bytes.set(f.tail, at);
   return bytes;
 }
 
@@ -96,7 +100,8 @@ function sections(bytes: Uint8Array): { name: string; start: number; end: number
   at.push(at[6] + 4 * rows);
   at.push(at[7] + 4 * rows);
   at.push(at[8] + 8 * f.consts.length);
-  const names = ['magic+version', 'counts', 'args', 'outputs', 'wrt', 'op', 'a', 'b', 'consts'];
+  at.push(bytes.length);
+  const names = ['magic+version', 'counts', 'args', 'outputs', 'wrt', 'op', 'a', 'b', 'consts', 'names'];
   return names.map((name, i) => ({ name, start: at[i], end: at[i + 1] }));
 }
 
@@ -553,7 +558,8 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
 
   it('length mismatch: truncated body or trailing bytes', () => {
     const bytes = valid();
-    for (const cut of [1, 4, 8, bytes.length - 28]) expectFormatError(bytes.slice(0, bytes.length - cut), /header describes \d+ bytes.*truncated/);
+    // The last 4 bytes are the (empty) custom-op name table: a cut into it or past it is a truncation.
+    for (const cut of [1, 4, 8, bytes.length - 28]) expectFormatError(bytes.slice(0, bytes.length - cut), /truncated/);
     for (const extra of [1, 4, 8, 64]) {
       const longer = new Uint8Array(bytes.length + extra);
       longer.set(bytes);

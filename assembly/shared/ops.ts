@@ -41,6 +41,11 @@ export enum Op {
   /** y[i] = a[k(i)], the indices k in the b block (constant slots): gather; its adjoint is a
    *  scatter-add. An index that names no element of a gives NaN (the facade refuses them). */
   VecGather = 141,
+  // Host rows (200–209): the row's rules live in JavaScript, which the walk calls back.
+  /** A user-defined op (defineOp, customVjp) or a checkpointed function: its Param rows carry
+   *  (output length or −1 for a number, argument count), (rule id, 0), and before those one
+   *  row per argument (first slot, length or −1 for a number) — src/custom/. */
+  Custom = 200,
 }
 
 /** The first elementwise scalar op (Where, code 3, selects rather than computes). */
@@ -52,6 +57,9 @@ export const FIRST_VECTOR_OP: i32 = 128;
 /* @inline */ export function isLeafOrParam(op: i32): bool {
   return op < Op.Where;
 }
+
+/** The first code of the host range (rules in JavaScript, src/custom/). */
+export const FIRST_HOST_OP: i32 = 200;
 
 /** Whether a code is in the vector range (128–255). */
 /* @inline */ export function isVectorOp(op: i32): bool {
@@ -77,6 +85,8 @@ export function arity(op: i32): i32 {
   if (op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return 1;
   if (op == Op.VecTranspose) return 1;
   if (op == Op.VecGather) return 2;
+  // Any number of operands, listed in its Param rows: a and b name none.
+  if (op == Op.Custom) return 0;
   return -1;
 }
 

@@ -54,9 +54,10 @@ export function matmulStrides(m: i32, k: i32, n: i32, flags: i32): void {
   bColStride = tb ? k : 1;
 }
 
-/** Param rows before a row: Where and vector rows 1, MatMul 2, every other row none. */
+/** Param rows before a row: Where and vector rows 1, MatMul 2, every other row none. A Custom
+ *  row has 2 (its integers) and, before those, one per argument (customArgumentRow). */
 export function paramRows(op: i32): i32 {
-  if (op == Op.MatMul) return 2;
+  if (op == Op.MatMul || op == Op.Custom) return 2;
   return op == Op.Where || op >= FIRST_VECTOR_OP ? 1 : 0;
 }
 
@@ -65,6 +66,7 @@ export function paramRows(op: i32): i32 {
 export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
   if (op < FIRST_VECTOR_OP) return op == Op.Param ? 0 : 1;
   if (op == Op.MatMul) return p1a * p2a;
+  if (op == Op.Custom) return p1a < 0 ? 1 : p1a;
   if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere) return p1a;
   if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
   if (op == Op.VecTranspose || op == Op.VecGather) return p1a;
@@ -75,8 +77,15 @@ export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
 export function operandLengthA(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p1a * p1b;
   if (op == Op.VecGather) return p1b;
+  if (op == Op.Custom) return 0; // its operands are listed in its argument rows
   if (op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
   return p1a;
+}
+
+/** The row holding argument i of the Custom row r that has `count` arguments (first slot in a,
+ *  length or −1 for a number in b): they come first, in order, then the two integer rows. */
+export function customArgumentRow(r: i32, count: i32, i: i32): i32 {
+  return r - 2 - count + i;
 }
 
 export function operandLengthB(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {

@@ -23,7 +23,7 @@ import {
   getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, getOperandTan, addOperandTanAdj,
   storePartials, storedA, storedB,
 } from './slots.js';
-import { kernelForward, kernelReverse, kernelTangent, kernelSecondOrder } from './kernels.js';
+import { kernelForward, kernelReverse, kernelTangent, kernelSecondOrder, hostRow, HOST_FORWARD, HOST_REVERSE, HOST_TANGENT, HOST_SECOND_ORDER } from './kernels.js';
 
 /** The integers of the row last passed to `readParams`, from its Param rows (0 where none). */
 export let p1a: i32 = 0;
@@ -217,10 +217,10 @@ function vectorRowForward(op: i32, r: i32, s: i32): i32 {
   readParams(op, r);
   const count = vectorOutputs(op, p1a, p2a);
   // The fast kernels zero the adjoints as they write the values; the portable ones leave it here.
-  if (!kernelForward(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s)) {
-    const A = adjointColumn();
-    for (let i = 0; i < count; i++) setAdj(A, s + i, 0);
-  }
+  if (op == Op.Custom) hostRow(HOST_FORWARD, r, s);
+  else if (kernelForward(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s)) return s + count;
+  const A = adjointColumn();
+  for (let i = 0; i < count; i++) setAdj(A, s + i, 0);
   return s + count;
 }
 
@@ -229,14 +229,16 @@ function vectorRowReverse(op: i32, r: i32, end: i32): i32 {
   readParams(op, r);
   const start = end - vectorOutputs(op, p1a, p2a);
   // A row on data alone sends its adjoints nowhere anyone reads them.
-  if (dataFlags(op, p1b, p2b) != DATA_BOTH) kernelReverse(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
+  if (op == Op.Custom) hostRow(HOST_REVERSE, r, start);
+  else if (dataFlags(op, p1b, p2b) != DATA_BOTH) kernelReverse(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
   return start;
 }
 
 function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
   readParams(op, r);
   const count = vectorOutputs(op, p1a, p2a);
-  kernelTangent(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
+  if (op == Op.Custom) hostRow(values ? HOST_FORWARD | HOST_TANGENT : HOST_TANGENT, r, s);
+  else kernelTangent(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
   const A = adjointColumn(), TA = adjointTangentColumn();
   for (let i = 0; i < count; i++) {
     setAdj(A, s + i, 0);
@@ -248,6 +250,7 @@ function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
 function vectorRowSecondOrder(op: i32, r: i32, end: i32): i32 {
   readParams(op, r);
   const start = end - vectorOutputs(op, p1a, p2a);
-  kernelSecondOrder(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
+  if (op == Op.Custom) hostRow(HOST_SECOND_ORDER, r, start);
+  else kernelSecondOrder(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
   return start;
 }

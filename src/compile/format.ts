@@ -12,16 +12,22 @@
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
  *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError.
  *
- *  Versions: 3 adds the wrt list (and vector rows' data flags, which the reader checks against
+ *  After the constants, version 3 ends with the names of the custom ops its Custom rows use
+ *  (whose a operand in their rule row is an index into that table: ./format-names.ts):
+ *      u32 count · per name: u32 byte length · UTF-8 bytes, zero-padded to 4.
+ *
+ *  Versions: 3 adds the wrt list and the name table (and vector rows' data flags, which the reader checks against
  *  it: a row may call an operand data only if no differentiated argument reaches it). Versions
  *  1 and 2 have no wrt field and differentiate every argument; 2 writes the op codes of
  *  assembly/shared/ops.ts, which never change. Version 1 (wengert 0.1.0) numbered the vector
  *  instructions 45–56 right after the scalar ops; it is read by moving those codes to their own
  *  range (128–139), so it loads as the same function. */
 import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow } from '../../assembly/shared/vector.js';
+import { isRule } from '../custom/registry.js';
+import { nameTable, namesBytes, tableSize, writeNames, readNames, resolveNames } from './format-names.js';
 import { TapeFormatError } from '../errors.js';
-import { inputCount, rowOperands, rowParams, rowSlots, type Program } from './program.js';
+import { customArguments, inputCount, rowOperands, rowParams, rowSlots, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
 export const FORMAT_VERSION = 3;
@@ -39,7 +45,9 @@ const MAX_COUNT = 2 ** 28;
 export function encode(p: Program): Uint8Array {
   const rows = p.op.length;
   const opBytes = (rows + 3) & ~3;
-  const size = HEADER + 4 * (p.args.length + p.outputs.length + p.wrt.length) + opBytes + 8 * rows + 8 * p.consts.length;
+  const table = nameTable(p);
+  const encoded = namesBytes(table?.names ?? []);
+  const size = HEADER + 4 * (p.args.length + p.outputs.length + p.wrt.length) + opBytes + 8 * rows + 8 * p.consts.length + tableSize(encoded);
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
@@ -56,9 +64,10 @@ export function encode(p: Program): Uint8Array {
   for (const i of p.wrt) (view.setUint32(at, i, true), (at += 4));
   bytes.set(p.op, at);
   at += opBytes;
-  for (const v of p.a) (view.setInt32(at, v, true), (at += 4));
+  for (const v of table?.a ?? p.a) (view.setInt32(at, v, true), (at += 4));
   for (const v of p.b) (view.setInt32(at, v, true), (at += 4));
   for (const v of p.consts) (view.setFloat64(at, v, true), (at += 8));
+  writeNames(view, bytes, at, encoded);
   return bytes;
 }
 
@@ -93,7 +102,8 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const opBytes = (rows + 3) & ~3;
   const wrtBytes = version === FORMAT_VERSION ? 4 * wrtCount : 0;
   const expected = header + 4 * (argCount + outputCount) + wrtBytes + opBytes + 8 * rows + 8 * constCount;
-  if (bytes.length !== expected) {
+  // Version 3's name table follows; readNames checks that it ends exactly at the buffer's end.
+  if (version === FORMAT_VERSION ? bytes.length < expected : bytes.length !== expected) {
     fail(`the header describes ${expected} bytes but the buffer has ${bytes.length} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`);
   }
   let at = header;
@@ -118,6 +128,8 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   for (let r = 0; r < rows; r++, at += 4) b[r] = view.getInt32(at, true);
   const consts = new Float64Array(constCount);
   for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
+  // Rule ids mean nothing across processes: only version 3's names give a Custom row its rule.
+  resolveNames(op, a, version === FORMAT_VERSION ? readNames(view, at, fail) : []);
   const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1, wrt };
   validate(program);
   return program;
@@ -183,6 +195,26 @@ export function validate(p: Program): void {
       if (arity(o) >= 2) operand(r, b[r], 'b');
       else none(r, b[r], 'b');
       slots++;
+    } else if (o === Op.Custom) {
+      none(r, a[r], 'a');
+      none(r, b[r], 'b');
+      const [p1a, argc, rule, flags] = rowParams(p, r);
+      if (!(p1a === -1 || (Number.isInteger(p1a) && p1a >= 1 && p1a <= MAX_COUNT))) fail(`row ${r} (Custom) has output length ${p1a}`);
+      count(r, argc, 'argument count');
+      if (!isRule(rule)) fail(`row ${r} (Custom) names rule ${rule}, which is not defined`);
+      if (flags !== 0) fail(`row ${r} (Custom) has flags ${flags}`);
+      for (let i = 0; i < argc; i++) {
+        const row = customArgumentRow(r, argc, i);
+        if (row < 0 || op[row] !== Op.Param || owned[row]) fail(`row ${r} (Custom) needs ${argc} argument rows before its Param rows`);
+        owned[row] = 1;
+        if (b[row] === -1) operand(r, a[row], `argument ${i}`);
+        else {
+          count(r, b[row], `argument ${i} length`);
+          range(r, a[row], b[row], `argument ${i}`);
+        }
+      }
+      slots += p1a < 0 ? 1 : p1a;
+      if (slots > MAX_COUNT) fail(`the tape has more than ${MAX_COUNT} slots`);
     } else {
       const [p1a, p1b, p2a, p2b] = rowParams(p, r);
       count(r, p1a, 'length');
@@ -256,6 +288,7 @@ function checkDataFlags(p: Program, slots: number): void {
     const [sa, la, sb, lb] = rowOperands(p, r);
     let reached = reaches(sa, la) || reaches(sb, lb);
     if (o === Op.Where) reached ||= live[p.a[r - 1]] === 1;
+    if (o === Op.Custom) for (const g of customArguments(p, r)) reached ||= reaches(g.start, g.length < 0 ? 1 : g.length);
     if (isVectorOp(o)) {
       const [, p1b, , p2b] = rowParams(p, r);
       const flags = dataFlags(o, p1b, p2b);

@@ -1,6 +1,7 @@
 /** @file Human-readable forms of a program: the Wengert list (toString) and a Graphviz graph. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { rowOperands, rowSlots, type Program } from './program.js';
+import { rowOperands, rowSlots, customArguments, type Program } from './program.js';
+import { ruleOf } from '../custom/registry.js';
 
 const SUBSCRIPT = '₀₁₂₃₄₅₆₇₈₉';
 const sub = (n: number) => String(n).replace(/\d/g, (d) => SUBSCRIPT[+d]);
@@ -11,6 +12,11 @@ const INFIX: Partial<Record<Op, string>> = { [Op.Add]: '+', [Op.Sub]: '−', [Op
 function opName(o: number): string {
   const key = Op[o];
   return key[0].toLowerCase() + key.slice(1);
+}
+
+/** A Custom row's op name (its rule's id is in its second Param row). */
+function customName(p: Program, r: number): string {
+  return ruleOf(p.a[r - 2]).name;
 }
 
 /** Names each input after its argument: x₀ for a scalar argument, x₀[3] for a vector element. */
@@ -37,6 +43,14 @@ function lines(p: Program, limit: number): string[] {
   for (let r = 0; r < p.op.length && out.length < limit; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
+    if (o === Op.Custom) {
+      // A custom op by its name, over its arguments: "v₅…v₇ = rotate(v₀…v₂, v₄)".
+      const count = rowSlots(p, r);
+      const args = customArguments(p, r).map((g) => range(g.start, g.length < 0 ? 1 : g.length));
+      out.push(`${range(k, count)} = ${customName(p, r)}(${args.join(', ')})`);
+      k += count;
+      continue;
+    }
     if (isVectorOp(o)) {
       const count = rowSlots(p, r);
       const [sa, la, sb, lb] = rowOperands(p, r);
@@ -87,6 +101,14 @@ export function dotGraph(p: Program): string {
   for (let r = 0; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
+    if (o === Op.Custom) {
+      const count = rowSlots(p, r);
+      const style = count === 1 && outputs.has(k) ? ', peripheries=2' : count > 1 ? ', shape=box3d' : '';
+      out.push(`  v${k} [label="${range(k, count)} ${customName(p, r).replace(/["\\]/g, '\\$&')}"${style}];`);
+      for (const g of customArguments(p, r)) out.push(`  v${g.start} -> v${k};`);
+      k += count;
+      continue;
+    }
     if (isVectorOp(o)) {
       // One graph node per vector row, named after its first slot; edges from the rows' first slots.
       const count = rowSlots(p, r);

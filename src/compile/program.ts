@@ -1,6 +1,7 @@
 /** @file A recorded function as plain arrays: what compile loads, toBytes writes and fromBytes reads. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { paramRows, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
+import { paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow } from '../../assembly/shared/vector.js';
+import { paramNamesSlot } from '../param-rows.js';
 import { bindRows } from '../../assembly/shared/rows.js';
 import { readParams, rowSlots as walkRowSlots, p1a, p1b, p2a, p2b } from '../reference/walk.generated.js';
 import type { Snapshot, TapeCore } from '../core.js';
@@ -60,6 +61,15 @@ export function rowOperands(p: Rows, r: number): [number, number, number, number
   return [p.a[r], operandLengthA(o, p1a, p1b, p2a, p2b), p.b[r], p.b[r] >= 0 ? lenB : 0];
 }
 
+/** A Custom row's arguments: per argument, its Param row, first slot and length (−1: a number). */
+export function customArguments(p: Rows, r: number): { row: number; start: number; length: number }[] {
+  const argc = p.b[r - 1];
+  return Array.from({ length: argc }, (_, i) => {
+    const row = customArgumentRow(r, argc, i);
+    return { row, start: p.a[row], length: p.b[row] };
+  });
+}
+
 /** Takes a traced recording and keeps only the rows the outputs depend on (and the inputs). */
 export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: number[], vectorOutput: boolean, wrt: Int32Array = allArguments(args)): Program {
   const { op, a, b, values } = snapshot;
@@ -87,6 +97,12 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     const params = paramRows(o);
     for (let j = 1; j <= params; j++) liveRow[r - j] = 1;
     if (arity(o) === 3) liveSlot[a[r - 1]] = 1; // Where's condition, in its Param row
+    if (o === Op.Custom) {
+      for (const g of customArguments(snapshot, r)) {
+        liveRow[g.row] = 1;
+        markRange(g.start, g.length < 0 ? 1 : g.length);
+      }
+    }
     const [sa, la, sb, lb] = rowOperands(snapshot, r);
     markRange(sa, la);
     markRange(sb, lb);
@@ -118,8 +134,11 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     if (!liveRow[r]) continue;
     const o = op[r];
     p.op[k] = o;
-    if (o === Op.Param && arity(op[r + 1]) !== 3) {
+    if (o === Op.Param && !paramNamesSlot((j) => op[j], r, rows)) {
       p.a[k] = a[r]; // a vector row's integers
+      p.b[k] = b[r];
+    } else if (o === Op.Param && op[r + 1] !== Op.Where) {
+      p.a[k] = slotOperand(a[r]); // a Custom row's argument: first slot, length
       p.b[k] = b[r];
     } else if (isVectorOp(o)) {
       // An empty range reads nothing and may name a slot just past a segment: write −1.
@@ -153,7 +172,12 @@ export function loadProgram(core: TapeCore, p: Program): { inputStart: number; o
     if (o === Op.Param) continue;
     if (o === Op.Const) ids[k++] = core.constant(p.consts[c++]);
     else if (o === Op.Where) ids[k++] = core.where(ids[p.a[r - 1]], ids[p.a[r]], ids[p.b[r]]);
-    else if (isVectorOp(o)) {
+    else if (o === Op.Custom) {
+      const runs = customArguments(p, r).flatMap((g) => [ids[g.start], g.length]);
+      const outLength = p.a[r - 1];
+      const start = core.custom(p.a[r - 2], runs, outLength < 0 ? 0 : new Float64Array(outLength));
+      for (let j = 0; j < (outLength < 0 ? 1 : outLength); j++) ids[k++] = start + j;
+    } else if (isVectorOp(o)) {
       const [p1a, p1b, p2a, p2b] = rowParams(p, r);
       const start = core.vector(o, p1a, p1b, p2a, p2b, slot(p.a[r]), slot(p.b[r]));
       const count = vectorOutputs(o, p1a, p2a);

@@ -10,6 +10,7 @@ import type { Snapshot, TapeCore, Tangents } from '../core.js';
 import { OutOfMemoryError, staleTapeError, tracingReadError } from '../errors.js';
 import { JsTangents } from './js-higher.js';
 import { RecentConstants } from '../recent-constants.js';
+import { paramNamesSlot } from '../param-rows.js';
 
 /** Slot 0 is the sink: value 0, adjoint never read. */
 const SINK = 0;
@@ -163,6 +164,24 @@ export class JsCore implements TapeCore {
     return start;
   }
 
+  custom(rule: number, args: ArrayLike<number>, output: number | Float64Array): number {
+    if (!this.live) throw staleTapeError();
+    const s = this.s;
+    const count = typeof output === 'number' ? 1 : output.length;
+    const argc = args.length / 2;
+    s.ensure(argc + 3, count);
+    for (let i = 0; i < argc; i++) this.row(Op.Param, args[2 * i], args[2 * i + 1]);
+    this.row(Op.Param, rule, 0);
+    this.row(Op.Param, typeof output === 'number' ? -1 : count, argc);
+    this.row(Op.Custom, SINK, SINK);
+    const start = s.slots;
+    s.slots += count;
+    if (typeof output === 'number') s.val[start] = output;
+    else s.val.set(output, start);
+    s.adj.fill(0, start, start + count);
+    return start;
+  }
+
   flush(): void {
     // The JS tape evaluates each row as it records it.
   }
@@ -268,10 +287,12 @@ export class JsCore implements TapeCore {
     const a = new Int32Array(s.rows);
     const b = new Int32Array(s.rows);
     for (let r = 0; r < s.rows; r++) {
-      // A Param row carries integers, except the condition slot of a Where.
+      // A Param row carries integers, except the condition slot of a Where and a Custom row's
+      // arguments (first slot; the length stays in b).
       const isParam = s.op[r] === Op.Param;
-      const whereCond = isParam && s.op[r + 1] === Op.Where;
-      a[r] = !isParam || whereCond ? rel(s.a[r]) : s.a[r];
+      const namesSlot = isParam && paramNamesSlot((k) => s.op[k], r, s.rows);
+      const whereCond = namesSlot && s.op[r + 1] === Op.Where;
+      a[r] = !isParam || namesSlot ? rel(s.a[r]) : s.a[r];
       b[r] = !isParam ? rel(s.b[r]) : whereCond ? -1 : s.b[r];
     }
     return { op: s.op.slice(0, s.rows), a, b, values: s.val.slice(1, s.slots), relative: (id) => (id >= 1 && id < s.slots ? id - 1 : id === SINK ? -1 : -2) };

@@ -45,6 +45,10 @@ export class JsTangents implements Tangents {
     for (let q = from; q < to; q++) out[at[q]] = tan[ids[q]];
   }
 
+  setAdjointTangent(id: number, value: number): void {
+    this.tanAdj[id] = value;
+  }
+
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void {
     out.set(this.tanAdj.subarray(start, start + count), offset);
   }

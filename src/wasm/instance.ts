@@ -39,6 +39,7 @@ export interface CoreExports {
   segmentRowsField(seg: number): number;
   segmentSlotsField(seg: number): number;
   segmentEvaluatedField(seg: number): number;
+  segmentEvaluatedSlotsField(seg: number): number;
   segmentRows(seg: number): number;
   segmentSlots(seg: number): number;
   segmentNext(seg: number): number;
@@ -107,8 +108,17 @@ const made = wasmAvailable ? coreMemory(decodeBase64(WASM_BASE64)) : undefined;
 export const sharedMemory = made?.shared ?? false;
 const compiled = made === undefined ? undefined : compileModule(made.bytes as BufferSource);
 const wasmModule = compiled === undefined || compiled instanceof WebAssembly.Module ? compiled : await compiled;
+/** The core's call back into JavaScript for a Custom row (assembly/kernels.wasm.ts): src/custom/
+ *  installs the real one; addresses are byte addresses, read unsigned. */
+export type WasmHostRow = (kind: number, ac: number, bc: number, r: number, out: number, tan: number, tanAdj: number) => void;
+export const wasmHost: { row: WasmHostRow } = {
+  row: () => {
+    throw new WengertError('wengert: a Custom row ran before src/custom/ installed its host');
+  },
+};
+const imports = { env: { memory: made?.memory as WebAssembly.Memory, hostRow: ((...args) => wasmHost.row(...args)) as WasmHostRow } };
 export const core: CoreExports =
-  wasmModule === undefined ? unavailable() : (new WebAssembly.Instance(wasmModule, { env: { memory: made!.memory } }).exports as unknown as CoreExports);
+  wasmModule === undefined ? unavailable() : (new WebAssembly.Instance(wasmModule, imports).exports as unknown as CoreExports);
 
 /** Typed-array views over all of wasm memory, indexed by byte address ÷ element size (where a
  *  slot's value or a column lives is the core's to say: assembly/facade.ts). A grow gives

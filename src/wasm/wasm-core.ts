@@ -6,6 +6,7 @@ import { OutOfMemoryError, WengertError, staleTapeError, tracingReadError } from
 import { core, views, refreshViews, wasmAvailable, SINK_SLOT, OUT_OF_MEMORY } from './instance.js';
 import { WasmTangents } from './wasm-tangents.js';
 import { RecentConstants } from '../recent-constants.js';
+import { paramNamesSlot } from '../param-rows.js';
 
 /** What one wasm tape holds in the allocator: its header (and segments) and, on compiled
  *  tapes, a stored-partials buffer. */
@@ -67,6 +68,7 @@ export class WasmCore implements TapeCore {
   private rowsAt = 0;
   private slotsAt = 0;
   private evaluatedAt = 0;
+  private evaluatedSlotsAt = 0;
   private firstSlot = 0;
   private firstValue = 0;
   private firstAdjoint = 0;
@@ -103,6 +105,7 @@ export class WasmCore implements TapeCore {
     this.rowsAt = core.segmentRowsField(seg) >>> 2;
     this.slotsAt = core.segmentSlotsField(seg) >>> 2;
     this.evaluatedAt = core.segmentEvaluatedField(seg) >>> 2;
+    this.evaluatedSlotsAt = core.segmentEvaluatedSlotsField(seg) >>> 2;
     this.firstSlot = core.segmentFirstSlot(seg);
     this.firstValue = (core.slotValueAddress(this.firstSlot) >>> 0) / 8;
     this.firstAdjoint = (core.slotAdjointAddress(this.firstSlot) >>> 0) / 8;
@@ -191,6 +194,32 @@ export class WasmCore implements TapeCore {
     views.i32[this.rowsAt] = r;
     views.i32[this.slotsAt] = s + count;
     return this.firstSlot + s;
+  }
+
+  custom(rule: number, args: ArrayLike<number>, output: number | Float64Array): number {
+    if (!this.live) throw staleTapeError();
+    const count = typeof output === 'number' ? 1 : output.length;
+    const argc = args.length / 2;
+    // Everything before it evaluated, so the row's own values (computed by the facade, which
+    // needed the output's shape) can be written and the segment marked evaluated past them.
+    this.makeRoom(argc + 3, count);
+    let r = views.i32[this.rowsAt];
+    const s = views.i32[this.slotsAt];
+    for (let i = 0; i < argc; i++) this.writeRow(r++, Op.Param, args[2 * i], args[2 * i + 1]);
+    this.writeRow(r++, Op.Param, rule, 0);
+    this.writeRow(r++, Op.Param, typeof output === 'number' ? -1 : count, argc);
+    this.writeRow(r++, Op.Custom, this.sink, this.sink);
+    const i32 = views.i32;
+    i32[this.rowsAt] = r;
+    i32[this.slotsAt] = s + count;
+    const start = this.firstSlot + s;
+    const f64 = views.f64;
+    if (typeof output === 'number') f64[this.valueIndex(start)] = output;
+    else f64.set(output, this.valueIndex(start));
+    f64.fill(0, this.adjointIndex(start), this.adjointIndex(start) + count);
+    i32[this.evaluatedAt] = r;
+    i32[this.evaluatedSlotsAt] = s + count;
+    return start;
   }
 
   private writeRow(r: number, op: number, a: number, b: number): void {
@@ -359,11 +388,13 @@ export class WasmCore implements TapeCore {
       const bs = core.segmentBColumn(g.seg) >>> 2;
       for (let k = 0; k < g.rows; k++, r++) {
         op[r] = u8[ops + k];
-        // A Param row carries integers, except the condition slot of a Where.
-        const whereCondition = op[r] === Op.Param && u8[ops + k + 1] === Op.Where;
-        const slotOperands = op[r] !== Op.Param || whereCondition;
+        // A Param row carries integers, except the condition slot of a Where and a Custom row's
+        // arguments (first slot; the length stays in b). A row's Param rows share its segment.
+        const namesSlot = op[r] === Op.Param && paramNamesSlot((j) => u8[ops + j], k, g.rows);
+        const whereCondition = namesSlot && u8[ops + k + 1] === Op.Where;
+        const slotOperands = op[r] !== Op.Param || namesSlot;
         a[r] = slotOperands ? relative(i32[as + k]) : i32[as + k];
-        b[r] = whereCondition ? -1 : slotOperands ? relative(i32[bs + k]) : i32[bs + k];
+        b[r] = whereCondition ? -1 : op[r] !== Op.Param ? relative(i32[bs + k]) : i32[bs + k];
       }
       const at = (core.slotValueAddress(g.first) >>> 0) / 8;
       values.set(f64.subarray(at, at + g.slots), g.offset);

@@ -65,9 +65,17 @@ export class WasmTangents implements Tangents {
     }
   }
 
+  setAdjointTangent(id: number, value: number): void {
+    views.f64[this.adjointTangentIndex(id)] = value;
+  }
+
+  private adjointTangentIndex(id: number): number {
+    return this.firstAdjointTangent + (id - this.first) * this.stride;
+  }
+
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void {
     const f64 = views.f64;
-    const at = this.firstAdjointTangent + (start - this.first) * this.stride;
+    const at = this.adjointTangentIndex(start);
     for (let i = 0; i < count; i++) out[offset + i] = f64[at + i * this.stride];
   }
 

@@ -14,7 +14,7 @@ export type PublicOpName = Exclude<UserOpName, CompositeOpName>;
  *  until it is placed on one side. */
 export type CompositeOpName =
   | 'Where' | 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax'
-  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'VecTranspose' | 'VecGather';
+  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'VecTranspose' | 'VecGather' | 'Custom';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];
@@ -543,6 +543,7 @@ export const COMPOSITE_OP_INFO = {
   VecWhere: { exports: ['where'], about: 'where() over vectors' },
   VecTranspose: { exports: ['transpose', 'sum', 'mean', 'max', 'min', 'logsumexp'], about: 'Mᵀ, and the columns the axis-0 reductions read' },
   VecGather: { exports: ['gather', 'cross'], about: 'v[k] for an index list; the adjoint is a scatter-add' },
+  Custom: { exports: ['defineOp', 'customVjp', 'checkpoint'], about: 'user rules in JavaScript, called back by the sweeps' },
 } satisfies Record<CompositeOpName, CompositeOpInfo>;
 
 /** The op's export name in src/ops.ts: the enum key with a lowercase first letter (Log1p → log1p). */
