@@ -1,6 +1,7 @@
 /** @file `npx tsx examples/gmm/run.ts [instance]`: the ADBench GMM objective and its gradient with
  *  wengert on a shipped instance, checked against the reference and timed against plain JS. */
 import { readFileSync } from 'node:fs';
+import { medianMs } from '../median-time.js';
 import { readGmmInput, packGmmParameters } from './io.js';
 import { gmmObjective } from './objective-plain.js';
 import { gmmGradient } from './objective-wengert.js';
@@ -29,20 +30,9 @@ console.log(`GMM ${name}: d=${input.d} K=${input.k} n=${input.n}, ${params.lengt
 console.log(`objective ${value} (reference ${reference.objective}, relative error ${(Math.abs(value - reference.objective) / Math.abs(reference.objective)).toExponential(1)})`);
 console.log(`gradient: largest relative error against the reference ${worst.toExponential(1)}`);
 
-/** Median ms of `runs` calls. */
-function time(f: () => void, runs = 200): number {
-  for (let i = 0; i < 20; i++) f();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    f();
-    ms.push(performance.now() - t);
-  }
-  return ms.sort((a, b) => a - b)[runs >> 1];
-}
 const out = new Float64Array(params.length);
-const gradientMs = time(() => gmmGradient(input, params, { out }));
-const objectiveMs = time(() => gmmObjective(input, params));
+const gradientMs = medianMs(() => gmmGradient(input, params, { out }), 200);
+const objectiveMs = medianMs(() => gmmObjective(input, params), 200);
 console.log(`gradient ${gradientMs.toFixed(3)} ms, plain-JS objective ${objectiveMs.toFixed(3)} ms (medians of 200, one process)`);
 // Once wasm memory has grown, V8 runs this process's typed-array loops slower (DESIGN), so the
 // plain objective is measured slow here: `npm run bench -- gmm` times each in its own process.

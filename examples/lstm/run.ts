@@ -1,6 +1,7 @@
 /** @file `npx tsx examples/lstm/run.ts`: ADBench's D-LSTM objective (l=2, c=1024, b=14) and its
  *  gradient with wengert, checked against the reference; `npm run bench -- lstm` gives ∇/f. */
 import { readFileSync } from 'node:fs';
+import { medianMs } from '../median-time.js';
 import { readLstmInput } from './io.js';
 import { lstmObjective } from './objective-plain.js';
 import { compileLstm, lstmGradient } from './objective-wengert.js';
@@ -17,19 +18,8 @@ console.log(`D-LSTM l=${input.l} c=${input.c} b=${input.b}: ${flat.length} param
 console.log(`objective ${value} (reference ${reference.objective}, relative error ${(Math.abs(value - reference.objective) / Math.abs(reference.objective)).toExponential(1)})`);
 console.log(`gradient: largest relative error against the reference ${worst.toExponential(1)}`);
 
-/** Median ms of `runs` calls. */
-function time(f: () => void, runs = 50): number {
-  for (let i = 0; i < 5; i++) f();
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    f();
-    ms.push(performance.now() - t);
-  }
-  return ms.sort((a, b) => a - b)[runs >> 1];
-}
 const out: [Float64Array, Float64Array] = [new Float64Array(input.main.length), new Float64Array(input.extra.length)];
-const gradientMs = time(() => lstmGradient(input, input.main, input.extra, { out }));
-const objectiveMs = time(() => lstmObjective(input, input.main, input.extra));
+const gradientMs = medianMs(() => lstmGradient(input, input.main, input.extra, { out }), 50);
+const objectiveMs = medianMs(() => lstmObjective(input, input.main, input.extra), 50);
 console.log(`gradient ${gradientMs.toFixed(3)} ms, plain-JS objective ${objectiveMs.toFixed(3)} ms (medians of 50, one process)`);
 console.log('for the ratio, run: npm run bench -- lstm');
