@@ -221,14 +221,17 @@ function rosenbrockTraced(x: Vector): Operand {
 
 /** A compiled function replayed with fixed arguments; `partials` picks the sweep design. */
 function replayCase(f: CompiledFunction, args: Float64Array[]): Case {
+  // Gradients come back for the differentiated arguments only (compile's wrt).
+  const wrt = f.differentiated;
   const out = args.map((a) => new Float64Array(a.length));
+  const into = wrt.length === 1 ? out[wrt[0]] : wrt.map((i) => out[i]);
   let value = NaN;
   const run = () => {
-    value = (f.valueAndGrad as (...a: unknown[]) => { value: number })(...args, args.length === 1 ? out[0] : out).value;
+    value = (f.valueAndGrad as (...a: unknown[]) => { value: number })(...args, into).value;
   };
   run();
   const { nodes, bytes } = f.stats;
-  return { run, nodes, bytes, result: () => ({ value, gradient: out[0] }) };
+  return { run, nodes, bytes, result: () => ({ value, gradient: out[wrt[0]] }) };
 }
 
 const mlpParams = uniform(MLP_PARAMETERS, -0.1, 0.1, 3);
