@@ -209,6 +209,15 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
   // Splitting changes which reads are outside a group: every output of a one-row group is.
   for (const g of groups) if (g.rows.length === 1) readOutside.fill(1, slotOf[g.rows[0]], slotOf[g.rows[0]] + (isReduction(op[g.rows[0]]) ? 1 : g.n));
 
+  // A VecMap row any of whose elements is read outside its group is stored whole, and its
+  // adjoints start from memory.
+  const outside = new Uint8Array(rows);
+  for (const g of groups) {
+    for (const r of g.rows) {
+      const count = isReduction(op[r]) ? 1 : g.n;
+      for (let s = slotOf[r]; s < slotOf[r] + count && outside[r] === 0; s++) outside[r] = readOutside[s];
+    }
+  }
   const valueAt = (s: number) => layout.valueBase + 8 * s;
   const adjointAt = (s: number) => layout.adjointBase + 8 * s;
   const constLoad = (w: ByteWriter, address: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(address);
@@ -303,7 +312,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
       if (op[r] === Op.VecMap) {
         (scalarRule(flagsOf(r) & 255) as ScalarRule).value(w, o);
         w.byte(Opcode.localSet).u32(local.get(r)!);
-        if (storing && readOutside[slotOf[r]] === 1) {
+        if (storing && outside[r] === 1) {
           w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(local.get(r)!).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[r]));
         }
       } else if (storing) {
@@ -363,7 +372,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
       elementValues(w, g, value, ACC, elementOperands, false);
       for (const r of g.rows) {
         if (r === reduction) continue;
-        if (readOutside[slotOf[r]] === 1) w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(slotOf[r]));
+        if (outside[r] === 1) w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(slotOf[r]));
         else w.byte(Opcode.f64Const).f64(0);
         w.byte(Opcode.localSet).u32(adjoint.get(r)!);
       }
@@ -415,9 +424,41 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
     for (const [start, l] of sums) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(l).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
   };
 
-  // Every adjoint zeroed, as the interpreter's forward sweep leaves them.
-  forward.byte(Opcode.i32Const).i32(layout.adjointBase).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * slots);
-  forward.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
+  // Zeroed adjoints: those the reverse sweep or the caller reads from memory (inputs, outputs,
+  // slots read by scalar rows or outside their group, a group's operands). The others live in
+  // locals: zeroing all of them would cost more than the loops (5n slots for Rosenbrock).
+  const read = new Uint8Array(slots);
+  for (let r = 0; r < rows; r++) {
+    const o = op[r];
+    if (o === Op.Input) read[slotOf[r]] = 1;
+    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (groupOf[r] < 0) {
+      read[slotOf[r]] = 1;
+      read[a[r]] = 1;
+      if (b[r] >= 0) read[b[r]] = 1;
+      continue;
+    }
+    const g = groups[groupOf[r]];
+    const [as, al, bs, bl] = operands(r);
+    if (isReduction(op[r])) read[slotOf[r]] = 1;
+    else if (outside[r] === 1) read.fill(1, slotOf[r], slotOf[r] + g.n);
+    if (inside(g, as, al) !== 'internal') read.fill(1, as, as + al);
+    if (bs >= 0 && bl > 0 && inside(g, bs, bl) !== 'internal') read.fill(1, bs, bs + bl);
+  }
+  for (const o of program.outputs) read[o] = 1;
+  // One memory.fill per run, runs less than 64 slots apart merged.
+  for (let s = 0; s < slots; ) {
+    if (read[s] === 0) {
+      s++;
+      continue;
+    }
+    let end = s + 1;
+    for (let gap = 0; end < slots && gap < 64; end++) gap = read[end] === 1 ? 0 : gap + 1;
+    while (read[end - 1] === 0) end--;
+    forward.byte(Opcode.i32Const).i32(adjointAt(s)).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * (end - s));
+    forward.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
+    s = end;
+  }
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
