@@ -22,7 +22,7 @@ import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assem
 import { rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, writeModule, type FunctionBody, type FuncType } from './wasm-writer.js';
 import { scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
-import type { Generated, SlotLayout } from './scalar-module.js';
+import type { SlotLayout } from './scalar-module.js';
 
 /** Scalar rows above this many keep the interpreter (the straight-line code is one function). */
 export const MAX_VECTOR_TAPE_SCALAR_ROWS = 5_000;
@@ -48,8 +48,11 @@ interface Group {
 
 const isReduction = (o: number) => o === Op.VecSum || o === Op.VecDot;
 
+/** The module, and the rows each of its loops runs (VecMap, sum and dot rows), in tape order. */
+export type VectorGenerated = { bytes: Uint8Array; functions: number; loops: number[][] } | { reason: string };
+
 /** The module for `program`'s sweeps (exports `forward` and `reverse`), or why there is none. */
-export function generateVectorModule(program: Program, layout: SlotLayout): Generated {
+export function generateVectorModule(program: Program, layout: SlotLayout): VectorGenerated {
   const { op, a, b } = program;
   const rows = op.length;
   const slotOf = new Int32Array(rows);
@@ -134,7 +137,9 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
   for (const o of program.outputs) isOutput[o] = 1;
 
   // Where an input slot would receive its additions in another order, split the group.
-  const externals = (g: Group): External[] | string => {
+  /** The group's external operands; `shared`: a broadcast slot some other operand also adds
+   *  into (its additions then interleave with theirs). */
+  const externals = (g: Group): { list: External[]; shared: boolean } => {
     const list: External[] = [];
     for (const r of g.rows) {
       const flags = flagsOf(r);
@@ -152,17 +157,15 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
       if (!unary(r) && bl > 0 && (flags & DATA_B) === 0) add(bs, bcB);
     }
     const covers = (e: External, s: number) => (e.broadcast ? s === e.start : s >= e.start && s < e.start + g.n);
-    for (const e of list) {
-      if (!e.broadcast) continue;
-      if (list.some((f) => f !== e && covers(f, e.start))) return 'a broadcast operand is also read elementwise or by another row';
-    }
-    for (const e of list) {
-      for (const f of list) {
-        if (e === f || e.row !== f.row || e.broadcast || f.broadcast) continue;
-        if (e.start !== f.start && Math.abs(e.start - f.start) < g.n) return 'one row reads overlapping runs at different offsets';
-      }
-    }
-    return list;
+    const shared = list.some((e) => e.broadcast && list.some((f) => f !== e && covers(f, e.start)));
+    return { list, shared };
+  };
+  /** Whether the interpreter's reverse loop for row r goes by f64x2 lane pairs (assembly/vecmap.ts:
+   *  add, sub, mul of two runs, no data flags). */
+  const pairsInInterpreter = (r: number) => {
+    const flags = flagsOf(r);
+    const f = flags & 255;
+    return op[r] === Op.VecMap && (f === Op.Add || f === Op.Sub || f === Op.Mul) && (flags & (DATA_BOTH | BROADCAST_A | BROADCAST_B)) === 0;
   };
   const keepsOrder = (g: Group, list: External[]): boolean => {
     const ranged = list.filter((e) => !e.broadcast).sort((e, f) => f.row - e.row);
@@ -171,13 +174,15 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
       for (let j = i + 1; j < ranged.length; j++) {
         const [hi, lo] = [ranged[i], ranged[j]];
         const overlap = hi.start < lo.start + g.n && lo.start < hi.start + g.n;
-        if (overlap && hi.row !== lo.row && hi.start < lo.start) flipped.push([hi, lo]);
+        // One row's two operands (sub(x.slice(1), x.slice(0, -1))): the interpreter's f64x2 loop
+        // adds lane pairs a before b, a group element by element.
+        const sameRow = hi.row === lo.row && hi.start !== lo.start && pairsInInterpreter(hi.row);
+        if (overlap && (sameRow || (hi.row !== lo.row && hi.start < lo.start))) flipped.push([hi, lo]);
       }
     }
     if (flipped.length === 0) return true;
     if (flipped.length > 1 || flipped[0][0] !== ranged[0] || flipped[0][1] !== ranged[1]) return false;
-    if (ranged.length > 2 && ranged[2].row === ranged[1].row) return false;
-    if (ranged[0].row === ranged[1].row) return false;
+    if (ranged.length > 2 && (ranged[2].row === ranged[1].row || ranged[2].row === ranged[0].row)) return false;
     // The two first additions commute only into a slot that holds 0 when the group starts.
     const last = g.rows[g.rows.length - 1];
     for (const e of flipped[0]) {
@@ -185,22 +190,30 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
     }
     return true;
   };
+  // A one-row group whose broadcast operand lies in its other operand (mul(x, x.at(0))) adds
+  // into memory element by element, as the interpreter's scalar loop does.
   const planned: Group[] = [];
   const externalsOf: External[][] = [];
+  // A one-row group that would reorder its own operands' additions goes by lane pairs as the
+  // interpreter does (`pairwise`).
+  const sumsInMemory: boolean[] = [];
+  const pairwise: boolean[] = [];
   for (const g of groups) {
-    const list = externals(g);
-    if (typeof list === 'string') return { reason: `row ${g.rows[0]}: ${list}` };
-    if (g.rows.length === 1 || keepsOrder(g, list)) {
+    const { list, shared } = externals(g);
+    if (g.rows.length === 1 || (!shared && keepsOrder(g, list))) {
       planned.push(g);
       externalsOf.push(list);
+      sumsInMemory.push(shared);
+      pairwise.push(g.rows.length === 1 && !keepsOrder(g, list));
       continue;
     }
     for (const r of g.rows) {
       const single = { rows: [r], n: g.n };
-      const l = externals(single);
-      if (typeof l === 'string') return { reason: `row ${r}: ${l}` };
+      const { list: l, shared: s } = externals(single);
       planned.push(single);
       externalsOf.push(l);
+      sumsInMemory.push(s);
+      pairwise.push(!keepsOrder(single, l));
     }
   }
   groups = planned;
@@ -333,7 +346,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
     const last = g.rows[g.rows.length - 1];
     if (isReduction(op[last])) forward.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(ACC).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[last]));
   };
-  const emitGroupReverse = (g: Group, list: External[]) => {
+  const emitGroupReverse = (g: Group, list: External[], inMemory: boolean) => {
     const w = reverse;
     // Reverse locals: values, adjoints, the reduction's ȳ, broadcast sums, a scratch ȳ.
     const base = Math.max(reverseLocals, G) + 1;
@@ -344,7 +357,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
     for (const r of g.rows) adjoint.set(r, next++);
     const GRED = next++;
     const sums = new Map<number, number>();
-    for (const e of list) if (e.broadcast && !sums.has(e.start)) sums.set(e.start, next++);
+    for (const e of list) if (e.broadcast && !inMemory && !sums.has(e.start)) sums.set(e.start, next++);
     const ACC = next++;
     reverseLocals = Math.max(reverseLocals, next - 1);
     const local = value;
@@ -402,15 +415,17 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
             w.byte(Opcode.localGet).u32(t);
             addContribution(w, gl, partial, o, ZERO);
             w.byte(Opcode.localSet).u32(t);
-          } else if (broadcast) {
-            const t = sums.get(start);
-            if (t === undefined) return; // a constant
+          } else if (broadcast && sums.has(start)) {
+            const t = sums.get(start)!;
             w.byte(Opcode.localGet).u32(t);
             addContribution(w, gl, partial, o, ZERO);
             w.byte(Opcode.localSet).u32(t);
+          } else if (broadcast && isConst[start] === 1) {
+            return; // a constant's adjoint is never read
           } else {
-            w.byte(Opcode.localGet).u32(0);
-            w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start));
+            const at = (c: ByteWriter) => (broadcast ? c.byte(Opcode.i32Const).i32(0) : c.byte(Opcode.localGet).u32(0));
+            at(w);
+            at(w).byte(Opcode.f64Load).u32(3).u32(adjointAt(start));
             addContribution(w, gl, partial, o, ZERO);
             w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
           }
@@ -422,6 +437,42 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
       }
     });
     for (const [start, l] of sums) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(l).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
+  };
+
+  /** Row r (add, sub or mul of two runs) alone, in the interpreter's order: per lane pair, the
+   *  a-operand's two additions, then the b-operand's; an odd last element a then b. */
+  const emitPairwiseReverse = (r: number, n: number) => {
+    const w = reverse;
+    const rule = scalarRule(flagsOf(r) & 255) as ScalarRule;
+    const [as, , bs] = operands(r);
+    const out = slotOf[r];
+    const element = (lane: number): Operands => ({
+      x: (c) => c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(as) + 8 * lane),
+      b: (c) => c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(bs) + 8 * lane),
+      y: (c) => c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(out) + 8 * lane),
+      c: (c) => c.byte(Opcode.f64Const).f64(0),
+    });
+    const add = (lane: number, start: number, partial: PartialRule) => {
+      w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(out) + 8 * lane).byte(Opcode.localSet).u32(G);
+      w.byte(Opcode.localGet).u32(0);
+      w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start) + 8 * lane);
+      addContribution(w, G, partial, element(lane), ZERO);
+      w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start) + 8 * lane);
+    };
+    const pairs = n >> 1;
+    w.byte(Opcode.i32Const).i32(0).byte(Opcode.localSet).u32(0);
+    w.byte(Opcode.block).byte(0x40).byte(Opcode.loop).byte(0x40);
+    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(16 * pairs).byte(I32_LT_U).byte(Opcode.i32Eqz).byte(Opcode.brIf).u32(1);
+    add(0, as, rule.partialA);
+    add(1, as, rule.partialA);
+    add(0, bs, rule.partialB);
+    add(1, bs, rule.partialB);
+    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(16).byte(I32_ADD).byte(Opcode.localSet).u32(0);
+    w.byte(Opcode.br).u32(0).byte(Opcode.end).byte(Opcode.end);
+    if (n % 2 === 1) {
+      add(0, as, rule.partialA);
+      add(0, bs, rule.partialB);
+    }
   };
 
   // Zeroed adjoints: those the reverse sweep or the caller reads from memory (inputs, outputs,
@@ -474,7 +525,8 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
     if (gi < 0) scalarReverse(r);
     else {
       const g = groups[gi];
-      if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi]);
+      if (pairwise[gi]) emitPairwiseReverse(r, g.n);
+      else if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi], sumsInMemory[gi]);
     }
   }
   const functions: FunctionBody[] = [
@@ -490,5 +542,5 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Gene
     ],
     functions,
   });
-  return { bytes, functions: functions.length };
+  return { bytes, functions: functions.length, loops: groups.map((g) => g.rows) };
 }
