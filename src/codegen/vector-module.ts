@@ -358,6 +358,16 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const GRED = next++;
     const sums = new Map<number, number>();
     for (const e of list) if (e.broadcast && !inMemory && !sums.has(e.start)) sums.set(e.start, next++);
+    // An input run's adjoint at the element, loaded once per element and stored after the last
+    // row adding into it (the same additions in the same order, without a store-to-load wait
+    // per addition), except where a broadcast adjoint in memory may be the same slot.
+    const pending = new Map<number, number>();
+    if (!inMemory) for (const e of list) if (!e.broadcast && !pending.has(e.start)) pending.set(e.start, next++);
+    const touched = new Set<number>();
+    // x.slice(0, -1) and x.slice(1): what element i stores through the second is what element
+    // i + 1 loads through the first; it is carried in a local instead.
+    const carry = new Map<number, number>();
+    for (const start of pending.keys()) if (pending.has(start + 1)) carry.set(start, next++);
     const ACC = next++;
     reverseLocals = Math.max(reverseLocals, next - 1);
     const local = value;
@@ -381,6 +391,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const reduction = isReduction(op[last]) ? last : -1;
     if (reduction >= 0) constLoad(w, adjointAt(slotOf[reduction])).byte(Opcode.localSet).u32(GRED);
     for (const [start, l] of sums) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
+    for (const [start, l] of carry) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
     loop(w, g.n, () => {
       elementValues(w, g, value, ACC, elementOperands, false);
       for (const r of g.rows) {
@@ -422,6 +433,14 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
             w.byte(Opcode.localSet).u32(t);
           } else if (broadcast && isConst[start] === 1) {
             return; // a constant's adjoint is never read
+          } else if (!broadcast && pending.has(start)) {
+            const t = pending.get(start)!;
+            if (touched.has(start)) w.byte(Opcode.localGet).u32(t);
+            else if (carry.has(start)) w.byte(Opcode.localGet).u32(carry.get(start)!);
+            else w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start));
+            touched.add(start);
+            addContribution(w, gl, partial, o, ZERO);
+            w.byte(Opcode.localSet).u32(t);
           } else {
             const at = (c: ByteWriter) => (broadcast ? c.byte(Opcode.i32Const).i32(0) : c.byte(Opcode.localGet).u32(0));
             at(w);
@@ -435,6 +454,14 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
         if ((flags & DATA_A) === 0 || op[r] === Op.VecSum) into(as, bcA, partialA);
         if (!unary(r) && (flags & DATA_B) === 0) into(bs, bcB, partialB);
       }
+      for (const start of touched) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pending.get(start)!).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
+      for (const [start, l] of carry) {
+        // Element i + 1's slot through `start` (memory when i + 1 is not touched through start + 1).
+        if (touched.has(start + 1)) w.byte(Opcode.localGet).u32(pending.get(start + 1)!);
+        else w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start) + 8);
+        w.byte(Opcode.localSet).u32(l);
+      }
+      touched.clear();
     });
     for (const [start, l] of sums) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(l).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
   };
