@@ -189,6 +189,17 @@ describe('random elementwise chains', () => {
     expect(hg.stats.engine).toBe('generated');
   });
 
+  it('an element of a loop\'s own value read as a broadcast operand ends the loop there', () => {
+    for (const n of [1, 4]) {
+      const f = (x: Vector) => {
+        const t = tanh(x);
+        return sum(mul(exp(t), t.at(0)));
+      };
+      const g = compile(f, n), i = compile(f, n, { codegen: 'off' });
+      expectAgrees(g, i, [[vectorAt(n, 15)], [vectorAt(n, 16)]]);
+    }
+  });
+
   it('a chain whose input slots would take their additions in another order is split into rows', () => {
     // x[j] receives from three rows at three offsets: the fused order differs beyond its first two.
     const f = (x: Vector) => {

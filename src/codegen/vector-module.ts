@@ -98,10 +98,16 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     }
     const n = rowParams(program, r)[0];
     const [as, al, bs, bl] = operands(r);
+    const flags = o === Op.VecMap ? rowParams(program, r)[1] : 0;
+    // A broadcast operand is read through memory: it may not be one of the group's own values.
+    const reads = (g: Group, start: number, len: number, broadcast: boolean) => {
+      const kind = inside(g, start, len);
+      return broadcast ? kind === 'external' : kind !== 'overlap';
+    };
     const fits = (g: Group) => {
       if (g.n !== n || isReduction(op[g.rows[g.rows.length - 1]])) return false;
-      if (inside(g, as, al) === 'overlap') return false;
-      return unary(r) || bl === 0 || inside(g, bs, bl) !== 'overlap';
+      if (!reads(g, as, al, (flags & BROADCAST_A) !== 0)) return false;
+      return unary(r) || bl === 0 || reads(g, bs, bl, (flags & BROADCAST_B) !== 0);
     };
     if (current === undefined || !fits(current)) {
       current = { rows: [], n };
