@@ -93,7 +93,7 @@ describe('the vector Rosenbrock', () => {
 // ── random elementwise chains ──
 
 type Unary = (x: Vector) => Vector;
-type Binary = (x: Operand, y: Operand) => Vector;
+type Binary = (x: Vector | number | Scalar, y: Vector | number | Scalar) => Vector;
 const UNARY: Unary[] = [square, neg, sin, tanh, exp, sqrt, cbrt, sigmoid] as never;
 const BINARY: Binary[] = [add, sub, mul, div, max] as never;
 
