@@ -12,7 +12,10 @@
  *  receives its contributions in another order where two rows read it at different offsets
  *  (x.slice(0, -1) and x.slice(1)); the group is kept only where that order is the same, or
  *  differs by its first two additions into a slot that starts at 0 (a + b = b + a); otherwise
- *  its rows become groups of one row each.
+ *  its rows become groups of one row each. A lone add, sub or mul of two overlapping runs goes
+ *  by lane pairs as the interpreter's f64x2 loop does (assembly/vecmap.ts). Within an element,
+ *  an input run's additions are summed in a local (in the same order) and stored once.
+ *  Summation stays sequential and scalar (no f64x2 lanes), which keeps the interpreter's order.
  *
  *  Contract with the caller (CompiledFunction), as for scalar-module.ts: the reverse sweep runs
  *  after this forward sweep with only the outputs seeded; it leaves the inputs' adjoints in
