@@ -5,6 +5,8 @@
 import type { Program } from '../compile/program.js';
 import { core, sharedMemory } from '../wasm/instance.js';
 import { generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { generateVectorModule } from './vector-module.js';
+import { isVectorOp } from '../../assembly/shared/ops.js';
 
 /** compile's `codegen` option: 'auto' generates code for the wasm backend where it can, 'off'
  *  keeps the interpreter. */
@@ -68,7 +70,7 @@ export class GeneratedSweeps {
       adjointBase: core.slotAdjointAddress(inputStart) >>> 0,
       sharedMemory,
     };
-    const generated = generateScalarModule(program, layout);
+    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };

@@ -1,0 +1,582 @@
+/** @file Generates a WebAssembly module from a compiled tape with vector rows: runs of elementwise
+ *  rows (VecMap) of one length that feed each other, optionally ended by a VecSum or VecDot, become
+ *  one forward loop and one reverse loop over the elements ("groups"); scalar rows are
+ *  straight-line code. The reverse loop recomputes the group's values from its inputs (cheaper
+ *  than a store and a load per element) and keeps the adjoints of values read only inside the
+ *  group in locals; values and adjoints read outside the group go through memory.
+ *
+ *  Bit-identity with the interpreter: each element sees the op table's operations
+ *  (scalar-rules.ts), reductions add in the interpreter's order (sequentially, from 0), a zero
+ *  ȳ adds nothing. The one reordering is across elements: the interpreter finishes a row before
+ *  the one below it, a group visits rows top…bottom per element. An input's adjoint slot then
+ *  receives its contributions in another order where two rows read it at different offsets
+ *  (x.slice(0, -1) and x.slice(1)); the group is kept only where that order is the same, or
+ *  differs by its first two additions into a slot that starts at 0 (a + b = b + a); otherwise
+ *  its rows become groups of one row each. A lone add, sub or mul of two overlapping runs goes
+ *  by lane pairs as the interpreter's f64x2 loop does (assembly/vecmap.ts). Within an element,
+ *  an input run's additions are summed in a local (in the same order) and stored once.
+ *  Summation stays sequential and scalar (no f64x2 lanes), which keeps the interpreter's order.
+ *
+ *  Contract with the caller (CompiledFunction), as for scalar-module.ts: the reverse sweep runs
+ *  after this forward sweep with only the outputs seeded; it leaves the inputs' adjoints in
+ *  memory. Values read only inside a group are not stored. */
+import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
+import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assembly/shared/vector.js';
+import { rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
+import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, writeModule, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import type { SlotLayout } from './scalar-module.js';
+
+/** Scalar rows above this many keep the interpreter (the straight-line code is one function). */
+export const MAX_VECTOR_TAPE_SCALAR_ROWS = 5_000;
+
+const VOID: FuncType = { params: [], results: [] };
+const VALUE_TYPE: FuncType = { params: [I32, F64, F64, F64], results: [F64] };
+const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F64] };
+const I32_ADD = 0x6a;
+const I32_LT_U = 0x49;
+
+/** An operand a group adds adjoints into, outside the group's own values. */
+interface External {
+  row: number;
+  start: number;
+  broadcast: boolean;
+}
+
+/** A run of rows one loop computes: VecMap rows of length n, then perhaps a reduction. */
+interface Group {
+  rows: number[];
+  n: number;
+}
+
+const isReduction = (o: number) => o === Op.VecSum || o === Op.VecDot;
+
+/** The module, and the rows each of its loops runs (VecMap, sum and dot rows), in tape order. */
+export type VectorGenerated = { bytes: Uint8Array; functions: number; loops: number[][] } | { reason: string };
+
+/** The module for `program`'s sweeps (exports `forward` and `reverse`), or why there is none. */
+export function generateVectorModule(program: Program, layout: SlotLayout): VectorGenerated {
+  const { op, a, b } = program;
+  const rows = op.length;
+  const slotOf = new Int32Array(rows);
+  let slots = 0;
+  let scalarRows = 0;
+  for (let r = 0; r < rows; r++) {
+    slotOf[r] = slots;
+    slots += rowSlots(program, r);
+    const o = op[r];
+    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (isVectorOp(o)) {
+      if (o !== Op.VecMap && !isReduction(o)) return { reason: `row ${r} has vector op ${o}, which the generator does not handle (only elementwise rows, sum and dot)` };
+      if (o === Op.VecMap && scalarRule(rowParams(program, r)[1] & 255) === undefined) return { reason: `row ${r} maps op ${rowParams(program, r)[1] & 255}, which the generator does not handle` };
+      continue;
+    }
+    if (scalarRule(o) === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
+    if (++scalarRows > MAX_VECTOR_TAPE_SCALAR_ROWS) return { reason: `more than ${MAX_VECTOR_TAPE_SCALAR_ROWS} scalar rows beside vector rows` };
+  }
+  const isConst = new Uint8Array(slots);
+  for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
+  const operands = (r: number) => rowOperands(program, r);
+  const unary = (r: number) => op[r] === Op.VecMap ? arity(rowParams(program, r)[1] & 255) < 2 : op[r] === Op.VecSum;
+  const flagsOf = (r: number) => rowParams(program, r)[1];
+
+  // Groups, greedily in tape order (Param and Const rows do not interrupt one).
+  const groupOf = new Int32Array(rows).fill(-1);
+  let groups: Group[] = [];
+  let current: Group | undefined;
+  const inside = (g: Group, start: number, len: number): 'internal' | 'external' | 'overlap' => {
+    for (const r of g.rows) {
+      const lo = slotOf[r], hi = lo + (isReduction(op[r]) ? 1 : g.n);
+      if (start === lo && len === g.n) return 'internal';
+      if (start < hi && start + len > lo) return 'overlap';
+    }
+    return 'external';
+  };
+  for (let r = 0; r < rows; r++) {
+    const o = op[r];
+    if (o === Op.Param || o === Op.Const) continue;
+    if (o !== Op.VecMap && !isReduction(o)) {
+      current = undefined;
+      continue;
+    }
+    const n = rowParams(program, r)[0];
+    const [as, al, bs, bl] = operands(r);
+    const flags = o === Op.VecMap ? rowParams(program, r)[1] : 0;
+    // A broadcast operand is read through memory: it may not be one of the group's own values.
+    const reads = (g: Group, start: number, len: number, broadcast: boolean) => {
+      const kind = inside(g, start, len);
+      return broadcast ? kind === 'external' : kind !== 'overlap';
+    };
+    const fits = (g: Group) => {
+      if (g.n !== n || isReduction(op[g.rows[g.rows.length - 1]])) return false;
+      if (!reads(g, as, al, (flags & BROADCAST_A) !== 0)) return false;
+      return unary(r) || bl === 0 || reads(g, bs, bl, (flags & BROADCAST_B) !== 0);
+    };
+    if (current === undefined || !fits(current)) {
+      current = { rows: [], n };
+      groups.push(current);
+    }
+    current.rows.push(r);
+  }
+  // Slots read outside their own group (or by nobody's group: scalar rows), and the last row
+  // reading each slot.
+  const readOutside = new Uint8Array(slots);
+  const lastReader = new Int32Array(slots).fill(-1);
+  groups.forEach((g, i) => g.rows.forEach((r) => (groupOf[r] = i)));
+  for (let r = 0; r < rows; r++) {
+    const o = op[r];
+    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    const ranges = operands(r);
+    if (o === Op.Where) ranges.push(a[r - 1], 1);
+    for (let k = 0; k < ranges.length; k += 2) {
+      const [start, len] = [ranges[k], ranges[k + 1]];
+      if (start < 0) continue;
+      for (let s = start; s < start + len; s++) {
+        lastReader[s] = r;
+        if (groupOf[r] < 0) readOutside[s] = 1;
+        else {
+          const g = groups[groupOf[r]];
+          if (inside(g, start, len) !== 'internal') readOutside[s] = 1;
+        }
+      }
+    }
+  }
+  for (const o of program.outputs) readOutside[o] = 1;
+  const isOutput = new Uint8Array(slots);
+  for (const o of program.outputs) isOutput[o] = 1;
+
+  // Where an input slot would receive its additions in another order, split the group.
+  /** The group's external operands; `shared`: a broadcast slot some other operand also adds
+   *  into (its additions then interleave with theirs). */
+  const externals = (g: Group): { list: External[]; shared: boolean } => {
+    const list: External[] = [];
+    for (const r of g.rows) {
+      const flags = flagsOf(r);
+      if ((flags & DATA_BOTH) === DATA_BOTH) continue;
+      const [as, , bs, bl] = operands(r);
+      const add = (start: number, broadcast: boolean) => {
+        if (inside(g, start, broadcast ? 1 : g.n) === 'internal' && !broadcast) return;
+        if (broadcast && isConst[start] === 1) return; // a constant's adjoint is never read
+        list.push({ row: r, start, broadcast });
+      };
+      const bcA = op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0;
+      const bcB = op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0;
+      // The interpreter's sum ignores a lone DATA_A: only a row with both flags adds nothing.
+      if ((flags & DATA_A) === 0 || op[r] === Op.VecSum) add(as, bcA);
+      if (!unary(r) && bl > 0 && (flags & DATA_B) === 0) add(bs, bcB);
+    }
+    const covers = (e: External, s: number) => (e.broadcast ? s === e.start : s >= e.start && s < e.start + g.n);
+    const shared = list.some((e) => e.broadcast && list.some((f) => f !== e && covers(f, e.start)));
+    return { list, shared };
+  };
+  /** Whether the interpreter's reverse loop for row r goes by f64x2 lane pairs (assembly/vecmap.ts:
+   *  add, sub, mul of two runs, no data flags). */
+  const pairsInInterpreter = (r: number) => {
+    const flags = flagsOf(r);
+    const f = flags & 255;
+    return op[r] === Op.VecMap && (f === Op.Add || f === Op.Sub || f === Op.Mul) && (flags & (DATA_BOTH | BROADCAST_A | BROADCAST_B)) === 0;
+  };
+  const keepsOrder = (g: Group, list: External[]): boolean => {
+    const ranged = list.filter((e) => !e.broadcast).sort((e, f) => f.row - e.row);
+    const flipped: [External, External][] = [];
+    for (let i = 0; i < ranged.length; i++) {
+      for (let j = i + 1; j < ranged.length; j++) {
+        const [hi, lo] = [ranged[i], ranged[j]];
+        const overlap = hi.start < lo.start + g.n && lo.start < hi.start + g.n;
+        // One row's two operands (sub(x.slice(1), x.slice(0, -1))): the interpreter's f64x2 loop
+        // adds lane pairs a before b, a group element by element.
+        const sameRow = hi.row === lo.row && hi.start !== lo.start && pairsInInterpreter(hi.row);
+        if (overlap && (sameRow || (hi.row !== lo.row && hi.start < lo.start))) flipped.push([hi, lo]);
+      }
+    }
+    if (flipped.length === 0) return true;
+    if (flipped.length > 1 || flipped[0][0] !== ranged[0] || flipped[0][1] !== ranged[1]) return false;
+    if (ranged.length > 2 && (ranged[2].row === ranged[1].row || ranged[2].row === ranged[0].row)) return false;
+    // The two first additions commute only into a slot that holds 0 when the group starts.
+    const last = g.rows[g.rows.length - 1];
+    for (const e of flipped[0]) {
+      for (let s = e.start; s < e.start + g.n; s++) if (lastReader[s] > last || isOutput[s] === 1) return false;
+    }
+    return true;
+  };
+  // A one-row group whose broadcast operand lies in its other operand (mul(x, x.at(0))) adds
+  // into memory element by element, as the interpreter's scalar loop does.
+  const planned: Group[] = [];
+  const externalsOf: External[][] = [];
+  // A one-row group that would reorder its own operands' additions goes by lane pairs as the
+  // interpreter does (`pairwise`).
+  const sumsInMemory: boolean[] = [];
+  const pairwise: boolean[] = [];
+  for (const g of groups) {
+    const { list, shared } = externals(g);
+    if (g.rows.length === 1 || (!shared && keepsOrder(g, list))) {
+      planned.push(g);
+      externalsOf.push(list);
+      sumsInMemory.push(shared);
+      pairwise.push(g.rows.length === 1 && !keepsOrder(g, list));
+      continue;
+    }
+    for (const r of g.rows) {
+      const single = { rows: [r], n: g.n };
+      const { list: l, shared: s } = externals(single);
+      planned.push(single);
+      externalsOf.push(l);
+      sumsInMemory.push(s);
+      pairwise.push(!keepsOrder(single, l));
+    }
+  }
+  groups = planned;
+  groupOf.fill(-1);
+  groups.forEach((g, i) => g.rows.forEach((r) => (groupOf[r] = i)));
+  // Splitting changes which reads are outside a group: every output of a one-row group is.
+  for (const g of groups) if (g.rows.length === 1) readOutside.fill(1, slotOf[g.rows[0]], slotOf[g.rows[0]] + (isReduction(op[g.rows[0]]) ? 1 : g.n));
+
+  // A VecMap row any of whose elements is read outside its group is stored whole, and its
+  // adjoints start from memory.
+  const outside = new Uint8Array(rows);
+  for (const g of groups) {
+    for (const r of g.rows) {
+      const count = isReduction(op[r]) ? 1 : g.n;
+      for (let s = slotOf[r]; s < slotOf[r] + count && outside[r] === 0; s++) outside[r] = readOutside[s];
+    }
+  }
+  const valueAt = (s: number) => layout.valueBase + 8 * s;
+  const adjointAt = (s: number) => layout.adjointBase + 8 * s;
+  const constLoad = (w: ByteWriter, address: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(address);
+
+  const forward = new ByteWriter(1024);
+  const reverse = new ByteWriter(1024);
+  // Locals: 0 = element byte offset (i32); f64s from 1.
+  let forwardLocals = 0;
+  let reverseLocals = 0;
+
+  // ── scalar rows ──
+  const scalarOperands = (w: ByteWriter, r: number): Operands => ({
+    x: (c) => constLoad(c, valueAt(a[r])),
+    b: (c) => (b[r] >= 0 && arity(op[r]) >= 2 ? constLoad(c, valueAt(b[r])) : c.byte(Opcode.f64Const).f64(0)),
+    y: (c) => constLoad(c, valueAt(slotOf[r])),
+    c: (c) => (op[r] === Op.Where ? constLoad(c, valueAt(a[r - 1])) : c.byte(Opcode.f64Const).f64(0)),
+  });
+  /** target += (g ≠ 0 ? g·∂ : 0), g in local gl; `target` pushes the address operand and old value. */
+  const addContribution = (w: ByteWriter, gl: number, partial: PartialRule, o: Operands, zero: number) => {
+    w.byte(Opcode.localGet).u32(gl);
+    if (partial === 'one') return void w.byte(Opcode.f64Add);
+    if (partial === 'minusOne') return void w.byte(Opcode.f64Sub);
+    if (partial === 'zero') w.byte(Opcode.f64Const).f64(0);
+    else partial(w, o);
+    w.byte(Opcode.f64Mul).byte(Opcode.localGet).u32(zero).byte(Opcode.localGet).u32(gl).byte(Opcode.localGet).u32(zero);
+    w.byte(Opcode.f64Ne).byte(Opcode.select).byte(Opcode.f64Add);
+  };
+  const scalarForward = (r: number) => {
+    const rule = scalarRule(op[r]) as ScalarRule;
+    forward.byte(Opcode.i32Const).i32(0);
+    rule.value(forward, scalarOperands(forward, r));
+    forward.byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[r]));
+  };
+  // Reverse locals shared by scalar rows: 1 = zero, 2 = ȳ.
+  const ZERO = 1;
+  const G = 2;
+  const scalarReverse = (r: number) => {
+    const rule = scalarRule(op[r]) as ScalarRule;
+    const o = scalarOperands(reverse, r);
+    constLoad(reverse, adjointAt(slotOf[r])).byte(Opcode.localSet).u32(G);
+    const into = (target: number, partial: PartialRule) => {
+      reverse.byte(Opcode.i32Const).i32(0);
+      constLoad(reverse, adjointAt(target));
+      addContribution(reverse, G, partial, o, ZERO);
+      reverse.byte(Opcode.f64Store).u32(3).u32(adjointAt(target));
+    };
+    // The interpreter adds into the sink for a unary op; nobody reads it.
+    into(a[r], rule.partialA);
+    if (arity(op[r]) >= 2 && b[r] >= 0) into(b[r], rule.partialB);
+  };
+
+  // ── groups ──
+  const groupForward = (g: Group) => {
+    const w = forward;
+    const I = 0;
+    const first = forwardLocals + 1;
+    const local = new Map<number, number>();
+    let next = first;
+    for (const r of g.rows) local.set(r, next++);
+    const ACC = next++;
+    forwardLocals = next - 1;
+    const elementOperands = (r: number): Operands => {
+      const [as, , bs] = operands(r);
+      const flags = flagsOf(r);
+      const push = (c: ByteWriter, start: number, broadcast: boolean) => {
+        const producer = !broadcast ? g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap) : undefined;
+        if (producer !== undefined && g.rows.indexOf(producer) < g.rows.indexOf(r)) c.byte(Opcode.localGet).u32(local.get(producer)!);
+        else if (broadcast) constLoad(c, valueAt(start));
+        else c.byte(Opcode.localGet).u32(I).byte(Opcode.f64Load).u32(3).u32(valueAt(start));
+      };
+      return {
+        x: (c) => push(c, as, op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0),
+        b: (c) => (unary(r) ? c.byte(Opcode.f64Const).f64(0) : push(c, bs, op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0)),
+        y: (c) => c.byte(Opcode.localGet).u32(local.get(r)!),
+        c: (c) => c.byte(Opcode.f64Const).f64(0),
+      };
+    };
+    return { I, local, ACC, elementOperands };
+  };
+  const loop = (w: ByteWriter, n: number, body: () => void) => {
+    w.byte(Opcode.i32Const).i32(0).byte(Opcode.localSet).u32(0);
+    w.byte(Opcode.block).byte(0x40).byte(Opcode.loop).byte(0x40);
+    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(8 * n).byte(I32_LT_U).byte(Opcode.i32Eqz).byte(Opcode.brIf).u32(1);
+    body();
+    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(8).byte(I32_ADD).byte(Opcode.localSet).u32(0);
+    w.byte(Opcode.br).u32(0).byte(Opcode.end).byte(Opcode.end);
+  };
+  /** Each VecMap row's value into its local (and memory where read outside); the reduction's sum. */
+  const elementValues = (w: ByteWriter, g: Group, local: Map<number, number>, ACC: number, elementOperands: (r: number) => Operands, storing: boolean) => {
+    for (const r of g.rows) {
+      const o = elementOperands(r);
+      if (op[r] === Op.VecMap) {
+        (scalarRule(flagsOf(r) & 255) as ScalarRule).value(w, o);
+        w.byte(Opcode.localSet).u32(local.get(r)!);
+        if (storing && outside[r] === 1) {
+          w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(local.get(r)!).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[r]));
+        }
+      } else if (storing) {
+        w.byte(Opcode.localGet).u32(ACC);
+        o.x(w);
+        if (op[r] === Op.VecDot) {
+          o.b(w);
+          w.byte(Opcode.f64Mul);
+        }
+        w.byte(Opcode.f64Add).byte(Opcode.localSet).u32(ACC);
+      }
+    }
+  };
+  const emitGroupForward = (g: Group) => {
+    const { local, ACC, elementOperands } = groupForward(g);
+    forward.byte(Opcode.f64Const).f64(0).byte(Opcode.localSet).u32(ACC);
+    loop(forward, g.n, () => elementValues(forward, g, local, ACC, elementOperands, true));
+    const last = g.rows[g.rows.length - 1];
+    if (isReduction(op[last])) forward.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(ACC).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[last]));
+  };
+  const emitGroupReverse = (g: Group, list: External[], inMemory: boolean) => {
+    const w = reverse;
+    // Reverse locals: values, adjoints, the reduction's ȳ, broadcast sums, a scratch ȳ.
+    const base = Math.max(reverseLocals, G) + 1;
+    const value = new Map<number, number>();
+    const adjoint = new Map<number, number>();
+    let next = base;
+    for (const r of g.rows) value.set(r, next++);
+    for (const r of g.rows) adjoint.set(r, next++);
+    const GRED = next++;
+    const sums = new Map<number, number>();
+    for (const e of list) if (e.broadcast && !inMemory && !sums.has(e.start)) sums.set(e.start, next++);
+    // An input run's adjoint at the element, loaded once per element and stored after the last
+    // row adding into it (the same additions in the same order, without a store-to-load wait
+    // per addition), except where a broadcast adjoint in memory may be the same slot.
+    const pending = new Map<number, number>();
+    if (!inMemory) for (const e of list) if (!e.broadcast && !pending.has(e.start)) pending.set(e.start, next++);
+    const touched = new Set<number>();
+    // x.slice(0, -1) and x.slice(1): what element i stores through the second is what element
+    // i + 1 loads through the first; it is carried in a local instead.
+    const carry = new Map<number, number>();
+    for (const start of pending.keys()) if (pending.has(start + 1)) carry.set(start, next++);
+    const ACC = next++;
+    reverseLocals = Math.max(reverseLocals, next - 1);
+    const local = value;
+    const elementOperands = (r: number): Operands => {
+      const [as, , bs] = operands(r);
+      const flags = flagsOf(r);
+      const push = (c: ByteWriter, start: number, broadcast: boolean) => {
+        const producer = !broadcast ? g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap) : undefined;
+        if (producer !== undefined && g.rows.indexOf(producer) < g.rows.indexOf(r)) c.byte(Opcode.localGet).u32(local.get(producer)!);
+        else if (broadcast) constLoad(c, valueAt(start));
+        else c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(start));
+      };
+      return {
+        x: (c) => push(c, as, op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0),
+        b: (c) => (unary(r) ? c.byte(Opcode.f64Const).f64(0) : push(c, bs, op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0)),
+        y: (c) => c.byte(Opcode.localGet).u32(local.get(r)!),
+        c: (c) => c.byte(Opcode.f64Const).f64(0),
+      };
+    };
+    const last = g.rows[g.rows.length - 1];
+    const reduction = isReduction(op[last]) ? last : -1;
+    if (reduction >= 0) constLoad(w, adjointAt(slotOf[reduction])).byte(Opcode.localSet).u32(GRED);
+    for (const [start, l] of sums) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
+    for (const [start, l] of carry) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
+    loop(w, g.n, () => {
+      elementValues(w, g, value, ACC, elementOperands, false);
+      for (const r of g.rows) {
+        if (r === reduction) continue;
+        if (outside[r] === 1) w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(slotOf[r]));
+        else w.byte(Opcode.f64Const).f64(0);
+        w.byte(Opcode.localSet).u32(adjoint.get(r)!);
+      }
+      for (let k = g.rows.length - 1; k >= 0; k--) {
+        const r = g.rows[k];
+        const flags = flagsOf(r);
+        if ((flags & DATA_BOTH) === DATA_BOTH) continue;
+        const gl = r === reduction ? GRED : adjoint.get(r)!;
+        const o = elementOperands(r);
+        const [as, , bs] = operands(r);
+        let partialA: PartialRule, partialB: PartialRule;
+        if (op[r] === Op.VecMap) {
+          const rule = scalarRule(flags & 255) as ScalarRule;
+          partialA = rule.partialA;
+          partialB = rule.partialB;
+        } else if (op[r] === Op.VecSum) {
+          partialA = 'one';
+          partialB = 'zero';
+        } else {
+          partialA = (c, o) => o.b(c);
+          partialB = (c, o) => o.x(c);
+        }
+        const into = (start: number, broadcast: boolean, partial: PartialRule) => {
+          const producer = !broadcast ? g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap && g.rows.indexOf(q) < k) : undefined;
+          if (producer !== undefined) {
+            const t = adjoint.get(producer)!;
+            w.byte(Opcode.localGet).u32(t);
+            addContribution(w, gl, partial, o, ZERO);
+            w.byte(Opcode.localSet).u32(t);
+          } else if (broadcast && sums.has(start)) {
+            const t = sums.get(start)!;
+            w.byte(Opcode.localGet).u32(t);
+            addContribution(w, gl, partial, o, ZERO);
+            w.byte(Opcode.localSet).u32(t);
+          } else if (broadcast && isConst[start] === 1) {
+            return; // a constant's adjoint is never read
+          } else if (!broadcast && pending.has(start)) {
+            const t = pending.get(start)!;
+            if (touched.has(start)) w.byte(Opcode.localGet).u32(t);
+            else if (carry.has(start)) w.byte(Opcode.localGet).u32(carry.get(start)!);
+            else w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start));
+            touched.add(start);
+            addContribution(w, gl, partial, o, ZERO);
+            w.byte(Opcode.localSet).u32(t);
+          } else {
+            const at = (c: ByteWriter) => (broadcast ? c.byte(Opcode.i32Const).i32(0) : c.byte(Opcode.localGet).u32(0));
+            at(w);
+            at(w).byte(Opcode.f64Load).u32(3).u32(adjointAt(start));
+            addContribution(w, gl, partial, o, ZERO);
+            w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
+          }
+        };
+        const bcA = op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0;
+        const bcB = op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0;
+        if ((flags & DATA_A) === 0 || op[r] === Op.VecSum) into(as, bcA, partialA);
+        if (!unary(r) && (flags & DATA_B) === 0) into(bs, bcB, partialB);
+      }
+      for (const start of touched) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pending.get(start)!).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
+      for (const [start, l] of carry) {
+        // Element i + 1's slot through `start` (memory when i + 1 is not touched through start + 1).
+        if (touched.has(start + 1)) w.byte(Opcode.localGet).u32(pending.get(start + 1)!);
+        else w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start) + 8);
+        w.byte(Opcode.localSet).u32(l);
+      }
+      touched.clear();
+    });
+    for (const [start, l] of sums) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(l).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
+  };
+
+  /** Row r (add, sub or mul of two runs) alone, in the interpreter's order: per lane pair, the
+   *  a-operand's two additions, then the b-operand's; an odd last element a then b. */
+  const emitPairwiseReverse = (r: number, n: number) => {
+    const w = reverse;
+    const rule = scalarRule(flagsOf(r) & 255) as ScalarRule;
+    const [as, , bs] = operands(r);
+    const out = slotOf[r];
+    const element = (lane: number): Operands => ({
+      x: (c) => c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(as) + 8 * lane),
+      b: (c) => c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(bs) + 8 * lane),
+      y: (c) => c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(out) + 8 * lane),
+      c: (c) => c.byte(Opcode.f64Const).f64(0),
+    });
+    const add = (lane: number, start: number, partial: PartialRule) => {
+      w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(out) + 8 * lane).byte(Opcode.localSet).u32(G);
+      w.byte(Opcode.localGet).u32(0);
+      w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start) + 8 * lane);
+      addContribution(w, G, partial, element(lane), ZERO);
+      w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start) + 8 * lane);
+    };
+    const pairs = n >> 1;
+    w.byte(Opcode.i32Const).i32(0).byte(Opcode.localSet).u32(0);
+    w.byte(Opcode.block).byte(0x40).byte(Opcode.loop).byte(0x40);
+    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(16 * pairs).byte(I32_LT_U).byte(Opcode.i32Eqz).byte(Opcode.brIf).u32(1);
+    add(0, as, rule.partialA);
+    add(1, as, rule.partialA);
+    add(0, bs, rule.partialB);
+    add(1, bs, rule.partialB);
+    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(16).byte(I32_ADD).byte(Opcode.localSet).u32(0);
+    w.byte(Opcode.br).u32(0).byte(Opcode.end).byte(Opcode.end);
+    if (n % 2 === 1) {
+      add(0, as, rule.partialA);
+      add(0, bs, rule.partialB);
+    }
+  };
+
+  // Zeroed adjoints: those the reverse sweep or the caller reads from memory (inputs, outputs,
+  // slots read by scalar rows or outside their group, a group's operands). The others live in
+  // locals: zeroing all of them would cost more than the loops (5n slots for Rosenbrock).
+  const read = new Uint8Array(slots);
+  for (let r = 0; r < rows; r++) {
+    const o = op[r];
+    if (o === Op.Input) read[slotOf[r]] = 1;
+    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (groupOf[r] < 0) {
+      read[slotOf[r]] = 1;
+      read[a[r]] = 1;
+      if (b[r] >= 0) read[b[r]] = 1;
+      continue;
+    }
+    const g = groups[groupOf[r]];
+    const [as, al, bs, bl] = operands(r);
+    if (isReduction(op[r])) read[slotOf[r]] = 1;
+    else if (outside[r] === 1) read.fill(1, slotOf[r], slotOf[r] + g.n);
+    if (inside(g, as, al) !== 'internal') read.fill(1, as, as + al);
+    if (bs >= 0 && bl > 0 && inside(g, bs, bl) !== 'internal') read.fill(1, bs, bs + bl);
+  }
+  for (const o of program.outputs) read[o] = 1;
+  // One memory.fill per run, runs less than 64 slots apart merged.
+  for (let s = 0; s < slots; ) {
+    if (read[s] === 0) {
+      s++;
+      continue;
+    }
+    let end = s + 1;
+    for (let gap = 0; end < slots && gap < 64; end++) gap = read[end] === 1 ? 0 : gap + 1;
+    while (read[end - 1] === 0) end--;
+    forward.byte(Opcode.i32Const).i32(adjointAt(s)).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * (end - s));
+    forward.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
+    s = end;
+  }
+  for (let r = 0; r < rows; r++) {
+    const o = op[r];
+    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    const gi = groupOf[r];
+    if (gi < 0) scalarForward(r);
+    else if (groups[gi].rows[0] === r) emitGroupForward(groups[gi]);
+  }
+  reverse.byte(Opcode.f64Const).f64(0).byte(Opcode.localSet).u32(ZERO);
+  for (let r = rows - 1; r >= 0; r--) {
+    const o = op[r];
+    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    const gi = groupOf[r];
+    if (gi < 0) scalarReverse(r);
+    else {
+      const g = groups[gi];
+      if (pairwise[gi]) emitPairwiseReverse(r, g.n);
+      else if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi], sumsInMemory[gi]);
+    }
+  }
+  const functions: FunctionBody[] = [
+    { type: VOID, locals: [{ count: 1, type: I32 }, { count: forwardLocals, type: F64 }], code: forward, exportAs: 'forward' },
+    { type: VOID, locals: [{ count: 1, type: I32 }, { count: Math.max(reverseLocals, G), type: F64 }], code: reverse, exportAs: 'reverse' },
+  ];
+  const bytes = writeModule({
+    memory: { module: 'env', name: 'memory', minimum: 0, maximum: 65536, shared: layout.sharedMemory },
+    imports: [
+      { module: 'core', name: 'opValue', type: VALUE_TYPE },
+      { module: 'core', name: 'opPartialA', type: PARTIAL_TYPE },
+      { module: 'core', name: 'opPartialB', type: PARTIAL_TYPE },
+    ],
+    functions,
+  });
+  return { bytes, functions: functions.length, loops: groups.map((g) => g.rows) };
+}

@@ -1,0 +1,214 @@
+/** @file Fused vector loops (src/codegen/vector-module.ts): the generated sweeps of tapes with
+ *  elementwise rows, sums and dots agree with the interpreter to the bit (values, reductions in
+ *  the interpreter's sequential order, gradients), on the vector Rosenbrock and on random
+ *  elementwise chains with broadcast scalars, data arguments, shifted views and intermediates read
+ *  outside their loop; the chains the issue names fuse into one loop; the modules validate. */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  compile, add, sub, mul, div, square, neg, sin, tanh, exp, sqrt, cbrt, sigmoid, max, sum, dot, type Operand, type Scalar, type Vector,
+} from '../src/index.js';
+import { generateVectorModule } from '../src/codegen/vector-module.js';
+import { decode } from '../src/compile/format.js';
+import { seededRandom } from './helpers.js';
+
+function sameBits(actual: number, expected: number): boolean {
+  return Object.is(actual, expected) || (Number.isNaN(actual) && Number.isNaN(expected));
+}
+
+const flat = (x: unknown): number[] => (typeof x === 'number' ? [x] : Array.isArray(x) ? x.flatMap(flat) : Array.from(x as Float64Array));
+
+function expectSameBits(actual: unknown, expected: unknown, what: string): void {
+  const a = flat(actual), e = flat(expected);
+  expect(a.length, what).toBe(e.length);
+  for (let i = 0; i < a.length; i++) {
+    if (!sameBits(a[i], e[i])) expect.fail(`${what}[${i}]: generated ${a[i]} ≠ interpreter ${e[i]}`);
+  }
+}
+
+type AnyCompiled = { valueAndGrad(...args: unknown[]): { value: unknown; grad: unknown }; stats: { engine: string; engineReason?: string }; toBytes(): Uint8Array; dispose(): void };
+
+/** Generated and interpreted replays of the same function at the same points, bit for bit. */
+function expectAgrees(generated: AnyCompiled, interpreted: AnyCompiled, points: unknown[][]): void {
+  expect(generated.stats.engineReason).toBeUndefined();
+  for (const p of points) {
+    const g = generated.valueAndGrad(...p);
+    const i = interpreted.valueAndGrad(...p);
+    expect(generated.stats.engine).toBe('generated');
+    expectSameBits(g.value, i.value, 'value');
+    expectSameBits(g.grad, i.grad, 'gradient');
+  }
+}
+
+/** The loops of the module generated for a compiled function, by the op of each row. */
+function loopsOf(f: AnyCompiled): number[] {
+  const program = decode(f.toBytes());
+  const generated = generateVectorModule(program, { valueBase: 1 << 20, adjointBase: 1 << 24, sharedMemory: false });
+  if ('reason' in generated) throw new Error(generated.reason);
+  expect(WebAssembly.validate(generated.bytes as BufferSource)).toBe(true);
+  return generated.loops.map((rows) => rows.length);
+}
+
+const vectorAt = (n: number, seed: number, lo = -1.5, hi = 1.5) => {
+  const random = seededRandom(seed);
+  return Float64Array.from({ length: n }, () => lo + (hi - lo) * random());
+};
+
+const rosenbrockSum = (x: Vector) => {
+  const a = x.slice(0, -1), b = x.slice(1);
+  return sum(add(mul(100, square(sub(b, square(a)))), square(sub(1, a))));
+};
+const rosenbrockDots = (x: Vector) => {
+  const head = x.slice(0, -1);
+  const u = sub(x.slice(1), square(head));
+  const v = sub(1, head);
+  return add(mul(100, dot(u, u)), dot(v, v));
+};
+
+describe('the vector Rosenbrock', () => {
+  for (const n of [2, 3, 8, 1001]) {
+    it(`as one sum, n = ${n}: one loop of its 8 rows, bit-identical to the interpreter`, () => {
+      const g = compile(rosenbrockSum, n), i = compile(rosenbrockSum, n, { codegen: 'off' });
+      expect(loopsOf(g)).toEqual([8]);
+      expectAgrees(g, i, [[vectorAt(n, 1)], [vectorAt(n, 2, -3, 3)], [new Float64Array(n)], [new Float64Array(n).fill(1)]]);
+    });
+  }
+
+  it('as two dots (the benches): one loop ending in the first dot, the second dot its own loop', () => {
+    const n = 1001;
+    const g = compile(rosenbrockDots, n), i = compile(rosenbrockDots, n, { codegen: 'off' });
+    expect(loopsOf(g)).toEqual([4, 1]);
+    expectAgrees(g, i, [[vectorAt(n, 3)], [vectorAt(n, 4, -1e3, 1e3)]]);
+  });
+
+  it('with infinities and NaNs in the input', () => {
+    const x = vectorAt(9, 5);
+    x[2] = Infinity;
+    x[5] = NaN;
+    x[7] = -Infinity;
+    expectAgrees(compile(rosenbrockSum, 9), compile(rosenbrockSum, 9, { codegen: 'off' }), [[x]]);
+  });
+});
+
+// ── random elementwise chains ──
+
+type Unary = (x: Vector) => Vector;
+type Binary = (x: Vector | number | Scalar, y: Vector | number | Scalar) => Vector;
+const UNARY: Unary[] = [square, neg, sin, tanh, exp, sqrt, cbrt, sigmoid] as never;
+const BINARY: Binary[] = [add, sub, mul, div, max] as never;
+
+interface ChainNode {
+  kind: number;
+  form: number;
+  x: number;
+  y: number;
+  k: number;
+}
+const nodeArbitrary: fc.Arbitrary<ChainNode> = fc.record({
+  kind: fc.nat(5), form: fc.nat(20), x: fc.nat(20), y: fc.nat(20), k: fc.constantFrom(0, 1, -2, 0.5, 100),
+});
+interface Chain {
+  n: number;
+  nodes: ChainNode[];
+  /** 0: sum of the last, 1: dot of two, 2: dot of the last and y, 3: sum plus an element of an earlier one. */
+  end: number;
+  picks: [number, number];
+}
+const chainArbitrary: fc.Arbitrary<Chain> = fc.record({
+  n: fc.integer({ min: 1, max: 7 }),
+  nodes: fc.array(nodeArbitrary, { minLength: 1, maxLength: 10 }),
+  end: fc.nat(3),
+  picks: fc.tuple(fc.nat(20), fc.nat(20)),
+});
+
+/** The chain over x (length n + 1, read through both shifted views), y (length n) and a scalar s. */
+function runChain(c: Chain, x: Vector, y: Vector, s: Scalar): Operand {
+  const vectors: Vector[] = [x.slice(0, -1), x.slice(1), y];
+  const pick = (raw: number) => vectors[vectors.length - 1 - (raw % vectors.length)];
+  for (const node of c.nodes) {
+    const a = pick(node.x), b = pick(node.y);
+    if (node.kind <= 1) vectors.push(UNARY[node.form % UNARY.length](a));
+    else if (node.kind <= 3) vectors.push(BINARY[node.form % BINARY.length](a, b));
+    else if (node.kind === 4) vectors.push(BINARY[node.form % BINARY.length](node.k, a)); // a broadcast constant
+    else vectors.push(BINARY[node.form % BINARY.length](a, s)); // a broadcast argument
+  }
+  const last = vectors[vectors.length - 1];
+  if (c.end === 0) return sum(last);
+  if (c.end === 1) return dot(pick(c.picks[0]), pick(c.picks[1]));
+  if (c.end === 2) return dot(last, y);
+  return add(sum(last), mul(pick(c.picks[0]).at(c.picks[1] % c.n), s));
+}
+
+describe('random elementwise chains', () => {
+  for (const wrt of [undefined, [0], [1, 2], [2]] as const) {
+    it(`agree with the interpreter to the bit${wrt ? ` (wrt [${wrt}]: data flags)` : ''}`, () => {
+      fc.assert(
+        fc.property(chainArbitrary, fc.nat(), (c, seed) => {
+          const f = (x: Vector, y: Vector, s: Scalar) => runChain(c, x, y, s);
+          const options = wrt ? { wrt: [...wrt] } : {};
+          const g = compile(f, c.n + 1, c.n, 'scalar', options) as unknown as AnyCompiled;
+          const i = compile(f, c.n + 1, c.n, 'scalar', { ...options, codegen: 'off' }) as unknown as AnyCompiled;
+          try {
+            loopsOf(g);
+            const random = seededRandom(seed);
+            const points = [0, 1, 2].map((k) => [vectorAt(c.n + 1, seed + k), vectorAt(c.n, seed + 7 * k + 1), random() * 4 - 2]);
+            points.push([new Float64Array(c.n + 1), new Float64Array(c.n), 0]);
+            for (const p of points) {
+              const gv = g.valueAndGrad(...p);
+              const iv = i.valueAndGrad(...p);
+              expect(g.stats.engine, g.stats.engineReason).toBe('generated');
+              expectSameBits(gv.value, iv.value, 'value');
+              expectSameBits(gv.grad, iv.grad, 'gradient');
+            }
+          } finally {
+            g.dispose();
+            i.dispose();
+          }
+        }),
+        { numRuns: 120 },
+      );
+    });
+  }
+
+  it('an intermediate read outside its loop is stored, and its adjoint read back', () => {
+    const f = (x: Vector, s: Scalar) => {
+      const t = tanh(mul(x, s));
+      const u = exp(t);
+      return add(sum(u), mul(t.at(1), t.at(2)));
+    };
+    const g = compile(f, 4, 'scalar'), i = compile(f, 4, 'scalar', { codegen: 'off' });
+    expect(loopsOf(g)).toEqual([4]);
+    expectAgrees(g, i, [[vectorAt(4, 9), 0.7], [vectorAt(4, 10), -2]]);
+    // A vector output: stored, its adjoints seeded by vjp.
+    const h = (x: Vector) => exp(tanh(square(x)));
+    const hg = compile(h, 5), hi = compile(h, 5, { codegen: 'off' });
+    expect(loopsOf(hg)).toEqual([3]);
+    const x = vectorAt(5, 13), u = vectorAt(5, 14);
+    expectSameBits(hg.value(x), hi.value(x), 'vector value');
+    expectSameBits(hg.vjp(x, u), hi.vjp(x, u), 'vjp');
+    expect(hg.stats.engine).toBe('generated');
+  });
+
+  it('an element of a loop\'s own value read as a broadcast operand ends the loop there', () => {
+    for (const n of [1, 4]) {
+      const f = (x: Vector) => {
+        const t = tanh(x);
+        return sum(mul(exp(t), t.at(0)));
+      };
+      const g = compile(f, n), i = compile(f, n, { codegen: 'off' });
+      expectAgrees(g, i, [[vectorAt(n, 15)], [vectorAt(n, 16)]]);
+    }
+  });
+
+  it('a chain whose input slots would take their additions in another order is split into rows', () => {
+    // x[j] receives from three rows at three offsets: the fused order differs beyond its first two.
+    const f = (x: Vector) => {
+      const a = x.slice(0, -2), b = x.slice(1, -1), c = x.slice(2);
+      const late = mul(c, 7);
+      return sum(add(add(late, mul(b, 5)), mul(a, 3)));
+    };
+    const g = compile(f, 9), i = compile(f, 9, { codegen: 'off' });
+    expect(loopsOf(g).every((rows) => rows === 1)).toBe(true);
+    expectAgrees(g, i, [[vectorAt(9, 11)], [vectorAt(9, 12, -1e8, 1e8)]]);
+  });
+});
