@@ -3,28 +3,11 @@
  *  plain JS f (timed before wengert is imported) and to the interpreter.
  *  Run: npx tsx bench/codegen-vector.ts */
 import { median, time } from './engine.js';
+import { rosenbrockPlain, uniform } from './plain-rosenbrock.js';
 
 const SIZES = [100_000, 1_000_000];
 const ROUNDS = 3;
 const timing = { timeMs: 400, warmupMs: 300, minIterations: 10 };
-
-function uniform(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  return Float64Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return -1.5 + 3 * (s / 2 ** 32);
-  });
-}
-
-function rosenbrockPlain(x: Float64Array): number {
-  let total = 0;
-  for (let i = 0; i + 1 < x.length; i++) {
-    const t = x[i + 1] - x[i] * x[i];
-    const u = 1 - x[i];
-    total += 100 * (t * t) + u * u;
-  }
-  return total;
-}
 
 // Plain JS first, before wengert's import can change how V8 treats typed arrays.
 const plainMs = new Map<number, number[]>();

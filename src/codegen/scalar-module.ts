@@ -14,8 +14,8 @@
  *  those of intermediate slots (nothing reads them; the interpreter's sweeps rezero them). */
 import { Op, arity } from '../../assembly/shared/ops.js';
 import type { Program } from '../compile/program.js';
-import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, writeModule, type FunctionBody, type FuncType } from './wasm-writer.js';
-import { scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { ruleModule, scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 
 /** Where the loaded tape's slots live: slot k (the program's numbering) has its value at
  *  valueBase + 8k and its adjoint at adjointBase + 8k. The tape's segment never moves
@@ -36,8 +36,6 @@ export const MAX_GENERATED_ROWS = 40_000;
 export type Generated = { bytes: Uint8Array; functions: number } | { reason: string };
 
 const VOID: FuncType = { params: [], results: [] };
-const VALUE_TYPE: FuncType = { params: [I32, F64, F64, F64], results: [F64] };
-const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F64] };
 
 /** The module for `program`'s forward and reverse sweeps (exports `forward` and `reverse`), or
  *  the reason it cannot be generated. */
@@ -256,14 +254,6 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   for (let i = chunks.length - 1; i >= 0; i--) reverse.byte(Opcode.call).u32(helpers + chunks.length + i);
   functions.push({ type: VOID, locals: [], code: forward, exportAs: 'forward' });
   functions.push({ type: VOID, locals: [], code: reverse, exportAs: 'reverse' });
-  const bytes = writeModule({
-    memory: { module: 'env', name: 'memory', minimum: 0, maximum: 65536, shared: layout.sharedMemory },
-    imports: [
-      { module: 'core', name: 'opValue', type: VALUE_TYPE },
-      { module: 'core', name: 'opPartialA', type: PARTIAL_TYPE },
-      { module: 'core', name: 'opPartialB', type: PARTIAL_TYPE },
-    ],
-    functions,
-  });
+  const bytes = ruleModule(functions, layout.sharedMemory);
   return { bytes, functions: functions.length };
 }

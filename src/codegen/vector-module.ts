@@ -23,16 +23,14 @@
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assembly/shared/vector.js';
 import { rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
-import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, writeModule, type FunctionBody, type FuncType } from './wasm-writer.js';
-import { scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { ruleModule, scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 import type { SlotLayout } from './scalar-module.js';
 
 /** Scalar rows above this many keep the interpreter (the straight-line code is one function). */
 export const MAX_VECTOR_TAPE_SCALAR_ROWS = 5_000;
 
 const VOID: FuncType = { params: [], results: [] };
-const VALUE_TYPE: FuncType = { params: [I32, F64, F64, F64], results: [F64] };
-const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F64] };
 const I32_ADD = 0x6a;
 const I32_LT_U = 0x49;
 
@@ -243,6 +241,25 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   const valueAt = (s: number) => layout.valueBase + 8 * s;
   const adjointAt = (s: number) => layout.adjointBase + 8 * s;
   const constLoad = (w: ByteWriter, address: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(address);
+  /** Row r's operands for element i (in local `index`, a byte offset) of a loop over `rows`: a
+   *  value this loop computed earlier comes from its local, a broadcast from its one slot, the
+   *  rest from memory. */
+  const rowElementOperands = (rows: number[], r: number, local: Map<number, number>, index: number): Operands => {
+    const [as, , bs] = operands(r);
+    const flags = flagsOf(r);
+    const push = (c: ByteWriter, start: number, broadcast: boolean) => {
+      const producer = !broadcast ? rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap) : undefined;
+      if (producer !== undefined && rows.indexOf(producer) < rows.indexOf(r)) c.byte(Opcode.localGet).u32(local.get(producer)!);
+      else if (broadcast) constLoad(c, valueAt(start));
+      else c.byte(Opcode.localGet).u32(index).byte(Opcode.f64Load).u32(3).u32(valueAt(start));
+    };
+    return {
+      x: (c) => push(c, as, op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0),
+      b: (c) => (unary(r) ? c.byte(Opcode.f64Const).f64(0) : push(c, bs, op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0)),
+      y: (c) => c.byte(Opcode.localGet).u32(local.get(r)!),
+      c: (c) => c.byte(Opcode.f64Const).f64(0),
+    };
+  };
 
   const forward = new ByteWriter(1024);
   const reverse = new ByteWriter(1024);
@@ -301,22 +318,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     for (const r of g.rows) local.set(r, next++);
     const ACC = next++;
     forwardLocals = next - 1;
-    const elementOperands = (r: number): Operands => {
-      const [as, , bs] = operands(r);
-      const flags = flagsOf(r);
-      const push = (c: ByteWriter, start: number, broadcast: boolean) => {
-        const producer = !broadcast ? g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap) : undefined;
-        if (producer !== undefined && g.rows.indexOf(producer) < g.rows.indexOf(r)) c.byte(Opcode.localGet).u32(local.get(producer)!);
-        else if (broadcast) constLoad(c, valueAt(start));
-        else c.byte(Opcode.localGet).u32(I).byte(Opcode.f64Load).u32(3).u32(valueAt(start));
-      };
-      return {
-        x: (c) => push(c, as, op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0),
-        b: (c) => (unary(r) ? c.byte(Opcode.f64Const).f64(0) : push(c, bs, op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0)),
-        y: (c) => c.byte(Opcode.localGet).u32(local.get(r)!),
-        c: (c) => c.byte(Opcode.f64Const).f64(0),
-      };
-    };
+    const elementOperands = (r: number): Operands => rowElementOperands(g.rows, r, local, I);
     return { I, local, ACC, elementOperands };
   };
   const loop = (w: ByteWriter, n: number, body: () => void) => {
@@ -380,22 +382,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const ACC = next++;
     reverseLocals = Math.max(reverseLocals, next - 1);
     const local = value;
-    const elementOperands = (r: number): Operands => {
-      const [as, , bs] = operands(r);
-      const flags = flagsOf(r);
-      const push = (c: ByteWriter, start: number, broadcast: boolean) => {
-        const producer = !broadcast ? g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap) : undefined;
-        if (producer !== undefined && g.rows.indexOf(producer) < g.rows.indexOf(r)) c.byte(Opcode.localGet).u32(local.get(producer)!);
-        else if (broadcast) constLoad(c, valueAt(start));
-        else c.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(start));
-      };
-      return {
-        x: (c) => push(c, as, op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0),
-        b: (c) => (unary(r) ? c.byte(Opcode.f64Const).f64(0) : push(c, bs, op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0)),
-        y: (c) => c.byte(Opcode.localGet).u32(local.get(r)!),
-        c: (c) => c.byte(Opcode.f64Const).f64(0),
-      };
-    };
+    const elementOperands = (r: number): Operands => rowElementOperands(g.rows, r, local, 0);
     const last = g.rows[g.rows.length - 1];
     const reduction = isReduction(op[last]) ? last : -1;
     if (reduction >= 0) constLoad(w, adjointAt(slotOf[reduction])).byte(Opcode.localSet).u32(GRED);
@@ -569,14 +556,6 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     { type: VOID, locals: [{ count: 1, type: I32 }, { count: forwardLocals, type: F64 }], code: forward, exportAs: 'forward' },
     { type: VOID, locals: [{ count: 1, type: I32 }, { count: Math.max(reverseLocals, G), type: F64 }], code: reverse, exportAs: 'reverse' },
   ];
-  const bytes = writeModule({
-    memory: { module: 'env', name: 'memory', minimum: 0, maximum: 65536, shared: layout.sharedMemory },
-    imports: [
-      { module: 'core', name: 'opValue', type: VALUE_TYPE },
-      { module: 'core', name: 'opPartialA', type: PARTIAL_TYPE },
-      { module: 'core', name: 'opPartialB', type: PARTIAL_TYPE },
-    ],
-    functions,
-  });
+  const bytes = ruleModule(functions, layout.sharedMemory);
   return { bytes, functions: functions.length, loops: groups.map((g) => g.rows) };
 }
