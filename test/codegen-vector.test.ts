@@ -11,6 +11,7 @@ import {
 import { generateVectorModule } from '../src/codegen/vector-module.js';
 import { decode } from '../src/compile/format.js';
 import { seededRandom } from './helpers.js';
+import { odeData, plainLoss } from '../examples/ode.js';
 
 function sameBits(actual: number, expected: number): boolean {
   return Object.is(actual, expected) || (Number.isNaN(actual) && Number.isNaN(expected));
@@ -87,6 +88,23 @@ describe('the vector Rosenbrock', () => {
     x[5] = NaN;
     x[7] = -Infinity;
     expectAgrees(compile(rosenbrockSum, 9), compile(rosenbrockSum, 9, { codegen: 'off' }), [[x]]);
+  });
+});
+
+describe('a long elementwise chain (an ODE of 300 Euler steps on one state)', () => {
+  it('is planned as loops of at most 64 rows, bit-identical to the interpreter', () => {
+    const f = plainLoss(300);
+    const g = compile(f, 20, 20), i = compile(f, 20, 20, { codegen: 'off' });
+    try {
+      const loops = loopsOf(g);
+      expect(loops.length).toBeGreaterThan(1);
+      expect(Math.max(...loops)).toBeLessThanOrEqual(64);
+      const { y0, c } = odeData(20);
+      expectAgrees(g, i, [[y0, c]]);
+    } finally {
+      g.dispose();
+      i.dispose();
+    }
   });
 });
 

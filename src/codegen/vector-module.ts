@@ -48,6 +48,9 @@ interface Group {
 }
 
 const isReduction = (o: number) => o === Op.VecSum || o === Op.VecDot;
+/** Rows one loop may hold: a longer chain (an ODE's thousands of steps on one state) becomes
+ *  several loops, which keeps planning linear in the tape (it compares a group's rows pairwise). */
+const MAX_GROUP_ROWS = 64;
 
 /** The module, and the rows each of its loops runs (VecMap, sum and dot rows), in tape order. */
 export type VectorGenerated = { bytes: Uint8Array; functions: number; loops: number[][] } | { reason: string };
@@ -106,7 +109,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       return broadcast ? kind === 'external' : kind !== 'overlap';
     };
     const fits = (g: Group) => {
-      if (g.n !== n || isReduction(op[g.rows[g.rows.length - 1]])) return false;
+      if (g.n !== n || isReduction(op[g.rows[g.rows.length - 1]]) || g.rows.length >= MAX_GROUP_ROWS) return false;
       if (!reads(g, as, al, (flags & BROADCAST_A) !== 0)) return false;
       return unary(r) || bl === 0 || reads(g, bs, bl, (flags & BROADCAST_B) !== 0);
     };
