@@ -91,6 +91,48 @@ export function flattenInto(def: TreeDef, x: unknown, out: unknown[], path: stri
   });
 }
 
+/** Leaves one argument spans: 1 for a plain argument (no structure), else its tree's count. */
+export function leafSpan(def: TreeDef | undefined): number {
+  return def === undefined ? 1 : leavesOf(def);
+}
+
+/** Pushes the arguments' leaves onto `out` in order: a plain argument (no structure in `layout`)
+ *  is one leaf; a tree is checked against its structure, `path(i)` naming argument i in errors. */
+export function flattenArguments(layout: readonly (TreeDef | undefined)[], args: readonly unknown[], out: unknown[], path: (i: number) => string): unknown[] {
+  layout.forEach((def, i) => {
+    if (def === undefined) out.push(args[i]);
+    else flattenInto(def, args[i], out, path(i));
+  });
+  return out;
+}
+
+/** The arguments rebuilt from their leaves in order (flattenArguments' inverse). */
+export function argumentsFromLeaves<T>(layout: readonly (TreeDef | undefined)[], leaves: readonly T[]): unknown[] {
+  let at = 0;
+  return layout.map((def) => {
+    const argument = def === undefined ? leaves[at] : unflatten(def, leaves, at);
+    at += leafSpan(def);
+    return argument;
+  });
+}
+
+/** The numbers of `leaves` (numbers and vectors, in order) one after another, into `into` or a
+ *  new array of their total length. */
+export function packLeaves(leaves: readonly (number | ArrayLike<number>)[], into?: Float64Array): Float64Array {
+  let total = 0;
+  for (const l of leaves) total += typeof l === 'number' ? 1 : l.length;
+  const out = into ?? new Float64Array(total);
+  let at = 0;
+  for (const l of leaves) {
+    if (typeof l === 'number') out[at++] = l;
+    else {
+      out.set(l, at);
+      at += l.length;
+    }
+  }
+  return out;
+}
+
 /** def's structure with the leaves taken in order from `leaves` starting at `from`. */
 export function unflatten<T>(def: TreeDef, leaves: readonly T[], from = 0): unknown {
   const at = { i: from };

@@ -6,7 +6,7 @@ import { createCore } from '../backends.js';
 import type { TapeCore } from '../core.js';
 import { CompiledFunction, type ArgumentsAt, type Backend, type CompiledArgument } from './compiled.js';
 import { wrtList } from '../wrt.js';
-import { flattenInto, isPlainObject, isTreeNode, leavesOf, treeDef, unflatten, type Tree } from '../trees.js';
+import { argumentsFromLeaves, flattenArguments, isPlainObject, isTreeNode, treeDef, type Tree } from '../trees.js';
 import { CompiledTreeFunction, leafWrt, type ArgumentLayout } from './tree-function.js';
 import { decode } from './format.js';
 import { programFrom, type Program } from './program.js';
@@ -128,24 +128,9 @@ function isOptions(x: unknown): boolean {
 /** compile for shapes some of which are trees: the tape's arguments are the trees' leaves. */
 function compileTrees(f: (...handles: any[]) => Traceable, shapes: Shape[], options: CompileOptions, wrt: Int32Array): CompiledFunction<any, any> {
   const layout: ArgumentLayout[] = shapes.map((s, i) => (isTreeNode(s) ? treeDef(s, `shape ${i}`, (leaf, path) => shapeLength(leaf as Shape, path)) : undefined));
-  const leafShapes: Shape[] = [];
-  shapes.forEach((s, i) => {
-    const def = layout[i];
-    if (def === undefined) leafShapes.push(s);
-    else flattenInto(def, s, leafShapes, `shape ${i}`);
-  });
+  const leafShapes = flattenArguments(layout, shapes, [], (i) => `shape ${i}`) as Shape[];
   const args = Int32Array.from(leafShapes, (s, i) => shapeLength(s, `leaf ${i}`));
-  const onLeaves = (...handles: unknown[]) => {
-    let at = 0;
-    return f(
-      ...layout.map((def) => {
-        if (def === undefined) return handles[at++];
-        const tree = unflatten(def, handles, at);
-        at += leavesOf(def);
-        return tree;
-      }),
-    );
-  };
+  const onLeaves = (...handles: unknown[]) => f(...argumentsFromLeaves(layout, handles));
   const program = trace(onLeaves, leafShapes, args, options.backend ?? 'wasm', leafWrt(layout, wrt));
   return new CompiledTreeFunction(program, options, layout, wrt);
 }

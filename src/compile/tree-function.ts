@@ -3,7 +3,7 @@
  *  those leaves, so gradients, directions and `out` arguments mirror the trees. */
 import { ArgumentError } from '../errors.js';
 import { describe } from '../operands.js';
-import { flattenInto, leavesOf, unflatten, type TreeDef } from '../trees.js';
+import { argumentsFromLeaves, flattenArguments, leafSpan, type TreeDef } from '../trees.js';
 import { CompiledFunction, type CompiledArgument, type ValueAndTangent } from './compiled.js';
 import type { Program } from './program.js';
 import type { ValueAndGrad } from '../grad.js';
@@ -12,25 +12,16 @@ import type { JacobianOptions } from '../higher/higher-order.js';
 /** One argument of the compiled function: a tree (its structure) or a plain argument (one leaf). */
 export type ArgumentLayout = TreeDef | undefined;
 
-/** Leaves per argument and where each argument's leaves start. */
-function leafStarts(layout: readonly ArgumentLayout[]): number[] {
+/** The leaf arguments of the arguments `wrt` lists, in order: what the tape differentiates. */
+export function leafWrt(layout: readonly ArgumentLayout[], wrt: Int32Array): Int32Array {
   const starts: number[] = [];
   let at = 0;
   for (const def of layout) {
     starts.push(at);
-    at += def === undefined ? 1 : leavesOf(def);
+    at += leafSpan(def);
   }
-  return starts;
-}
-
-/** The leaf arguments of the arguments `wrt` lists, in order: what the tape differentiates. */
-export function leafWrt(layout: readonly ArgumentLayout[], wrt: Int32Array): Int32Array {
-  const starts = leafStarts(layout);
   const out: number[] = [];
-  for (const i of wrt) {
-    const n = layout[i] === undefined ? 1 : leavesOf(layout[i]!);
-    for (let k = 0; k < n; k++) out.push(starts[i] + k);
-  }
+  for (const i of wrt) for (let k = 0; k < leafSpan(layout[i]); k++) out.push(starts[i] + k);
   return Int32Array.from(out);
 }
 
@@ -40,8 +31,6 @@ type Any = any;
 /** A compiled function whose arguments may be parameter trees (see compile). toBytes writes the
  *  tape over the leaves: fromBytes reads it back as a function of the leaves, in order. */
 export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgument[], V extends number | Float64Array = number | Float64Array, G extends CompiledArgument[] = A> extends CompiledFunction<A, V, G> {
-  private readonly starts: number[];
-
   /** @internal */
   constructor(
     program: Program,
@@ -50,7 +39,6 @@ export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgumen
     private readonly topWrt: Int32Array,
   ) {
     super(program, options);
-    this.starts = leafStarts(layout);
   }
 
   override get arity(): number {
@@ -129,12 +117,7 @@ export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgumen
   private leaves(args: unknown[], what: string): unknown[] {
     const n = this.layout.length;
     if (args.length !== n) throw new ArgumentError(`${what} takes ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`);
-    const out: unknown[] = [];
-    this.layout.forEach((def, i) => {
-      if (def === undefined) out.push(args[i]);
-      else flattenInto(def, args[i], out, `argument ${i}`);
-    });
-    return out;
+    return flattenArguments(this.layout, args, [], (i) => `argument ${i}`);
   }
 
   private split(args: unknown[], what: string): [unknown[], unknown] {
@@ -158,29 +141,20 @@ export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgumen
     if (!Array.isArray(parts) || parts.length !== wrt.length) {
       throw new ArgumentError(`${name} must be an array of ${wrt.length} entries shaped like the differentiated arguments, got ${describe(x)}`);
     }
-    const flat: unknown[] = [];
-    wrt.forEach((i, k) => {
-      const def = this.layout[i];
-      if (def === undefined) flat.push(parts[k]);
-      else flattenInto(def, parts[k], flat, wrt.length === 1 ? name : `${name}[${k}]`);
-    });
+    const flat = flattenArguments(this.wrtLayout(), parts, [], (k) => (wrt.length === 1 ? name : `${name}[${k}]`));
     return flat.length === 1 ? flat[0] : flat;
   }
 
   /** The tape's gradient (one leaf unwrapped, several in an array) as trees like the arguments. */
   private gradientTrees(g: unknown): unknown {
-    const wrt = this.topWrt;
-    let count = 0;
-    for (const i of wrt) count += this.layout[i] === undefined ? 1 : leavesOf(this.layout[i]!);
-    const flat = count === 1 ? [g] : (g as unknown[]);
-    let at = 0;
-    const trees = Array.from(wrt, (i) => {
-      const def = this.layout[i];
-      if (def === undefined) return flat[at++];
-      const tree = unflatten(def, flat, at);
-      at += leavesOf(def);
-      return tree;
-    });
+    const layout = this.wrtLayout();
+    const count = layout.reduce((n, def) => n + leafSpan(def), 0);
+    const trees = argumentsFromLeaves(layout, count === 1 ? [g] : (g as unknown[]));
     return trees.length === 1 ? trees[0] : trees;
+  }
+
+  /** The differentiated arguments' structures, in wrt order. */
+  private wrtLayout(): ArgumentLayout[] {
+    return Array.from(this.topWrt, (i) => this.layout[i]);
   }
 }

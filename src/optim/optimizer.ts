@@ -3,7 +3,7 @@
 import { ArgumentError } from '../errors.js';
 import { describe, requireFloat64Array, requireMatchingLength, requireOptionsObject, requirePositive } from './validate.js';
 import { euclideanNorm } from './vector.js';
-import { flattenInto, isTreeNode, treeDef, writeLeaves, type Tree, type TreeDef } from '../trees.js';
+import { flattenInto, isTreeNode, packLeaves, treeDef, writeLeaves, type Tree, type TreeDef } from '../trees.js';
 import { isNumberArray } from '../tape.js';
 
 /** A learning rate per step: step 0 is the first update. */
@@ -73,7 +73,7 @@ export abstract class Optimizer implements FirstOrderOptimizer {
       this.treeDef = treeDef(params, 'params', (leaf, path) => leafLength(owner, leaf, path));
       const leaves: unknown[] = [];
       flattenInto(this.treeDef, params, leaves, 'params');
-      this.params = flatLeaves(leaves as (number | ArrayLike<number>)[]);
+      this.params = packLeaves(leaves as (number | ArrayLike<number>)[]);
       this.tree = params;
     } else {
       requireFloat64Array(owner, 'params', params);
@@ -127,16 +127,14 @@ export abstract class Optimizer implements FirstOrderOptimizer {
     if (this.treeDef === undefined || !isTreeNode(gradient)) return gradient as Float64Array;
     const leaves: unknown[] = [];
     flattenInto(this.treeDef, gradient, leaves, 'grad');
-    let at = 0;
+    let total = 0;
     leaves.forEach((leaf, i) => {
-      if (typeof leaf === 'number') this.flatGrad[at++] = leaf;
-      else if (isNumberArray(leaf)) {
-        this.flatGrad.set(leaf, at);
-        at += leaf.length;
-      } else throw new ArgumentError(`${this.owner}: grad leaf ${i} must be a number or a Float64Array, got ${describe(leaf)}`);
+      if (typeof leaf === 'number') total++;
+      else if (isNumberArray(leaf)) total += leaf.length;
+      else throw new ArgumentError(`${this.owner}: grad leaf ${i} must be a number or a Float64Array, got ${describe(leaf)}`);
     });
-    if (at !== this.params.length) throw new ArgumentError(`${this.owner}: the gradient tree holds ${at} numbers but the parameters ${this.params.length}: pass the gradient of these parameters`);
-    return this.flatGrad;
+    if (total !== this.params.length) throw new ArgumentError(`${this.owner}: the gradient tree holds ${total} numbers but the parameters ${this.params.length}: pass the gradient of these parameters`);
+    return packLeaves(leaves as (number | ArrayLike<number>)[], this.flatGrad);
   }
 
   /** One update with gradient gradScale·grad; t counts updates from 1. Must not allocate. */
@@ -194,22 +192,6 @@ function leafLength(owner: string, leaf: unknown, path: string): number {
   if (typeof leaf === 'number') return -1;
   if (leaf instanceof Float64Array || (Array.isArray(leaf) && leaf.every((v) => typeof v === 'number'))) return (leaf as ArrayLike<number>).length;
   throw new ArgumentError(`${owner}: ${path} must be a number, a Float64Array or a number[], got ${describe(leaf)}`);
-}
-
-/** The leaves, flat, in order. */
-function flatLeaves(leaves: (number | ArrayLike<number>)[]): Float64Array {
-  let n = 0;
-  for (const l of leaves) n += typeof l === 'number' ? 1 : l.length;
-  const flat = new Float64Array(n);
-  let at = 0;
-  for (const l of leaves) {
-    if (typeof l === 'number') flat[at++] = l;
-    else {
-      flat.set(l, at);
-      at += l.length;
-    }
-  }
-  return flat;
 }
 
 /** Scales grad in place so that its Euclidean norm is at most maxNorm; returns the norm before
