@@ -5,7 +5,7 @@ import { forwardRows, reverseRows, tangentRows, secondOrderRows, locateRow, loca
 import { bindRows } from './shared/rows';
 import { adjointColumn, setAdj, bindStored, bindTangents } from './shared/slots';
 import {
-  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes, adjointAddress,
+  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes, adjointAddress, adjointDeltaOf, capOf,
 } from './layout';
 import { SINK, firstSegment, currentSegment, isDirty, setDirty, reserve } from './tape';
 
@@ -126,7 +126,7 @@ export function tangentBytes(tape: usize): f64 {
 function bindHigher(tape: usize, buffer: usize): usize {
   const seg = firstSegment(tape);
   bindRows(seg);
-  bindTangents(buffer, slotCountOf(seg), firstSlotOf(seg), SINK);
+  bindTangents(buffer, slotCountOf(seg), firstSlotOf(seg), SINK, adjointDeltaOf(capOf(seg)));
   return seg;
 }
 

@@ -21,7 +21,7 @@ import { opColumn, aColumn, bColumn, rowOp, rowOperand, OperandColumn } from './
 import {
   valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, storedColumn, Column,
   getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, getOperandTan, addOperandTanAdj,
-  storePartials, storedA, storedB,
+  storePartials, storedA, storedB, segmentAdjointColumn, getSegAdj, setSegAdj, addSegAdj, addOperandSegAdj,
 } from './slots.js';
 import { kernelForward, kernelReverse, kernelTangent, kernelSecondOrder, hostRow, HOST_FORWARD, HOST_REVERSE, HOST_TANGENT, HOST_SECOND_ORDER } from './kernels.js';
 
@@ -142,13 +142,13 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
  *  adjoint tangent, ready for `secondOrderRows`. Returns the slot after the run. */
 export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
-  const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
+  const V = valueColumn(), A = segmentAdjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   for (let r = from; r < to; r++) {
     const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
       if (op != Op.Param) {
         if (op == Op.Const) setTan(T, s, 0);
-        setAdj(A, s, 0);
+        setSegAdj(A, s, 0);
         setTanAdj(TA, s++, 0);
       }
       continue;
@@ -166,7 +166,7 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
     partials(op, x, w, y, c);
     setVal(V, s, y);
     setTan(T, s, times(partialA, getTan(T, a)) + times(partialB, getOperandTan(T, b)));
-    setAdj(A, s, 0);
+    setSegAdj(A, s, 0);
     setTanAdj(TA, s++, 0);
   }
   return s;
@@ -176,7 +176,7 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
  *  caller seeded after `tangentRows`. Returns the first slot of the run. */
 export function secondOrderRows(top: i32, end: i32): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
-  const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
+  const V = valueColumn(), A = segmentAdjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   let s = end;
   for (let r = top; r >= 0; r--) {
     const op = rowOp(O, r);
@@ -189,7 +189,7 @@ export function secondOrderRows(top: i32, end: i32): i32 {
       continue;
     }
     s--;
-    const g = getAdj(A, s);
+    const g = getSegAdj(A, s);
     const tg = getTanAdj(TA, s);
     // As reverseRows skips ȳ = 0: a row nothing depends on (ȳ and its tangent 0) adds nothing.
     if (g == 0 && tg == 0) continue;
@@ -204,8 +204,8 @@ export function secondOrderRows(top: i32, end: i32): i32 {
     const da = partialA;
     const db = partialB;
     secondPartials(op, x, w, y);
-    addAdj(A, a, g * da);
-    addAdj(A, b, g * db);
+    addSegAdj(A, a, g * da);
+    addOperandSegAdj(A, b, g * db);
     addTanAdj(TA, a, times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb)));
     addOperandTanAdj(TA, b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
   }
