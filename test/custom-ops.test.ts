@@ -3,11 +3,11 @@
  *  their names in toString, toDot and saved tapes; the errors they give. */
 import { describe, expect, it } from 'vitest';
 import {
-  defineOp, customVjp, compile, fromBytes, grad, valueAndGrad, jvp, hvp, hessian, add, mul, div, sin, cos, sum, dot, exp, log1p, sigmoid, square,
+  defineOp, customVjp, checkpoint, jacobian, compile, fromBytes, grad, valueAndGrad, jvp, hvp, hessian, add, mul, div, sin, cos, sum, dot, exp, log1p, sigmoid, square,
   softplus as builtinSoftplus, logsumexp, ArgumentError, TapeFormatError, type Scalar, type Vector, type CustomValue,
 } from '../src/index.js';
 import { expectAd } from './support/expect-ad.js';
-import { BACKENDS, seededRandom } from './helpers.js';
+import { BACKENDS, denseFromSparse, seededRandom } from './helpers.js';
 
 const num = (x: CustomValue) => x as number;
 const vec = (x: CustomValue) => x as Float64Array;
@@ -322,6 +322,23 @@ describe('hvp and hessian through defineOp with a jvp rule in wengert ops', () =
       const want = hvp(sinOfRunningSums, { backend })(x, x) as Float64Array;
       declared.forEach((d, i) => expect(d).toBeCloseTo(want[i], 13));
     });
+  });
+
+  it.each(BACKENDS)('sparse hessian and jacobian (sparsity auto) see through custom ops and checkpoints (%s)', (backend) => {
+    // A Custom row's rules are opaque to the pattern: all its outputs depend on all its arguments.
+    const squares = checkpoint((v: Vector) => mul(v, v));
+    const f = (v: Vector) => add(mul(logSumExpOp(v.slice(0, 2)), v.at(2)), dot(squares(v.slice(2)), scaledSinOps(v.slice(2), 1.5)));
+    const x = Float64Array.of(0.3, -0.4, 0.8, 1.1);
+    const dense = hessian(f, { backend })(x);
+    const sparse = hessian(f, { backend, sparsity: 'auto' })(x);
+    expect(sparse.cols.length).toBeGreaterThan(0);
+    denseFromSparse(sparse).forEach((h, i) => expect(h).toBeCloseTo(dense[i], 12));
+    const plain = hessian((v: Vector) => add(mul(logsumexp(v.slice(0, 2)), v.at(2)), dot(mul(v.slice(2), v.slice(2)), mul(1.5, sin(v.slice(2))))), { backend })(x);
+    dense.forEach((h, i) => expect(h).toBeCloseTo(plain[i], 12));
+    const g = (v: Vector) => scaledSinOps(v, 2);
+    const jacobianDense = jacobian(g, { backend })(x);
+    expect(denseFromSparse(jacobian(g, { backend, sparsity: 'auto' })(x))).toEqual(jacobianDense);
+    jacobianDense.forEach((j, k) => expect(j).toBeCloseTo(Math.floor(k / 4) === k % 4 ? 2 * Math.cos(x[k % 4]) : 0, 14));
   });
 
   it('linear must be a boolean', () => {

@@ -6,11 +6,12 @@
  *  depends on. For the Hessian, each row whose second derivatives are not all zero adds the cross
  *  products of its operands' sets to the pattern (Walther 2008, "Computing sparse Hessians with
  *  automatic differentiation"). Vector rows use their element structure: elementwise i → i, copies
- *  and where() exact, reductions all → one, matmul rows × columns. Patterns are structural: valid
+ *  and where() exact, reductions all → one, matmul rows × columns, a custom op (rules in
+ *  JavaScript) all → all with every pair interacting. Patterns are structural: valid
  *  at every input, whatever branch a where() takes. */
 import { Op, arity, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, strideOf, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
-import { inputCount, rowParams, type Program } from '../compile/program.js';
+import { inputCount, rowParams, customArguments, type Program } from '../compile/program.js';
 
 /** A pattern in compressed sparse row form: row r's columns are cols[rows[r] … rows[r+1]), ascending. */
 export interface Pattern {
@@ -286,6 +287,15 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
         sets.commit(s + i * cols + j);
       }
     }
+    return out;
+  }
+  if (o === Op.Custom) {
+    // Its rules are JavaScript, opaque here: every output depends on every argument element, and
+    // every pair of them may interact (conservative, never missing a dependency).
+    sets.begin();
+    for (const g of customArguments(p, r)) for (let i = 0; i < Math.max(g.length, 1); i++) sets.gather(g.start + i);
+    sets.commit(s, out);
+    if (hessian !== undefined) hessian.cross(sets.members(s), sets.members(s));
     return out;
   }
   // Reductions and softmax: every output depends on every element of a (and of b for dot). A
