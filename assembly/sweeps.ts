@@ -98,6 +98,20 @@ export function reverseFrom(tape: usize, last: i32): void {
   reverseSegmentsFrom(tape, last, false);
 }
 
+// ── rows a generated module leaves to the interpreter (src/codegen/vector-module.ts) ──
+
+/** Rows [from, to) of a one-segment tape forward from slot s (values, output adjoints zeroed). */
+export function forwardRun(tape: usize, from: i32, to: i32, s: i32): void {
+  bindRows(firstSegment(tape));
+  forwardRows(from, to, s, false);
+}
+
+/** Rows to − 1 … from of a one-segment tape in reverse; `end` is the slot after row to − 1's. */
+export function reverseRun(tape: usize, from: i32, to: i32, end: i32): void {
+  bindRows(firstSegment(tape));
+  reverseRows(to - 1, end, false, from);
+}
+
 // ── the second sweep design (compiled tapes in one segment): stored partials ──
 
 /** Forward sweep that also writes every scalar row's partials into `buffer` (layout.ts). */

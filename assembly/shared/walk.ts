@@ -102,13 +102,13 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
   return s;
 }
 
-/** Adjoints from rows top…0 into their operands; `end` is the slot after row top's slots.
+/** Adjoints from rows top…bottom into their operands; `end` is the slot after row top's slots.
  *  Returns the first slot of the run. */
-/* @inline */ export function reverseRows(top: i32, end: i32, storing: bool): i32 {
+/* @inline */ export function reverseRows(top: i32, end: i32, storing: bool, bottom: i32 = 0): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
   const V = valueColumn(), A = adjointColumn(), P = storedColumn();
   let s = end;
-  for (let r = top; r >= 0; r--) {
+  for (let r = top; r >= bottom; r--) {
     const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
       if (op != Op.Param) s--;

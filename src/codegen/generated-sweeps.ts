@@ -53,7 +53,10 @@ interface SweepExports {
 }
 
 function imports(): WebAssembly.Imports {
-  return { env: { memory: core.memory }, core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB } };
+  return {
+    env: { memory: core.memory },
+    core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB, forwardRun: core.forwardRun, reverseRun: core.reverseRun },
+  };
 }
 
 /** The generated forward and reverse sweeps of one loaded program, or the reason there are none. */
@@ -62,13 +65,15 @@ export class GeneratedSweeps {
   readonly state: EngineState;
 
   /** `inputStart`: the core's slot id of the program's slot 0 (its slots are consecutive ids in
-   *  one segment, CompiledFunction's constructor checks). */
-  constructor(program: Program, inputStart: number) {
+   *  one segment, CompiledFunction's constructor checks); `tape`: the core's tape holding it. */
+  constructor(program: Program, inputStart: number, tape: number) {
     const started = performance.now();
     const layout: SlotLayout = {
       valueBase: core.slotValueAddress(inputStart) >>> 0,
       adjointBase: core.slotAdjointAddress(inputStart) >>> 0,
       sharedMemory,
+      tape,
+      firstSlot: inputStart,
     };
     const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout);
     const generateMs = performance.now() - started;
@@ -83,6 +88,12 @@ export class GeneratedSweeps {
     try {
       if (bytes.length <= asyncAbove) instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports());
     } catch (error) {
+      // A module the engine refuses (a limit of V8's the generator did not foresee) leaves the
+      // interpreter running, and says why; RangeError: the main thread may not compile it.
+      if (error instanceof WebAssembly.CompileError) {
+        this.state.reason = `the generated module did not compile: ${error.message}`;
+        return;
+      }
       if (!(error instanceof RangeError)) throw error;
     }
     if (instance === undefined) {

@@ -15,7 +15,7 @@
 import { Op, arity } from '../../assembly/shared/ops.js';
 import type { Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, type FunctionBody, type FuncType } from './wasm-writer.js';
-import { ruleModule, scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { ruleModule, scalarRule, RULE_IMPORTS, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 
 /** Where the loaded tape's slots live: slot k (the program's numbering) has its value at
  *  valueBase + 8k and its adjoint at adjointBase + 8k. The tape's segment never moves
@@ -25,6 +25,10 @@ export interface SlotLayout {
   adjointBase: number;
   /** Whether the core's memory is shared: the import must say the same. */
   sharedMemory: boolean;
+  /** The core's tape and the slot id of the program's slot 0, for rows the module hands to the
+   *  interpreter (forwardRun, reverseRun); without them, a tape with such rows is not generated. */
+  tape?: number;
+  firstSlot?: number;
 }
 
 /** Rows per generated function: V8 compiles small functions faster and tiers them up sooner. */
@@ -241,7 +245,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     return { type: VOID, locals: [{ count: locals, type: F64 }], code };
   };
 
-  const helpers = 3;
+  const helpers = RULE_IMPORTS;
   const functions: FunctionBody[] = [];
   for (const [lo, hi] of chunks) functions.push(forwardChunk(lo, hi));
   chunks.forEach(([lo, hi], i) => functions.push(reverseChunk(lo, hi, i)));

@@ -108,6 +108,7 @@ const inline: Partial<Record<number, (helper: ScalarRule) => ScalarRule>> = {
 };
 
 const rules = new Map<number, ScalarRule>();
+const calledValues = new Set<number>();
 
 /** The rule for a scalar op code, or undefined for a code the generator does not handle (a
  *  vector op, or a code without a rule): the tape then stays on the interpreter. */
@@ -118,13 +119,28 @@ export function scalarRule(op: number): ScalarRule | undefined {
     const helper = helperRule(op);
     rule = inline[op]?.(helper) ?? helper;
     rules.set(op, rule);
+    if (rule.value === helper.value) calledValues.add(op);
   }
   return rule;
+}
+
+/** Whether the op's value is a call into the core (exp, tanh, …: tens of ns), not instructions:
+ *  a reverse loop then reads it from memory rather than recomputing it. */
+export function valueCallsCore(op: number): boolean {
+  return scalarRule(op) !== undefined && calledValues.has(op);
 }
 
 /** The core's rules, imported by every generated module for the ops it does not inline. */
 const VALUE_TYPE: FuncType = { params: [I32, F64, F64, F64], results: [F64] };
 const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F64] };
+
+/** The core's interpreter for a run of rows a module does not generate (forwardRun, reverseRun):
+ *  (tape, first row, row after the last, slot). */
+const RUN_TYPE: FuncType = { params: [I32, I32, I32, I32], results: [] };
+export const HELPER_FORWARD_RUN = 3;
+export const HELPER_REVERSE_RUN = 4;
+/** How many functions ruleModule imports: a module's own functions are numbered after them. */
+export const RULE_IMPORTS = 5;
 
 /** A generated module: the core's memory and rule imports, then `functions`. */
 export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Uint8Array {
@@ -134,6 +150,8 @@ export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Ui
       { module: 'core', name: 'opValue', type: VALUE_TYPE },
       { module: 'core', name: 'opPartialA', type: PARTIAL_TYPE },
       { module: 'core', name: 'opPartialB', type: PARTIAL_TYPE },
+      { module: 'core', name: 'forwardRun', type: RUN_TYPE },
+      { module: 'core', name: 'reverseRun', type: RUN_TYPE },
     ],
     functions,
   });
