@@ -27,7 +27,7 @@ export const DATA_BOTH: i32 = DATA_A | DATA_B;
 export function dataFlags(op: i32, p1b: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p2b & DATA_BOTH;
   const flagged = op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecSum || op == Op.VecDot || op == Op.VecProd ||
-    op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecSoftmax || op == Op.VecLogSoftmax;
+    op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecMean;
   return flagged ? p1b & DATA_BOTH : 0;
 }
 export const TRANSPOSE_B: i32 = 2;
@@ -68,7 +68,7 @@ export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
   if (op == Op.MatMul) return p1a * p2a;
   if (op == Op.Custom) return p1a < 0 ? 1 : p1a;
   if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere) return p1a;
-  if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
+  if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecMean) return 1;
   if (op == Op.VecTranspose || op == Op.VecGather) return p1a;
   return -1;
 }
@@ -164,6 +164,12 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     let s: f64 = 0;
     for (let i = 0; i < n; i++) s += getVal(V, a + i);
     setVal(V, out, s);
+    return;
+  }
+  if (op == Op.VecMean) {
+    let s: f64 = 0;
+    for (let i = 0; i < n; i++) s += getVal(V, a + i);
+    setVal(V, out, s * (1 / <f64>n));                                         // NaN for n = 0
     return;
   }
   if (op == Op.VecDot) {
@@ -271,6 +277,11 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (g == 0 && vectorOutputs(op, p1a, p2a) == 1) return;
   if (op == Op.VecSum) {
     for (let i = 0; i < n; i++) addAdj(A, a + i, g);                           // ∂Σa/∂aᵢ = 1
+    return;
+  }
+  if (op == Op.VecMean) {
+    const gn = g * (1 / <f64>n);                                            // ∂mean/∂aᵢ = 1/n
+    for (let i = 0; i < n; i++) addAdj(A, a + i, gn);
     return;
   }
   if (op == Op.VecDot) {

@@ -301,7 +301,7 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
   // Reductions and softmax: every output depends on every element of a (and of b for dot). A
   // vector op this file does not know gets the same treatment over both operands' whole ranges,
   // with every pair interacting: conservative, never missing a dependency.
-  const known = o === Op.VecSum || o === Op.VecDot || o === Op.VecProd || o === Op.VecMax || o === Op.VecMin || o === Op.VecLogSumExp || o === Op.VecSoftmax || o === Op.VecLogSoftmax;
+  const known = o === Op.VecSum || o === Op.VecDot || o === Op.VecProd || o === Op.VecMax || o === Op.VecMin || o === Op.VecLogSumExp || o === Op.VecSoftmax || o === Op.VecLogSoftmax || o === Op.VecMean;
   const lengthA = known ? len : operandLengthA(o, p1a, p1b, p2a, p2b);
   const lengthB = o === Op.VecDot ? len : known ? 0 : operandLengthB(o, p1a, p1b, p2a, p2b);
   sets.begin();
@@ -311,10 +311,10 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
   if (hessian === undefined) return out;
   if (o === Op.VecDot) {
     for (let i = 0; i < len; i++) cross(a + i, b + i); // Σ aᵢbᵢ is bilinear
-  } else if (o !== Op.VecSum && o !== Op.VecMax && o !== Op.VecMin) {
+  } else if (o !== Op.VecSum && o !== Op.VecMean && o !== Op.VecMax && o !== Op.VecMin) {
     const all = sets.members(s);
     hessian.cross(all, all);
-  } // VecSum is linear; VecMax and VecMin are piecewise linear.
+  } // VecSum and VecMean are linear; VecMax and VecMin are piecewise linear.
   return out;
 }
 
