@@ -10,7 +10,7 @@
  *  JavaScript) all → all with every pair interacting. Patterns are structural: valid
  *  at every input, whatever branch a where() takes. */
 import { Op, arity, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, strideOf, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, strideOf, vectorOutputs, operandLengthA, operandLengthB, tileRow, tileFlags, tileA, tileB, tiledRows } from '../../assembly/shared/vector.js';
 import { inputCount, rowParams, customArguments, type Program } from '../compile/program.js';
 
 /** A pattern in compressed sparse row form: row r's columns are cols[rows[r] … rows[r+1]), ascending. */
@@ -255,11 +255,21 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
   const len = p1a;
   const out = vectorOutputs(o, p1a, p2a);
   const cross = (x: number, y: number) => hessian!.cross(sets.members(x), sets.members(y));
-  if (o === Op.VecMap) {
-    const f = p1b & 255;
-    const sa = strideOf(p1b, BROADCAST_A), sb = strideOf(p1b, BROADCAST_B);
+  const vecMap = (n: number, flags: number, a: number, b: number, s: number) => {
+    const f = flags & 255;
+    const sa = strideOf(flags, BROADCAST_A), sb = strideOf(flags, BROADCAST_B);
     const unary = arity(f) < 2;
-    for (let i = 0; i < len; i++) scalarRow(f, a + i * sa, unary ? -1 : b + i * sb, s + i, sets, hessian === undefined ? undefined : cross);
+    for (let i = 0; i < n; i++) scalarRow(f, a + i * sa, unary ? -1 : b + i * sb, s + i, sets, hessian === undefined ? undefined : cross);
+  };
+  if (o === Op.VecMap) {
+    vecMap(len, p1b, a, b, s);
+    return out;
+  }
+  if (o === Op.VecMapTiled) {
+    for (let r = 0; r < tiledRows(len, p2a); r++) {
+      tileRow(p1b, p2a, p2b, a, b, r);
+      vecMap(p2a, tileFlags, tileA, tileB, s + r * p2a);
+    }
     return out;
   }
   if (o === Op.VecCopy) {
