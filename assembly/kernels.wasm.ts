@@ -3,7 +3,7 @@
  *  vector.ts and vector-higher.ts for the rest. scripts/build-wasm.mjs puts this file in place
  *  of assembly/shared/kernels.ts. */
 import { Op } from './ops';
-import { vectorForward, vectorReverse, tileRow, tileFlags, tileA, tileB, tiledRows } from './vector';
+import { vectorForward, vectorReverse } from './vector';
 import { vectorTangent, vectorSecondOrder } from './vector-higher';
 import { vecMapForward, vecMapReverse, vecMapTangent } from '../vecmap';
 import { matmulForward, matmulReverse, hasScratch } from '../matmul';
@@ -38,15 +38,6 @@ export function hostRow(kind: i32, r: i32, out: i32): void {
 /** Values of the row's outputs; true when the kernel also zeroed their adjoints. */
 export function kernelForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): bool {
   if (op == Op.VecMap) return vecMapForward(p1a, p1b, a, b, out);
-  if (op == Op.VecMapTiled) {
-    // Row by row through the VecMap kernels (f64x2 where they have it); the walk zeroes adjoints.
-    const cols = p2a, rows = tiledRows(p1a, cols);
-    for (let r = 0; r < rows; r++) {
-      tileRow(p1b, cols, p2b, a, b, r);
-      kernelForward(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, out + r * cols);
-    }
-    return false;
-  }
   if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) {
     matmulForward(p1a, p1b, p2a, p2b, a, b, out);
     return true;
@@ -56,14 +47,6 @@ export function kernelForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 }
 
 export function kernelReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
-  if (op == Op.VecMapTiled) {
-    const cols = p2a;
-    for (let r = tiledRows(p1a, cols) - 1; r >= 0; r--) {
-      tileRow(p1b, cols, p2b, a, b, r);
-      vecMapReverse(cols, tileFlags, tileA, tileB, out + r * cols);
-    }
-    return;
-  }
   if (op == Op.VecMap) vecMapReverse(p1a, p1b, a, b, out);
   else if (op == Op.MatMul && hasScratch(p1a, p1b, p2a)) matmulReverse(p1a, p1b, p2a, p2b, a, b, out);
   else vectorReverse(op, p1a, p1b, p2a, p2b, a, b, out);
@@ -71,14 +54,6 @@ export function kernelReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 
 /** Values (when `values`) and tangents of the row's outputs. */
 export function kernelTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32, values: bool): void {
-  if (op == Op.VecMapTiled) {
-    const cols = p2a, rows = tiledRows(p1a, cols);
-    for (let r = 0; r < rows; r++) {
-      tileRow(p1b, cols, p2b, a, b, r);
-      vecMapTangent(cols, tileFlags, tileA, tileB, out + r * cols, values);
-    }
-    return;
-  }
   if (op == Op.VecMap) {
     vecMapTangent(p1a, p1b, a, b, out, values);
     return;

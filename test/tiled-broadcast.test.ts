@@ -3,7 +3,7 @@
  *  and gives the bits of the one-VecMap-per-matrix-row form it replaces (values, gradients, HVPs,
  *  on both backends and both engines); a saved tape whose VecMapTiled is malformed is refused. */
 import { describe, expect, it } from 'vitest';
-import { compile, add, sub, mul, div, tanh, sum, concat, matmul, TapeFormatError, type Vector } from '../src/index.js';
+import { compile, add, sub, mul, div, tanh, sum, concat, matmul, TapeFormatError, type Matrix, type Vector } from '../src/index.js';
 import { Op } from '../assembly/shared/ops.js';
 import { decode, encode } from '../src/compile/format.js';
 import { BACKENDS, seededRandom } from './helpers.js';
@@ -15,7 +15,7 @@ const R = 5, C = 3;
  *  from every column, and a column multiplying every column from the left. */
 const tiled = (x: Vector, v: Vector, c: Vector) => {
   const m = tanh(x).reshape(R, C);
-  const rows = div(v, add(m, v));
+  const rows = div(v, add(m, v)) as unknown as Matrix; // a vector over every row: a matrix
   const cols = mul(c.reshape(R, 1), sub(m, c.reshape(R, 1)));
   return add(sum(matmul(rows, cols, { transposeB: true })), sum(mul(rows, cols)));
 };

@@ -6,7 +6,7 @@
  *  values). Reverse, `vectorReverse` adds ā += Jᵀȳ and `vectorSecondOrder` adds its tangent
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
 import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
-import { BROADCAST_A, BROADCAST_B, strideOf, tileRow, tileFlags, tileA, tileB, tiledRows, transposeRows, gatherOffset, vectorOutputs, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
+import { BROADCAST_A, BROADCAST_B, strideOf, transposeRows, gatherOffset, vectorOutputs, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
 import { valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj, getOperandTan, addOperandTanAdj, unknownOp } from './slots.js';
 
 /** Whether the n tangents from slot a are all exactly 0: MatMul then skips their products
@@ -32,14 +32,6 @@ function isTie(x: f64, y: f64): bool {
 export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
   const V = valueColumn(), T = tangentColumn();
   const n = p1a;
-  if (op == Op.VecMapTiled) {
-    const cols = p2a, rows = tiledRows(n, cols);                            // row r as its VecMap
-    for (let r = 0; r < rows; r++) {
-      tileRow(p1b, cols, p2b, a, b, r);
-      vectorTangent(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, out + r * cols);
-    }
-    return;
-  }
   if (op == Op.VecMap) {
     const f = p1b & 255;                                                    // ẏᵢ = ∂f/∂a ȧᵢ + ∂f/∂b ḃᵢ
     const sa = strideOf(p1b, BROADCAST_A);
@@ -149,14 +141,6 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
   const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   const n = p1a;
-  if (op == Op.VecMapTiled) {
-    const cols = p2a;                                     // the VecMap rows it stands for, last first
-    for (let r = tiledRows(n, cols) - 1; r >= 0; r--) {
-      tileRow(p1b, cols, p2b, a, b, r);
-      vectorSecondOrder(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, out + r * cols);
-    }
-    return;
-  }
   if (op == Op.VecMap) {
     // ā̇ᵢ += ȳ̇ᵢ ∂f/∂a + ȳᵢ (∂²f/∂a² ȧᵢ + ∂²f/∂a∂b ḃᵢ), likewise for b.
     const f = p1b & 255;

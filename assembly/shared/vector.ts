@@ -165,14 +165,6 @@ export function gatherOffset(k: f64, length: i32): i32 {
 export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
   const V = valueColumn();
   const n = p1a;
-  if (op == Op.VecMapTiled) {
-    const cols = p2a, rows = tiledRows(n, cols);                            // row r as its VecMap
-    for (let r = 0; r < rows; r++) {
-      tileRow(p1b, cols, p2b, a, b, r);
-      vectorForward(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, out + r * cols);
-    }
-    return;
-  }
   if (op == Op.VecMap) {
     const f = p1b & 255;
     const sa = strideOf(p1b, BROADCAST_A);
@@ -272,14 +264,6 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
   const V = valueColumn(), A = adjointColumn();
   const n = p1a;
-  if (op == Op.VecMapTiled) {
-    const cols = p2a;                                     // the VecMap rows it stands for, last first
-    for (let r = tiledRows(n, cols) - 1; r >= 0; r--) {
-      tileRow(p1b, cols, p2b, a, b, r);
-      vectorReverse(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, out + r * cols);
-    }
-    return;
-  }
   if (op == Op.VecMap) {
     const f = p1b & 255;
     const sa = strideOf(p1b, BROADCAST_A);
