@@ -4,7 +4,8 @@
  *  once it is ready. */
 import type { Program } from '../compile/program.js';
 import { core, sharedMemory } from '../wasm/instance.js';
-import { generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { CHUNK_ROWS, MAX_GENERATED_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { ByteWriter } from './wasm-writer.js';
 import { generateVectorModule } from './vector-module.js';
 import { isVectorOp } from '../../assembly/shared/ops.js';
 
@@ -52,6 +53,11 @@ interface SweepExports {
   reverse(): void;
 }
 
+/** One writer for every scalar module: its buffer's pages stay mapped from one generation to the
+ *  next (a fresh megabyte costs milliseconds of page faults). Each module's bytes are compiled,
+ *  which copies them, before the next is generated. */
+const moduleWriter = new ByteWriter(1 << 16);
+
 function imports(): WebAssembly.Imports {
   return { env: { memory: core.memory }, core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB } };
 }
@@ -70,7 +76,7 @@ export class GeneratedSweeps {
       adjointBase: core.slotAdjointAddress(inputStart) >>> 0,
       sharedMemory,
     };
-    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout);
+    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, CHUNK_ROWS, MAX_GENERATED_ROWS, moduleWriter);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };

@@ -14,8 +14,8 @@
  *  those of intermediate slots (nothing reads them; the interpreter's sweeps rezero them). */
 import { Op, arity } from '../../assembly/shared/ops.js';
 import type { Program } from '../compile/program.js';
-import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, type FunctionBody, type FuncType } from './wasm-writer.js';
-import { ruleModule, scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { ByteWriter, MEMORY_FILL, ModuleStream, Opcode, type FuncType } from './wasm-writer.js';
+import { ruleModuleHeader, scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 
 /** Where the loaded tape's slots live: slot k (the program's numbering) has its value at
  *  valueBase + 8k and its adjoint at adjointBase + 8k. The tape's segment never moves
@@ -37,9 +37,14 @@ export type Generated = { bytes: Uint8Array; functions: number } | { reason: str
 
 const VOID: FuncType = { params: [], results: [] };
 
+/** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 42). */
+const BYTES_PER_ROW = 48;
+
 /** The module for `program`'s forward and reverse sweeps (exports `forward` and `reverse`), or
- *  the reason it cannot be generated. */
-export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS): Generated {
+ *  the reason it cannot be generated. The bytes are written into `out` (reset first) and are a
+ *  view of its buffer: a caller that reuses one writer, whose pages are then already mapped,
+ *  must be done with them (compiled: WebAssembly.Module and compile copy them) before the next. */
+export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS, out?: ByteWriter): Generated {
   const { op, a, b } = program;
   const rows = op.length;
   if (rows > maxRows) return { reason: `${rows} rows: more than the generator's ${maxRows}` };
@@ -70,6 +75,8 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
 
   const loadValue = (w: ByteWriter, s: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(layout.valueBase + 8 * s);
   const NO_SLOT = -1;
+  // Every function's code goes straight into the module.
+  const code = (out ?? new ByteWriter()).reset().reserve(BYTES_PER_ROW * rows + 1024);
 
   // Chunks of about chunkRows rows; a Where's Param row stays with it.
   const bounds: number[] = [0];
@@ -101,9 +108,8 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     y(): void { throw new Error('a value rule reads no y'); }
     c(w: ByteWriter) { this.push(w, this.cs); }
   })();
-  const forwardChunk = (lo: number, hi: number): FunctionBody => {
+  const forwardChunk = (lo: number, hi: number): number => {
     const first = firstSlotOf(lo, hi);
-    const code = new ByteWriter(24 * (hi - lo));
     const o = forwardOperands;
     o.lo = lo;
     o.first = first;
@@ -122,7 +128,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       localStamp[s] = lo;
       computed = s - first + 1;
     }
-    return { type: VOID, locals: computed > 0 ? [{ count: computed, type: F64 }] : [], code };
+    return computed;
   };
 
   // Reverse: per function, each adjoint lives in a local from its first contribution (the
@@ -134,7 +140,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   const valueLocal = new Int32Array(slots);
   const stamp = new Int32Array(slots).fill(-1);
   const valueStamp = new Int32Array(slots).fill(-1);
-  const reverseChunk = (lo: number, hi: number, id: number): FunctionBody => {
+  const reverseChunk = (lo: number, hi: number, id: number): number => {
     const first = firstSlotOf(lo, hi);
     const count = (s: number) => {
       if (stamp[s] !== id) {
@@ -149,7 +155,6 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       count(a[r]);
       if (arity(op[r]) >= 2) count(b[r]);
     }
-    const code = new ByteWriter(32 * (hi - lo));
     let locals = 1;
     const free: number[] = [];
     const take = () => free.pop() ?? locals++;
@@ -238,22 +243,29 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       if (binary) add(b[r], g, rule.partialB);
       free.push(g);
     }
-    return { type: VOID, locals: [{ count: locals, type: F64 }], code };
+    return locals;
   };
 
   const helpers = 3;
-  const functions: FunctionBody[] = [];
-  for (const [lo, hi] of chunks) functions.push(forwardChunk(lo, hi));
-  chunks.forEach(([lo, hi], i) => functions.push(reverseChunk(lo, hi, i)));
-  const forward = new ByteWriter();
+  const header = ruleModuleHeader([...chunks, ...chunks].map(() => ({ type: VOID })), layout.sharedMemory);
+  header.functions.push({ type: VOID, exportAs: 'forward' }, { type: VOID, exportAs: 'reverse' });
+  const stream = new ModuleStream(code, header);
+  for (const [lo, hi] of chunks) {
+    stream.begin();
+    stream.end(forwardChunk(lo, hi));
+  }
+  chunks.forEach(([lo, hi], i) => {
+    stream.begin();
+    stream.end(reverseChunk(lo, hi, i));
+  });
   // Every adjoint zeroed, as the interpreter's forward sweep leaves them.
-  forward.byte(Opcode.i32Const).i32(layout.adjointBase).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * slots);
-  forward.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
-  for (let i = 0; i < chunks.length; i++) forward.byte(Opcode.call).u32(helpers + i);
-  const reverse = new ByteWriter();
-  for (let i = chunks.length - 1; i >= 0; i--) reverse.byte(Opcode.call).u32(helpers + chunks.length + i);
-  functions.push({ type: VOID, locals: [], code: forward, exportAs: 'forward' });
-  functions.push({ type: VOID, locals: [], code: reverse, exportAs: 'reverse' });
-  const bytes = ruleModule(functions, layout.sharedMemory);
-  return { bytes, functions: functions.length };
+  stream.begin();
+  code.byte(Opcode.i32Const).i32(layout.adjointBase).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * slots);
+  code.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
+  for (let i = 0; i < chunks.length; i++) code.byte(Opcode.call).u32(helpers + i);
+  stream.end(0);
+  stream.begin();
+  for (let i = chunks.length - 1; i >= 0; i--) code.byte(Opcode.call).u32(helpers + chunks.length + i);
+  stream.end(0);
+  return { bytes: stream.finish(), functions: header.functions.length };
 }

@@ -4,7 +4,7 @@
  *  to the bit); every other op calls the core's exported rule (assembly/codegen-helpers.ts),
  *  which is the interpreter's own code. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { F64, I32, Opcode, writeModule, type ByteWriter, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { F64, I32, Opcode, writeModule, type ByteWriter, type FunctionBody, type FuncType, type ModuleHeader } from './wasm-writer.js';
 
 /** Pushes the current row's operands onto the wasm stack (a value load, a local, a constant):
  *  x the a-operand, b the b-operand (0 for unary ops), y the row's value, c Where's condition. */
@@ -126,9 +126,9 @@ export function scalarRule(op: number): ScalarRule | undefined {
 const VALUE_TYPE: FuncType = { params: [I32, F64, F64, F64], results: [F64] };
 const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F64] };
 
-/** A generated module: the core's memory and rule imports, then `functions`. */
-export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Uint8Array {
-  return writeModule({
+/** A generated module's header: the core's memory and rule imports, then `functions`. */
+export function ruleModuleHeader(functions: ModuleHeader['functions'], sharedMemory: boolean): ModuleHeader {
+  return {
     memory: { module: 'env', name: 'memory', minimum: 0, maximum: 65536, shared: sharedMemory },
     imports: [
       { module: 'core', name: 'opValue', type: VALUE_TYPE },
@@ -136,5 +136,10 @@ export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Ui
       { module: 'core', name: 'opPartialB', type: PARTIAL_TYPE },
     ],
     functions,
-  });
+  };
+}
+
+/** A generated module: the core's memory and rule imports, then `functions`. */
+export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Uint8Array {
+  return writeModule({ ...ruleModuleHeader(functions, sharedMemory), functions });
 }
