@@ -9,7 +9,8 @@ import {
   ArgumentError,
 } from '../src/index.js';
 import { ByteWriter, F64, ModuleStream, Opcode, writeModule } from '../src/codegen/wasm-writer.js';
-import { generateScalarModule, MAX_GENERATED_ROWS } from '../src/codegen/scalar-module.js';
+import { CHUNK_ROWS, generateScalarModule, MAX_GENERATED_ROWS } from '../src/codegen/scalar-module.js';
+import { setChunkRows } from '../src/codegen/generated-sweeps.js';
 import { decode } from '../src/compile/format.js';
 import { Op } from '../assembly/shared/ops.js';
 import { OP_INFO, opFunction, type OpInfo, type PublicOpName } from './support/catalog.js';
@@ -174,7 +175,7 @@ describe('generated sweeps = the interpreter, to the bit', () => {
     return all;
   };
 
-  it('for random expression DAGs, with special values (fast-check): value and gradient', () => {
+  const randomDags = (runs: number, seed: number) =>
     fc.assert(
       fc.property(program, fc.array(value, { minLength: 4, maxLength: 4 }), (p, point) => {
         const f = (v: Vector) => {
@@ -192,8 +193,26 @@ describe('generated sweeps = the interpreter, to the bit', () => {
         generated.dispose();
         interpreted.dispose();
       }),
-      { numRuns: 60, seed: 20260412 },
+      { numRuns: runs, seed },
     );
+
+  it('for random expression DAGs, with special values (fast-check): value and gradient', () => randomDags(60, 20260412));
+
+  it('for random expression DAGs in functions of 3 rows: values and adjoints cross functions, to the bit', () => {
+    setChunkRows(3);
+    try {
+      // Sums read earlier functions' values that no partial needs (nothing else stores them).
+      bothEngines((x, w) => {
+        const a = add(x, w);
+        const b = sub(a, x);
+        const c = add(b, a);
+        const d = sub(c, b);
+        return add(add(d, a), c);
+      }, [[1, 2], [-0, 0], [Infinity, 1]]);
+      randomDags(40, 11);
+    } finally {
+      setChunkRows(CHUNK_ROWS);
+    }
   });
 
   it('for random vector-valued DAGs: vjp with random weights (repeated outputs, outputs that are inputs)', () => {

@@ -48,6 +48,15 @@ export function setAsyncCompileAbove(bytes: number): void {
   asyncAbove = bytes;
 }
 
+let chunkRows = CHUNK_ROWS;
+
+/** Rows per generated scalar function: the tests split small tapes into many functions, so
+ *  that values and adjoints cross function boundaries everywhere.
+ *  @internal */
+export function setChunkRows(rows: number): void {
+  chunkRows = rows;
+}
+
 interface SweepExports {
   forward(): void;
   reverse(): void;
@@ -76,7 +85,7 @@ export class GeneratedSweeps {
       adjointBase: core.slotAdjointAddress(inputStart) >>> 0,
       sharedMemory,
     };
-    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, CHUNK_ROWS, MAX_GENERATED_ROWS, moduleWriter);
+    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, MAX_GENERATED_ROWS, moduleWriter);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };

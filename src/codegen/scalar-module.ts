@@ -37,6 +37,30 @@ export type Generated = { bytes: Uint8Array; functions: number } | { reason: str
 
 const VOID: FuncType = { params: [], results: [] };
 
+const READS_X = 1;
+const READS_B = 2;
+const READS_Y = 4;
+const READS_C = 8;
+const partialReadsCache = new Map<ScalarRule, [number, number]>();
+
+/** Which operands a row's partials read (READS_ bits); a unary row's partialB is never written. */
+function partialReads(rule: ScalarRule, binary: boolean): number {
+  let reads = partialReadsCache.get(rule);
+  if (reads === undefined) {
+    reads = [readsOf(rule.partialA), readsOf(rule.partialB)];
+    partialReadsCache.set(rule, reads);
+  }
+  return binary ? reads[0] | reads[1] : reads[0];
+}
+
+/** Found by writing the partial once with operands that note what they are asked for. */
+function readsOf(partial: PartialRule): number {
+  if (typeof partial !== 'function') return 0;
+  let bits = 0;
+  partial(new ByteWriter(64), { x: () => void (bits |= READS_X), b: () => void (bits |= READS_B), y: () => void (bits |= READS_Y), c: () => void (bits |= READS_C) });
+  return bits;
+}
+
 /** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 42). */
 const BYTES_PER_ROW = 48;
 
@@ -90,6 +114,30 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     return slots;
   };
 
+  // Memory holds a computed value only where something reads it there: the caller (outputs), a
+  // later function's forward code, or a partial in the reverse sweep. The others stay in locals.
+  const stored = new Uint8Array(slots);
+  for (const o of program.outputs) stored[o] = 1;
+  for (const [lo, hi] of chunks) {
+    const first = firstSlotOf(lo, hi);
+    for (let r = lo; r < hi; r++) {
+      const rule = ruleOf[r];
+      if (rule === undefined) continue;
+      const binary = arity(op[r]) >= 2;
+      const x = a[r];
+      const w = binary ? b[r] : NO_SLOT;
+      const c = op[r] === Op.Where ? a[r - 1] : NO_SLOT;
+      if (x < first) stored[x] = 1;
+      if (w !== NO_SLOT && w < first) stored[w] = 1;
+      if (c !== NO_SLOT && c < first) stored[c] = 1;
+      const reads = partialReads(rule, binary);
+      if (reads & READS_X) stored[x] = 1;
+      if (reads & READS_B && w !== NO_SLOT) stored[w] = 1;
+      if (reads & READS_Y) stored[slotOf[r]] = 1;
+      if (reads & READS_C && c !== NO_SLOT) stored[c] = 1;
+    }
+  }
+
   // Forward: a value computed in this function is read from its local (local = slot − first).
   const localStamp = new Int32Array(slots).fill(-1);
   const forwardOperands = new (class implements Operands {
@@ -122,9 +170,14 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       o.xs = a[r];
       o.bs = arity(op_) >= 2 ? b[r] : NO_SLOT;
       o.cs = op_ === Op.Where ? a[r - 1] : NO_SLOT;
-      code.byte(Opcode.i32Const).i32(0);
-      rule.value(code, o);
-      code.byte(Opcode.localTee).u32(s - first).byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
+      if (stored[s] === 1) {
+        code.byte(Opcode.i32Const).i32(0);
+        rule.value(code, o);
+        code.byte(Opcode.localTee).u32(s - first).byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
+      } else {
+        rule.value(code, o);
+        code.byte(Opcode.localSet).u32(s - first);
+      }
       localStamp[s] = lo;
       computed = s - first + 1;
     }
