@@ -79,7 +79,8 @@ const inline: Partial<Record<number, (helper: ScalarRule) => ScalarRule>> = {
     partialA: (w, o) => { f64(w, 1); o.b(w); w.byte(Opcode.f64Div); },                   // 1/w
     partialB: (w, o) => { o.y(w); w.byte(Opcode.f64Neg); o.b(w); w.byte(Opcode.f64Div); }, // −y/w
   }),
-  [Op.Square]: () => ({ value: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Mul); }, partialA: (w, o) => { f64(w, 2); o.x(w); w.byte(Opcode.f64Mul); }, partialB: 'zero' }),
+  // 2x as x + x: the same double for every x (both exact, or both ±∞), without a 9-byte constant.
+  [Op.Square]: () => ({ value: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Mul); }, partialA: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Add); }, partialB: 'zero' }),
   [Op.Neg]: () => ({ value: (w, o) => { o.x(w); w.byte(Opcode.f64Neg); }, partialA: 'minusOne', partialB: 'zero' }),
   [Op.Sqrt]: () => ({
     value: (w, o) => { o.x(w); w.byte(Opcode.f64Sqrt); },
