@@ -138,50 +138,85 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     }
   }
 
-  // Forward: a value computed in this function is read from its local (local = slot − first).
-  const localStamp = new Int32Array(slots).fill(-1);
+  // Forward: a value read by a later row of this function is kept in a local from its row (or,
+  // if it comes from memory, its first read) to its last read; dead locals are reused, so most
+  // indices take one byte. Local 0 is never set: it holds 0 (a 2-byte operand, not 9).
+  const readsLeft = new Int32Array(slots);
+  const forwardLocal = new Int32Array(slots);
+  const forwardStamp = new Int32Array(slots).fill(-1);
   const forwardOperands = new (class implements Operands {
-    lo = 0;
-    first = 0;
+    chunk = 0;
     xs = 0;
     bs = 0;
     cs = 0;
+    locals = 1;
+    free: number[] = [];
     push(w: ByteWriter, s: number): void {
-      if (s === NO_SLOT) w.byte(Opcode.f64Const).f64(0);
-      else if (localStamp[s] === this.lo) w.byte(Opcode.localGet).u32(s - this.first);
-      else loadValue(w, s);
+      if (s === NO_SLOT) w.byte(Opcode.localGet).u32(0);
+      else if (forwardLocal[s] > 0) w.byte(Opcode.localGet).u32(forwardLocal[s]);
+      else if (readsLeft[s] > 1) {
+        loadValue(w, s);
+        w.byte(Opcode.localTee).u32((forwardLocal[s] = this.take()));
+      } else loadValue(w, s);
+    }
+    take(): number {
+      return this.free.pop() ?? this.locals++;
+    }
+    /** After a row: a slot it read for the last time frees its local. */
+    done(s: number): void {
+      if (s === NO_SLOT || --readsLeft[s] > 0 || forwardLocal[s] <= 0) return;
+      this.free.push(forwardLocal[s]);
+      forwardLocal[s] = 0;
     }
     x(w: ByteWriter) { this.push(w, this.xs); }
     b(w: ByteWriter) { this.push(w, this.bs); }
     y(): void { throw new Error('a value rule reads no y'); }
     c(w: ByteWriter) { this.push(w, this.cs); }
   })();
-  const forwardChunk = (lo: number, hi: number): number => {
-    const first = firstSlotOf(lo, hi);
+  const forwardChunk = (lo: number, hi: number, chunk: number): number => {
+    // Rows of this function reading each slot (a row reading one slot twice counts once).
+    const read = (s: number) => {
+      if (s === NO_SLOT) return;
+      if (forwardStamp[s] !== chunk) {
+        forwardStamp[s] = chunk;
+        readsLeft[s] = 0;
+        forwardLocal[s] = 0;
+      }
+      readsLeft[s]++;
+    };
+    for (let r = lo; r < hi; r++) {
+      if (ruleOf[r] === undefined) continue;
+      const x = a[r];
+      const w = arity(op[r]) >= 2 ? b[r] : NO_SLOT;
+      const c = op[r] === Op.Where ? a[r - 1] : NO_SLOT;
+      read(x);
+      if (w !== x) read(w);
+      if (c !== x && c !== w) read(c);
+    }
     const o = forwardOperands;
-    o.lo = lo;
-    o.first = first;
-    let computed = 0;
+    o.chunk = chunk;
+    o.locals = 1;
+    o.free.length = 0;
     for (let r = lo; r < hi; r++) {
       const rule = ruleOf[r];
       if (rule === undefined) continue;
       const s = slotOf[r];
       const op_ = op[r];
-      o.xs = a[r];
-      o.bs = arity(op_) >= 2 ? b[r] : NO_SLOT;
-      o.cs = op_ === Op.Where ? a[r - 1] : NO_SLOT;
-      if (stored[s] === 1) {
-        code.byte(Opcode.i32Const).i32(0);
-        rule.value(code, o);
-        code.byte(Opcode.localTee).u32(s - first).byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
-      } else {
-        rule.value(code, o);
-        code.byte(Opcode.localSet).u32(s - first);
-      }
-      localStamp[s] = lo;
-      computed = s - first + 1;
+      const x = (o.xs = a[r]);
+      const w = (o.bs = arity(op_) >= 2 ? b[r] : NO_SLOT);
+      const c = (o.cs = op_ === Op.Where ? a[r - 1] : NO_SLOT);
+      const store = stored[s] === 1;
+      if (store) code.byte(Opcode.i32Const).i32(0);
+      rule.value(code, o);
+      o.done(x);
+      if (w !== x) o.done(w);
+      if (c !== x && c !== w) o.done(c);
+      const local = forwardStamp[s] === chunk ? (forwardLocal[s] = o.take()) : 0;
+      if (local > 0) code.byte(store ? Opcode.localTee : Opcode.localSet).u32(local);
+      if (store) code.byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
+      else if (local === 0) code.byte(Opcode.drop); // read by nothing: not even its adjoint is
     }
-    return computed;
+    return o.locals;
   };
 
   // Reverse: per function, each adjoint lives in a local from its first contribution (the
@@ -303,10 +338,10 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   const header = ruleModuleHeader([...chunks, ...chunks].map(() => ({ type: VOID })), layout.sharedMemory);
   header.functions.push({ type: VOID, exportAs: 'forward' }, { type: VOID, exportAs: 'reverse' });
   const stream = new ModuleStream(code, header);
-  for (const [lo, hi] of chunks) {
+  chunks.forEach(([lo, hi], i) => {
     stream.begin();
-    stream.end(forwardChunk(lo, hi));
-  }
+    stream.end(forwardChunk(lo, hi, i));
+  });
   chunks.forEach(([lo, hi], i) => {
     stream.begin();
     stream.end(reverseChunk(lo, hi, i));
