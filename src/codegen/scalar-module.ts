@@ -1,17 +1,18 @@
 /** @file Generates a WebAssembly module from a compiled tape of scalar rows: the forward sweep as
  *  straight-line code (each value computed once, kept in a local for the rows after it in the
- *  same function, stored for the reverse sweep and the reads), and the reverse sweep with
- *  adjoints accumulated in locals, written to memory only where another function or the caller
- *  reads them (inputs, slots used across functions). Long tapes are split into functions of
- *  `chunkRows` rows.
+ *  same function, stored only where memory is read: the outputs, a later function, the reverse
+ *  sweep's partials), and the reverse sweep with adjoints accumulated in locals, written to
+ *  memory only where another function or the caller reads them (inputs, slots used across
+ *  functions). Long tapes are split into functions of `chunkRows` rows.
  *
  *  Bit-identity with the interpreter (assembly/shared/walk.ts): the same operations per rule
  *  (scalar-rules.ts), the same order of adjoint additions (seed, then rows top…0, a before b),
  *  the same skip of rows whose adjoint is 0.
  *
  *  Contract with the caller (CompiledFunction): the reverse sweep runs after this module's forward
- *  sweep, with only the outputs' adjoints seeded; it leaves the inputs' adjoints in memory, not
- *  those of intermediate slots (nothing reads them; the interpreter's sweeps rezero them). */
+ *  sweep, with only the outputs' adjoints seeded; it leaves the outputs' values and the inputs'
+ *  adjoints in memory, not the other values nor the adjoints of intermediate slots and constants
+ *  (nothing reads them; the interpreter's sweeps recompute and rezero them). */
 import { Op, arity } from '../../assembly/shared/ops.js';
 import type { Program } from '../compile/program.js';
 import { ByteWriter, MEMORY_FILL, ModuleStream, Opcode, type FuncType } from './wasm-writer.js';
@@ -43,14 +44,15 @@ const READS_Y = 4;
 const READS_C = 8;
 const partialReadsCache = new Map<ScalarRule, [number, number]>();
 
-/** Which operands a row's partials read (READS_ bits); a unary row's partialB is never written. */
-function partialReads(rule: ScalarRule, binary: boolean): number {
+/** Which operands a row's partials read (READS_ bits), of those written: partialA's if `withA`,
+ *  partialB's if `withB` (never a unary row's). */
+function partialReads(rule: ScalarRule, withA: boolean, withB: boolean): number {
   let reads = partialReadsCache.get(rule);
   if (reads === undefined) {
     reads = [readsOf(rule.partialA), readsOf(rule.partialB)];
     partialReadsCache.set(rule, reads);
   }
-  return binary ? reads[0] | reads[1] : reads[0];
+  return (withA ? reads[0] : 0) | (withB ? reads[1] : 0);
 }
 
 /** Found by writing the partial once with operands that note what they are asked for. */
@@ -92,6 +94,9 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     if (arity(op[r]) >= 2) lastUse[b[r]] = r;
     if (op[r] === Op.Where) lastUse[a[r - 1]] = r;
   }
+  // A constant's adjoint is read by nothing (the caller reads the inputs'): no row adds to it.
+  const isConst = new Uint8Array(slots);
+  for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
   const seeded = new Uint8Array(slots);
   for (const o of program.outputs) seeded[o] = 1;
   let inputs = 0;
@@ -130,7 +135,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       if (x < first) stored[x] = 1;
       if (w !== NO_SLOT && w < first) stored[w] = 1;
       if (c !== NO_SLOT && c < first) stored[c] = 1;
-      const reads = partialReads(rule, binary);
+      const reads = partialReads(rule, isConst[x] === 0, binary && isConst[b[r]] === 0);
       if (reads & READS_X) stored[x] = 1;
       if (reads & READS_B && w !== NO_SLOT) stored[w] = 1;
       if (reads & READS_Y) stored[slotOf[r]] = 1;
@@ -228,6 +233,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   const valueLocal = new Int32Array(slots);
   const stamp = new Int32Array(slots).fill(-1);
   const valueStamp = new Int32Array(slots).fill(-1);
+  const valueReadsLeft = new Int32Array(slots);
   const reverseChunk = (lo: number, hi: number, id: number): number => {
     const first = firstSlotOf(lo, hi);
     const count = (s: number) => {
@@ -238,10 +244,34 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       }
       remaining[s]++;
     };
+    // The values row r's partials read (each slot once), passed to `visit`.
+    const valuesRead = (r: number, visit: (s: number) => void) => {
+      const o = op[r];
+      const binary = arity(o) >= 2;
+      const reads = partialReads(ruleOf[r]!, isConst[a[r]] === 0, binary && isConst[b[r]] === 0);
+      if (reads === 0) return;
+      const x = reads & READS_X ? a[r] : NO_SLOT;
+      const w = reads & READS_B && binary ? b[r] : NO_SLOT;
+      const y = reads & READS_Y ? slotOf[r] : NO_SLOT;
+      const c = reads & READS_C && o === Op.Where ? a[r - 1] : NO_SLOT;
+      if (x !== NO_SLOT) visit(x);
+      if (w !== NO_SLOT && w !== x) visit(w);
+      if (y !== NO_SLOT && y !== x && y !== w) visit(y);
+      if (c !== NO_SLOT && c !== x && c !== w && c !== y) visit(c);
+    };
+    const countValue = (s: number) => {
+      if (valueStamp[s] !== id) {
+        valueStamp[s] = id;
+        valueReadsLeft[s] = 0;
+        valueLocal[s] = -1;
+      }
+      valueReadsLeft[s]++;
+    };
     for (let r = hi - 1; r >= lo; r--) {
       if (ruleOf[r] === undefined) continue;
       count(a[r]);
       if (arity(op[r]) >= 2) count(b[r]);
+      valuesRead(r, countValue);
     }
     let locals = 1;
     const free: number[] = [];
@@ -254,15 +284,19 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     const startsInMemory = (s: number) => s < first || seeded[s] === 1 || lastUse[s] >= hi;
     // …and must hold its end where an earlier function or the caller reads it.
     const endsInMemory = (s: number) => s < first || s < inputs;
+    // A value is loaded into a local at its first read and the local freed after its last.
     const value = (w: ByteWriter, s: number) => {
       if (s === NO_SLOT) getLocal(ZERO);
-      else if (valueStamp[s] === id) w.byte(Opcode.localGet).u32(valueLocal[s]);
+      else if (valueLocal[s] >= 0) w.byte(Opcode.localGet).u32(valueLocal[s]);
       else {
-        valueStamp[s] = id;
-        valueLocal[s] = locals++;
         loadValue(w, s);
-        w.byte(Opcode.localTee).u32(valueLocal[s]);
+        w.byte(Opcode.localTee).u32((valueLocal[s] = take()));
       }
+    };
+    const release = (s: number) => {
+      if (--valueReadsLeft[s] > 0 || valueLocal[s] < 0) return;
+      free.push(valueLocal[s]);
+      valueLocal[s] = -1;
     };
     const operands = { xs: 0, bs: 0, ys: 0, cs: 0, x(w: ByteWriter) { value(w, this.xs); }, b(w: ByteWriter) { value(w, this.bs); }, y(w: ByteWriter) { value(w, this.ys); }, c(w: ByteWriter) { value(w, this.cs); } };
     // ā += ȳ·∂ (ȳ ± itself for ∂ = ±1). The interpreter skips a row whose ȳ is 0, so that an
@@ -271,6 +305,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     // Adding 0 where the interpreter adds nothing changes no bit: an accumulator starts at +0
     // or a seed and never becomes −0, and x + ±0 = x for every other x.
     const add = (target: number, g: number, partial: PartialRule) => {
+      if (isConst[target] === 1) return;
       const firstTouch = localOf[target] < 0;
       const lastTouch = --remaining[target] === 0;
       const store = lastTouch && endsInMemory(target);
@@ -300,6 +335,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       code.byte(Opcode.localSet).u32(localOf[target]);
     };
     const skip = (target: number) => {
+      if (isConst[target] === 1) return;
       if (--remaining[target] !== 0 || !endsInMemory(target) || localOf[target] < 0) return;
       code.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(localOf[target]).byte(Opcode.f64Store).u32(3).u32(adjointAt(target));
       free.push(localOf[target]);
@@ -320,6 +356,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
         // ȳ = 0: the row adds nothing, but may be the last to read an adjoint memory must hold.
         skip(a[r]);
         if (arity(o) >= 2) skip(b[r]);
+        valuesRead(r, release);
         continue;
       }
       const binary = arity(o) >= 2;
@@ -330,6 +367,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       add(a[r], g, rule.partialA);
       if (binary) add(b[r], g, rule.partialB);
       free.push(g);
+      valuesRead(r, release);
     }
     return locals;
   };
