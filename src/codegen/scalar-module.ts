@@ -304,11 +304,22 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     // (control flow in a function with thousands of locals costs V8 a merge of all of them).
     // Adding 0 where the interpreter adds nothing changes no bit: an accumulator starts at +0
     // or a seed and never becomes −0, and x + ±0 = x for every other x.
+    // Whether the current row's ȳ local may become an operand's accumulator (see add), and did.
+    let gMayPass = false;
+    let gPassed = false;
     const add = (target: number, g: number, partial: PartialRule) => {
       if (isConst[target] === 1) return;
       const firstTouch = localOf[target] < 0;
       const lastTouch = --remaining[target] === 0;
       const store = lastTouch && endsInMemory(target);
+      // 0 + ȳ is ȳ unless ȳ = −0, which only a seed can be (a sum from +0 never is): the
+      // accumulator takes over ȳ's local instead, once per row.
+      if (firstTouch && partial === 'one' && gMayPass && !store && !startsInMemory(target)) {
+        localOf[target] = g;
+        gMayPass = false;
+        gPassed = true;
+        return;
+      }
       if (store) code.byte(Opcode.i32Const).i32(0);
       if (!firstTouch) getLocal(localOf[target]);
       else if (startsInMemory(target)) loadAdjoint(target);
@@ -364,9 +375,11 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       operands.bs = binary ? b[r] : NO_SLOT;
       operands.ys = s;
       operands.cs = o === Op.Where ? a[r - 1] : NO_SLOT;
+      gMayPass = seeded[s] === 0;
+      gPassed = false;
       add(a[r], g, rule.partialA);
       if (binary) add(b[r], g, rule.partialB);
-      free.push(g);
+      if (!gPassed) free.push(g);
       valuesRead(r, release);
     }
     return locals;
