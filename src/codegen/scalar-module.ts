@@ -38,21 +38,25 @@ export type Generated = { bytes: Uint8Array; functions: number } | { reason: str
 
 const VOID: FuncType = { params: [], results: [] };
 
+/** Per op code: 1 where the op has a b operand (arity() in a table: it is asked per row). */
+const BINARY = Uint8Array.from({ length: 256 }, (_, o) => (arity(o) >= 2 ? 1 : 0));
+
 const READS_X = 1;
 const READS_B = 2;
 const READS_Y = 4;
 const READS_C = 8;
-const partialReadsCache = new Map<ScalarRule, [number, number]>();
+/** Per op code: the operands its partialA and partialB read (−1: not asked yet). */
+const readsA = new Int8Array(256).fill(-1);
+const readsB = new Int8Array(256).fill(-1);
 
 /** Which operands a row's partials read (READS_ bits), of those written: partialA's if `withA`,
  *  partialB's if `withB` (never a unary row's). */
-function partialReads(rule: ScalarRule, withA: boolean, withB: boolean): number {
-  let reads = partialReadsCache.get(rule);
-  if (reads === undefined) {
-    reads = [readsOf(rule.partialA), readsOf(rule.partialB)];
-    partialReadsCache.set(rule, reads);
+function partialReads(o: number, rule: ScalarRule, withA: boolean, withB: boolean): number {
+  if (readsA[o] < 0) {
+    readsA[o] = readsOf(rule.partialA);
+    readsB[o] = readsOf(rule.partialB);
   }
-  return (withA ? reads[0] : 0) | (withB ? reads[1] : 0);
+  return (withA ? readsA[o] : 0) | (withB ? readsB[o] : 0);
 }
 
 /** Found by writing the partial once with operands that note what they are asked for. */
@@ -61,6 +65,20 @@ function readsOf(partial: PartialRule): number {
   let bits = 0;
   partial(new ByteWriter(64), { x: () => void (bits |= READS_X), b: () => void (bits |= READS_B), y: () => void (bits |= READS_Y), c: () => void (bits |= READS_C) });
   return bits;
+}
+
+/** Planning arrays, reused from one generation to the next: a fresh megabyte costs more in page
+ *  faults and GC than filling one already mapped. (Generation is not reentrant.) */
+const planning: Int32Array[] = [];
+
+/** Hands out the planning arrays in turn, each `length` long and filled with `fill`. */
+function planningArrays(): (length: number, fill: number) => Int32Array {
+  let next = 0;
+  return (length, fill) => {
+    const i = next++;
+    if (planning[i] === undefined || planning[i].length < length) planning[i] = new Int32Array(length);
+    return planning[i].subarray(0, length).fill(fill);
+  };
 }
 
 /** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 42). */
@@ -74,8 +92,12 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   const { op, a, b } = program;
   const rows = op.length;
   if (rows > maxRows) return { reason: `${rows} rows: more than the generator's ${maxRows}` };
-  const slotOf = new Int32Array(rows).fill(-1);
-  const ruleOf: (ScalarRule | undefined)[] = new Array(rows);
+  const array = planningArrays();
+  const slotOf = array(rows, -1);
+  // Per op, not per row: an Array of over 100 000 elements is a hash table in V8.
+  const ruleByOp: (ScalarRule | undefined)[] = [];
+  const computed = array(rows, 0);
+  const ruleAt = (r: number) => (computed[r] === 1 ? ruleByOp[op[r]] : undefined);
   let slots = 0;
   for (let r = 0; r < rows; r++) {
     const o = op[r];
@@ -84,20 +106,21 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     if (o === Op.Const || o === Op.Input) continue;
     const rule = scalarRule(o);
     if (rule === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
-    ruleOf[r] = rule;
+    ruleByOp[o] = rule;
+    computed[r] = 1;
   }
   // The last row reading each slot: adjoints used across functions go through memory.
-  const lastUse = new Int32Array(slots).fill(-1);
+  const lastUse = array(slots, -1);
   for (let r = 0; r < rows; r++) {
-    if (ruleOf[r] === undefined) continue;
+    if (ruleAt(r) === undefined) continue;
     lastUse[a[r]] = r;
-    if (arity(op[r]) >= 2) lastUse[b[r]] = r;
+    if (BINARY[op[r]] === 1) lastUse[b[r]] = r;
     if (op[r] === Op.Where) lastUse[a[r - 1]] = r;
   }
   // A constant's adjoint is read by nothing (the caller reads the inputs'): no row adds to it.
-  const isConst = new Uint8Array(slots);
+  const isConst = array(slots, 0);
   for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
-  const seeded = new Uint8Array(slots);
+  const seeded = array(slots, 0);
   for (const o of program.outputs) seeded[o] = 1;
   let inputs = 0;
   while (inputs < rows && op[inputs] === Op.Input) inputs++;
@@ -121,21 +144,21 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
 
   // Memory holds a computed value only where something reads it there: the caller (outputs), a
   // later function's forward code, or a partial in the reverse sweep. The others stay in locals.
-  const stored = new Uint8Array(slots);
+  const stored = array(slots, 0);
   for (const o of program.outputs) stored[o] = 1;
   for (const [lo, hi] of chunks) {
     const first = firstSlotOf(lo, hi);
     for (let r = lo; r < hi; r++) {
-      const rule = ruleOf[r];
+      const rule = ruleAt(r);
       if (rule === undefined) continue;
-      const binary = arity(op[r]) >= 2;
+      const binary = BINARY[op[r]] === 1;
       const x = a[r];
       const w = binary ? b[r] : NO_SLOT;
       const c = op[r] === Op.Where ? a[r - 1] : NO_SLOT;
       if (x < first) stored[x] = 1;
       if (w !== NO_SLOT && w < first) stored[w] = 1;
       if (c !== NO_SLOT && c < first) stored[c] = 1;
-      const reads = partialReads(rule, isConst[x] === 0, binary && isConst[b[r]] === 0);
+      const reads = partialReads(op[r], rule, isConst[x] === 0, binary && isConst[b[r]] === 0);
       if (reads & READS_X) stored[x] = 1;
       if (reads & READS_B && w !== NO_SLOT) stored[w] = 1;
       if (reads & READS_Y) stored[slotOf[r]] = 1;
@@ -146,9 +169,9 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   // Forward: a value read by a later row of this function is kept in a local from its row (or,
   // if it comes from memory, its first read) to its last read; dead locals are reused, so most
   // indices take one byte. Local 0 is never set: it holds 0 (a 2-byte operand, not 9).
-  const readsLeft = new Int32Array(slots);
-  const forwardLocal = new Int32Array(slots);
-  const forwardStamp = new Int32Array(slots).fill(-1);
+  const readsLeft = array(slots, 0);
+  const forwardLocal = array(slots, 0);
+  const forwardStamp = array(slots, -1);
   const forwardOperands = new (class implements Operands {
     chunk = 0;
     xs = 0;
@@ -190,9 +213,9 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       readsLeft[s]++;
     };
     for (let r = lo; r < hi; r++) {
-      if (ruleOf[r] === undefined) continue;
+      if (ruleAt(r) === undefined) continue;
       const x = a[r];
-      const w = arity(op[r]) >= 2 ? b[r] : NO_SLOT;
+      const w = BINARY[op[r]] === 1 ? b[r] : NO_SLOT;
       const c = op[r] === Op.Where ? a[r - 1] : NO_SLOT;
       read(x);
       if (w !== x) read(w);
@@ -203,12 +226,12 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     o.locals = 1;
     o.free.length = 0;
     for (let r = lo; r < hi; r++) {
-      const rule = ruleOf[r];
+      const rule = ruleAt(r);
       if (rule === undefined) continue;
       const s = slotOf[r];
       const op_ = op[r];
       const x = (o.xs = a[r]);
-      const w = (o.bs = arity(op_) >= 2 ? b[r] : NO_SLOT);
+      const w = (o.bs = BINARY[op_] === 1 ? b[r] : NO_SLOT);
       const c = (o.cs = op_ === Op.Where ? a[r - 1] : NO_SLOT);
       const store = stored[s] === 1;
       if (store) code.byte(Opcode.i32Const).i32(0);
@@ -228,12 +251,12 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   // latest row reading it) to its last use (its own row, or a store where memory must hold it),
   // and each value read is loaded once into a local. Locals are reused once dead, so V8 sees
   // short live ranges. Local 0 holds 0 (a 2-byte operand instead of a 9-byte constant).
-  const remaining = new Int32Array(slots);
-  const localOf = new Int32Array(slots);
-  const valueLocal = new Int32Array(slots);
-  const stamp = new Int32Array(slots).fill(-1);
-  const valueStamp = new Int32Array(slots).fill(-1);
-  const valueReadsLeft = new Int32Array(slots);
+  const remaining = array(slots, 0);
+  const localOf = array(slots, 0);
+  const valueLocal = array(slots, 0);
+  const stamp = array(slots, -1);
+  const valueStamp = array(slots, -1);
+  const valueReadsLeft = array(slots, 0);
   const reverseChunk = (lo: number, hi: number, id: number): number => {
     const first = firstSlotOf(lo, hi);
     const count = (s: number) => {
@@ -247,8 +270,8 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     // The values row r's partials read (each slot once), passed to `visit`.
     const valuesRead = (r: number, visit: (s: number) => void) => {
       const o = op[r];
-      const binary = arity(o) >= 2;
-      const reads = partialReads(ruleOf[r]!, isConst[a[r]] === 0, binary && isConst[b[r]] === 0);
+      const binary = BINARY[o] === 1;
+      const reads = partialReads(o, ruleAt(r)!, isConst[a[r]] === 0, binary && isConst[b[r]] === 0);
       if (reads === 0) return;
       const x = reads & READS_X ? a[r] : NO_SLOT;
       const w = reads & READS_B && binary ? b[r] : NO_SLOT;
@@ -268,9 +291,9 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       valueReadsLeft[s]++;
     };
     for (let r = hi - 1; r >= lo; r--) {
-      if (ruleOf[r] === undefined) continue;
+      if (ruleAt(r) === undefined) continue;
       count(a[r]);
-      if (arity(op[r]) >= 2) count(b[r]);
+      if (BINARY[op[r]] === 1) count(b[r]);
       valuesRead(r, countValue);
     }
     let locals = 1;
@@ -353,7 +376,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       localOf[target] = -2;
     };
     for (let r = hi - 1; r >= lo; r--) {
-      const rule = ruleOf[r];
+      const rule = ruleAt(r);
       if (rule === undefined) continue;
       const s = slotOf[r];
       const o = op[r];
@@ -366,11 +389,11 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       } else {
         // ȳ = 0: the row adds nothing, but may be the last to read an adjoint memory must hold.
         skip(a[r]);
-        if (arity(o) >= 2) skip(b[r]);
+        if (BINARY[o] === 1) skip(b[r]);
         valuesRead(r, release);
         continue;
       }
-      const binary = arity(o) >= 2;
+      const binary = BINARY[o] === 1;
       operands.xs = a[r];
       operands.bs = binary ? b[r] : NO_SLOT;
       operands.ys = s;
