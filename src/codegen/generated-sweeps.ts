@@ -57,6 +57,15 @@ export function setChunkRows(rows: number): void {
   chunkRows = rows;
 }
 
+let maxRows = MAX_GENERATED_ROWS;
+
+/** The row limit above which the interpreter is kept: bench/codegen.ts lifts it to time
+ *  generated code on longer tapes (where the interpreter is as fast).
+ *  @internal */
+export function setMaxGeneratedRows(rows: number): void {
+  maxRows = rows;
+}
+
 interface SweepExports {
   forward(): void;
   reverse(): void;
@@ -85,7 +94,7 @@ export class GeneratedSweeps {
       adjointBase: core.slotAdjointAddress(inputStart) >>> 0,
       sharedMemory,
     };
-    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, MAX_GENERATED_ROWS, moduleWriter);
+    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };
