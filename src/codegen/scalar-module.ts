@@ -81,7 +81,8 @@ function planningArrays(): (length: number, fill: number) => Int32Array {
   };
 }
 
-/** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 42). */
+/** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 25; rows that
+ *  call the core's rules take more, and the writer grows past it). */
 const BYTES_PER_ROW = 48;
 
 /** The module for `program`'s forward and reverse sweeps (exports `forward` and `reverse`), or
@@ -242,7 +243,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       const local = forwardStamp[s] === chunk ? (forwardLocal[s] = o.take()) : 0;
       if (local > 0) code.byte(store ? Opcode.localTee : Opcode.localSet).u32(local);
       if (store) code.byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
-      else if (local === 0) code.byte(Opcode.drop); // read by nothing: not even its adjoint is
+      else if (local === 0) code.byte(Opcode.drop); // read by no row nor the caller: its adjoint stays 0 too
     }
     return o.locals;
   };
