@@ -4,7 +4,8 @@
  *  once it is ready. */
 import type { Program } from '../compile/program.js';
 import { core, sharedMemory } from '../wasm/instance.js';
-import { generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { CHUNK_ROWS, MAX_GENERATED_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { ByteWriter } from './wasm-writer.js';
 import { generateVectorModule } from './vector-module.js';
 import { isVectorOp } from '../../assembly/shared/ops.js';
 
@@ -47,10 +48,33 @@ export function setAsyncCompileAbove(bytes: number): void {
   asyncAbove = bytes;
 }
 
+let chunkRows = CHUNK_ROWS;
+
+/** Rows per generated scalar function: the tests split small tapes into many functions, so
+ *  that values and adjoints cross function boundaries everywhere.
+ *  @internal */
+export function setChunkRows(rows: number): void {
+  chunkRows = rows;
+}
+
+let maxRows = MAX_GENERATED_ROWS;
+
+/** The row limit above which the interpreter is kept: bench/codegen.ts lifts it to time
+ *  generated code on longer tapes (where the interpreter is as fast).
+ *  @internal */
+export function setMaxGeneratedRows(rows: number): void {
+  maxRows = rows;
+}
+
 interface SweepExports {
   forward(): void;
   reverse(): void;
 }
+
+/** One writer for every scalar module: its buffer's pages stay mapped from one generation to the
+ *  next (a fresh megabyte costs milliseconds of page faults). Each module's bytes are compiled,
+ *  which copies them, before the next is generated. */
+const moduleWriter = new ByteWriter(1 << 16);
 
 function imports(): WebAssembly.Imports {
   return {
@@ -75,7 +99,7 @@ export class GeneratedSweeps {
       tape,
       firstSlot: inputStart,
     };
-    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout);
+    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };

@@ -4,7 +4,7 @@
  *  to the bit); every other op calls the core's exported rule (assembly/codegen-helpers.ts),
  *  which is the interpreter's own code. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { F64, I32, Opcode, writeModule, type ByteWriter, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { F64, I32, Opcode, writeModule, type ByteWriter, type FunctionBody, type FuncType, type ModuleHeader } from './wasm-writer.js';
 
 /** Pushes the current row's operands onto the wasm stack (a value load, a local, a constant):
  *  x the a-operand, b the b-operand (0 for unary ops), y the row's value, c Where's condition. */
@@ -79,7 +79,8 @@ const inline: Partial<Record<number, (helper: ScalarRule) => ScalarRule>> = {
     partialA: (w, o) => { f64(w, 1); o.b(w); w.byte(Opcode.f64Div); },                   // 1/w
     partialB: (w, o) => { o.y(w); w.byte(Opcode.f64Neg); o.b(w); w.byte(Opcode.f64Div); }, // −y/w
   }),
-  [Op.Square]: () => ({ value: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Mul); }, partialA: (w, o) => { f64(w, 2); o.x(w); w.byte(Opcode.f64Mul); }, partialB: 'zero' }),
+  // 2x as x + x: the same double for every x (both exact, or both ±∞), without a 9-byte constant.
+  [Op.Square]: () => ({ value: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Mul); }, partialA: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Add); }, partialB: 'zero' }),
   [Op.Neg]: () => ({ value: (w, o) => { o.x(w); w.byte(Opcode.f64Neg); }, partialA: 'minusOne', partialB: 'zero' }),
   [Op.Sqrt]: () => ({
     value: (w, o) => { o.x(w); w.byte(Opcode.f64Sqrt); },
@@ -142,9 +143,9 @@ export const HELPER_REVERSE_RUN = 4;
 /** How many functions ruleModule imports: a module's own functions are numbered after them. */
 export const RULE_IMPORTS = 5;
 
-/** A generated module: the core's memory and rule imports, then `functions`. */
-export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Uint8Array {
-  return writeModule({
+/** A generated module's header: the core's memory and rule imports, then `functions`. */
+export function ruleModuleHeader(functions: ModuleHeader['functions'], sharedMemory: boolean): ModuleHeader {
+  return {
     memory: { module: 'env', name: 'memory', minimum: 0, maximum: 65536, shared: sharedMemory },
     imports: [
       { module: 'core', name: 'opValue', type: VALUE_TYPE },
@@ -154,5 +155,10 @@ export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Ui
       { module: 'core', name: 'reverseRun', type: RUN_TYPE },
     ],
     functions,
-  });
+  };
+}
+
+/** A generated module: the core's memory and rule imports, then `functions`. */
+export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Uint8Array {
+  return writeModule({ ...ruleModuleHeader(functions, sharedMemory), functions });
 }
