@@ -23,8 +23,12 @@ export interface TapeCore {
   custom(rule: number, args: ArrayLike<number>, output: number | Float64Array): number;
   /** Makes room so the next rows (up to `rows` rows, `slots` slots) land in one segment. */
   reserve(rows: number, slots: number): void;
-  /** Slot id of the first of `values.length` contiguous new constants. */
+  /** Slot id of the first of `values.length` contiguous new constants (one VecConst row for two
+   *  or more, as `constantRow`; a Const row for one). */
   constants(values: ArrayLike<number>): number;
+  /** Records `values` as constants in one VecConst row, whatever their number; returns the first
+   *  slot id. */
+  constantRow(values: ArrayLike<number>): number;
   /** Constants recorded for number operands, reused by the ops while this recording lasts. */
   readonly recentConstants: RecentConstants;
   /** Records a constant and y = op(a, constant), or op(constant, a) when `constantFirst`, in

@@ -281,13 +281,13 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   /** Rebuilds the program from the live tape (its rows are the truth; nothing is cached). */
   private program(): Program {
     const snap = this.live().snapshot();
-    let constCount = 0;
-    for (const o of snap.op) if (o === Op.Const) constCount++;
-    const consts = new Float64Array(constCount);
-    for (let r = 0, k = 0, c = 0; r < snap.op.length; r++) {
-      if (snap.op[r] === Op.Const) consts[c++] = snap.values[k];
-      k += rowSlots(snap, r);
+    const constant: number[] = [];
+    for (let r = 0, k = 0; r < snap.op.length; r++) {
+      const count = rowSlots(snap, r);
+      if (snap.op[r] === Op.Const || snap.op[r] === Op.VecConst) for (let j = 0; j < count; j++) constant.push(snap.values[k + j]);
+      k += count;
     }
+    const consts = Float64Array.from(constant);
     return {
       op: snap.op, a: snap.a, b: snap.b, consts, args: this.args, outputs: this.outputs.map((id) => snap.relative(id)), vectorOutput: this.vectorOutput, wrt: this.wrt,
     };

@@ -251,7 +251,13 @@ export class WasmCore implements TapeCore {
   }
 
   constants(values: ArrayLike<number>): number {
-    return this.leaves(Op.Const, values);
+    return values.length < 2 ? this.leaves(Op.Const, values) : this.constantRow(values);
+  }
+
+  constantRow(values: ArrayLike<number>): number {
+    const start = this.vector(Op.VecConst, values.length, 0, 0, 0, SINK_SLOT, SINK_SLOT);
+    this.writeValues(start, values);
+    return start;
   }
 
   inputs(values: ArrayLike<number>): number {
