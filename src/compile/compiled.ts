@@ -135,11 +135,13 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     }
   }
 
-  /** The reverse sweep from the seeded outputs, on the engine that ran the forward sweep. */
-  private sweepReverse(): void {
+  /** The reverse sweep from the seeded outputs, on the engine that ran the forward sweep; the
+   *  interpreter starts at the row of `from` (the generated sweep runs every row: those after
+   *  `from` have adjoint 0 and add nothing, so the bits are the same). */
+  private sweepReverse(from = this.lastOutput): void {
     const g = this.generated;
     if (this.lastEngine === 'generated' && typeof g !== 'string' && g.reverse()) return;
-    this.core.reverseFrom(this.lastOutput);
+    this.core.reverseFrom(from);
   }
 
   /** Number of arguments the function takes. */
@@ -302,11 +304,18 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
 
   /** Writes the arguments into the input slots and runs the forward sweep (unless `run` is false). */
   private replay(args: CompiledArgument[], what: string, run = true): void {
-    const core = this.live();
     if (args.length !== this.args.length) {
       throw new ArgumentError(`${what} takes ${this.args.length} argument${this.args.length === 1 ? '' : 's'}, got ${args.length}`);
     }
-    for (let i = 0; i < args.length; i++) {
+    this.writeArguments(args);
+    if (run) this.sweepForward();
+  }
+
+  /** Checks the first `arity` entries of `args` and writes them into the input slots (the
+   *  higher-order methods pass their whole argument list: no copy of its head per call). */
+  private writeArguments(args: readonly unknown[]): void {
+    const core = this.live();
+    for (let i = 0; i < this.args.length; i++) {
       const x = args[i];
       const len = this.args[i];
       const at = this.inputStart + this.offsets[i];
@@ -321,7 +330,6 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
         core.writeValues(at, x);
       }
     }
-    if (run) this.sweepForward();
   }
 
   private readValue(): number | Float64Array {
@@ -372,7 +380,9 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       outputs: this.outputs,
       lastOutput: this.lastOutput,
       vectorOutput: this.vectorOutput,
-      writeInputs: (args, what) => this.replay(args, what, false),
+      writeInputs: (args) => this.writeArguments(args),
+      sweepForward: () => this.sweepForward(),
+      sweepReverse: (from) => this.sweepReverse(from),
       program: () => this.program(),
     }));
   }

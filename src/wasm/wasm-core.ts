@@ -31,6 +31,10 @@ class TapeMemory {
   constructor(readonly blocks: TapeBlocks) {}
 }
 
+/** Runs at most this long are copied element by element (writeValues, readAdjoints): a set()
+ *  call, and the subarray it reads from, cost more than the copy itself. */
+const SHORT_RUN = 32;
+
 const forgotten = new FinalizationRegistry<TapeBlocks>(release);
 
 /** The facade reads and writes a segment's values (and adjoints) as one run of doubles each,
@@ -306,7 +310,9 @@ export class WasmCore implements TapeCore {
   writeValues(start: number, values: ArrayLike<number>): void {
     const f64 = views.f64;
     const at = this.valueIndex(start);
-    f64.set(values, at);
+    const count = values.length;
+    if (count <= SHORT_RUN) for (let k = 0; k < count; k++) f64[at + k] = values[k];
+    else f64.set(values, at);
   }
 
   /** Bytes of wasm memory below the allocator's top: every tape, free blocks included. */
@@ -433,7 +439,8 @@ export class WasmCore implements TapeCore {
     this.flush();
     const f64 = views.f64;
     const at = this.adjointIndex(start);
-    out.set(f64.subarray(at, at + count), offset);
+    if (count <= SHORT_RUN) for (let k = 0; k < count; k++) out[offset + k] = f64[at + k];
+    else out.set(f64.subarray(at, at + count), offset);
   }
 
   backward(output: number): void {
