@@ -244,6 +244,14 @@ describe('long tapes', () => {
     expectSameBits(out, jac, 'jacobian into out');
     const seeds = Float64Array.of(0.5, -1, 2, 0, 0, 1, 1, 1, 1);
     expectSameBits(generated.vjps(x, seeds), interpreted.vjps(x, seeds), 'vjps');
+    // Two points in one jacobians call: each block is that point's jacobian.
+    const y = Float64Array.from(x, (v) => v / 2);
+    const stacked = new Float64Array(2 * n);
+    stacked.set(x);
+    stacked.set(y, n);
+    const both = generated.jacobians(stacked);
+    expectSameBits(both.subarray(0, 3 * n), jac, 'jacobians, point 0');
+    expectSameBits(both.subarray(3 * n), interpreted.jacobian(y), 'jacobians, point 1');
     // Row 0 is rosenbrock's gradient, to the bit: the reverse sweep of row 0 starts where the
     // scalar function's would (the rows after its output add nothing).
     const scalar = compile(rosenbrock, n, { codegen: 'off' });

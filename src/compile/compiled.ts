@@ -412,6 +412,17 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     return this.higher().jacobian(argsAndOptions);
   }
 
+  /** The dense Jacobians at many points in one call: each argument stacked over the points
+   *  (count × its length, row-major; a scalar argument: count numbers), the result count × m × n
+   *  (point t's m × n Jacobian, row-major, from t·m·n) in `out` when given. Per point one forward
+   *  sweep and m reverse sweeps, to the bit jacobian(…, { mode: 'reverse' }) at that point, without
+   *  a call's fixed cost per point: for many small Jacobians (one per observation of a
+   *  least-squares problem) with few outputs. */
+  jacobians(...stackedAndOut: { [K in keyof A]: Float64Array | readonly number[] } | [...{ [K in keyof A]: Float64Array | readonly number[] }, Float64Array]): Float64Array {
+    this.live();
+    return this.higher().jacobians(stackedAndOut);
+  }
+
   /** Several vector-Jacobian products at one point, for a vector-valued f: one forward sweep,
    *  then one reverse sweep per seed. `seeds` is k × m row-major (or k arrays of length m); the
    *  k × n result (row j = uⱼᵀJ over the differentiated arguments' elements) goes into `out`

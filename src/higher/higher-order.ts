@@ -210,6 +210,53 @@ export class HigherOrder {
     return jac;
   }
 
+  /** The dense Jacobians at `count` points in one call: argument i stacked as count × its length
+   *  (a scalar argument: count numbers), row-major; the result is count × m × n (point t's
+   *  Jacobian at t·m·n, row-major as jacobian's). Per point one forward sweep and m reverse
+   *  sweeps with unit seeds, the same as jacobian(…, { mode: 'reverse' }) point by point, without
+   *  its per-call checks and option handling. */
+  jacobians(stackedAndOut: unknown[]): Float64Array {
+    const f = this.f;
+    const k = f.args.length;
+    if (stackedAndOut.length !== k && stackedAndOut.length !== k + 1) {
+      throw new ArgumentError(`jacobians takes the ${count(k, 'argument')}, each stacked over the points, then an optional out; got ${stackedAndOut.length} values`);
+    }
+    const { core, args, offsets, inputStart, outputs } = f;
+    let points = -1;
+    for (let i = 0; i < k; i++) {
+      const x = stackedAndOut[i];
+      const len = args[i] < 0 ? 1 : args[i];
+      if (!isNumberArray(x) || x.length % len !== 0) {
+        throw new ArgumentError(`jacobians: argument ${i} must be a Float64Array or number[] of points × ${len} numbers (its ${args[i] < 0 ? 'value' : `${len} values`} at each point, one after another), got ${describe(x)}`);
+      }
+      if (points < 0) points = x.length / len;
+      else if (x.length / len !== points) {
+        throw new ArgumentError(`jacobians: argument ${i} holds ${x.length / len} points but argument 0 holds ${points}: stack every argument over the same points`);
+      }
+    }
+    const m = outputs.length;
+    const n = this.inputs;
+    const out = stackedAndOut[k];
+    if (out !== undefined && !(out instanceof Float64Array && out.length === points * m * n)) {
+      throw new ArgumentError(`jacobians: out must be a Float64Array of length ${points * m * n} (${points} points × ${m} outputs × ${n} inputs), got ${describe(out)}`);
+    }
+    const result = (out as Float64Array | undefined) ?? new Float64Array(points * m * n);
+    for (let t = 0; t < points; t++) {
+      for (let i = 0; i < k; i++) {
+        const len = args[i] < 0 ? 1 : args[i];
+        core.writeValues(inputStart + offsets[i], stackedAndOut[i] as ArrayLike<number>, t * len, len);
+      }
+      f.sweepForward();
+      for (let j = 0; j < m; j++) {
+        if (j > 0) core.zeroAdjoints();
+        core.setAdjoint(outputs[j], 1);
+        f.sweepReverse(outputs[j]);
+        this.readAdjointRow((t * m + j) * n, result);
+      }
+    }
+    return result;
+  }
+
   /** Several vector-Jacobian products at one point: one forward sweep, then one reverse sweep per
    *  seed u (a row of `seeds`, k × m row-major, or an array of k arrays of length m); row j of the
    *  k × n result is uⱼᵀJ over the differentiated arguments' elements. */

@@ -306,13 +306,12 @@ export class WasmCore implements TapeCore {
     views.f64[this.valueIndex(id)] = value;
   }
 
-  /** values[0…] into the slots from `start` on: one set() where the values are one run. */
-  writeValues(start: number, values: ArrayLike<number>): void {
+  /** values[from…from+count−1] into the slots from `start` on: one set() where the values are one run. */
+  writeValues(start: number, values: ArrayLike<number>, from = 0, count = values.length - from): void {
     const f64 = views.f64;
     const at = this.valueIndex(start);
-    const count = values.length;
-    if (count <= SHORT_RUN) for (let k = 0; k < count; k++) f64[at + k] = values[k];
-    else f64.set(values, at);
+    if (count > SHORT_RUN && values instanceof Float64Array) f64.set(from === 0 && count === values.length ? values : values.subarray(from, from + count), at);
+    else for (let k = 0; k < count; k++) f64[at + k] = values[from + k];
   }
 
   /** Bytes of wasm memory below the allocator's top: every tape, free blocks included. */
