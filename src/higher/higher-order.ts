@@ -241,17 +241,29 @@ export class HigherOrder {
       throw new ArgumentError(`jacobians: out must be a Float64Array of length ${points * m * n} (${points} points × ${m} outputs × ${n} inputs), got ${describe(out)}`);
     }
     const result = (out as Float64Array | undefined) ?? new Float64Array(points * m * n);
+    if (points === 0) return result;
+    // Views of the input block's values and adjoints, taken once: sweeps allocate nothing, so
+    // the memory under them cannot grow during the loop.
+    const values = core.valuesView(inputStart, this.allInputs);
+    const adjoints = core.adjointsView(inputStart, this.allInputs);
+    const { runStart, runLength } = this;
     for (let t = 0; t < points; t++) {
       for (let i = 0; i < k; i++) {
+        const x = stackedAndOut[i] as ArrayLike<number>;
         const len = args[i] < 0 ? 1 : args[i];
-        core.writeValues(inputStart + offsets[i], stackedAndOut[i] as ArrayLike<number>, t * len, len);
+        for (let e = 0, from = t * len, at = offsets[i]; e < len; e++) values[at + e] = x[from + e];
       }
       f.sweepForward();
       for (let j = 0; j < m; j++) {
         if (j > 0) core.zeroAdjoints();
         core.setAdjoint(outputs[j], 1);
         f.sweepReverse(outputs[j]);
-        this.readAdjointRow((t * m + j) * n, result);
+        let into = (t * m + j) * n;
+        for (let r = 0; r < runStart.length; r++) {
+          const from = runStart[r] - inputStart, len = runLength[r];
+          for (let e = 0; e < len; e++) result[into + e] = adjoints[from + e];
+          into += len;
+        }
       }
     }
     return result;
