@@ -147,5 +147,11 @@ describe.each(BACKENDS)('jacobians on the %s backend', (backend) => {
     } finally {
       c.dispose();
     }
+    const tree = compile((p: { a: Vector; b: Scalar }) => [mul(p.b, sum(p.a)), p.b], { a: 2, b: 'scalar' }, { backend });
+    try {
+      expect(() => (tree.jacobians as (...a: unknown[]) => unknown)(Float64Array.of(1, 2, 3))).toThrow(/compiled with tree shapes: compile it for the leaves/);
+    } finally {
+      tree.dispose();
+    }
   });
 });

@@ -12,7 +12,6 @@ import { hessianPlan, jacobianPlan, sparseHessian, sparseJacobian, type HessianP
 
 export type { SparseMatrix };
 
-type Argument = number | Float64Array | readonly number[];
 /** A result shaped like the arguments: one per argument, unwrapped for a single argument. */
 export type ShapedLikeArguments = number | Float64Array | (number | Float64Array)[];
 
@@ -222,6 +221,7 @@ export class HigherOrder {
       throw new ArgumentError(`jacobians takes the ${count(k, 'argument')}, each stacked over the points, then an optional out; got ${stackedAndOut.length} values`);
     }
     const { core, args, offsets, inputStart, outputs } = f;
+    if (k === 0) throw new ArgumentError('jacobians needs a function of at least one argument: with none there is nothing to stack over points');
     let points = -1;
     for (let i = 0; i < k; i++) {
       const x = stackedAndOut[i];
@@ -290,11 +290,12 @@ export class HigherOrder {
     f.writeInputs(argsAndSeeds);
     const core = f.core;
     const outputs = f.outputs;
+    const flat = isNumberArray(seeds);
     f.sweepForward();
     for (let j = 0; j < rows; j++) {
       if (j > 0) core.zeroAdjoints();
-      const u = isNumberArray(seeds) ? seeds : (seeds as ArrayLike<number>[])[j];
-      const from = isNumberArray(seeds) ? j * m : 0;
+      const u = flat ? seeds : (seeds as ArrayLike<number>[])[j];
+      const from = flat ? j * m : 0;
       // Outputs may repeat a slot, so seeds add up.
       for (let o = 0; o < m; o++) core.setAdjoint(outputs[o], core.adjoint(outputs[o]) + u[from + o]);
       f.sweepReverse(f.lastOutput);
