@@ -194,18 +194,7 @@ export class HigherOrder {
         t.forward(i === 0);
         for (let j = 0; j < m; j++) jac[j * n + i] = t.tangent(f.outputs[j]);
       }
-    } else {
-      // One forward sweep, then a reverse sweep per output with a unit seed, on the generated
-      // code where it is ready (the same operations in the same order as the interpreter's).
-      const core = f.core;
-      f.sweepForward();
-      for (let j = 0; j < m; j++) {
-        if (j > 0) core.zeroAdjoints();
-        core.setAdjoint(f.outputs[j], 1);
-        f.sweepReverse(f.outputs[j]);
-        this.readAdjointRow(j * n, jac);
-      }
-    }
+    } else this.reverseRows(jac, 0);
     return jac;
   }
 
@@ -242,29 +231,16 @@ export class HigherOrder {
     }
     const result = (out as Float64Array | undefined) ?? new Float64Array(points * m * n);
     if (points === 0) return result;
-    // Views of the input block's values and adjoints, taken once: sweeps allocate nothing, so
-    // the memory under them cannot grow during the loop.
+    // A view of the input block's values, taken once: sweeps allocate nothing, so the memory
+    // under it cannot grow during the loop.
     const values = core.valuesView(inputStart, this.allInputs);
-    const adjoints = core.adjointsView(inputStart, this.allInputs);
-    const { runStart, runLength } = this;
     for (let t = 0; t < points; t++) {
       for (let i = 0; i < k; i++) {
         const x = stackedAndOut[i] as ArrayLike<number>;
         const len = args[i] < 0 ? 1 : args[i];
         for (let e = 0, from = t * len, at = offsets[i]; e < len; e++) values[at + e] = x[from + e];
       }
-      f.sweepForward();
-      for (let j = 0; j < m; j++) {
-        if (j > 0) core.zeroAdjoints();
-        core.setAdjoint(outputs[j], 1);
-        f.sweepReverse(outputs[j]);
-        let into = (t * m + j) * n;
-        for (let r = 0; r < runStart.length; r++) {
-          const from = runStart[r] - inputStart, len = runLength[r];
-          for (let e = 0; e < len; e++) result[into + e] = adjoints[from + e];
-          into += len;
-        }
-      }
+      this.reverseRows(result, t * m * n);
     }
     return result;
   }
@@ -340,6 +316,21 @@ export class HigherOrder {
   dispose(): void {
     this.tangentStore?.dispose();
     this.tangentStore = undefined;
+  }
+
+  /** The m × n Jacobian at the written inputs into `into` from `offset`: one forward sweep, then
+   *  per output a rezero, a unit seed and a reverse sweep, on the generated code where it is
+   *  ready (the same operations in the same order as the interpreter's). */
+  private reverseRows(into: Float64Array, offset: number): void {
+    const f = this.f;
+    const { core, outputs } = f;
+    f.sweepForward();
+    for (let j = 0; j < outputs.length; j++) {
+      if (j > 0) core.zeroAdjoints();
+      core.setAdjoint(outputs[j], 1);
+      f.sweepReverse(outputs[j]);
+      this.readAdjointRow(offset + j * this.inputs, into);
+    }
   }
 
   /** The differentiated arguments' adjoints, in wrt order, into `into` from `offset`. */
