@@ -57,8 +57,8 @@ export interface TapeCore {
   /** Reverse sweep from the row that wrote `last`, with adjoints the caller seeded. */
   reverseFrom(last: number): void;
   setValue(id: number, value: number): void;
-  /** Writes values[0…] into the slots from `start` on. */
-  writeValues(start: number, values: ArrayLike<number>): void;
+  /** Writes values[from…from+count−1] (default: all of values) into the slots from `start` on. */
+  writeValues(start: number, values: ArrayLike<number>, from?: number, count?: number): void;
   setAdjoint(id: number, value: number): void;
   /** Sets every adjoint to 0 (between reverse sweeps from one forward sweep). */
   zeroAdjoints(): void;

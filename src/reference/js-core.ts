@@ -272,8 +272,10 @@ export class JsCore implements TapeCore {
     this.s.val[id] = value;
   }
 
-  writeValues(start: number, values: ArrayLike<number>): void {
-    this.s.val.set(values, start);
+  writeValues(start: number, values: ArrayLike<number>, from = 0, count = values.length - from): void {
+    const val = this.s.val;
+    if (from === 0 && count === values.length) val.set(values, start);
+    else for (let k = 0; k < count; k++) val[start + k] = values[from + k];
   }
 
   setAdjoint(id: number, value: number): void {
