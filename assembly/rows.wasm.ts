@@ -1,6 +1,7 @@
 /** @file Row access for the row walk over one segment's columns in linear memory (layout.ts).
  *  scripts/build-wasm.mjs puts this file in place of assembly/shared/rows.ts. */
-import { opsOf, aOf, bOf } from '../layout';
+import { opsOf, aOf, bOf, capOf, adjointDeltaOf } from '../layout';
+import { bindSegmentAdjoints } from './slots';
 
 export type OpColumn = usize;
 export type OperandColumn = usize;
@@ -9,11 +10,12 @@ let opsBase: usize = 0;
 let aBase: usize = 0;
 let bBase: usize = 0;
 
-/** Points the walk at segment `seg`'s columns. */
+/** Points the walk at segment `seg`'s columns (and the slot accessors at its adjoint column). */
 export function bindRows(seg: usize): void {
   opsBase = opsOf(seg);
   aBase = aOf(seg);
   bBase = bOf(seg);
+  bindSegmentAdjoints(adjointDeltaOf(<i32>capOf(seg)));
 }
 
 /** Points the walk back at columns it was bound to (after a host row's own sweeps). */

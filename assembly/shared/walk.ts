@@ -77,11 +77,11 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
  *  partials are also stored for the dispatch-free reverse sweep (Stan's precomputed gradients). */
 /* @inline */ export function forwardRows(from: i32, to: i32, s: i32, storing: bool): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
-  const V = valueColumn(), A = adjointColumn(), P = storedColumn();
+  const V = valueColumn(), SA = segmentAdjointColumn(), P = storedColumn();
   for (let r = from; r < to; r++) {
     const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
-      if (op != Op.Param) setAdj(A, s++, 0);
+      if (op != Op.Param) setSegAdj(SA, s++, 0);
       continue;
     }
     if (isVectorOp(op)) {
@@ -97,7 +97,7 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
       storePartials(P, s, partialA, partialB);
     }
     setVal(V, s, y);
-    setAdj(A, s++, 0);
+    setSegAdj(SA, s++, 0);
   }
   return s;
 }
@@ -106,7 +106,7 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
  *  Returns the first slot of the run. */
 /* @inline */ export function reverseRows(top: i32, end: i32, storing: bool, bottom: i32 = 0): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
-  const V = valueColumn(), A = adjointColumn(), P = storedColumn();
+  const V = valueColumn(), A = adjointColumn(), SA = segmentAdjointColumn(), P = storedColumn();
   let s = end;
   for (let r = top; r >= bottom; r--) {
     const op = rowOp(O, r);
@@ -119,7 +119,7 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
       continue;
     }
     s--;
-    const g = getAdj(A, s);
+    const g = getSegAdj(SA, s);
     // A row nothing depends on contributes 0, even where its partial is ±∞ (an untaken
     // where() branch: sqrt at 0, log at a negative…), instead of 0·∞ = NaN.
     if (g == 0) continue;
@@ -238,8 +238,8 @@ function vectorRowForward(op: i32, r: i32, s: i32): i32 {
   if (op == Op.Custom) hostRow(HOST_FORWARD, r, s);
   else if (op == Op.VecMapTiled) tiledRow(FORWARD, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, true);
   else if (kernelForward(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s)) return s + count;
-  const A = adjointColumn();
-  for (let i = 0; i < count; i++) setAdj(A, s + i, 0);
+  const SA = segmentAdjointColumn();
+  for (let i = 0; i < count; i++) setSegAdj(SA, s + i, 0);
   return s + count;
 }
 
@@ -261,9 +261,9 @@ function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
   if (op == Op.Custom) hostRow(values ? HOST_FORWARD | HOST_TANGENT : HOST_TANGENT, r, s);
   else if (op == Op.VecMapTiled) tiledRow(TANGENT, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
   else kernelTangent(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
-  const A = adjointColumn(), TA = adjointTangentColumn();
+  const SA = segmentAdjointColumn(), TA = adjointTangentColumn();
   for (let i = 0; i < count; i++) {
-    setAdj(A, s + i, 0);
+    setSegAdj(SA, s + i, 0);
     setTanAdj(TA, s + i, 0);
   }
   return s + count;

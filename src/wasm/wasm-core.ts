@@ -137,7 +137,11 @@ export class WasmCore implements TapeCore {
     const i32 = views.i32;
     const r = i32[this.rowsAt];
     const s = i32[this.slotsAt];
-    if (r >= this.capacity || s >= this.capacity) return this.roomThen(1, 1, () => this.op2(op, a, b));
+    if (r >= this.capacity || s >= this.capacity) {
+      // Not through a closure: one that captures the arguments costs a context allocation per op.
+      this.makeRoom(1, 1);
+      return this.op2(op, a, b);
+    }
     views.u8[this.opAt + r] = op;
     i32[this.aAt + r] = a;
     i32[this.bAt + r] = b;
@@ -151,11 +155,20 @@ export class WasmCore implements TapeCore {
     const i32 = views.i32;
     const r = i32[this.rowsAt];
     const s = i32[this.slotsAt];
-    if (r + 2 > this.capacity || s + 2 > this.capacity) return this.roomThen(2, 2, () => this.opConstant(op, a, value, constantFirst));
+    if (r + 2 > this.capacity || s + 2 > this.capacity) {
+      this.makeRoom(2, 2);
+      return this.opConstant(op, a, value, constantFirst);
+    }
     const c = this.firstSlot + s;
     views.f64[this.firstValue + s] = value;
-    this.writeRow(r, Op.Const, SINK_SLOT, SINK_SLOT);
-    this.writeRow(r + 1, op, constantFirst ? c : a, constantFirst ? a : c);
+    // The two rows written here, not through writeRow: V8 did not inline it (a call per row).
+    const u8 = views.u8, at = this.aAt + r, bt = this.bAt + r;
+    u8[this.opAt + r] = Op.Const;
+    u8[this.opAt + r + 1] = op;
+    i32[at] = SINK_SLOT;
+    i32[bt] = SINK_SLOT;
+    i32[at + 1] = constantFirst ? c : a;
+    i32[bt + 1] = constantFirst ? a : c;
     i32[this.rowsAt] = r + 2;
     i32[this.slotsAt] = s + 2;
     return c + 1;
@@ -166,7 +179,10 @@ export class WasmCore implements TapeCore {
     const i32 = views.i32;
     const r = i32[this.rowsAt];
     const s = i32[this.slotsAt];
-    if (r + 2 > this.capacity || s + 1 > this.capacity) return this.roomThen(2, 1, () => this.where(c, a, b));
+    if (r + 2 > this.capacity || s + 1 > this.capacity) {
+      this.makeRoom(2, 1);
+      return this.where(c, a, b);
+    }
     this.writeRow(r, Op.Param, c, SINK_SLOT);
     this.writeRow(r + 1, Op.Where, a, b);
     i32[this.rowsAt] = r + 2;
@@ -246,7 +262,10 @@ export class WasmCore implements TapeCore {
     const i32 = views.i32;
     const r = i32[this.rowsAt];
     const s = i32[this.slotsAt];
-    if (r >= this.capacity || s >= this.capacity) return this.roomThen(1, 1, () => this.leaf(op, value));
+    if (r >= this.capacity || s >= this.capacity) {
+      this.makeRoom(1, 1);
+      return this.leaf(op, value);
+    }
     views.f64[this.firstValue + s] = value;
     this.writeRow(r, op, SINK_SLOT, SINK_SLOT);
     i32[this.rowsAt] = r + 1;
@@ -287,11 +306,6 @@ export class WasmCore implements TapeCore {
   }
 
   /** The slow path of a recording call: room first, then the call again. */
-  private roomThen(rows: number, slots: number, again: () => number): number {
-    this.makeRoom(rows, slots);
-    return again();
-  }
-
   /** A new segment (the core flushes the current one first), then fresh views if memory grew.
    *  Nothing recorded is lost when this throws: the tape keeps every row it had. */
   private makeRoom(rows: number, slots: number): void {
