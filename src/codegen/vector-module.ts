@@ -23,8 +23,9 @@
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assembly/shared/vector.js';
 import { rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
-import { ByteWriter, F64, I32, MEMORY_FILL, Opcode, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { ByteWriter, F64, I32, Locals, MEMORY_FILL, Opcode, Simd, V128, type FunctionBody, type FuncType } from './wasm-writer.js';
 import { ruleModule, scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { simdRule, type SimdRule } from './simd-rules.js';
 import type { SlotLayout } from './scalar-module.js';
 
 /** Scalar rows above this many keep the interpreter (the straight-line code is one function). */
@@ -266,9 +267,11 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
 
   const forward = new ByteWriter(1024);
   const reverse = new ByteWriter(1024);
-  // Locals: 0 = element byte offset (i32); f64s from 1.
-  let forwardLocals = 0;
-  let reverseLocals = 0;
+  // Locals: 0 = the element's byte offset (i32), then f64 and v128 locals as the loops take them.
+  const forwardLocals = new Locals();
+  const reverseLocals = new Locals();
+  forwardLocals.add(I32);
+  reverseLocals.add(I32);
 
   // ── scalar rows ──
   const scalarOperands = (w: ByteWriter, r: number): Operands => ({
@@ -293,9 +296,10 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     rule.value(forward, scalarOperands(forward, r));
     forward.byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[r]));
   };
-  // Reverse locals shared by scalar rows: 1 = zero, 2 = ȳ.
-  const ZERO = 1;
-  const G = 2;
+  // Reverse locals shared by scalar rows: zero and ȳ; a lane pair of zeros for the loops.
+  const ZERO = reverseLocals.add(F64);
+  const G = reverseLocals.add(F64);
+  const VZERO = reverseLocals.add(V128);
   const scalarReverse = (r: number) => {
     const rule = scalarRule(op[r]) as ScalarRule;
     const o = scalarOperands(reverse, r);
@@ -315,21 +319,20 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   const groupForward = (g: Group) => {
     const w = forward;
     const I = 0;
-    const first = forwardLocals + 1;
     const local = new Map<number, number>();
-    let next = first;
-    for (const r of g.rows) local.set(r, next++);
-    const ACC = next++;
-    forwardLocals = next - 1;
+    for (const r of g.rows) local.set(r, forwardLocals.add(F64));
+    const ACC = forwardLocals.add(F64);
     const elementOperands = (r: number): Operands => rowElementOperands(g.rows, r, local, I);
     return { I, local, ACC, elementOperands };
   };
-  const loop = (w: ByteWriter, n: number, body: () => void) => {
+  /** `body` for each element (or lane pair: `width` 2) of the first `n` elements, the element's
+   *  byte offset in local 0 (left at 8n after the loop). */
+  const loop = (w: ByteWriter, n: number, body: () => void, width = 1) => {
     w.byte(Opcode.i32Const).i32(0).byte(Opcode.localSet).u32(0);
     w.byte(Opcode.block).byte(0x40).byte(Opcode.loop).byte(0x40);
     w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(8 * n).byte(I32_LT_U).byte(Opcode.i32Eqz).byte(Opcode.brIf).u32(1);
     body();
-    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(8).byte(I32_ADD).byte(Opcode.localSet).u32(0);
+    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(8 * width).byte(I32_ADD).byte(Opcode.localSet).u32(0);
     w.byte(Opcode.br).u32(0).byte(Opcode.end).byte(Opcode.end);
   };
   /** Each VecMap row's value into its local (and memory where read outside); the reduction's sum. */
@@ -353,37 +356,119 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       }
     }
   };
-  const emitGroupForward = (g: Group) => {
-    const { local, ACC, elementOperands } = groupForward(g);
-    forward.byte(Opcode.f64Const).f64(0).byte(Opcode.localSet).u32(ACC);
-    loop(forward, g.n, () => elementValues(forward, g, local, ACC, elementOperands, true));
-    const last = g.rows[g.rows.length - 1];
-    if (isReduction(op[last])) forward.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(ACC).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[last]));
+  /** Row r's operands for the lane pair at local 0, as v128s: a value this loop computed earlier
+   *  from its local, a broadcast from its splat (made before the loop), the rest from memory. */
+  const rowPairOperands = (rows: number[], r: number, local: Map<number, number>, splats: Map<number, number>): Operands => {
+    const [as, , bs] = operands(r);
+    const flags = flagsOf(r);
+    const push = (c: ByteWriter, start: number, broadcast: boolean) => {
+      const producer = !broadcast ? rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap) : undefined;
+      if (producer !== undefined && rows.indexOf(producer) < rows.indexOf(r)) c.byte(Opcode.localGet).u32(local.get(producer)!);
+      else if (broadcast) c.byte(Opcode.localGet).u32(splats.get(start)!);
+      else c.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(valueAt(start));
+    };
+    const zeros = (c: ByteWriter) => c.byte(Opcode.f64Const).f64(0).simd(Simd.f64x2Splat);
+    return {
+      x: (c) => push(c, as, op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0),
+      b: (c) => (unary(r) ? zeros(c) : push(c, bs, op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0)),
+      y: (c) => c.byte(Opcode.localGet).u32(local.get(r)!),
+      c: zeros,
+    };
   };
-  const emitGroupReverse = (g: Group, list: External[], inMemory: boolean) => {
+  /** A v128 local per broadcast operand of the group's rows, holding its value in both lanes. */
+  const broadcastSplats = (w: ByteWriter, locals: Locals, g: Group): Map<number, number> => {
+    const splats = new Map<number, number>();
+    for (const r of g.rows) {
+      if (op[r] !== Op.VecMap) continue;
+      const [as, , bs] = operands(r);
+      const flags = flagsOf(r);
+      const starts = [(flags & BROADCAST_A) !== 0 ? as : -1, !unary(r) && (flags & BROADCAST_B) !== 0 ? bs : -1];
+      for (const start of starts) {
+        if (start < 0 || splats.has(start)) continue;
+        const l = locals.add(V128);
+        constLoad(w, valueAt(start)).simd(Simd.f64x2Splat).byte(Opcode.localSet).u32(l);
+        splats.set(start, l);
+      }
+    }
+    return splats;
+  };
+  const pairRule = (r: number) => simdRule(flagsOf(r) & 255) as SimdRule;
+  /** Whether a group runs by lane pairs: every element's additions then land in the order of the
+   *  scalar loop (see emitGroupReverse). Not where broadcast adjoints live in memory (`inMemory`),
+   *  nor for three runs one slot apart (x, x.slice(1), x.slice(2)): one carried lane is handled. */
+  const pairsFit = (g: Group, list: External[], inMemory: boolean) => {
+    if (g.n < 2 || inMemory) return false;
+    if (g.rows.some((r) => op[r] === Op.VecMap && simdRule(flagsOf(r) & 255) === undefined)) return false;
+    const starts = new Set(list.filter((e) => !e.broadcast).map((e) => e.start));
+    for (const s of starts) if (starts.has(s + 1) && starts.has(s + 2)) return false;
+    return true;
+  };
+  const emitGroupForward = (g: Group, pairs: boolean) => {
+    const { local, ACC, elementOperands } = groupForward(g);
+    const w = forward;
+    w.byte(Opcode.f64Const).f64(0).byte(Opcode.localSet).u32(ACC);
+    if (pairs) {
+      const pair = new Map<number, number>();
+      for (const r of g.rows) pair.set(r, forwardLocals.add(V128));
+      const TERM = forwardLocals.add(V128);
+      const splats = broadcastSplats(w, forwardLocals, g);
+      loop(w, g.n & ~1, () => {
+        for (const r of g.rows) {
+          const o = rowPairOperands(g.rows, r, pair, splats);
+          if (op[r] === Op.VecMap) {
+            pairRule(r).value(w, o);
+            w.byte(Opcode.localSet).u32(pair.get(r)!);
+            if (outside[r] === 1) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pair.get(r)!).simd(Simd.v128Store).u32(3).u32(valueAt(slotOf[r]));
+            continue;
+          }
+          // The reduction adds lane 0's term, then lane 1's: the interpreter's sequential order.
+          o.x(w);
+          if (op[r] === Op.VecDot) {
+            o.b(w);
+            w.simd(Simd.f64x2Mul);
+          }
+          w.byte(Opcode.localSet).u32(TERM);
+          for (const lane of [0, 1]) {
+            w.byte(Opcode.localGet).u32(ACC).byte(Opcode.localGet).u32(TERM).simd(Simd.f64x2ExtractLane).byte(lane);
+            w.byte(Opcode.f64Add).byte(Opcode.localSet).u32(ACC);
+          }
+        }
+      }, 2);
+      // An odd last element: the scalar loop's body once, at the offset the loop left.
+      if (g.n % 2 === 1) elementValues(w, g, local, ACC, elementOperands, true);
+    } else loop(w, g.n, () => elementValues(w, g, local, ACC, elementOperands, true));
+    const last = g.rows[g.rows.length - 1];
+    if (isReduction(op[last])) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(ACC).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[last]));
+  };
+  /** The reverse loop of a group. Each element walks the rows bottom…top, adding each row's
+   *  contributions into its operands' adjoints. By lane pairs (`pairs`), two elements go
+   *  through each row together: lane-wise the same operations, and each adjoint slot receives
+   *  its additions in the scalar loop's order: a run's slots are distinct per lane; a broadcast
+   *  sum takes lane 0's contributions (all rows) before lane 1's; and for x.slice(0, -1) with
+   *  x.slice(1), where slot i + 1 takes element i's additions through the second before element
+   *  i + 1's through the first, the first's pair starts from the second's finished lane 0. */
+  const emitGroupReverse = (g: Group, list: External[], inMemory: boolean, pairs: boolean) => {
     const w = reverse;
+    const L = reverseLocals;
     // Reverse locals: values, adjoints, the reduction's ȳ, broadcast sums, a scratch ȳ.
-    const base = Math.max(reverseLocals, G) + 1;
     const value = new Map<number, number>();
     const adjoint = new Map<number, number>();
-    let next = base;
-    for (const r of g.rows) value.set(r, next++);
-    for (const r of g.rows) adjoint.set(r, next++);
-    const GRED = next++;
+    for (const r of g.rows) value.set(r, L.add(F64));
+    for (const r of g.rows) adjoint.set(r, L.add(F64));
+    const GRED = L.add(F64);
     const sums = new Map<number, number>();
-    for (const e of list) if (e.broadcast && !inMemory && !sums.has(e.start)) sums.set(e.start, next++);
+    for (const e of list) if (e.broadcast && !inMemory && !sums.has(e.start)) sums.set(e.start, L.add(F64));
     // An input run's adjoint at the element, loaded once per element and stored after the last
     // row adding into it (the same additions in the same order, without a store-to-load wait
     // per addition), except where a broadcast adjoint in memory may be the same slot.
     const pending = new Map<number, number>();
-    if (!inMemory) for (const e of list) if (!e.broadcast && !pending.has(e.start)) pending.set(e.start, next++);
+    if (!inMemory) for (const e of list) if (!e.broadcast && !pending.has(e.start)) pending.set(e.start, L.add(F64));
     const touched = new Set<number>();
     // x.slice(0, -1) and x.slice(1): what element i stores through the second is what element
     // i + 1 loads through the first; it is carried in a local instead.
     const carry = new Map<number, number>();
-    for (const start of pending.keys()) if (pending.has(start + 1)) carry.set(start, next++);
-    const ACC = next++;
-    reverseLocals = Math.max(reverseLocals, next - 1);
+    for (const start of pending.keys()) if (pending.has(start + 1)) carry.set(start, L.add(F64));
+    const ACC = L.add(F64);
     const local = value;
     const elementOperands = (r: number): Operands => rowElementOperands(g.rows, r, local, 0);
     const last = g.rows[g.rows.length - 1];
@@ -391,7 +476,29 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     if (reduction >= 0) constLoad(w, adjointAt(slotOf[reduction])).byte(Opcode.localSet).u32(GRED);
     for (const [start, l] of sums) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
     for (const [start, l] of carry) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
-    loop(w, g.n, () => {
+    /** Row r's rules for its a and b operands. */
+    const partialsOf = (r: number, lanes: boolean): [PartialRule, PartialRule] => {
+      if (op[r] === Op.VecMap) {
+        const rule = lanes ? pairRule(r) : (scalarRule(flagsOf(r) & 255) as ScalarRule);
+        return [rule.partialA, rule.partialB];
+      }
+      if (op[r] === Op.VecSum) return ['one', 'zero'];
+      return [(c, o) => o.b(c), (c, o) => o.x(c)];
+    };
+    /** Calls `into` for each operand row r adds into, with its start, broadcast flag and rule. */
+    const eachTarget = (r: number, lanes: boolean, into: (start: number, broadcast: boolean, partial: PartialRule) => void) => {
+      const flags = flagsOf(r);
+      const [as, , bs] = operands(r);
+      const [partialA, partialB] = partialsOf(r, lanes);
+      const bcA = op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0;
+      const bcB = op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0;
+      if ((flags & DATA_A) === 0 || op[r] === Op.VecSum) into(as, bcA, partialA);
+      if (!unary(r) && (flags & DATA_B) === 0) into(bs, bcB, partialB);
+    };
+    const producerOf = (r: number, k: number, start: number, broadcast: boolean) =>
+      !broadcast ? g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap && g.rows.indexOf(q) < k) : undefined;
+
+    const scalarElement = () => {
       elementValues(w, g, value, ACC, elementOperands, false);
       for (const r of g.rows) {
         if (r === reduction) continue;
@@ -401,25 +508,11 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       }
       for (let k = g.rows.length - 1; k >= 0; k--) {
         const r = g.rows[k];
-        const flags = flagsOf(r);
-        if ((flags & DATA_BOTH) === DATA_BOTH) continue;
+        if ((flagsOf(r) & DATA_BOTH) === DATA_BOTH) continue;
         const gl = r === reduction ? GRED : adjoint.get(r)!;
         const o = elementOperands(r);
-        const [as, , bs] = operands(r);
-        let partialA: PartialRule, partialB: PartialRule;
-        if (op[r] === Op.VecMap) {
-          const rule = scalarRule(flags & 255) as ScalarRule;
-          partialA = rule.partialA;
-          partialB = rule.partialB;
-        } else if (op[r] === Op.VecSum) {
-          partialA = 'one';
-          partialB = 'zero';
-        } else {
-          partialA = (c, o) => o.b(c);
-          partialB = (c, o) => o.x(c);
-        }
-        const into = (start: number, broadcast: boolean, partial: PartialRule) => {
-          const producer = !broadcast ? g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap && g.rows.indexOf(q) < k) : undefined;
+        eachTarget(r, false, (start, broadcast, partial) => {
+          const producer = producerOf(r, k, start, broadcast);
           if (producer !== undefined) {
             const t = adjoint.get(producer)!;
             w.byte(Opcode.localGet).u32(t);
@@ -447,11 +540,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
             addContribution(w, gl, partial, o, ZERO);
             w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
           }
-        };
-        const bcA = op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0;
-        const bcB = op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0;
-        if ((flags & DATA_A) === 0 || op[r] === Op.VecSum) into(as, bcA, partialA);
-        if (!unary(r) && (flags & DATA_B) === 0) into(bs, bcB, partialB);
+        });
       }
       for (const start of touched) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pending.get(start)!).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
       for (const [start, l] of carry) {
@@ -461,7 +550,98 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
         w.byte(Opcode.localSet).u32(l);
       }
       touched.clear();
-    });
+    };
+
+    if (pairs) {
+      const pairValue = new Map<number, number>();
+      const pairAdjoint = new Map<number, number>();
+      for (const r of g.rows) pairValue.set(r, L.add(V128));
+      for (const r of g.rows) if (r !== reduction) pairAdjoint.set(r, L.add(V128));
+      const pairPending = new Map<number, number>();
+      for (const start of pending.keys()) pairPending.set(start, L.add(V128));
+      const GPAIR = L.add(V128);
+      if (reduction >= 0) w.byte(Opcode.localGet).u32(GRED).simd(Simd.f64x2Splat).byte(Opcode.localSet).u32(GPAIR);
+      const splats = broadcastSplats(w, L, g);
+      // Contributions held back until the row walk is done: into broadcast sums (lane by lane)
+      // and into the first run of a carried pair (after the second's lane 0 is final).
+      const held: { start: number; broadcast: boolean; term: number; subtract: boolean }[] = [];
+      const term = (gl: number, partial: PartialRule, o: Operands): boolean => {
+        w.byte(Opcode.localGet).u32(gl);
+        if (partial === 'one') return false;
+        if (partial === 'minusOne') return true;
+        if (partial === 'zero') w.byte(Opcode.f64Const).f64(0).simd(Simd.f64x2Splat);
+        else partial(w, o);
+        // ȳ·∂ where ȳ ≠ 0, else 0 (as addContribution, per lane)
+        w.simd(Simd.f64x2Mul).byte(Opcode.localGet).u32(VZERO).byte(Opcode.localGet).u32(gl).byte(Opcode.localGet).u32(VZERO);
+        w.simd(Simd.f64x2Ne).simd(Simd.v128Bitselect);
+        return false;
+      };
+      const add = (subtract: boolean) => w.simd(subtract ? Simd.f64x2Sub : Simd.f64x2Add);
+      loop(w, g.n & ~1, () => {
+        for (const r of g.rows) {
+          if (op[r] !== Op.VecMap) continue;
+          pairRule(r).value(w, rowPairOperands(g.rows, r, pairValue, splats));
+          w.byte(Opcode.localSet).u32(pairValue.get(r)!);
+        }
+        for (const r of g.rows) {
+          if (r === reduction) continue;
+          if (outside[r] === 1) w.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(adjointAt(slotOf[r]));
+          else w.byte(Opcode.localGet).u32(VZERO);
+          w.byte(Opcode.localSet).u32(pairAdjoint.get(r)!);
+        }
+        held.length = 0;
+        for (let k = g.rows.length - 1; k >= 0; k--) {
+          const r = g.rows[k];
+          if ((flagsOf(r) & DATA_BOTH) === DATA_BOTH) continue;
+          const gl = r === reduction ? GPAIR : pairAdjoint.get(r)!;
+          const o = rowPairOperands(g.rows, r, pairValue, splats);
+          eachTarget(r, true, (start, broadcast, partial) => {
+            const producer = producerOf(r, k, start, broadcast);
+            if (broadcast && producer === undefined && isConst[start] === 1) return; // never read
+            if (producer !== undefined || (!broadcast && pending.has(start) && !carry.has(start))) {
+              const t = producer !== undefined ? pairAdjoint.get(producer)! : pairPending.get(start)!;
+              if (producer === undefined && !touched.has(start)) w.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(adjointAt(start));
+              else w.byte(Opcode.localGet).u32(t);
+              if (producer === undefined) touched.add(start);
+              add(term(gl, partial, o));
+              w.byte(Opcode.localSet).u32(t);
+              return;
+            }
+            if (!(broadcast ? sums.has(start) : carry.has(start))) throw new Error(`internal: row ${r}'s operand at slot ${start} has no lane-pair target`);
+            const t = L.add(V128);
+            const subtract = term(gl, partial, o);
+            w.byte(Opcode.localSet).u32(t);
+            held.push({ start, broadcast, term: t, subtract });
+          });
+        }
+        for (const lane of [0, 1]) {
+          for (const h of held) {
+            if (!h.broadcast) continue;
+            const s = sums.get(h.start)!;
+            w.byte(Opcode.localGet).u32(s).byte(Opcode.localGet).u32(h.term).simd(Simd.f64x2ExtractLane).byte(lane);
+            w.byte(h.subtract ? Opcode.f64Sub : Opcode.f64Add).byte(Opcode.localSet).u32(s);
+          }
+        }
+        for (const start of touched) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pairPending.get(start)!).simd(Simd.v128Store).u32(3).u32(adjointAt(start));
+        for (const [start, c] of carry) {
+          const second = pairPending.get(start + 1)!;
+          const first = pairPending.get(start)!;
+          w.byte(Opcode.localGet).u32(c).simd(Simd.f64x2Splat);
+          w.byte(Opcode.localGet).u32(second).simd(Simd.f64x2ExtractLane).byte(0).simd(Simd.f64x2ReplaceLane).byte(1);
+          for (const h of held) {
+            if (h.broadcast || h.start !== start) continue;
+            w.byte(Opcode.localGet).u32(h.term);
+            add(h.subtract);
+          }
+          w.byte(Opcode.localSet).u32(first);
+          // Stored after the second run's pair, which wrote the same slot i + 1 before it was final.
+          w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(first).simd(Simd.v128Store).u32(3).u32(adjointAt(start));
+          w.byte(Opcode.localGet).u32(second).simd(Simd.f64x2ExtractLane).byte(1).byte(Opcode.localSet).u32(c);
+        }
+        touched.clear();
+      }, 2);
+      if (g.n % 2 === 1) scalarElement();
+    } else loop(w, g.n, scalarElement);
     for (const [start, l] of sums) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(l).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
   };
 
@@ -536,12 +716,13 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     forward.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
     s = end;
   }
+  const pairsOf = groups.map((g, i) => pairsFit(g, externalsOf[i], sumsInMemory[i]));
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
     const gi = groupOf[r];
     if (gi < 0) scalarForward(r);
-    else if (groups[gi].rows[0] === r) emitGroupForward(groups[gi]);
+    else if (groups[gi].rows[0] === r) emitGroupForward(groups[gi], pairsOf[gi]);
   }
   reverse.byte(Opcode.f64Const).f64(0).byte(Opcode.localSet).u32(ZERO);
   for (let r = rows - 1; r >= 0; r--) {
@@ -552,12 +733,12 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     else {
       const g = groups[gi];
       if (pairwise[gi]) emitPairwiseReverse(r, g.n);
-      else if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi], sumsInMemory[gi]);
+      else if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi], sumsInMemory[gi], pairsOf[gi]);
     }
   }
   const functions: FunctionBody[] = [
-    { type: VOID, locals: [{ count: 1, type: I32 }, { count: forwardLocals, type: F64 }], code: forward, exportAs: 'forward' },
-    { type: VOID, locals: [{ count: 1, type: I32 }, { count: Math.max(reverseLocals, G), type: F64 }], code: reverse, exportAs: 'reverse' },
+    { type: VOID, locals: forwardLocals.declare(), code: forward, exportAs: 'forward' },
+    { type: VOID, locals: reverseLocals.declare(), code: reverse, exportAs: 'reverse' },
   ];
   const bytes = ruleModule(functions, layout.sharedMemory);
   return { bytes, functions: functions.length, loops: groups.map((g) => g.rows) };
