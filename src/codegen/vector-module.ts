@@ -53,8 +53,9 @@ const isReduction = (o: number) => o === Op.VecSum || o === Op.VecDot;
  *  several loops, which keeps planning linear in the tape (it compares a group's rows pairwise). */
 const MAX_GROUP_ROWS = 64;
 
-/** The module, and the rows each of its loops runs (VecMap, sum and dot rows), in tape order. */
-export type VectorGenerated = { bytes: Uint8Array; functions: number; loops: number[][] } | { reason: string };
+/** The module, the rows each of its loops runs (VecMap, sum and dot rows) in tape order, and
+ *  whether each loop goes by f64x2 lane pairs. */
+export type VectorGenerated = { bytes: Uint8Array; functions: number; loops: number[][]; pairs: boolean[] } | { reason: string };
 
 /** The module for `program`'s sweeps (exports `forward` and `reverse`), or why there is none. */
 export function generateVectorModule(program: Program, layout: SlotLayout): VectorGenerated {
@@ -242,6 +243,23 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       for (let s = slotOf[r]; s < slotOf[r] + count && outside[r] === 0; s++) outside[r] = readOutside[s];
     }
   }
+  // A group's input run whose adjoints nothing adds into before the group's reverse loop (no
+  // later row reads it, no output) starts from 0 in a local instead of a load, and memory.fill
+  // skips it: the loop stores each of its slots. Not where the group's runs overlap other than
+  // as a carried pair (x.slice(0, -1), x.slice(1)): those additions meet in memory.
+  const freshOf = groups.map((g, gi) => {
+    const fresh = new Set<number>();
+    if (sumsInMemory[gi] || pairwise[gi]) return fresh;
+    const last = g.rows[g.rows.length - 1];
+    const starts = [...new Set(externalsOf[gi].filter((e) => !e.broadcast).map((e) => e.start))];
+    for (const p of starts) for (const q of starts) if (q > p + 1 && q < p + g.n) return fresh;
+    for (const start of starts) {
+      let unread = true;
+      for (let s = start; s < start + g.n && unread; s++) unread = lastReader[s] <= last && isOutput[s] === 0;
+      if (unread) fresh.add(start);
+    }
+    return fresh;
+  });
   const valueAt = (s: number) => layout.valueBase + 8 * s;
   const adjointAt = (s: number) => layout.adjointBase + 8 * s;
   const constLoad = (w: ByteWriter, address: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(address);
@@ -357,15 +375,16 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     }
   };
   /** Row r's operands for the lane pair at local 0, as v128s: a value this loop computed earlier
-   *  from its local, a broadcast from its splat (made before the loop), the rest from memory. */
-  const rowPairOperands = (rows: number[], r: number, local: Map<number, number>, splats: Map<number, number>): Operands => {
+   *  from its local, a broadcast from its splat (made before the loop), a run from memory through
+   *  the local `loads` gives it (loaded once per pair: see pairLoads). */
+  const rowPairOperands = (rows: number[], r: number, local: Map<number, number>, splats: Map<number, number>, loads: Map<number, number>): Operands => {
     const [as, , bs] = operands(r);
     const flags = flagsOf(r);
     const push = (c: ByteWriter, start: number, broadcast: boolean) => {
       const producer = !broadcast ? rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap) : undefined;
       if (producer !== undefined && rows.indexOf(producer) < rows.indexOf(r)) c.byte(Opcode.localGet).u32(local.get(producer)!);
       else if (broadcast) c.byte(Opcode.localGet).u32(splats.get(start)!);
-      else c.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(valueAt(start));
+      else c.byte(Opcode.localGet).u32(loads.get(start)!);
     };
     const zeros = (c: ByteWriter) => c.byte(Opcode.f64Const).f64(0).simd(Simd.f64x2Splat);
     return {
@@ -392,6 +411,27 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     }
     return splats;
   };
+  /** A v128 local per run the group's rows read from memory, and the code loading the pair at
+   *  local 0 into each (one load per run, however many rows and partials read it). */
+  const pairLoads = (locals: Locals, g: Group) => {
+    const loads = new Map<number, number>();
+    for (const r of g.rows) {
+      const [as, , bs] = operands(r);
+      const flags = flagsOf(r);
+      const fromMemory = (start: number, broadcast: boolean, k: number) => {
+        if (broadcast || loads.has(start)) return;
+        const producer = g.rows.find((q) => q !== r && slotOf[q] === start && op[q] === Op.VecMap);
+        if (producer === undefined || g.rows.indexOf(producer) > k) loads.set(start, locals.add(V128));
+      };
+      const k = g.rows.indexOf(r);
+      fromMemory(as, op[r] === Op.VecMap && (flags & BROADCAST_A) !== 0, k);
+      if (!unary(r)) fromMemory(bs, op[r] === Op.VecMap && (flags & BROADCAST_B) !== 0, k);
+    }
+    const emit = (w: ByteWriter) => {
+      for (const [start, l] of loads) w.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(valueAt(start)).byte(Opcode.localSet).u32(l);
+    };
+    return { loads, emit };
+  };
   const pairRule = (r: number) => simdRule(flagsOf(r) & 255) as SimdRule;
   /** Whether a group runs by lane pairs: every element's additions then land in the order of the
    *  scalar loop (see emitGroupReverse). Not where broadcast adjoints live in memory (`inMemory`),
@@ -412,9 +452,11 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       for (const r of g.rows) pair.set(r, forwardLocals.add(V128));
       const TERM = forwardLocals.add(V128);
       const splats = broadcastSplats(w, forwardLocals, g);
+      const { loads, emit } = pairLoads(forwardLocals, g);
       loop(w, g.n & ~1, () => {
+        emit(w);
         for (const r of g.rows) {
-          const o = rowPairOperands(g.rows, r, pair, splats);
+          const o = rowPairOperands(g.rows, r, pair, splats, loads);
           if (op[r] === Op.VecMap) {
             pairRule(r).value(w, o);
             w.byte(Opcode.localSet).u32(pair.get(r)!);
@@ -440,6 +482,18 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const last = g.rows[g.rows.length - 1];
     if (isReduction(op[last])) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(ACC).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[last]));
   };
+  /** Pushes a lane pair's contributions ȳ·∂ (0 in a lane whose ȳ is 0, as addContribution),
+   *  ȳ in v128 local gl; returns whether the target subtracts them (∂ = −1 pushes ȳ). */
+  const pairTerm = (w: ByteWriter, gl: number, partial: PartialRule, o: Operands): boolean => {
+    w.byte(Opcode.localGet).u32(gl);
+    if (partial === 'one') return false;
+    if (partial === 'minusOne') return true;
+    if (partial === 'zero') w.byte(Opcode.f64Const).f64(0).simd(Simd.f64x2Splat);
+    else partial(w, o);
+    w.simd(Simd.f64x2Mul).byte(Opcode.localGet).u32(VZERO).byte(Opcode.localGet).u32(gl).byte(Opcode.localGet).u32(VZERO);
+    w.simd(Simd.f64x2Ne).simd(Simd.v128Bitselect);
+    return false;
+  };
   /** The reverse loop of a group. Each element walks the rows bottom…top, adding each row's
    *  contributions into its operands' adjoints. By lane pairs (`pairs`), two elements go
    *  through each row together: lane-wise the same operations, and each adjoint slot receives
@@ -447,7 +501,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
    *  sum takes lane 0's contributions (all rows) before lane 1's; and for x.slice(0, -1) with
    *  x.slice(1), where slot i + 1 takes element i's additions through the second before element
    *  i + 1's through the first, the first's pair starts from the second's finished lane 0. */
-  const emitGroupReverse = (g: Group, list: External[], inMemory: boolean, pairs: boolean) => {
+  const emitGroupReverse = (g: Group, list: External[], inMemory: boolean, pairs: boolean, fresh: Set<number>) => {
     const w = reverse;
     const L = reverseLocals;
     // Reverse locals: values, adjoints, the reduction's ȳ, broadcast sums, a scratch ȳ.
@@ -475,7 +529,11 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const reduction = isReduction(op[last]) ? last : -1;
     if (reduction >= 0) constLoad(w, adjointAt(slotOf[reduction])).byte(Opcode.localSet).u32(GRED);
     for (const [start, l] of sums) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
-    for (const [start, l] of carry) constLoad(w, adjointAt(start)).byte(Opcode.localSet).u32(l);
+    for (const [start, l] of carry) {
+      if (fresh.has(start)) w.byte(Opcode.f64Const).f64(0);
+      else constLoad(w, adjointAt(start));
+      w.byte(Opcode.localSet).u32(l);
+    }
     /** Row r's rules for its a and b operands. */
     const partialsOf = (r: number, lanes: boolean): [PartialRule, PartialRule] => {
       if (op[r] === Op.VecMap) {
@@ -529,6 +587,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
             const t = pending.get(start)!;
             if (touched.has(start)) w.byte(Opcode.localGet).u32(t);
             else if (carry.has(start)) w.byte(Opcode.localGet).u32(carry.get(start)!);
+            else if (fresh.has(start)) w.byte(Opcode.f64Const).f64(0);
             else w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(start));
             touched.add(start);
             addContribution(w, gl, partial, o, ZERO);
@@ -562,25 +621,17 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       const GPAIR = L.add(V128);
       if (reduction >= 0) w.byte(Opcode.localGet).u32(GRED).simd(Simd.f64x2Splat).byte(Opcode.localSet).u32(GPAIR);
       const splats = broadcastSplats(w, L, g);
+      const { loads, emit } = pairLoads(L, g);
       // Contributions held back until the row walk is done: into broadcast sums (lane by lane)
       // and into the first run of a carried pair (after the second's lane 0 is final).
       const held: { start: number; broadcast: boolean; term: number; subtract: boolean }[] = [];
-      const term = (gl: number, partial: PartialRule, o: Operands): boolean => {
-        w.byte(Opcode.localGet).u32(gl);
-        if (partial === 'one') return false;
-        if (partial === 'minusOne') return true;
-        if (partial === 'zero') w.byte(Opcode.f64Const).f64(0).simd(Simd.f64x2Splat);
-        else partial(w, o);
-        // ȳ·∂ where ȳ ≠ 0, else 0 (as addContribution, per lane)
-        w.simd(Simd.f64x2Mul).byte(Opcode.localGet).u32(VZERO).byte(Opcode.localGet).u32(gl).byte(Opcode.localGet).u32(VZERO);
-        w.simd(Simd.f64x2Ne).simd(Simd.v128Bitselect);
-        return false;
-      };
+      const term = (gl: number, partial: PartialRule, o: Operands) => pairTerm(w, gl, partial, o);
       const add = (subtract: boolean) => w.simd(subtract ? Simd.f64x2Sub : Simd.f64x2Add);
       loop(w, g.n & ~1, () => {
+        emit(w);
         for (const r of g.rows) {
           if (op[r] !== Op.VecMap) continue;
-          pairRule(r).value(w, rowPairOperands(g.rows, r, pairValue, splats));
+          pairRule(r).value(w, rowPairOperands(g.rows, r, pairValue, splats, loads));
           w.byte(Opcode.localSet).u32(pairValue.get(r)!);
         }
         for (const r of g.rows) {
@@ -594,14 +645,15 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
           const r = g.rows[k];
           if ((flagsOf(r) & DATA_BOTH) === DATA_BOTH) continue;
           const gl = r === reduction ? GPAIR : pairAdjoint.get(r)!;
-          const o = rowPairOperands(g.rows, r, pairValue, splats);
+          const o = rowPairOperands(g.rows, r, pairValue, splats, loads);
           eachTarget(r, true, (start, broadcast, partial) => {
             const producer = producerOf(r, k, start, broadcast);
             if (broadcast && producer === undefined && isConst[start] === 1) return; // never read
             if (producer !== undefined || (!broadcast && pending.has(start) && !carry.has(start))) {
               const t = producer !== undefined ? pairAdjoint.get(producer)! : pairPending.get(start)!;
-              if (producer === undefined && !touched.has(start)) w.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(adjointAt(start));
-              else w.byte(Opcode.localGet).u32(t);
+              if (producer !== undefined || touched.has(start)) w.byte(Opcode.localGet).u32(t);
+              else if (fresh.has(start)) w.byte(Opcode.localGet).u32(VZERO);
+              else w.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(adjointAt(start));
               if (producer === undefined) touched.add(start);
               add(term(gl, partial, o));
               w.byte(Opcode.localSet).u32(t);
@@ -622,7 +674,12 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
             w.byte(h.subtract ? Opcode.f64Sub : Opcode.f64Add).byte(Opcode.localSet).u32(s);
           }
         }
-        for (const start of touched) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pairPending.get(start)!).simd(Simd.v128Store).u32(3).u32(adjointAt(start));
+        // A carried pair's second run is not stored: its lane 0 is final in the first's lane 1,
+        // its lane 1 in the next pair's lane 0 (carried), or stored after the loop.
+        for (const start of touched) {
+          if (carry.has(start - 1)) continue;
+          w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pairPending.get(start)!).simd(Simd.v128Store).u32(3).u32(adjointAt(start));
+        }
         for (const [start, c] of carry) {
           const second = pairPending.get(start + 1)!;
           const first = pairPending.get(start)!;
@@ -634,12 +691,18 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
             add(h.subtract);
           }
           w.byte(Opcode.localSet).u32(first);
-          // Stored after the second run's pair, which wrote the same slot i + 1 before it was final.
           w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(first).simd(Simd.v128Store).u32(3).u32(adjointAt(start));
           w.byte(Opcode.localGet).u32(second).simd(Simd.f64x2ExtractLane).byte(1).byte(Opcode.localSet).u32(c);
         }
         touched.clear();
       }, 2);
+      // The last slot through a carried pair's second run (an odd last element: the scalar step's).
+      if (g.n % 2 === 0) {
+        for (const start of carry.keys()) {
+          w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(pairPending.get(start + 1)!).simd(Simd.f64x2ExtractLane).byte(1);
+          w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start + 1) + 8 * (g.n - 1));
+        }
+      }
       if (g.n % 2 === 1) scalarElement();
     } else loop(w, g.n, scalarElement);
     for (const [start, l] of sums) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(l).byte(Opcode.f64Store).u32(3).u32(adjointAt(start));
@@ -665,16 +728,27 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       addContribution(w, G, partial, element(lane), ZERO);
       w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start) + 8 * lane);
     };
-    const pairs = n >> 1;
-    w.byte(Opcode.i32Const).i32(0).byte(Opcode.localSet).u32(0);
-    w.byte(Opcode.block).byte(0x40).byte(Opcode.loop).byte(0x40);
-    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(16 * pairs).byte(I32_LT_U).byte(Opcode.i32Eqz).byte(Opcode.brIf).u32(1);
-    add(0, as, rule.partialA);
-    add(1, as, rule.partialA);
-    add(0, bs, rule.partialB);
-    add(1, bs, rule.partialB);
-    w.byte(Opcode.localGet).u32(0).byte(Opcode.i32Const).i32(16).byte(I32_ADD).byte(Opcode.localSet).u32(0);
-    w.byte(Opcode.br).u32(0).byte(Opcode.end).byte(Opcode.end);
+    // The pairs as v128s: lane-wise the same operations, each pair's slots in the same order.
+    const pairRuleOf = pairRule(r);
+    const GP = reverseLocals.add(V128);
+    const load = (c: ByteWriter, address: number) => c.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(address);
+    const pair: Operands = {
+      x: (c) => load(c, valueAt(as)),
+      b: (c) => load(c, valueAt(bs)),
+      y: (c) => load(c, valueAt(out)),
+      c: (c) => c.byte(Opcode.localGet).u32(VZERO),
+    };
+    const addPair = (start: number, partial: PartialRule) => {
+      w.byte(Opcode.localGet).u32(0);
+      load(w, adjointAt(start));
+      w.simd(pairTerm(w, GP, partial, pair) ? Simd.f64x2Sub : Simd.f64x2Add);
+      w.simd(Simd.v128Store).u32(3).u32(adjointAt(start));
+    };
+    loop(w, n & ~1, () => {
+      load(w, adjointAt(out)).byte(Opcode.localSet).u32(GP);
+      addPair(as, pairRuleOf.partialA);
+      addPair(bs, pairRuleOf.partialB);
+    }, 2);
     if (n % 2 === 1) {
       add(0, as, rule.partialA);
       add(0, bs, rule.partialB);
@@ -703,6 +777,12 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     if (bs >= 0 && bl > 0 && inside(g, bs, bl) !== 'internal') read.fill(1, bs, bs + bl);
   }
   for (const o of program.outputs) read[o] = 1;
+  groups.forEach((g, gi) => {
+    freshOf[gi].forEach((start) => read.fill(0, start, start + g.n));
+    // A run of the same group that loads its adjoints (x.slice(1) read again later) still needs
+    // the slots it shares with a fresh one (x.slice(0, -1)) zeroed.
+    for (const e of externalsOf[gi]) if (!e.broadcast && !freshOf[gi].has(e.start)) read.fill(1, e.start, e.start + g.n);
+  });
   // One memory.fill per run, runs less than 64 slots apart merged.
   for (let s = 0; s < slots; ) {
     if (read[s] === 0) {
@@ -733,7 +813,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     else {
       const g = groups[gi];
       if (pairwise[gi]) emitPairwiseReverse(r, g.n);
-      else if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi], sumsInMemory[gi], pairsOf[gi]);
+      else if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi], sumsInMemory[gi], pairsOf[gi], freshOf[gi]);
     }
   }
   const functions: FunctionBody[] = [
@@ -741,5 +821,5 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     { type: VOID, locals: reverseLocals.declare(), code: reverse, exportAs: 'reverse' },
   ];
   const bytes = ruleModule(functions, layout.sharedMemory);
-  return { bytes, functions: functions.length, loops: groups.map((g) => g.rows) };
+  return { bytes, functions: functions.length, loops: groups.map((g) => g.rows), pairs: pairsOf };
 }
