@@ -109,6 +109,15 @@ const inline: Partial<Record<number, (helper: ScalarRule) => ScalarRule>> = {
 
 const rules = new Map<number, ScalarRule>();
 
+/** Ops whose value is written as instructions (the others' value calls the core's rule). */
+const INLINE_VALUES = new Set<number>([Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Square, Op.Neg, Op.Sqrt, Op.Where, Op.Lt, Op.Le, Op.Gt, Op.Ge, Op.Eq, Op.StopGradient]);
+
+/** Whether the op's value is a call into the core (exp, tanh, sin, …): a call costs more than
+ *  storing the value in the forward loop and loading it in the reverse one. */
+export function valueCallsCore(op: number): boolean {
+  return scalarRule(op) !== undefined && !INLINE_VALUES.has(op);
+}
+
 /** The rule for a scalar op code, or undefined for a code the generator does not handle (a
  *  vector op, or a code without a rule): the tape then stays on the interpreter. */
 export function scalarRule(op: number): ScalarRule | undefined {

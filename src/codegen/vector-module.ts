@@ -24,7 +24,7 @@ import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assembly/shared/vector.js';
 import { rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, Locals, MEMORY_FILL, Opcode, Simd, V128, type FunctionBody, type FuncType } from './wasm-writer.js';
-import { ruleModule, scalarRule, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { ruleModule, scalarRule, valueCallsCore, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 import { simdRule, type SimdRule } from './simd-rules.js';
 import type { SlotLayout } from './scalar-module.js';
 
@@ -354,13 +354,17 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     w.byte(Opcode.br).u32(0).byte(Opcode.end).byte(Opcode.end);
   };
   /** Each VecMap row's value into its local (and memory where read outside); the reduction's sum. */
+  /** Values the forward loop stores and the reverse loop loads instead of recomputing: those of
+   *  ops whose value calls the core (a call per element costs more than a store and a load). */
+  const keeps = (r: number) => op[r] === Op.VecMap && valueCallsCore(flagsOf(r) & 255);
   const elementValues = (w: ByteWriter, g: Group, local: Map<number, number>, ACC: number, elementOperands: (r: number) => Operands, storing: boolean) => {
     for (const r of g.rows) {
       const o = elementOperands(r);
       if (op[r] === Op.VecMap) {
-        (scalarRule(flagsOf(r) & 255) as ScalarRule).value(w, o);
+        if (!storing && keeps(r)) w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(slotOf[r]));
+        else (scalarRule(flagsOf(r) & 255) as ScalarRule).value(w, o);
         w.byte(Opcode.localSet).u32(local.get(r)!);
-        if (storing && outside[r] === 1) {
+        if (storing && (outside[r] === 1 || keeps(r))) {
           w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(local.get(r)!).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[r]));
         }
       } else if (storing) {
@@ -460,7 +464,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
           if (op[r] === Op.VecMap) {
             pairRule(r).value(w, o);
             w.byte(Opcode.localSet).u32(pair.get(r)!);
-            if (outside[r] === 1) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pair.get(r)!).simd(Simd.v128Store).u32(3).u32(valueAt(slotOf[r]));
+            if (outside[r] === 1 || keeps(r)) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pair.get(r)!).simd(Simd.v128Store).u32(3).u32(valueAt(slotOf[r]));
             continue;
           }
           // The reduction adds lane 0's term, then lane 1's: the interpreter's sequential order.
@@ -631,7 +635,8 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
         emit(w);
         for (const r of g.rows) {
           if (op[r] !== Op.VecMap) continue;
-          pairRule(r).value(w, rowPairOperands(g.rows, r, pairValue, splats, loads));
+          if (keeps(r)) w.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(valueAt(slotOf[r]));
+          else pairRule(r).value(w, rowPairOperands(g.rows, r, pairValue, splats, loads));
           w.byte(Opcode.localSet).u32(pairValue.get(r)!);
         }
         for (const r of g.rows) {
