@@ -494,8 +494,10 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     if (partial === 'minusOne') return true;
     if (partial === 'zero') w.byte(Opcode.f64Const).f64(0).simd(Simd.f64x2Splat);
     else partial(w, o);
-    w.simd(Simd.f64x2Mul).byte(Opcode.localGet).u32(VZERO).byte(Opcode.localGet).u32(gl).byte(Opcode.localGet).u32(VZERO);
-    w.simd(Simd.f64x2Ne).simd(Simd.v128Bitselect);
+    // The lanes where ȳ ≠ 0 are all ones: `and` keeps them and makes the others +0 (one
+    // instruction where bitselect with a zero vector is three on x86).
+    w.simd(Simd.f64x2Mul).byte(Opcode.localGet).u32(gl).byte(Opcode.localGet).u32(VZERO);
+    w.simd(Simd.f64x2Ne).simd(Simd.v128And);
     return false;
   };
   /** The reverse loop of a group. Each element walks the rows bottom…top, adding each row's
