@@ -631,6 +631,13 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
       // Contributions held back until the row walk is done: into broadcast sums (lane by lane)
       // and into the first run of a carried pair (after the second's lane 0 is final).
       const held: { start: number; broadcast: boolean; term: number; subtract: boolean }[] = [];
+      // The carried slot in lane 1 of a v128 (the second run's previous pair).
+      const carriedPair = new Map<number, number>();
+      for (const [start, c] of carry) {
+        const l = L.add(V128);
+        w.byte(Opcode.localGet).u32(c).simd(Simd.f64x2Splat).byte(Opcode.localSet).u32(l);
+        carriedPair.set(start, l);
+      }
       const term = (gl: number, partial: PartialRule, o: Operands) => pairTerm(w, gl, partial, o);
       const add = (subtract: boolean) => w.simd(subtract ? Simd.f64x2Sub : Simd.f64x2Add);
       loop(w, g.n & ~1, () => {
@@ -690,8 +697,10 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
         for (const [start, c] of carry) {
           const second = pairPending.get(start + 1)!;
           const first = pairPending.get(start)!;
-          w.byte(Opcode.localGet).u32(c).simd(Simd.f64x2Splat);
-          w.byte(Opcode.localGet).u32(second).simd(Simd.f64x2ExtractLane).byte(0).simd(Simd.f64x2ReplaceLane).byte(1);
+          // [the carried slot (the previous pair's second run, lane 1), this pair's second run lane 0]
+          const previous = carriedPair.get(start)!;
+          w.byte(Opcode.localGet).u32(previous).byte(Opcode.localGet).u32(second).simd(Simd.i8x16Shuffle);
+          for (let k = 8; k < 24; k++) w.byte(k);
           for (const h of held) {
             if (h.broadcast || h.start !== start) continue;
             w.byte(Opcode.localGet).u32(h.term);
@@ -699,16 +708,15 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
           }
           w.byte(Opcode.localSet).u32(first);
           w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(first).simd(Simd.v128Store).u32(3).u32(adjointAt(start));
-          w.byte(Opcode.localGet).u32(second).simd(Simd.f64x2ExtractLane).byte(1).byte(Opcode.localSet).u32(c);
+          w.byte(Opcode.localGet).u32(second).byte(Opcode.localSet).u32(previous);
         }
         touched.clear();
       }, 2);
+      // The scalar step (and the last store below) read the carried slot from its f64 local.
+      for (const [start, c] of carry) w.byte(Opcode.localGet).u32(carriedPair.get(start)!).simd(Simd.f64x2ExtractLane).byte(1).byte(Opcode.localSet).u32(c);
       // The last slot through a carried pair's second run (an odd last element: the scalar step's).
       if (g.n % 2 === 0) {
-        for (const start of carry.keys()) {
-          w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(pairPending.get(start + 1)!).simd(Simd.f64x2ExtractLane).byte(1);
-          w.byte(Opcode.f64Store).u32(3).u32(adjointAt(start + 1) + 8 * (g.n - 1));
-        }
+        for (const [start, c] of carry) w.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(c).byte(Opcode.f64Store).u32(3).u32(adjointAt(start + 1) + 8 * (g.n - 1));
       }
       if (g.n % 2 === 1) scalarElement();
     } else loop(w, g.n, scalarElement);

@@ -22,7 +22,7 @@ export const Opcode = {
 } as const;
 /** SIMD instructions' codes after the 0xFD prefix (fixed-width SIMD, §5.4.8), written as LEB128. */
 export const Simd = {
-  v128Load: 0x00, v128Store: 0x0b, v128Const: 0x0c,
+  v128Load: 0x00, v128Store: 0x0b, v128Const: 0x0c, i8x16Shuffle: 0x0d,
   f64x2Splat: 0x14, f64x2ExtractLane: 0x21, f64x2ReplaceLane: 0x22,
   f64x2Eq: 0x47, f64x2Ne: 0x48, f64x2Lt: 0x49, f64x2Gt: 0x4a, f64x2Le: 0x4b, f64x2Ge: 0x4c,
   v128And: 0x4e, v128Bitselect: 0x52,
