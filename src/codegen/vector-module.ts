@@ -1,9 +1,10 @@
 /** @file Generates a WebAssembly module from a compiled tape with vector rows: runs of elementwise
  *  rows (VecMap) of one length that feed each other, optionally ended by a VecSum or VecDot, become
  *  one forward loop and one reverse loop over the elements ("groups"); scalar rows are
- *  straight-line code. The reverse loop recomputes the group's values from its inputs (cheaper
- *  than a store and a load per element) and keeps the adjoints of values read only inside the
- *  group in locals; values and adjoints read outside the group go through memory.
+ *  straight-line code. The reverse loop recomputes the group's arithmetic values from its inputs
+ *  (cheaper than a store and a load per element; the values of ops that call the core, exp, tanh,
+ *  …, are stored and loaded: a call costs more) and keeps the adjoints of values read only inside
+ *  the group in locals; values and adjoints read outside the group go through memory.
  *
  *  Bit-identity with the interpreter: each element sees the op table's operations
  *  (scalar-rules.ts), reductions add in the interpreter's order (sequentially, from 0), a zero
@@ -15,7 +16,12 @@
  *  its rows become groups of one row each. A lone add, sub or mul of two overlapping runs goes
  *  by lane pairs as the interpreter's f64x2 loop does (assembly/vecmap.ts). Within an element,
  *  an input run's additions are summed in a local (in the same order) and stored once.
- *  Summation stays sequential and scalar (no f64x2 lanes), which keeps the interpreter's order.
+ *
+ *  Lane pairs: a loop runs two elements per iteration on f64x2 lanes (simd-rules.ts: each lane
+ *  does its element's own operations; emitGroupReverse says how each adjoint slot keeps its
+ *  order) and the scalar body once for an odd last element. A reduction adds lane 0's term, then
+ *  lane 1's: the interpreter's sequential order, so the sum stays one dependent addition per
+ *  element (partial sums in two lanes would be faster, and not bit-identical).
  *
  *  Contract with the caller (CompiledFunction), as for scalar-module.ts: the reverse sweep runs
  *  after this forward sweep with only the outputs seeded; it leaves the inputs' adjoints in
