@@ -16,7 +16,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'interpreter',
-          include: ['test/codegen.test.ts', 'test/compile.test.ts', 'test/higher.test.ts', 'test/format-fuzz.test.ts', 'test/properties.test.ts', 'test/stop-gradient.test.ts'],
+          include: ['test/codegen.test.ts', 'test/compile.test.ts', 'test/higher.test.ts', 'test/custom-ops.test.ts', 'test/format-fuzz.test.ts', 'test/properties.test.ts', 'test/stop-gradient.test.ts'],
           setupFiles: ['test/support/interpreter-engine.ts'],
         },
       },

@@ -6,7 +6,7 @@ export {
 } from './tape';
 export {
   flush, makeRoom, forward, backward, reverseFrom, zeroAdjoints, forwardStoring, reverseStored,
-  tangentBytes, tangentForward, secondOrderReverse,
+  tangentBytes, tangentForward, secondOrderReverse, forwardRun, reverseRun,
 } from './sweeps';
 export * from './facade';
 export { allocateBlock, releaseBlock } from './blocks';

@@ -9,7 +9,7 @@ import { vecMapForward, vecMapReverse, vecMapTangent } from '../vecmap';
 import { matmulForward, matmulReverse, hasScratch } from '../matmul';
 import { matmulTangent, matmulSecondOrder } from '../matmul-higher';
 import { opColumn, aColumn, bColumn, rebindRows } from './rows';
-import { tangentColumn, adjointTangentColumn, tangentSink, rebindTangents, storedColumn, storedFirstSlot, bindStored } from './slots';
+import { tangentColumn, adjointTangentColumn, segmentAdjointColumn, tangentSink, rebindTangents, storedColumn, storedFirstSlot, bindStored } from './slots';
 
 // What a host row asks of its JavaScript rules: as in assembly/shared/kernels.ts.
 export const HOST_FORWARD: i32 = 1;
@@ -27,11 +27,11 @@ declare function callHost(kind: i32, ac: usize, bc: usize, r: i32, out: i32, tan
  *  function): the walk's bindings are put back afterwards. */
 export function hostRow(kind: i32, r: i32, out: i32): void {
   const o = opColumn(), a = aColumn(), b = bColumn();
-  const t = tangentColumn(), ta = adjointTangentColumn(), sink = tangentSink();
+  const t = tangentColumn(), ta = adjointTangentColumn(), sink = tangentSink(), sa = segmentAdjointColumn();
   const p = storedColumn(), first = storedFirstSlot();
   callHost(kind, a, b, r, out, t, ta);
   rebindRows(o, a, b);
-  rebindTangents(t, ta, sink);
+  rebindTangents(t, ta, sink, sa);
   bindStored(p, first);
 }
 

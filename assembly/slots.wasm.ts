@@ -29,23 +29,42 @@ export type Column = usize;
 let tanBase: usize = 0;
 let tanAdjBase: usize = 0;
 let tanSink: i32 = 0;
+let segmentAdjointDelta: usize = 0;
 
-/** Points the higher-order sweeps at a tangent buffer for the segment of `slots` slots from `first`. */
-export function bindTangents(buffer: usize, slots: i32, first: i32, sink: i32): void {
+/** Points the higher-order sweeps at a tangent buffer for the segment of `slots` slots from `first`,
+ *  whose adjoints lie `adjointDelta` bytes past its values. */
+export function bindTangents(buffer: usize, slots: i32, first: i32, sink: i32, adjointDelta: i32): void {
   tanBase = tangentColumnBase(buffer, first);
   tanAdjBase = adjointTangentColumnBase(buffer, slots, first);
   tanSink = sink;
+  segmentAdjointDelta = <usize>adjointDelta;
 }
 
 /** The sink as the tangent accessors know it (saved and restored around a host row). */
 export function tangentSink(): i32 { return tanSink; }
 
 /** Points the tangent accessors back at column bases they had (after a host row's own sweeps). */
-export function rebindTangents(t: usize, ta: usize, sink: i32): void {
+export function rebindTangents(t: usize, ta: usize, sink: i32, adjointDelta: usize): void {
   tanBase = t;
   tanAdjBase = ta;
   tanSink = sink;
+  segmentAdjointDelta = adjointDelta;
 }
+
+// The higher-order sweeps run on one segment, whose operands are its own slots or the sink: its
+// adjoints are one column at a fixed distance from its values, with no delta-table load per
+// access (HVP measured ~8% slower than the interleaved 0.1.0 layout with the table).
+// @ts-ignore: decorator
+@inline export function segmentAdjointColumn(): Column { return segmentAdjointDelta; }
+// @ts-ignore: decorator
+@inline export function getSegAdj(a: Column, id: i32): f64 { return load<f64>(a + (<usize>id << 3)); }
+// @ts-ignore: decorator
+@inline export function setSegAdj(a: Column, id: i32, x: f64): void { store<f64>(a + (<usize>id << 3), x); }
+// @ts-ignore: decorator
+@inline export function addSegAdj(a: Column, id: i32, x: f64): void { const p = a + (<usize>id << 3); store<f64>(p, load<f64>(p) + x); }
+/** The sink's adjoint is scratch nobody reads, and lies outside the segment: not written. */
+// @ts-ignore: decorator
+@inline export function addOperandSegAdj(a: Column, id: i32, x: f64): void { if (id != tanSink) addSegAdj(a, id, x); }
 
 // @ts-ignore: decorator
 @inline export function tangentColumn(): Column { return tanBase; }

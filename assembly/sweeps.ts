@@ -5,7 +5,7 @@ import { forwardRows, reverseRows, tangentRows, secondOrderRows, locateRow, loca
 import { bindRows } from './shared/rows';
 import { adjointColumn, setAdj, bindStored, bindTangents } from './shared/slots';
 import {
-  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes, adjointAddress,
+  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes, adjointAddress, adjointDeltaOf, capOf,
 } from './layout';
 import { SINK, firstSegment, currentSegment, isDirty, setDirty, reserve } from './tape';
 
@@ -98,6 +98,20 @@ export function reverseFrom(tape: usize, last: i32): void {
   reverseSegmentsFrom(tape, last, false);
 }
 
+// ── rows a generated module leaves to the interpreter (src/codegen/vector-module.ts) ──
+
+/** Rows [from, to) of a one-segment tape forward from slot s (values, output adjoints zeroed). */
+export function forwardRun(tape: usize, from: i32, to: i32, s: i32): void {
+  bindRows(firstSegment(tape));
+  forwardRows(from, to, s, false);
+}
+
+/** Rows to − 1 … from of a one-segment tape in reverse; `end` is the slot after row to − 1's. */
+export function reverseRun(tape: usize, from: i32, to: i32, end: i32): void {
+  bindRows(firstSegment(tape));
+  reverseRows(to - 1, end, false, from);
+}
+
 // ── the second sweep design (compiled tapes in one segment): stored partials ──
 
 /** Forward sweep that also writes every scalar row's partials into `buffer` (layout.ts). */
@@ -126,7 +140,7 @@ export function tangentBytes(tape: usize): f64 {
 function bindHigher(tape: usize, buffer: usize): usize {
   const seg = firstSegment(tape);
   bindRows(seg);
-  bindTangents(buffer, slotCountOf(seg), firstSlotOf(seg), SINK);
+  bindTangents(buffer, slotCountOf(seg), firstSlotOf(seg), SINK, adjointDeltaOf(capOf(seg)));
   return seg;
 }
 

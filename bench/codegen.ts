@@ -1,11 +1,18 @@
 /** @file Generated code vs the interpreter for compiled scalar Rosenbrock: value + gradient per
- *  replay, as ratios to plain JS f (timed before wengert is imported) and to the interpreter;
- *  generation and compile times, module bytes per row. Run: npx tsx bench/codegen.ts */
+ *  replay, as ratios to plain JS f (timed before wengert is imported) and to the interpreter, with
+ *  generated code timed above the row limit too (where 'auto' keeps the interpreter); then the
+ *  cost of generating a module: generation, WebAssembly.Module (V8 decodes and validates; it
+ *  compiles each function lazily, with Liftoff, at its first call) and the first call, and the
+ *  module's bytes per row. Run: npx tsx bench/codegen.ts */
+import { loadavg } from 'node:os';
 import { median, time } from './engine.js';
 import { rosenbrockPlain, uniform } from './plain-rosenbrock.js';
 
 const SIZES = [1_000, 4_444, 11_112];
+/** 10⁴ and 10⁵ rows. */
+const GENERATION_SIZES = [1_112, 11_112];
 const ROUNDS = 3;
+const GENERATIONS = 9;
 const timing = { timeMs: 300, warmupMs: 300, minIterations: 20 };
 
 // Plain JS first, before wengert's import can change how V8 treats typed arrays.
@@ -17,7 +24,10 @@ for (const n of SIZES) {
 }
 
 const { compile, add, mul, square, sub } = await import('../src/index.js');
-const { generateScalarModule } = await import('../src/codegen/scalar-module.js');
+const { generateScalarModule, MAX_GENERATED_ROWS } = await import('../src/codegen/scalar-module.js');
+const { setMaxGeneratedRows } = await import('../src/codegen/generated-sweeps.js');
+const { ByteWriter } = await import('../src/codegen/wasm-writer.js');
+const { core, sharedMemory } = await import('../src/wasm/instance.js');
 const { decode } = await import('../src/compile/format.js');
 type V = import('../src/index.js').Vector;
 type O = import('../src/index.js').Operand;
@@ -28,8 +38,12 @@ const rosenbrock = (x: V): O => {
   return total;
 };
 
-const lines: string[] = [];
+const lines: string[] = [`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`];
 const fmt = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(3)} ms`);
+const stat = (ms: number[]) => `${median(ms).toFixed(1)} ms (best ${Math.min(...ms).toFixed(1)})`;
+
+// Replays: generated code on every size (the row limit lifted), 'auto' says which engine it picks.
+setMaxGeneratedRows(Infinity);
 for (const n of SIZES) {
   const x = uniform(n, n);
   const g = new Float64Array(n);
@@ -41,20 +55,6 @@ for (const n of SIZES) {
   generated.valueAndGrad(x, g);
   const firstMs = performance.now() - started;
   const stats = generated.stats;
-  // Generation and WebAssembly.Module alone, on the same program (V8 compiles lazily: the first
-  // call above pays the rest).
-  const program = decode(generated.toBytes());
-  const layout = { valueBase: 1 << 20, adjointBase: 1 << 24, sharedMemory: true };
-  generateScalarModule(program, layout, undefined, Infinity); // warm the generator's own code up
-  started = performance.now();
-  const module = generateScalarModule(program, layout, undefined, Infinity);
-  const generateMs = performance.now() - started;
-  let wasmCompileMs = NaN;
-  if (!('reason' in module)) {
-    started = performance.now();
-    new WebAssembly.Module(module.bytes as BufferSource);
-    wasmCompileMs = performance.now() - started;
-  }
   const interp: number[] = [];
   const gen: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -65,17 +65,54 @@ for (const n of SIZES) {
   const i = median(interp);
   const ge = median(gen);
   const check = interpreted.valueAndGrad(x).value === generated.valueAndGrad(x).value ? 'same value' : 'VALUES DIFFER';
+  const auto = stats.rows > MAX_GENERATED_ROWS ? `'auto' keeps the interpreter: over ${MAX_GENERATED_ROWS} rows` : `'auto' runs it`;
   lines.push(`Rosenbrock n=${n} (${stats.rows} rows), value + gradient   [${check}]`);
   lines.push(`  plain JS f              ${fmt(plain)}`);
   lines.push(`  interpreter             ${fmt(i)}   ${(i / plain).toFixed(1)}× plain f   (best ${fmt(Math.min(...interp))})`);
-  lines.push(`  ${stats.engine.padEnd(22)}  ${fmt(ge)}   ${(ge / plain).toFixed(1)}× plain f, ${(i / ge).toFixed(2)}× faster than the interpreter   (best ${fmt(Math.min(...gen))})${stats.engineReason ? `  [${stats.engineReason}]` : ''}`);
-  if ('reason' in module) lines.push(`  not generated: ${module.reason}`);
-  else {
-    if (stats.engine !== 'generated') lines.push(`  (over the row limit; had it been generated:)`);
-    lines.push(`  module ${(module.bytes.length / 1024).toFixed(0)} KiB = ${(module.bytes.length / program.op.length).toFixed(1)} B/row, ${module.functions} functions; generate ${generateMs.toFixed(1)} ms + WebAssembly.Module ${wasmCompileMs.toFixed(1)} ms; compile() ${compileMs.toFixed(0)} ms, first call (lazy V8 compile) ${firstMs.toFixed(0)} ms`);
-  }
+  lines.push(`  ${stats.engine.padEnd(22)}  ${fmt(ge)}   ${(ge / plain).toFixed(1)}× plain f, ${(i / ge).toFixed(2)}× faster than the interpreter   (best ${fmt(Math.min(...gen))})${stats.engineReason ? `  [${stats.engineReason}]` : ''}   [${auto}]`);
+  lines.push(`  module ${(stats.moduleBytes / 1024).toFixed(0)} KiB = ${(stats.moduleBytes / stats.rows).toFixed(1)} B/row; compile() ${compileMs.toFixed(0)} ms, first call (lazy V8 compile) ${firstMs.toFixed(0)} ms`);
   interpreted.dispose();
   generated.dispose();
 }
+setMaxGeneratedRows(MAX_GENERATED_ROWS);
+
+// Generation alone, into one reused writer as compile() does; each module at other addresses
+// (V8 caches a module by its bytes), run once in a memory of its own (no rule import is called).
+const writer = new ByteWriter();
+const imports = (memory: WebAssembly.Memory) => ({ env: { memory }, core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB } });
+for (const n of GENERATION_SIZES) {
+  const f = compile(rosenbrock, n, { codegen: 'off' });
+  const program = decode(f.toBytes());
+  f.dispose();
+  const rows = program.op.length;
+  const pages = Math.ceil((16 * rows + 8 * GENERATIONS) / 65536) + 1;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: sharedMemory } as WebAssembly.MemoryDescriptor);
+  const generateMs: number[] = [];
+  const moduleMs: number[] = [];
+  const firstCallMs: number[] = [];
+  let bytes = 0;
+  let functions = 0;
+  for (let k = 0; k < GENERATIONS; k++) {
+    const layout = { valueBase: 8 * k, adjointBase: 8 * (rows + GENERATIONS + k), sharedMemory };
+    let started = performance.now();
+    const module = generateScalarModule(program, layout, undefined, Infinity, writer);
+    generateMs.push(performance.now() - started);
+    if ('reason' in module) throw new Error(module.reason);
+    bytes = module.bytes.length;
+    functions = module.functions;
+    started = performance.now();
+    const compiled = new WebAssembly.Module(module.bytes as BufferSource);
+    moduleMs.push(performance.now() - started);
+    started = performance.now();
+    const sweeps = new WebAssembly.Instance(compiled, imports(memory)).exports as { forward(): void; reverse(): void };
+    sweeps.forward();
+    sweeps.reverse();
+    firstCallMs.push(performance.now() - started);
+  }
+  lines.push(`Generating ${rows} rows (n=${n}), ${GENERATIONS} times: ${(bytes / rows).toFixed(1)} B/row, ${functions} functions`);
+  lines.push(`  generate ${stat(generateMs)} (first ${generateMs[0].toFixed(1)}) + WebAssembly.Module ${stat(moduleMs)} = ${stat(generateMs.map((g, k) => g + moduleMs[k]))}`);
+  lines.push(`  instantiate + first forward and reverse (Liftoff compiles each function) ${stat(firstCallMs)}; all three ${stat(generateMs.map((g, k) => g + moduleMs[k] + firstCallMs[k]))}`);
+}
+lines.push(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
 console.log(lines.join('\n'));
 if (sink === 0.5) console.log(sink);

@@ -2,7 +2,8 @@
  *  10⁶ and 10⁷ multiplications (and 10⁸ with --huge: several GB), recorded and swept on a fresh
  *  tape per round, with and without `reserve`, on both backends, each case in a process of its
  *  own. Prints ns per node (record, sweep, both) and the bytes per node the tape holds, and checks
- *  the gradient against its closed form (1.0000001)ⁿ. */
+ *  the gradient against its closed form (1.0000001)ⁿ; then what touching fresh memory costs on
+ *  this machine, the floor under every cold (first) round. */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -95,10 +96,32 @@ function report(r: CaseResult): string {
   );
 }
 
+/** What fresh memory costs here before any work: one write per 4 KiB page of a new 256 MiB
+ *  buffer (the first touch of each page faults), then a second pass over the same pages. */
+function freshMemoryFloor(): { freshNsPerByte: number; warmNsPerByte: number } {
+  const bytes = 256 << 20;
+  const pages = new Uint8Array(new ArrayBuffer(bytes));
+  const pass = () => {
+    const t0 = performance.now();
+    for (let i = 0; i < bytes; i += 4096) pages[i] = 1;
+    return ((performance.now() - t0) * 1e6) / bytes;
+  };
+  return { freshNsPerByte: pass(), warmNsPerByte: pass() };
+}
+
+function spawnFloor(): { freshNsPerByte: number; warmNsPerByte: number } {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case=floor'], { encoding: 'utf8' });
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as { freshNsPerByte: number; warmNsPerByte: number };
+}
+
 function main(argv: string[]): void {
   const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const rounds = Number(flag('rounds') ?? 4);
   const single = flag('case');
+  if (single === 'floor') {
+    console.log(JSON.stringify(freshMemoryFloor()));
+    return;
+  }
   if (single !== undefined) {
     const [muls, backend, reserve] = single.split(',');
     console.log(JSON.stringify(runCase(Number(muls), backend as Backend, reserve === '1', rounds)));
@@ -119,6 +142,14 @@ function main(argv: string[]): void {
       }
     }
   }
+  // A cold round's floor: every byte a tape holds is fresh memory the first time, and on a VM that
+  // hands freed pages back to its host (free page reporting) each first touch is a host fault.
+  const floor = spawnFloor();
+  console.log(
+    `fresh memory (a new 256 MiB buffer, one write per 4 KiB page, own process): ${floor.freshNsPerByte.toFixed(2)} ns/byte ` +
+      `(${(floor.freshNsPerByte * 4096 / 1000).toFixed(1)} µs/page), the same pages again ${floor.warmNsPerByte.toFixed(3)} ns/byte: ` +
+      `a cold round at 25 B/node pays ≥ ${(floor.freshNsPerByte * 25).toFixed(0)} ns/node before recording anything`,
+  );
 }
 
 main(process.argv.slice(2));

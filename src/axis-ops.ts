@@ -97,7 +97,7 @@ export function reduceAlongAxis(op: Op, name: string, x: unknown, axis: unknown,
   const core = x.core;
   // A wide matrix's column sums as rows − 1 elementwise adds of whole rows: fewer rows recorded
   // than one transpose and a reduction per column (the same sums, in the same order).
-  if (op === Op.VecSum && axis === 0 && extra === undefined && x.rows > 0 && x.rows - 1 < x.cols + 1) return columnSums(x);
+  if (op === Op.VecSum && axis === 0 && extra === undefined && sumsByRows(x)) return columnSums(x);
   let lines = axis === 1 ? x : transpose(x);
   if (extra !== undefined) lines = withLeadingColumn(core, lines, checkedExtra(core, name, extra));
   const count = lines.rows;
@@ -109,6 +109,12 @@ export function reduceAlongAxis(op: Op, name: string, x: unknown, axis: unknown,
     if (i === 0) start = s;
   }
   return new Vector(core, start, count);
+}
+
+/** Whether a matrix's column sums take fewer rows as adds of whole rows (rows − 1 of them) than
+ *  as a transpose and a reduction per column. */
+export function sumsByRows(m: Matrix): boolean {
+  return m.rows > 0 && m.rows - 1 < m.cols + 1;
 }
 
 /** M(0, :) + M(1, :) + … as a vector (a single row is its own sum: a view, no node). */

@@ -6,6 +6,9 @@ import type { RecentConstants } from './recent-constants.js';
  *  before the reset fail `live` instead of reading someone else's slots. */
 export interface TapeCore {
   readonly backend: 'wasm' | 'js';
+  /** The wasm tape header's address in the core's memory (−1 on the JS tape): generated code
+   *  hands the rows it does not generate back to the core's interpreter for this tape. */
+  readonly tape: number;
   /** False once the tape was reset or disposed. */
   live: boolean;
   /** Set while compile() traces: reading a value would freeze a branch, so it throws. */

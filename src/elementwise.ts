@@ -1,8 +1,8 @@
-/** @file Elementwise ops over tensors: one VecMap row (a scalar broadcast), one per matrix row
+/** @file Elementwise ops over tensors: one VecMap row (a scalar broadcast), one VecMapTiled row
  *  when a vector meets every row of a matrix (or an r × 1 matrix every column), and where()
  *  over tensors. */
 import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B } from '../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, TILE_COLUMN, TILE_ROW } from '../assembly/shared/vector.js';
 import { Matrix, Vector, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
 import type { TapeCore } from './core.js';
 import { ShapeError } from './errors.js';
@@ -75,36 +75,25 @@ function columnBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { 
   return undefined;
 }
 
-/** op(M[i, :], v[i]) for every row i: one VecMap row per matrix row with the column's element
- *  broadcast, back to back, so the results form one matrix. */
+/** op(M[i, :], v[i]) for every row i: one VecMapTiled row, the column's element i broadcast
+ *  over row i. */
 function broadcastOverColumns(op: Op, m: Matrix, column: Matrix, matrixFirst: boolean): Matrix {
   const c = m.core;
-  c.reserve(2 * m.rows, m.length);
-  let start = -1;
-  for (let i = 0; i < m.rows; i++) {
-    const mi = m.start + i * m.cols;
-    const ci = column.start + i;
-    const s = c.vector(Op.VecMap, m.cols, op | (matrixFirst ? BROADCAST_B : BROADCAST_A), 0, 0, matrixFirst ? mi : ci, matrixFirst ? ci : mi);
-    if (i === 0) start = s;
-  }
-  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols);
+  if (m.length === 0) return new Matrix(c, c.constants([]), m.rows, m.cols);
+  const flags = op | (matrixFirst ? BROADCAST_B : BROADCAST_A);
+  const s = c.vector(Op.VecMapTiled, m.length, flags, m.cols, TILE_COLUMN, matrixFirst ? m.start : column.start, matrixFirst ? column.start : m.start);
+  return new Matrix(c, s, m.rows, m.cols);
 }
 
-/** op(M[i, :], v) for every row i: one VecMap row per matrix row, back to back, so the results
- *  form one matrix. */
+/** op(M[i, :], v) for every row i: one VecMapTiled row, v met by every matrix row. */
 function broadcastOverRows(op: Op, core: TapeCore | undefined, m: Matrix, v: Vector | ArrayOperand, matrixFirst: boolean): Matrix {
   const c = core ?? m.core;
-  const row = tensorStart(c, v); // constants first: the rows below must stay contiguous
-  c.reserve(2 * m.rows, m.length);
+  const row = tensorStart(c, v);
   const vData = isData(v);
-  const flags = op | (matrixFirst ? dataBits(m.data, vData) : dataBits(vData, m.data));
-  let start = -1;
-  for (let i = 0; i < m.rows; i++) {
-    const mi = m.start + i * m.cols;
-    const s = c.vector(Op.VecMap, m.cols, flags, 0, 0, matrixFirst ? mi : row, matrixFirst ? row : mi);
-    if (i === 0) start = s;
-  }
-  return new Matrix(c, m.rows === 0 ? c.constants([]) : start, m.rows, m.cols, m.data && vData);
+  if (m.length === 0) return new Matrix(c, c.constants([]), m.rows, m.cols, m.data && vData);
+  const flags = op | (matrixFirst ? BROADCAST_B | dataBits(m.data, vData) : BROADCAST_A | dataBits(vData, m.data));
+  const s = c.vector(Op.VecMapTiled, m.length, flags, m.cols, TILE_ROW, matrixFirst ? m.start : row, matrixFirst ? row : m.start);
+  return new Matrix(c, s, m.rows, m.cols, m.data && vData);
 }
 
 /** where(cond, a, b) over tensors (scalars broadcast): one VecWhere row selecting from a block

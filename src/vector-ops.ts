@@ -6,7 +6,7 @@ import { Scalar, Vector, Matrix, shapeText, type AnyOperand, type Operand, type 
 import { ArgumentError, ShapeError } from './errors.js';
 import { commonCore, dataBits, describe, fold, isArrayOperand, isData, isTensor, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
 import { binary, type Binary } from './makers.js';
-import { reduceAlongAxis, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';
+import { reduceAlongAxis, sumsByRows, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';
 import type { TapeCore } from './core.js';
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
@@ -48,13 +48,11 @@ export function mean(x: ArrayOperand): number;
 export function mean(x: Reducible): Operand;
 export function mean(x: Reducible, options?: AxisOptions): Operand | Vector {
   const axis = axisOf('mean', options);
-  if (axis !== undefined) {
-    const totals = reduceAlongAxis(Op.VecSum, 'mean', x, axis);
-    const m = x as Matrix;
-    return mulVector(totals, 1 / (axis === 0 ? m.rows : m.cols));
-  }
-  const total = sum(x);
-  return mulScalar(total, 1 / (x as Tensor).length);
+  // A wide matrix's column means scale its column sums (rows − 1 adds of whole rows); every
+  // other mean is one row per line (VecMean: the same bits as a sum times 1/n).
+  if (axis === 0 && x instanceof Matrix && sumsByRows(x)) return mulVector(reduceAlongAxis(Op.VecSum, 'mean', x, axis), 1 / x.rows);
+  if (axis !== undefined) return reduceAlongAxis(Op.VecMean, 'mean', x, axis);
+  return reduce(Op.VecMean, 'mean', x);
 }
 
 /** Π xᵢ; its gradient is exact with zeros among the xᵢ (no division by them). */
@@ -130,7 +128,6 @@ export const min = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   return minElementwise(a, b as AnyOperand);
 }) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
-const mulScalar = binary(Op.Mul, 'mean') as (a: Operand, b: Operand) => Operand;
 const mulVector = binary(Op.Mul, 'mean') as (a: Vector, b: number) => Vector;
 
 /** softmax over a vector, or over each row of a matrix. */

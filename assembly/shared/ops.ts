@@ -41,6 +41,12 @@ export enum Op {
   /** y[i] = a[k(i)], the indices k in the b block (constant slots): gather; its adjoint is a
    *  scatter-add. An index that names no element of a gives NaN (the facade refuses them). */
   VecGather = 141,
+  /** y = (Σ a) · (1/n): mean, in one row (the bits of a sum and a multiplication by 1/n). */
+  VecMean = 142,
+  /** A vector meeting every row of a matrix (or a column every column) in one row: matrix row r
+   *  is the VecMap row `tileRow` derives, the flagged operand (BROADCAST_A or B) a row of p2a
+   *  elements (p2b = 0) or a column whose element r is broadcast over row r (p2b = 1). */
+  VecMapTiled = 143,
   // Host rows (200–209): the row's rules live in JavaScript, which the walk calls back.
   /** A user-defined op (defineOp, customVjp) or a checkpointed function: its Param rows carry
    *  (output length or −1 for a number, argument count), (rule id, 0), and before those one
@@ -83,8 +89,8 @@ export function arity(op: i32): i32 {
   if (op == Op.VecMap || op == Op.VecDot || op == Op.MatMul || op == Op.VecWhere) return 2;
   if (op == Op.VecSum || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
   if (op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return 1;
-  if (op == Op.VecTranspose) return 1;
-  if (op == Op.VecGather) return 2;
+  if (op == Op.VecTranspose || op == Op.VecMean) return 1;
+  if (op == Op.VecGather || op == Op.VecMapTiled) return 2;
   // Any number of operands, listed in its Param rows: a and b name none.
   if (op == Op.Custom) return 0;
   return -1;

@@ -52,6 +52,15 @@ export function getOperandTan(t: Column, id: i32): f64 { return t[id]; }
 /** Adds to an operand's adjoint tangent, where the operand may be the sink (whose is scratch). */
 export function addOperandTanAdj(t: Column, id: i32, x: f64): void { t[id] += x; }
 
+/** The adjoints of a one-segment tape's slots, as the higher-order sweeps read them (the wasm
+ *  build skips its per-page delta there); here the adjoint column itself. */
+export function segmentAdjointColumn(): Column { return bound.adj; }
+export function getSegAdj(a: Column, id: i32): f64 { return a[id]; }
+export function setSegAdj(a: Column, id: i32, x: f64): void { a[id] = x; }
+export function addSegAdj(a: Column, id: i32, x: f64): void { a[id] += x; }
+/** Adds to an operand's adjoint, where the operand may be the sink (whose is scratch). */
+export function addOperandSegAdj(a: Column, id: i32, x: f64): void { a[id] += x; }
+
 /** Stored partials, per slot ∂y/∂a then ∂y/∂b. */
 export function storePartials(p: Column, id: i32, da: f64, db: f64): void {
   p[2 * id] = da;

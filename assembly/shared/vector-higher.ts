@@ -64,6 +64,11 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     setTan(T, out, s);
     return;
   }
+  if (op == Op.VecMean) {
+    for (let i = 0; i < n; i++) s += getTan(T, a + i);                        // ẏ = (Σ ȧᵢ)/n
+    setTan(T, out, s * (1 / <f64>n));
+    return;
+  }
   if (op == Op.VecDot) {
     for (let i = 0; i < n; i++) s += getTan(T, a + i) * getVal(V, b + i) + getVal(V, a + i) * getTan(T, b + i); // ẏ = ȧ·b + a·ḃ
     setTan(T, out, s);
@@ -191,6 +196,11 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
   if (g == 0 && tg == 0 && vectorOutputs(op, p1a, p2a) == 1) return; // as vectorReverse
   if (op == Op.VecSum) {
     for (let i = 0; i < n; i++) addTanAdj(TA, a + i, tg);                      // ā̇ᵢ += ȳ̇
+    return;
+  }
+  if (op == Op.VecMean) {
+    const tn = tg * (1 / <f64>n);                                           // ā̇ᵢ += ȳ̇/n (linear)
+    for (let i = 0; i < n; i++) addTanAdj(TA, a + i, tn);
     return;
   }
   if (op == Op.VecDot) {

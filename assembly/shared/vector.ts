@@ -4,6 +4,7 @@
  *  `out`. Its integers ride in the Param rows before it:
  *    first Param  (p1a, p1b): length n (MatMul: m) · payload (VecMap: scalar op | flags; MatMul: k)
  *    second Param (p2a, p2b): MatMul only: n · transpose flags (1: A, 2: B)
+ *  VecMapTiled: as VecMap, and a second Param row: p2a = columns, p2b = 1 for a tiled column.
  *  VecTranspose: p1a = elements, p1b = columns of a. VecGather: p1a = outputs, p1b = elements of
  *  a; the b block holds the indices as values (constants the facade checked).
  *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast; VecCopy and
@@ -27,7 +28,7 @@ export const DATA_BOTH: i32 = DATA_A | DATA_B;
 export function dataFlags(op: i32, p1b: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p2b & DATA_BOTH;
   const flagged = op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecSum || op == Op.VecDot || op == Op.VecProd ||
-    op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecSoftmax || op == Op.VecLogSoftmax;
+    op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecMean || op == Op.VecMapTiled;
   return flagged ? p1b & DATA_BOTH : 0;
 }
 export const TRANSPOSE_B: i32 = 2;
@@ -57,7 +58,7 @@ export function matmulStrides(m: i32, k: i32, n: i32, flags: i32): void {
 /** Param rows before a row: Where and vector rows 1, MatMul 2, every other row none. A Custom
  *  row has 2 (its integers) and, before those, one per argument (customArgumentRow). */
 export function paramRows(op: i32): i32 {
-  if (op == Op.MatMul || op == Op.Custom) return 2;
+  if (op == Op.MatMul || op == Op.Custom || op == Op.VecMapTiled) return 2;
   return op == Op.Where || op >= FIRST_VECTOR_OP ? 1 : 0;
 }
 
@@ -67,8 +68,8 @@ export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
   if (op < FIRST_VECTOR_OP) return op == Op.Param ? 0 : 1;
   if (op == Op.MatMul) return p1a * p2a;
   if (op == Op.Custom) return p1a < 0 ? 1 : p1a;
-  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere) return p1a;
-  if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp) return 1;
+  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecMapTiled) return p1a;
+  if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecMean) return 1;
   if (op == Op.VecTranspose || op == Op.VecGather) return p1a;
   return -1;
 }
@@ -79,7 +80,36 @@ export function operandLengthA(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32):
   if (op == Op.VecGather) return p1b;
   if (op == Op.Custom) return 0; // its operands are listed in its argument rows
   if (op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
+  if (op == Op.VecMapTiled) return (p1b & BROADCAST_A) != 0 ? tileLength(p1a, p2a, p2b) : p1a;
   return p1a;
+}
+
+/** VecMapTiled's p2b: the tiled operand is a row met by every matrix row, or a column. */
+export const TILE_ROW: i32 = 0;
+export const TILE_COLUMN: i32 = 1;
+
+/** Elements of a VecMapTiled's tiled operand: a row (cols) or a column (n ÷ cols). */
+export function tileLength(n: i32, cols: i32, byColumn: i32): i32 {
+  if (byColumn == 0) return cols;
+  return cols == 0 ? 0 : (n - n % cols) / cols;
+}
+
+/** Matrix row r of a VecMapTiled, as the VecMap row it stands for: its payload and operands. */
+export let tileFlags: i32 = 0;
+export let tileA: i32 = 0;
+export let tileB: i32 = 0;
+
+export function tileRow(p1b: i32, cols: i32, byColumn: i32, a: i32, b: i32, r: i32): void {
+  const tiledA = (p1b & BROADCAST_A) != 0, tiledB = (p1b & BROADCAST_B) != 0;
+  // A tiled row is a whole VecMap operand; a tiled column's element r is broadcast.
+  tileFlags = byColumn != 0 ? p1b : p1b & ~(BROADCAST_A | BROADCAST_B);
+  tileA = tiledA ? (byColumn != 0 ? a + r : a) : a + r * cols;
+  tileB = tiledB ? (byColumn != 0 ? b + r : b) : b + r * cols;
+}
+
+/** Matrix rows of a VecMapTiled of n elements in rows of `cols`. */
+export function tiledRows(n: i32, cols: i32): i32 {
+  return cols == 0 ? 0 : (n - n % cols) / cols;
 }
 
 /** The row holding argument i of the Custom row r that has `count` arguments (first slot in a,
@@ -93,6 +123,7 @@ export function operandLengthB(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32):
   if (op == Op.VecDot || op == Op.VecGather) return p1a;
   if (op == Op.VecWhere) return 2 * p1a;
   if (op == Op.VecMap) return (p1b & BROADCAST_B) != 0 ? 1 : p1a;
+  if (op == Op.VecMapTiled) return (p1b & BROADCAST_B) != 0 ? tileLength(p1a, p2a, p2b) : p1a;
   return 0;
 }
 
@@ -164,6 +195,12 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     let s: f64 = 0;
     for (let i = 0; i < n; i++) s += getVal(V, a + i);
     setVal(V, out, s);
+    return;
+  }
+  if (op == Op.VecMean) {
+    let s: f64 = 0;
+    for (let i = 0; i < n; i++) s += getVal(V, a + i);
+    setVal(V, out, s * (1 / <f64>n));                                         // NaN for n = 0
     return;
   }
   if (op == Op.VecDot) {
@@ -271,6 +308,11 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (g == 0 && vectorOutputs(op, p1a, p2a) == 1) return;
   if (op == Op.VecSum) {
     for (let i = 0; i < n; i++) addAdj(A, a + i, g);                           // ∂Σa/∂aᵢ = 1
+    return;
+  }
+  if (op == Op.VecMean) {
+    const gn = g * (1 / <f64>n);                                            // ∂mean/∂aᵢ = 1/n
+    for (let i = 0; i < n; i++) addAdj(A, a + i, gn);
     return;
   }
   if (op == Op.VecDot) {

@@ -16,12 +16,12 @@
 import {
   Op, isLeafOrParam, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, times,
 } from './ops.js';
-import { paramRows, vectorOutputs, dataFlags, DATA_BOTH } from './vector.js';
+import { paramRows, vectorOutputs, dataFlags, DATA_BOTH, tileRow, tileFlags, tileA, tileB, tiledRows } from './vector.js';
 import { opColumn, aColumn, bColumn, rowOp, rowOperand, OperandColumn } from './rows.js';
 import {
   valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, storedColumn, Column,
   getVal, setVal, getAdj, setAdj, addAdj, getTan, setTan, getTanAdj, setTanAdj, addTanAdj, getOperandTan, addOperandTanAdj,
-  storePartials, storedA, storedB,
+  storePartials, storedA, storedB, segmentAdjointColumn, getSegAdj, setSegAdj, addSegAdj, addOperandSegAdj,
 } from './slots.js';
 import { kernelForward, kernelReverse, kernelTangent, kernelSecondOrder, hostRow, HOST_FORWARD, HOST_REVERSE, HOST_TANGENT, HOST_SECOND_ORDER } from './kernels.js';
 
@@ -102,13 +102,13 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
   return s;
 }
 
-/** Adjoints from rows top…0 into their operands; `end` is the slot after row top's slots.
+/** Adjoints from rows top…bottom into their operands; `end` is the slot after row top's slots.
  *  Returns the first slot of the run. */
-/* @inline */ export function reverseRows(top: i32, end: i32, storing: bool): i32 {
+/* @inline */ export function reverseRows(top: i32, end: i32, storing: bool, bottom: i32 = 0): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
   const V = valueColumn(), A = adjointColumn(), P = storedColumn();
   let s = end;
-  for (let r = top; r >= 0; r--) {
+  for (let r = top; r >= bottom; r--) {
     const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
       if (op != Op.Param) s--;
@@ -142,13 +142,13 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
  *  adjoint tangent, ready for `secondOrderRows`. Returns the slot after the run. */
 export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
-  const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
+  const V = valueColumn(), A = segmentAdjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   for (let r = from; r < to; r++) {
     const op = rowOp(O, r);
     if (isLeafOrParam(op)) {
       if (op != Op.Param) {
         if (op == Op.Const) setTan(T, s, 0);
-        setAdj(A, s, 0);
+        setSegAdj(A, s, 0);
         setTanAdj(TA, s++, 0);
       }
       continue;
@@ -166,7 +166,7 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
     partials(op, x, w, y, c);
     setVal(V, s, y);
     setTan(T, s, times(partialA, getTan(T, a)) + times(partialB, getOperandTan(T, b)));
-    setAdj(A, s, 0);
+    setSegAdj(A, s, 0);
     setTanAdj(TA, s++, 0);
   }
   return s;
@@ -176,7 +176,7 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
  *  caller seeded after `tangentRows`. Returns the first slot of the run. */
 export function secondOrderRows(top: i32, end: i32): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
-  const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
+  const V = valueColumn(), A = segmentAdjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   let s = end;
   for (let r = top; r >= 0; r--) {
     const op = rowOp(O, r);
@@ -189,7 +189,7 @@ export function secondOrderRows(top: i32, end: i32): i32 {
       continue;
     }
     s--;
-    const g = getAdj(A, s);
+    const g = getSegAdj(A, s);
     const tg = getTanAdj(TA, s);
     // As reverseRows skips ȳ = 0: a row nothing depends on (ȳ and its tangent 0) adds nothing.
     if (g == 0 && tg == 0) continue;
@@ -204,12 +204,30 @@ export function secondOrderRows(top: i32, end: i32): i32 {
     const da = partialA;
     const db = partialB;
     secondPartials(op, x, w, y);
-    addAdj(A, a, g * da);
-    addAdj(A, b, g * db);
+    addSegAdj(A, a, g * da);
+    addOperandSegAdj(A, b, g * db);
     addTanAdj(TA, a, times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb)));
     addOperandTanAdj(TA, b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
   }
   return s;
+}
+
+const FORWARD: i32 = 0, REVERSE: i32 = 1, TANGENT: i32 = 2, SECOND_ORDER: i32 = 3;
+
+/** A VecMapTiled row run as the VecMap rows it stands for, one per matrix row (the reverse sweeps
+ *  last row first), so every kernel, its f64x2 paths included, and every bit are VecMap's. */
+function tiledRow(sweep: i32, a: i32, b: i32, out: i32, values: bool): void {
+  const cols = p2a, rows = tiledRows(p1a, cols);
+  const flags = p1b, byColumn = p2b;
+  for (let k = 0; k < rows; k++) {
+    const r = sweep == REVERSE || sweep == SECOND_ORDER ? rows - 1 - k : k;
+    tileRow(flags, cols, byColumn, a, b, r);
+    const o = out + r * cols;
+    if (sweep == FORWARD) kernelForward(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, o);
+    else if (sweep == REVERSE) kernelReverse(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, o);
+    else if (sweep == TANGENT) kernelTangent(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, o, values);
+    else kernelSecondOrder(Op.VecMap, cols, tileFlags, 0, 0, tileA, tileB, o);
+  }
 }
 
 /** Vector row r forward into the slots from s, adjoints zeroed; returns the slot after them. */
@@ -218,6 +236,7 @@ function vectorRowForward(op: i32, r: i32, s: i32): i32 {
   const count = vectorOutputs(op, p1a, p2a);
   // The fast kernels zero the adjoints as they write the values; the portable ones leave it here.
   if (op == Op.Custom) hostRow(HOST_FORWARD, r, s);
+  else if (op == Op.VecMapTiled) tiledRow(FORWARD, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, true);
   else if (kernelForward(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s)) return s + count;
   const A = adjointColumn();
   for (let i = 0; i < count; i++) setAdj(A, s + i, 0);
@@ -230,7 +249,9 @@ function vectorRowReverse(op: i32, r: i32, end: i32): i32 {
   const start = end - vectorOutputs(op, p1a, p2a);
   // A row on data alone sends its adjoints nowhere anyone reads them.
   if (op == Op.Custom) hostRow(HOST_REVERSE, r, start);
-  else if (dataFlags(op, p1b, p2b) != DATA_BOTH) kernelReverse(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
+  else if (op == Op.VecMapTiled) {
+    if (dataFlags(op, p1b, p2b) != DATA_BOTH) tiledRow(REVERSE, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start, false);
+  } else if (dataFlags(op, p1b, p2b) != DATA_BOTH) kernelReverse(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
   return start;
 }
 
@@ -238,6 +259,7 @@ function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
   readParams(op, r);
   const count = vectorOutputs(op, p1a, p2a);
   if (op == Op.Custom) hostRow(values ? HOST_FORWARD | HOST_TANGENT : HOST_TANGENT, r, s);
+  else if (op == Op.VecMapTiled) tiledRow(TANGENT, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
   else kernelTangent(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
   const A = adjointColumn(), TA = adjointTangentColumn();
   for (let i = 0; i < count; i++) {
@@ -251,6 +273,7 @@ function vectorRowSecondOrder(op: i32, r: i32, end: i32): i32 {
   readParams(op, r);
   const start = end - vectorOutputs(op, p1a, p2a);
   if (op == Op.Custom) hostRow(HOST_SECOND_ORDER, r, start);
+  else if (op == Op.VecMapTiled) tiledRow(SECOND_ORDER, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start, false);
   else kernelSecondOrder(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), start);
   return start;
 }

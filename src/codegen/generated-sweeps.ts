@@ -4,7 +4,8 @@
  *  once it is ready. */
 import type { Program } from '../compile/program.js';
 import { core, sharedMemory } from '../wasm/instance.js';
-import { generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { CHUNK_ROWS, MAX_GENERATED_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { ByteWriter } from './wasm-writer.js';
 import { generateVectorModule } from './vector-module.js';
 import { isVectorOp } from '../../assembly/shared/ops.js';
 
@@ -47,13 +48,39 @@ export function setAsyncCompileAbove(bytes: number): void {
   asyncAbove = bytes;
 }
 
+let chunkRows = CHUNK_ROWS;
+
+/** Rows per generated scalar function: the tests split small tapes into many functions, so
+ *  that values and adjoints cross function boundaries everywhere.
+ *  @internal */
+export function setChunkRows(rows: number): void {
+  chunkRows = rows;
+}
+
+let maxRows = MAX_GENERATED_ROWS;
+
+/** The row limit above which the interpreter is kept: bench/codegen.ts lifts it to time
+ *  generated code on longer tapes (where the interpreter is as fast).
+ *  @internal */
+export function setMaxGeneratedRows(rows: number): void {
+  maxRows = rows;
+}
+
 interface SweepExports {
   forward(): void;
   reverse(): void;
 }
 
+/** One writer for every scalar module: its buffer's pages stay mapped from one generation to the
+ *  next (a fresh megabyte costs milliseconds of page faults). Each module's bytes are compiled,
+ *  which copies them, before the next is generated. */
+const moduleWriter = new ByteWriter(1 << 16);
+
 function imports(): WebAssembly.Imports {
-  return { env: { memory: core.memory }, core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB } };
+  return {
+    env: { memory: core.memory },
+    core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB, forwardRun: core.forwardRun, reverseRun: core.reverseRun },
+  };
 }
 
 /** The generated forward and reverse sweeps of one loaded program, or the reason there are none. */
@@ -62,15 +89,17 @@ export class GeneratedSweeps {
   readonly state: EngineState;
 
   /** `inputStart`: the core's slot id of the program's slot 0 (its slots are consecutive ids in
-   *  one segment, CompiledFunction's constructor checks). */
-  constructor(program: Program, inputStart: number) {
+   *  one segment, CompiledFunction's constructor checks); `tape`: the core's tape holding it. */
+  constructor(program: Program, inputStart: number, tape: number) {
     const started = performance.now();
     const layout: SlotLayout = {
       valueBase: core.slotValueAddress(inputStart) >>> 0,
       adjointBase: core.slotAdjointAddress(inputStart) >>> 0,
       sharedMemory,
+      tape,
+      firstSlot: inputStart,
     };
-    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout);
+    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };
@@ -83,6 +112,12 @@ export class GeneratedSweeps {
     try {
       if (bytes.length <= asyncAbove) instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports());
     } catch (error) {
+      // A module the engine refuses (a limit of V8's the generator did not foresee) leaves the
+      // interpreter running, and says why; RangeError: the main thread may not compile it.
+      if (error instanceof WebAssembly.CompileError) {
+        this.state.reason = `the generated module did not compile: ${error.message}`;
+        return;
+      }
       if (!(error instanceof RangeError)) throw error;
     }
     if (instance === undefined) {

@@ -4,7 +4,7 @@
  *  to the bit); every other op calls the core's exported rule (assembly/codegen-helpers.ts),
  *  which is the interpreter's own code. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { F64, I32, Opcode, writeModule, type ByteWriter, type FunctionBody, type FuncType } from './wasm-writer.js';
+import { F64, I32, Opcode, writeModule, type ByteWriter, type FunctionBody, type FuncType, type ModuleHeader } from './wasm-writer.js';
 
 /** Pushes the current row's operands onto the wasm stack (a value load, a local, a constant):
  *  x the a-operand, b the b-operand (0 for unary ops), y the row's value, c Where's condition. */
@@ -79,7 +79,8 @@ const inline: Partial<Record<number, (helper: ScalarRule) => ScalarRule>> = {
     partialA: (w, o) => { f64(w, 1); o.b(w); w.byte(Opcode.f64Div); },                   // 1/w
     partialB: (w, o) => { o.y(w); w.byte(Opcode.f64Neg); o.b(w); w.byte(Opcode.f64Div); }, // −y/w
   }),
-  [Op.Square]: () => ({ value: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Mul); }, partialA: (w, o) => { f64(w, 2); o.x(w); w.byte(Opcode.f64Mul); }, partialB: 'zero' }),
+  // 2x as x + x: the same double for every x (both exact, or both ±∞), without a 9-byte constant.
+  [Op.Square]: () => ({ value: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Mul); }, partialA: (w, o) => { o.x(w); o.x(w); w.byte(Opcode.f64Add); }, partialB: 'zero' }),
   [Op.Neg]: () => ({ value: (w, o) => { o.x(w); w.byte(Opcode.f64Neg); }, partialA: 'minusOne', partialB: 'zero' }),
   [Op.Sqrt]: () => ({
     value: (w, o) => { o.x(w); w.byte(Opcode.f64Sqrt); },
@@ -108,15 +109,7 @@ const inline: Partial<Record<number, (helper: ScalarRule) => ScalarRule>> = {
 };
 
 const rules = new Map<number, ScalarRule>();
-
-/** Ops whose value is written as instructions (the others' value calls the core's rule). */
-const INLINE_VALUES = new Set<number>([Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Square, Op.Neg, Op.Sqrt, Op.Where, Op.Lt, Op.Le, Op.Gt, Op.Ge, Op.Eq, Op.StopGradient]);
-
-/** Whether the op's value is a call into the core (exp, tanh, sin, …): a call costs more than
- *  storing the value in the forward loop and loading it in the reverse one. */
-export function valueCallsCore(op: number): boolean {
-  return scalarRule(op) !== undefined && !INLINE_VALUES.has(op);
-}
+const calledValues = new Set<number>();
 
 /** The rule for a scalar op code, or undefined for a code the generator does not handle (a
  *  vector op, or a code without a rule): the tape then stays on the interpreter. */
@@ -127,23 +120,45 @@ export function scalarRule(op: number): ScalarRule | undefined {
     const helper = helperRule(op);
     rule = inline[op]?.(helper) ?? helper;
     rules.set(op, rule);
+    if (rule.value === helper.value) calledValues.add(op);
   }
   return rule;
+}
+
+/** Whether the op's value is a call into the core (exp, tanh, …: tens of ns), not instructions:
+ *  a reverse loop then reads it from memory rather than recomputing it. */
+export function valueCallsCore(op: number): boolean {
+  return scalarRule(op) !== undefined && calledValues.has(op);
 }
 
 /** The core's rules, imported by every generated module for the ops it does not inline. */
 const VALUE_TYPE: FuncType = { params: [I32, F64, F64, F64], results: [F64] };
 const PARTIAL_TYPE: FuncType = { params: [I32, F64, F64, F64, F64], results: [F64] };
 
-/** A generated module: the core's memory and rule imports, then `functions`. */
-export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Uint8Array {
-  return writeModule({
+/** The core's interpreter for a run of rows a module does not generate (forwardRun, reverseRun):
+ *  (tape, first row, row after the last, slot). */
+const RUN_TYPE: FuncType = { params: [I32, I32, I32, I32], results: [] };
+export const HELPER_FORWARD_RUN = 3;
+export const HELPER_REVERSE_RUN = 4;
+/** How many functions ruleModule imports: a module's own functions are numbered after them. */
+export const RULE_IMPORTS = 5;
+
+/** A generated module's header: the core's memory and rule imports, then `functions`. */
+export function ruleModuleHeader(functions: ModuleHeader['functions'], sharedMemory: boolean): ModuleHeader {
+  return {
     memory: { module: 'env', name: 'memory', minimum: 0, maximum: 65536, shared: sharedMemory },
     imports: [
       { module: 'core', name: 'opValue', type: VALUE_TYPE },
       { module: 'core', name: 'opPartialA', type: PARTIAL_TYPE },
       { module: 'core', name: 'opPartialB', type: PARTIAL_TYPE },
+      { module: 'core', name: 'forwardRun', type: RUN_TYPE },
+      { module: 'core', name: 'reverseRun', type: RUN_TYPE },
     ],
     functions,
-  });
+  };
+}
+
+/** A generated module: the core's memory and rule imports, then `functions`. */
+export function ruleModule(functions: FunctionBody[], sharedMemory: boolean): Uint8Array {
+  return writeModule({ ...ruleModuleHeader(functions, sharedMemory), functions });
 }

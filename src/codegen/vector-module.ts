@@ -30,12 +30,20 @@ import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assembly/shared/vector.js';
 import { rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, Locals, MEMORY_FILL, Opcode, Simd, V128, type FunctionBody, type FuncType } from './wasm-writer.js';
-import { ruleModule, scalarRule, valueCallsCore, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { ruleModule, scalarRule, valueCallsCore, HELPER_FORWARD_RUN, HELPER_REVERSE_RUN, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 import { simdRule, type SimdRule } from './simd-rules.js';
 import type { SlotLayout } from './scalar-module.js';
 
 /** Scalar rows above this many keep the interpreter (the straight-line code is one function). */
 export const MAX_VECTOR_TAPE_SCALAR_ROWS = 5_000;
+
+/** A sweep's function above this many bytes keeps the interpreter: V8 compiles one function that
+ *  large slowly and runs it slower than the interpreter (ADBench D-LSTM, 609 loops and 4,092
+ *  interpreted rows: a 2.5 MB reverse function, 3–5 s to compile, 77–123 ms per call against
+ *  the interpreter's 18–32 ms at load ≈ 8; GMM's 55 KB module runs 0.8× the interpreter). */
+export const MAX_VECTOR_FUNCTION_BYTES = 256 * 1024;
+
+const tooLarge = (sweep: string) => ({ reason: `the generated ${sweep} sweep would exceed ${MAX_VECTOR_FUNCTION_BYTES} bytes (one function: V8 compiles and runs it slower than the interpreter)` });
 
 const VOID: FuncType = { params: [], results: [] };
 const I32_ADD = 0x6a;
@@ -70,19 +78,32 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   const slotOf = new Int32Array(rows);
   let slots = 0;
   let scalarRows = 0;
+  /** Rows the module hands to the core's interpreter (forwardRun, reverseRun): vector rows other
+   *  than the elementwise ones with a rule, sum and dot (matmul, softmax, logsumexp, …). */
+  const interpreted = new Uint8Array(rows);
+  const fusable = (r: number) => isReduction(op[r]) || (op[r] === Op.VecMap && scalarRule(rowParams(program, r)[1] & 255) !== undefined);
   for (let r = 0; r < rows; r++) {
     slotOf[r] = slots;
     slots += rowSlots(program, r);
     const o = op[r];
     if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
     if (isVectorOp(o)) {
-      if (o !== Op.VecMap && !isReduction(o)) return { reason: `row ${r} has vector op ${o}, which the generator does not handle (only elementwise rows, sum and dot)` };
-      if (o === Op.VecMap && scalarRule(rowParams(program, r)[1] & 255) === undefined) return { reason: `row ${r} maps op ${rowParams(program, r)[1] & 255}, which the generator does not handle` };
+      // A host row's rules call back into JavaScript, which may run sweeps of its own.
+      if (o === Op.Custom) return { reason: `row ${r} is a custom op or checkpoint, whose rules run in JavaScript` };
+      if (!fusable(r)) {
+        if (layout.tape === undefined || layout.firstSlot === undefined) return { reason: `row ${r} has vector op ${o}, and no tape was given to run it on` };
+        interpreted[r] = 1;
+      }
       continue;
     }
     if (scalarRule(o) === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
     if (++scalarRows > MAX_VECTOR_TAPE_SCALAR_ROWS) return { reason: `more than ${MAX_VECTOR_TAPE_SCALAR_ROWS} scalar rows beside vector rows` };
   }
+  // Every generated row costs at least 8 bytes of forward code (operands, rule, local.set): a tape
+  // sure to exceed the limit is not planned (planning an LSTM tape's 39k elementwise rows took 1–2 s).
+  let generatedRows = scalarRows;
+  for (let r = 0; r < rows; r++) if (fusable(r) || interpreted[r] === 1) generatedRows++;
+  if (8 * generatedRows > MAX_VECTOR_FUNCTION_BYTES) return tooLarge('forward');
   const isConst = new Uint8Array(slots);
   for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
   const operands = (r: number) => rowOperands(program, r);
@@ -104,7 +125,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o === Op.Param || o === Op.Const) continue;
-    if (o !== Op.VecMap && !isReduction(o)) {
+    if (interpreted[r] === 1 || (o !== Op.VecMap && !isReduction(o))) {
       current = undefined;
       continue;
     }
@@ -140,14 +161,9 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     for (let k = 0; k < ranges.length; k += 2) {
       const [start, len] = [ranges[k], ranges[k + 1]];
       if (start < 0) continue;
-      for (let s = start; s < start + len; s++) {
-        lastReader[s] = r;
-        if (groupOf[r] < 0) readOutside[s] = 1;
-        else {
-          const g = groups[groupOf[r]];
-          if (inside(g, start, len) !== 'internal') readOutside[s] = 1;
-        }
-      }
+      // Typed-array fills: an interpreted gather or matmul reads whole parameter vectors.
+      lastReader.fill(r, start, start + len);
+      if (groupOf[r] < 0 || inside(groups[groupOf[r]], start, len) !== 'internal') readOutside.fill(1, start, start + len);
     }
   }
   for (const o of program.outputs) readOutside[o] = 1;
@@ -266,6 +282,11 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     }
     return fresh;
   });
+  // Rows whose value the forward loop stores and the reverse loop reads back: those read outside
+  // the group, and those whose value is a call into the core (tanh over an MLP's hidden layer:
+  // recomputing it made the reverse sweep slower than the interpreter's, which reads it).
+  const stored = new Uint8Array(rows);
+  for (const g of groups) for (const r of g.rows) if (op[r] === Op.VecMap) stored[r] = outside[r] === 1 || valueCallsCore(flagsOf(r) & 255) ? 1 : 0;
   const valueAt = (s: number) => layout.valueBase + 8 * s;
   const adjointAt = (s: number) => layout.adjointBase + 8 * s;
   const constLoad = (w: ByteWriter, address: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(address);
@@ -294,8 +315,8 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   // Locals: 0 = the element's byte offset (i32), then f64 and v128 locals as the loops take them.
   const forwardLocals = new Locals();
   const reverseLocals = new Locals();
-  forwardLocals.add(I32);
-  reverseLocals.add(I32);
+  forwardLocals.fixed(I32);
+  reverseLocals.fixed(I32);
 
   // ── scalar rows ──
   const scalarOperands = (w: ByteWriter, r: number): Operands => ({
@@ -321,9 +342,9 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     forward.byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[r]));
   };
   // Reverse locals shared by scalar rows: zero and ȳ; a lane pair of zeros for the loops.
-  const ZERO = reverseLocals.add(F64);
-  const G = reverseLocals.add(F64);
-  const VZERO = reverseLocals.add(V128);
+  const ZERO = reverseLocals.fixed(F64);
+  const G = reverseLocals.fixed(F64);
+  const VZERO = reverseLocals.fixed(V128);
   const scalarReverse = (r: number) => {
     const rule = scalarRule(op[r]) as ScalarRule;
     const o = scalarOperands(reverse, r);
@@ -343,6 +364,9 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   const groupForward = (g: Group) => {
     const w = forward;
     const I = 0;
+    // A group's locals are dead after its loop: every group reuses the same ones (V8 refuses a
+    // function of more than 50,000 locals; an LSTM tape has thousands of groups).
+    forwardLocals.release();
     const local = new Map<number, number>();
     for (const r of g.rows) local.set(r, forwardLocals.add(F64));
     const ACC = forwardLocals.add(F64);
@@ -360,17 +384,15 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     w.byte(Opcode.br).u32(0).byte(Opcode.end).byte(Opcode.end);
   };
   /** Each VecMap row's value into its local (and memory where read outside); the reduction's sum. */
-  /** Values the forward loop stores and the reverse loop loads instead of recomputing: those of
-   *  ops whose value calls the core (a call per element costs more than a store and a load). */
-  const keeps = (r: number) => op[r] === Op.VecMap && valueCallsCore(flagsOf(r) & 255);
+  const keeps = (r: number) => stored[r] === 1;
   const elementValues = (w: ByteWriter, g: Group, local: Map<number, number>, ACC: number, elementOperands: (r: number) => Operands, storing: boolean) => {
     for (const r of g.rows) {
       const o = elementOperands(r);
       if (op[r] === Op.VecMap) {
-        if (!storing && keeps(r)) w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(slotOf[r]));
+        if (!storing && stored[r] === 1) w.byte(Opcode.localGet).u32(0).byte(Opcode.f64Load).u32(3).u32(valueAt(slotOf[r]));
         else (scalarRule(flagsOf(r) & 255) as ScalarRule).value(w, o);
         w.byte(Opcode.localSet).u32(local.get(r)!);
-        if (storing && (outside[r] === 1 || keeps(r))) {
+        if (storing && stored[r] === 1) {
           w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(local.get(r)!).byte(Opcode.f64Store).u32(3).u32(valueAt(slotOf[r]));
         }
       } else if (storing) {
@@ -470,7 +492,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
           if (op[r] === Op.VecMap) {
             pairRule(r).value(w, o);
             w.byte(Opcode.localSet).u32(pair.get(r)!);
-            if (outside[r] === 1 || keeps(r)) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pair.get(r)!).simd(Simd.v128Store).u32(3).u32(valueAt(slotOf[r]));
+            if (keeps(r)) w.byte(Opcode.localGet).u32(0).byte(Opcode.localGet).u32(pair.get(r)!).simd(Simd.v128Store).u32(3).u32(valueAt(slotOf[r]));
             continue;
           }
           // The reduction adds lane 0's term, then lane 1's: the interpreter's sequential order.
@@ -517,6 +539,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const w = reverse;
     const L = reverseLocals;
     // Reverse locals: values, adjoints, the reduction's ȳ, broadcast sums, a scratch ȳ.
+    L.release();
     const value = new Map<number, number>();
     const adjoint = new Map<number, number>();
     for (const r of g.rows) value.set(r, L.add(F64));
@@ -751,6 +774,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     };
     // The pairs as v128s: lane-wise the same operations, each pair's slots in the same order.
     const pairRuleOf = pairRule(r);
+    reverseLocals.release();
     const GP = reverseLocals.add(V128);
     const load = (c: ByteWriter, address: number) => c.byte(Opcode.localGet).u32(0).simd(Simd.v128Load).u32(3).u32(address);
     const pair: Operands = {
@@ -776,6 +800,13 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     }
   };
 
+  /** Row r on the core's interpreter: forwardRun(tape, r, r + 1, its first slot) or
+   *  reverseRun(tape, r, r + 1, the slot after its outputs); `slot` is the program's. */
+  const interpretedRun = (w: ByteWriter, helper: number, r: number, slot: number) => {
+    w.byte(Opcode.i32Const).i32(layout.tape! | 0).byte(Opcode.i32Const).i32(r).byte(Opcode.i32Const).i32(r + 1);
+    w.byte(Opcode.i32Const).i32(layout.firstSlot! + slot).byte(Opcode.call).u32(helper);
+  };
+
   // Zeroed adjoints: those the reverse sweep or the caller reads from memory (inputs, outputs,
   // slots read by scalar rows or outside their group, a group's operands). The others live in
   // locals: zeroing all of them would cost more than the loops (5n slots for Rosenbrock).
@@ -784,6 +815,14 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const o = op[r];
     if (o === Op.Input) read[slotOf[r]] = 1;
     if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (interpreted[r] === 1) {
+      // The core reads and adds into memory: its outputs' adjoints and its operands'.
+      const [as, al, bs, bl] = operands(r);
+      read.fill(1, slotOf[r], slotOf[r] + rowSlots(program, r));
+      if (as >= 0) read.fill(1, as, as + al);
+      if (bs >= 0) read.fill(1, bs, bs + bl);
+      continue;
+    }
     if (groupOf[r] < 0) {
       read[slotOf[r]] = 1;
       read[a[r]] = 1;
@@ -822,20 +861,24 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     const o = op[r];
     if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
     const gi = groupOf[r];
-    if (gi < 0) scalarForward(r);
+    if (interpreted[r] === 1) interpretedRun(forward, HELPER_FORWARD_RUN, r, slotOf[r]);
+    else if (gi < 0) scalarForward(r);
     else if (groups[gi].rows[0] === r) emitGroupForward(groups[gi], pairsOf[gi]);
+    if (forward.length > MAX_VECTOR_FUNCTION_BYTES) return tooLarge('forward');
   }
   reverse.byte(Opcode.f64Const).f64(0).byte(Opcode.localSet).u32(ZERO);
   for (let r = rows - 1; r >= 0; r--) {
     const o = op[r];
     if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
     const gi = groupOf[r];
-    if (gi < 0) scalarReverse(r);
+    if (interpreted[r] === 1) interpretedRun(reverse, HELPER_REVERSE_RUN, r, slotOf[r] + rowSlots(program, r));
+    else if (gi < 0) scalarReverse(r);
     else {
       const g = groups[gi];
       if (pairwise[gi]) emitPairwiseReverse(r, g.n);
       else if (g.rows[g.rows.length - 1] === r) emitGroupReverse(g, externalsOf[gi], sumsInMemory[gi], pairsOf[gi], freshOf[gi]);
     }
+    if (reverse.length > MAX_VECTOR_FUNCTION_BYTES) return tooLarge('reverse');
   }
   const functions: FunctionBody[] = [
     { type: VOID, locals: forwardLocals.declare(), code: forward, exportAs: 'forward' },

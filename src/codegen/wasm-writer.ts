@@ -123,6 +123,34 @@ export class ByteWriter {
     return this.u32(other.length).append(other);
   }
 
+  /** Forgets the bytes written, keeping the buffer (a pooled writer's pages stay warm). */
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
+  /** Room for `n` more bytes, grown at once rather than by doubling (a module's expected size). */
+  reserve(n: number): this {
+    this.room(n);
+    return this;
+  }
+
+  /** A placeholder for an unsigned LEB128 written later by patchU32: five bytes, the padded form
+   *  the binary format allows, so that a size can follow what it measures without a copy. */
+  u32Placeholder(): number {
+    this.room(5);
+    const at = this.length;
+    this.length += 5;
+    return at;
+  }
+
+  /** Writes `value` into the placeholder at `at`, padded to five bytes. */
+  patchU32(at: number, value: number): void {
+    let v = value >>> 0;
+    for (let i = 0; i < 4; i++, v >>>= 7) this.bytes[at + i] = (v & 0x7f) | 0x80;
+    this.bytes[at + 4] = v & 0x7f;
+  }
+
   /** The bytes written, as a view (no copy: a module is megabytes, and fresh pages are what
    *  generation spends most on; writeModule sizes its buffer within a few bytes per function). */
   result(): Uint8Array {
@@ -130,14 +158,33 @@ export class ByteWriter {
   }
 }
 
-/** A function's locals past its parameters, by index: allocates one of a type, then declares
- *  them as the runs of one type the code section wants. */
+/** A function's locals past its parameters, by index, and their declaration as the runs of one
+ *  type the code section wants. `fixed` takes one for the whole function; `add` takes one until
+ *  the next `release`, after which the same indices are handed out again by type (a loop's
+ *  locals are dead after it: V8 refuses a function of more than 50,000 locals). */
 export class Locals {
   private readonly types: number[] = [];
+  private readonly pools = new Map<number, number[]>();
+  private readonly taken = new Map<number, number>();
 
-  add(type: number): number {
+  fixed(type: number): number {
     this.types.push(type);
     return this.types.length - 1;
+  }
+
+  add(type: number): number {
+    let pool = this.pools.get(type);
+    if (pool === undefined) this.pools.set(type, (pool = []));
+    const k = this.taken.get(type) ?? 0;
+    this.taken.set(type, k + 1);
+    if (k < pool.length) return pool[k];
+    pool.push(this.fixed(type));
+    return pool[k];
+  }
+
+  /** Every local `add` gave is free again. */
+  release(): void {
+    this.taken.clear();
   }
 
   get count(): number {
@@ -186,9 +233,82 @@ export interface ModuleSpec {
 
 const typeKey = (t: FuncType) => `${t.params.join(',')}:${t.results.join(',')}`;
 
+/** What precedes the code section: the functions' types and exports, not their bodies. */
+export interface ModuleHeader {
+  memory: ModuleSpec['memory'];
+  imports: FunctionImport[];
+  functions: { type: FuncType; exportAs?: string }[];
+}
+
 /** The module's bytes: type, import, function, export and code sections. Function indices are
  *  the imports' first, then the defined functions' in order. */
 export function writeModule(spec: ModuleSpec): Uint8Array {
+  let codeBytes = 16;
+  for (const f of spec.functions) codeBytes += f.code.length + 16;
+  const out = new ByteWriter(codeBytes + 1024);
+  writeHeader(out, spec);
+  // The code section is written in place (its bodies are most of the module): each body's
+  // size is its locals' header plus its code plus the final `end`.
+  let sectionSize = new ByteWriter(8).u32(spec.functions.length).length;
+  const headers = spec.functions.map((f) => {
+    const header = new ByteWriter(16).u32(f.locals.length);
+    for (const l of f.locals) header.u32(l.count).byte(l.type);
+    const bodySize = header.length + f.code.length + 1;
+    sectionSize += new ByteWriter(8).u32(bodySize).length + bodySize;
+    return { header, bodySize };
+  });
+  out.byte(10).u32(sectionSize).u32(spec.functions.length);
+  spec.functions.forEach((f, i) => out.u32(headers[i].bodySize).append(headers[i].header).append(f.code).byte(Opcode.end));
+  return out.result();
+}
+
+/** A module whose function bodies are written straight into one writer, in the header's order
+ *  (a generated module is megabytes: no buffer per function, no copy). Each body declares its
+ *  f64 locals, counted when it ends. */
+export class ModuleStream {
+  private sectionAt: number;
+  private bodyAt = -1;
+  private localsAt = -1;
+  private remaining: number;
+
+  /** Writes `header`'s sections into `out` (reset first) and opens the code section. */
+  constructor(readonly out: ByteWriter, header: ModuleHeader) {
+    writeHeader(out.reset(), header);
+    out.byte(10);
+    this.sectionAt = out.u32Placeholder();
+    out.u32(header.functions.length);
+    this.remaining = header.functions.length;
+  }
+
+  /** Opens the next function's body: its code follows in `out`. */
+  begin(): void {
+    if (this.bodyAt >= 0 || this.remaining === 0) throw new Error('ModuleStream: begin() without end(), or more bodies than functions');
+    this.bodyAt = this.out.u32Placeholder();
+    this.out.byte(1);
+    this.localsAt = this.out.u32Placeholder();
+    this.out.byte(F64);
+  }
+
+  /** Closes the body begun last, which uses f64 locals 0…`f64Locals` − 1. */
+  end(f64Locals: number): void {
+    const out = this.out;
+    out.byte(Opcode.end);
+    out.patchU32(this.localsAt, f64Locals);
+    out.patchU32(this.bodyAt, out.length - this.bodyAt - 5);
+    this.bodyAt = -1;
+    this.remaining--;
+  }
+
+  /** The module's bytes: a view of `out`'s buffer, valid until `out` is written again. */
+  finish(): Uint8Array {
+    if (this.bodyAt >= 0 || this.remaining !== 0) throw new Error('ModuleStream: finish() before every body ended');
+    this.out.patchU32(this.sectionAt, this.out.length - this.sectionAt - 5);
+    return this.out.result();
+  }
+}
+
+/** The magic number, version, and type, import, function and export sections. */
+function writeHeader(out: ByteWriter, spec: ModuleHeader): void {
   const types: FuncType[] = [];
   const typeIndex = new Map<string, number>();
   const indexOf = (t: FuncType): number => {
@@ -204,9 +324,6 @@ export function writeModule(spec: ModuleSpec): Uint8Array {
   const importTypes = spec.imports.map((f) => indexOf(f.type));
   const functionTypes = spec.functions.map((f) => indexOf(f.type));
 
-  let codeBytes = 16;
-  for (const f of spec.functions) codeBytes += f.code.length + 16;
-  const out = new ByteWriter(codeBytes + 1024);
   out.byte(0x00).byte(0x61).byte(0x73).byte(0x6d).byte(0x01).byte(0x00).byte(0x00).byte(0x00);
   const section = (id: number, body: ByteWriter) => out.byte(id).sized(body);
 
@@ -233,18 +350,4 @@ export function writeModule(spec: ModuleSpec): Uint8Array {
   const exportSection = new ByteWriter().u32(exported.length);
   for (const e of exported) exportSection.name(e.name!).byte(0x00).u32(e.index);
   section(7, exportSection);
-
-  // The code section is written in place (its bodies are most of the module): each body's
-  // size is its locals' header plus its code plus the final `end`.
-  let sectionSize = new ByteWriter(8).u32(spec.functions.length).length;
-  const headers = spec.functions.map((f) => {
-    const header = new ByteWriter(16).u32(f.locals.length);
-    for (const l of f.locals) header.u32(l.count).byte(l.type);
-    const bodySize = header.length + f.code.length + 1;
-    sectionSize += new ByteWriter(8).u32(bodySize).length + bodySize;
-    return { header, bodySize };
-  });
-  out.byte(10).u32(sectionSize).u32(spec.functions.length);
-  spec.functions.forEach((f, i) => out.u32(headers[i].bodySize).append(headers[i].header).append(f.code).byte(Opcode.end));
-  return out.result();
 }

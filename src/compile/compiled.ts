@@ -123,7 +123,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     for (let j = 0; j < program.outputs.length; j++) {
       if (this.outputs[j] !== this.inputStart + program.outputs[j]) return 'the tape does not lie in one run of slots';
     }
-    return new GeneratedSweeps(program, this.inputStart);
+    return new GeneratedSweeps(program, this.inputStart, this.core.tape);
   }
 
   private sweepForward(): void {

@@ -23,7 +23,7 @@
  *  instructions 45–56 right after the scalar ops; it is read by moving those codes to their own
  *  range (128–139), so it loads as the same function. */
 import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow, TILE_ROW, TILE_COLUMN } from '../../assembly/shared/vector.js';
 import { isRule } from '../custom/registry.js';
 import { nameTable, namesBytes, tableSize, writeNames, readNames, resolveNames } from './format-names.js';
 import { TapeFormatError } from '../errors.js';
@@ -228,6 +228,14 @@ export function validate(p: Program): void {
         if (f < FIRST_SCALAR_OP || isVectorOp(f) || arity(f) < 0) fail(`row ${r} (VecMap) maps op code ${f}, which is not an elementwise scalar op`);
         if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B | DATA_BOTH)) !== 0) fail(`row ${r} (VecMap) has unknown flags ${p1b}`);
         if (arity(f) === 1 && (b[r] !== -1 || (p1b & BROADCAST_B) === 0)) fail(`row ${r} maps the unary ${Op[f]} but names a b operand`);
+      } else if (o === Op.VecMapTiled) {
+        const f = p1b & 255;
+        if (f < FIRST_SCALAR_OP || isVectorOp(f) || arity(f) !== 2) fail(`row ${r} (VecMapTiled) maps op code ${f}, which is not a binary elementwise op`);
+        if ((p1b & ~(255 | BROADCAST_A | BROADCAST_B | DATA_BOTH)) !== 0) fail(`row ${r} (VecMapTiled) has unknown flags ${p1b}`);
+        if (((p1b & BROADCAST_A) !== 0) === ((p1b & BROADCAST_B) !== 0)) fail(`row ${r} (VecMapTiled) must tile exactly one operand`);
+        count(r, p2a, 'column count');
+        if (p2a === 0 ? p1a !== 0 : p1a % p2a !== 0) fail(`row ${r} (VecMapTiled) has ${p1a} elements, not whole rows of ${p2a}`);
+        if (p2b !== TILE_ROW && p2b !== TILE_COLUMN) fail(`row ${r} (VecMapTiled) tiles by ${p2b}, neither a row (0) nor a column (1)`);
       } else if (o === Op.VecTranspose) {
         count(r, p1b, 'column count');
         if (p1b === 0 ? p1a !== 0 : p1a % p1b !== 0) fail(`row ${r} (VecTranspose) has ${p1a} elements, not whole rows of ${p1b}`);

@@ -58,7 +58,7 @@ export function checkpoint<F extends TapeFunction>(f: F): F {
     value: (args, backend) => scratch.value(args, backend),
     vjp: (args, _output, adjoint, backend) => scratch.vjp(args, adjoint, backend) as HostValue[],
     jvp: (args, tangents) => scratch.jvp(args, tangents),
-    secondOrder: (args, tangents, adjoint, adjointTangent) => scratch.secondOrder(args, tangents, adjoint, adjointTangent),
+    secondOrder: (args, tangents, _output, adjoint, adjointTangent) => scratch.secondOrder(args, tangents, adjoint, adjointTangent),
   });
   return ((...args: unknown[]) => applyRule(id, args)) as F;
 }

@@ -5,6 +5,7 @@ import type { ArrayOperand } from '../operands.js';
 import { ArgumentError } from '../errors.js';
 import { register } from './registry.js';
 import { applyRule } from './record.js';
+import { secondOrderRule } from './second-order.js';
 import './host.js';
 
 /** A custom op's argument or result as its rules see it: a number, or a vector's values. */
@@ -21,9 +22,16 @@ export interface CustomOpRules<R extends CustomValue = CustomValue> {
   /** The arguments' adjoints, one per argument and shaped like it, from the arguments, the
    *  output and the output's adjoint: the vector-Jacobian product ȳᵀ ∂y/∂x. */
   vjp(inputs: CustomValue[], output: R, adjoint: R): CustomValue[];
-  /** Optional: the output's tangent from the arguments' tangents, ∂y/∂x · ẋ (for jvp and the
-   *  forward-mode Jacobian). Without it those throw an error naming the op. */
+  /** Optional: the output's tangent from the arguments' tangents, ∂y/∂x · ẋ (for jvp, the
+   *  forward-mode Jacobian, hvp and hessian). Without it those throw an error naming the op.
+   *  hvp and hessian also run it with the inputs as handles (Scalar, Vector; typed here as their
+   *  values) and the tangents as values, to differentiate it: write it with wengert ops (mul,
+   *  cos, dot, …), which take numbers and handles alike, not Math.* or JS operators. */
   jvp?(inputs: CustomValue[], tangents: CustomValue[]): R;
+  /** Optional: true when the op is linear (or affine) in its arguments, i.e. its jvp does not
+   *  depend on their values: its second derivatives are zero, and hvp and hessian do not run the
+   *  jvp rule on handles (a rule like `(_x, [t]) => t` returns no handle to differentiate). */
+  linear?: boolean;
 }
 
 /** A custom op: records one row on its handle arguments' tape (a Scalar for a number result, a
@@ -50,13 +58,16 @@ export function defineOp<R extends CustomValue>(name: string, rules: CustomOpRul
     throw new ArgumentError(`defineOp('${name}', rules): rules must be an object with functions value and vjp (and optionally jvp)`);
   }
   if (rules.jvp !== undefined && typeof rules.jvp !== 'function') throw new ArgumentError(`defineOp('${name}', rules): jvp must be a function when given`);
+  if (rules.linear !== undefined && typeof rules.linear !== 'boolean') throw new ArgumentError(`defineOp('${name}', rules): linear must be true or false when given, got ${typeof rules.linear}`);
   const jvp = rules.jvp;
+  const vjp = (args: CustomValue[], output: CustomValue, adjoint: CustomValue) => rules.vjp(args, output as R, adjoint as R);
   const id = register({
     name,
     saved: true,
     value: (args) => rules.value(...args),
-    vjp: (args, output, adjoint) => rules.vjp(args, output as R, adjoint as R),
+    vjp,
     jvp: jvp === undefined ? undefined : (args, tangents) => jvp.call(rules, args, tangents),
+    secondOrder: jvp === undefined ? undefined : secondOrderRule(name, vjp, (args, tangents) => jvp.call(rules, args, tangents), rules.linear === true),
   });
   return ((...args: unknown[]) => applyRule(id, args)) as CustomOp<R>;
 }

@@ -84,7 +84,7 @@ function read(run: (id: number, n: number) => Float64Array, id: number, length: 
 }
 
 /** A rule's result as a run, checked against the shape the row was recorded with. */
-function asRun(rule: HostRule, x: unknown, length: number, what: string): Float64Array {
+export function asRun(rule: Pick<HostRule, 'name'>, x: unknown, length: number, what: string): Float64Array {
   if (length < 0) {
     if (typeof x !== 'number') throw new ArgumentError(`custom op '${rule.name}': ${what} must be a number (it was one when recorded), got ${shapeOf(x)}`);
     return Float64Array.of(x);
@@ -133,19 +133,18 @@ function runRow(kind: number, r: number, out: number, m: RowAccess): void {
     }
     adjoints.forEach((x, i) => m.addAdjoints(starts[i], asRun(rule, x, lengths[i], `vjp's adjoint ${i}`)));
   }
-  if ((kind & HOST_SECOND_ORDER) !== 0 && rule.secondOrder !== undefined) {
+  if ((kind & HOST_SECOND_ORDER) !== 0) {
+    // The tangent sweep before this one has already asked for a jvp rule; a rule without a
+    // second-order one (a customVjp function) has none.
+    if (rule.secondOrder === undefined) throw missingJvp(rule);
     const g = m.adjoints(out, outCount);
     const tg = m.adjointTangents(out, outCount);
     if (g.every((x) => x === 0) && tg.every((x) => x === 0)) return;
     const tangents = starts.map((s, i) => read(m.tangents, s, lengths[i]));
-    const { adjoints, adjointTangents } = rule.secondOrder(args, tangents, outLength < 0 ? g[0] : g, outLength < 0 ? tg[0] : tg);
+    const y = read(m.values, out, outLength);
+    const { adjoints, adjointTangents } = rule.secondOrder(args, tangents, y, outLength < 0 ? g[0] : g, outLength < 0 ? tg[0] : tg);
     adjoints.forEach((x, i) => m.addAdjoints(starts[i], asRun(rule, x, lengths[i], `adjoint ${i}`)));
     adjointTangents.forEach((x, i) => m.addAdjointTangents(starts[i], asRun(rule, x, lengths[i], `adjoint tangent ${i}`)));
-  } else if ((kind & HOST_SECOND_ORDER) !== 0) {
-    throw new ArgumentError(
-      `hvp/hessian through custom op '${rule.name}' is not supported: its vjp is a JavaScript function, whose own derivative wengert cannot take. ` +
-        'Use jvp (with a jvp rule), or write the op with wengert ops to get second derivatives.',
-    );
   }
 }
 
@@ -153,7 +152,7 @@ function missingJvp(rule: HostRule): ArgumentError {
   if (!rule.saved) {
     return new ArgumentError(`jvp, hvp and hessian through '${rule.name}' are not supported: a customVjp function has a reverse rule only (use grad, or defineOp with a jvp rule)`);
   }
-  return new ArgumentError(`jvp through custom op '${rule.name}' needs a jvp rule: defineOp('${rule.name}', { value, vjp, jvp }) (hvp and hessian through a custom op are not supported)`);
+  return new ArgumentError(`jvp, hvp and hessian through custom op '${rule.name}' need a jvp rule: defineOp('${rule.name}', { value, vjp, jvp })`);
 }
 
 setHostRows((kind, r, out) => runRow(kind, r, out, jsAccess()));

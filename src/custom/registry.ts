@@ -15,8 +15,9 @@ export interface HostRule {
   /** The output's tangent from the arguments' tangents, when the rule has one. */
   jvp?: (args: HostValue[], tangents: HostValue[], backend: Backend) => HostValue;
   /** The arguments' adjoints and their tangents (forward-over-reverse) from the arguments, their
-   *  tangents, the output's adjoint and its tangent, when the rule has one (a checkpoint). */
-  secondOrder?: (args: HostValue[], tangents: HostValue[], adjoint: HostValue, adjointTangent: HostValue) => { adjoints: HostValue[]; adjointTangents: HostValue[] };
+   *  tangents, the output, its adjoint and its tangent, when the rule has one (a checkpoint, a
+   *  defined op with a jvp rule). */
+  secondOrder?: (args: HostValue[], tangents: HostValue[], output: HostValue, adjoint: HostValue, adjointTangent: HostValue) => { adjoints: HostValue[]; adjointTangents: HostValue[] };
   /** Whether toBytes may save it by name (defined ops; not closures such as checkpoints). */
   readonly saved: boolean;
 }

@@ -6,11 +6,12 @@
  *  depends on. For the Hessian, each row whose second derivatives are not all zero adds the cross
  *  products of its operands' sets to the pattern (Walther 2008, "Computing sparse Hessians with
  *  automatic differentiation"). Vector rows use their element structure: elementwise i → i, copies
- *  and where() exact, reductions all → one, matmul rows × columns. Patterns are structural: valid
+ *  and where() exact, reductions all → one, matmul rows × columns, a custom op (rules in
+ *  JavaScript) all → all with every pair interacting. Patterns are structural: valid
  *  at every input, whatever branch a where() takes. */
 import { Op, arity, isVectorOp, evaluate, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, strideOf, vectorOutputs, operandLengthA, operandLengthB } from '../../assembly/shared/vector.js';
-import { inputCount, rowParams, type Program } from '../compile/program.js';
+import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, strideOf, vectorOutputs, operandLengthA, operandLengthB, tileRow, tileFlags, tileA, tileB, tiledRows } from '../../assembly/shared/vector.js';
+import { inputCount, rowParams, customArguments, type Program } from '../compile/program.js';
 
 /** A pattern in compressed sparse row form: row r's columns are cols[rows[r] … rows[r+1]), ascending. */
 export interface Pattern {
@@ -254,11 +255,21 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
   const len = p1a;
   const out = vectorOutputs(o, p1a, p2a);
   const cross = (x: number, y: number) => hessian!.cross(sets.members(x), sets.members(y));
-  if (o === Op.VecMap) {
-    const f = p1b & 255;
-    const sa = strideOf(p1b, BROADCAST_A), sb = strideOf(p1b, BROADCAST_B);
+  const vecMap = (n: number, flags: number, a: number, b: number, s: number) => {
+    const f = flags & 255;
+    const sa = strideOf(flags, BROADCAST_A), sb = strideOf(flags, BROADCAST_B);
     const unary = arity(f) < 2;
-    for (let i = 0; i < len; i++) scalarRow(f, a + i * sa, unary ? -1 : b + i * sb, s + i, sets, hessian === undefined ? undefined : cross);
+    for (let i = 0; i < n; i++) scalarRow(f, a + i * sa, unary ? -1 : b + i * sb, s + i, sets, hessian === undefined ? undefined : cross);
+  };
+  if (o === Op.VecMap) {
+    vecMap(len, p1b, a, b, s);
+    return out;
+  }
+  if (o === Op.VecMapTiled) {
+    for (let r = 0; r < tiledRows(len, p2a); r++) {
+      tileRow(p1b, p2a, p2b, a, b, r);
+      vecMap(p2a, tileFlags, tileA, tileB, s + r * p2a);
+    }
     return out;
   }
   if (o === Op.VecCopy) {
@@ -288,10 +299,19 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
     }
     return out;
   }
+  if (o === Op.Custom) {
+    // Its rules are JavaScript, opaque here: every output depends on every argument element, and
+    // every pair of them may interact (conservative, never missing a dependency).
+    sets.begin();
+    for (const g of customArguments(p, r)) for (let i = 0; i < Math.max(g.length, 1); i++) sets.gather(g.start + i);
+    sets.commit(s, out);
+    if (hessian !== undefined) hessian.cross(sets.members(s), sets.members(s));
+    return out;
+  }
   // Reductions and softmax: every output depends on every element of a (and of b for dot). A
   // vector op this file does not know gets the same treatment over both operands' whole ranges,
   // with every pair interacting: conservative, never missing a dependency.
-  const known = o === Op.VecSum || o === Op.VecDot || o === Op.VecProd || o === Op.VecMax || o === Op.VecMin || o === Op.VecLogSumExp || o === Op.VecSoftmax || o === Op.VecLogSoftmax;
+  const known = o === Op.VecSum || o === Op.VecDot || o === Op.VecProd || o === Op.VecMax || o === Op.VecMin || o === Op.VecLogSumExp || o === Op.VecSoftmax || o === Op.VecLogSoftmax || o === Op.VecMean;
   const lengthA = known ? len : operandLengthA(o, p1a, p1b, p2a, p2b);
   const lengthB = o === Op.VecDot ? len : known ? 0 : operandLengthB(o, p1a, p1b, p2a, p2b);
   sets.begin();
@@ -301,10 +321,10 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
   if (hessian === undefined) return out;
   if (o === Op.VecDot) {
     for (let i = 0; i < len; i++) cross(a + i, b + i); // Σ aᵢbᵢ is bilinear
-  } else if (o !== Op.VecSum && o !== Op.VecMax && o !== Op.VecMin) {
+  } else if (o !== Op.VecSum && o !== Op.VecMean && o !== Op.VecMax && o !== Op.VecMin) {
     const all = sets.members(s);
     hessian.cross(all, all);
-  } // VecSum is linear; VecMax and VecMin are piecewise linear.
+  } // VecSum and VecMean are linear; VecMax and VecMin are piecewise linear.
   return out;
 }
 

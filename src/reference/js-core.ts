@@ -89,6 +89,7 @@ export interface JsTapeOptions {
 
 export class JsCore implements TapeCore {
   readonly backend = 'js' as const;
+  readonly tape = -1;
   live = true;
   tracing = false;
   readonly sink = SINK;

@@ -64,6 +64,9 @@ export interface CoreExports {
   opValue(op: number, x: number, w: number, c: number): number;
   opPartialA(op: number, x: number, w: number, y: number, c: number): number;
   opPartialB(op: number, x: number, w: number, y: number, c: number): number;
+  /** The interpreter over rows [from, to) of a one-segment tape, for rows generated code leaves to it. */
+  forwardRun(tape: number, from: number, to: number, slot: number): void;
+  reverseRun(tape: number, from: number, to: number, end: number): void;
 }
 
 function decodeBase64(text: string): Uint8Array {

@@ -14,7 +14,7 @@ export type PublicOpName = Exclude<UserOpName, CompositeOpName>;
  *  until it is placed on one side. */
 export type CompositeOpName =
   | 'Where' | 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax'
-  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'VecTranspose' | 'VecGather' | 'Custom';
+  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'VecTranspose' | 'VecGather' | 'VecMean' | 'VecMapTiled' | 'Custom';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];
@@ -530,7 +530,7 @@ export const SLOPED_NAMES = (Object.keys(OP_INFO) as PublicOpName[]).filter((nam
 export const COMPOSITE_OP_INFO = {
   Where: { exports: ['where'], about: 'where(cond, a, b) on scalars: the taken branch gets the adjoint' },
   VecMap: { exports: Object.keys(OP_INFO).map((name) => publicName(name as PublicOpName)), about: 'every scalar op elementwise, with broadcasting' },
-  VecSum: { exports: ['sum', 'mean'], about: 'Σ x (mean scales it)' },
+  VecSum: { exports: ['sum'], about: 'Σ x' },
   VecDot: { exports: ['dot'], about: 'Σ aᵢbᵢ' },
   VecProd: { exports: ['prod'], about: 'Π x, exact with zeros' },
   VecMax: { exports: ['max'], about: 'max(x): ties share the adjoint' },
@@ -543,6 +543,8 @@ export const COMPOSITE_OP_INFO = {
   VecWhere: { exports: ['where'], about: 'where() over vectors' },
   VecTranspose: { exports: ['transpose', 'sum', 'mean', 'max', 'min', 'logsumexp'], about: 'Mᵀ, and the columns the axis-0 reductions read' },
   VecGather: { exports: ['gather', 'cross'], about: 'v[k] for an index list; the adjoint is a scatter-add' },
+  VecMean: { exports: ['mean'], about: '(Σ x)/n in one row, along an axis one row per line' },
+  VecMapTiled: { exports: Object.keys(OP_INFO).filter((name) => OP_INFO[name as PublicOpName].arity === 2).map((name) => publicName(name as PublicOpName)), about: 'a vector met by every matrix row, or a column by every column' },
   Custom: { exports: ['defineOp', 'customVjp', 'checkpoint'], about: 'user rules in JavaScript, called back by the sweeps' },
 } satisfies Record<CompositeOpName, CompositeOpInfo>;
 
