@@ -23,8 +23,12 @@ export interface TapeCore {
   custom(rule: number, args: ArrayLike<number>, output: number | Float64Array): number;
   /** Makes room so the next rows (up to `rows` rows, `slots` slots) land in one segment. */
   reserve(rows: number, slots: number): void;
-  /** Slot id of the first of `values.length` contiguous new constants. */
+  /** Slot id of the first of `values.length` contiguous new constants (one VecConst row for two
+   *  or more, as `constantRow`; a Const row for one). */
   constants(values: ArrayLike<number>): number;
+  /** Records `values` as constants in one VecConst row, whatever their number; returns the first
+   *  slot id. */
+  constantRow(values: ArrayLike<number>): number;
   /** Constants recorded for number operands, reused by the ops while this recording lasts. */
   readonly recentConstants: RecentConstants;
   /** Records a constant and y = op(a, constant), or op(constant, a) when `constantFirst`, in
@@ -53,8 +57,8 @@ export interface TapeCore {
   /** Reverse sweep from the row that wrote `last`, with adjoints the caller seeded. */
   reverseFrom(last: number): void;
   setValue(id: number, value: number): void;
-  /** Writes values[0…] into the slots from `start` on. */
-  writeValues(start: number, values: ArrayLike<number>): void;
+  /** Writes values[from…from+count−1] (default: all of values) into the slots from `start` on. */
+  writeValues(start: number, values: ArrayLike<number>, from?: number, count?: number): void;
   setAdjoint(id: number, value: number): void;
   /** Sets every adjoint to 0 (between reverse sweeps from one forward sweep). */
   zeroAdjoints(): void;

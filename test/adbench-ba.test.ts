@@ -1,11 +1,13 @@
 /** @file The BA residuals on wengert (examples/ba/objective-wengert.ts) and their sparse Jacobian
  *  against ADBench's golden values, the generated references, the plain-JS objective, the dense
- *  Jacobian and finite differences, on both backends. */
+ *  Jacobian and finite differences, on both backends; likewise the Jacobian by observation
+ *  (examples/ba/observation.ts: one compiled residual, its small Jacobian per observation). */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBaInput, readBaInput, type BaInput } from '../examples/ba/io.js';
 import { baObjective } from '../examples/ba/objective-plain.js';
 import { baJacobian, compileBa } from '../examples/ba/objective-wengert.js';
+import { BaJacobianByObservation, compileObservation } from '../examples/ba/observation.js';
 import type { SparseMatrix } from '../src/index.js';
 import { BACKENDS, denseFromSparse, expectClose, seededRandom } from './helpers.js';
 
@@ -115,6 +117,56 @@ describe.each(BACKENDS)('BA residuals and their sparse Jacobian on wengert (%s)'
   });
 });
 
+describe.each(BACKENDS)('BA Jacobian by observation (%s)', (backend) => {
+  const input = readBaInput(fixture('data/ba/test.txt'));
+
+  it("test.txt: the CSR Jacobian = ADBench's unit-test values; one observation's residual = plain JS", () => {
+    const byObservation = new BaJacobianByObservation(input, { backend });
+    const jac = byObservation.fill();
+    expectAdbenchPattern(jac, input);
+    for (let k = 0; k < jac.values.length; k++) expect(adbenchError(jac.values[k], golden.jacobian_csr_vals[k]), `value ${k}`).toBeLessThan(1e-12);
+    byObservation.dispose();
+    const f = compileObservation({ backend });
+    const plain = baObjective(input);
+    const residual = f.value(input.cams.subarray(0, 11), input.points.subarray(0, 3), input.weights[0], input.features.subarray(0, 2));
+    expectClose(residual, plain.subarray(0, 2), 0, 1e-15, 'observation 0');
+    f.dispose();
+  });
+
+  for (const codegen of ['auto', 'off'] as const) {
+    it(`at perturbed parameters and a zero rotation: = the vector-ops sparse Jacobian (≈ central differences, tested above); jacobians = a jacobian call per observation, to the bit (codegen '${codegen}')`, () => {
+      const byObservation = new BaJacobianByObservation(input, { backend, codegen });
+      const vectorOps = compileBa(input, { backend });
+      const random = seededRandom(11);
+      const perturb = (x: Float64Array, size: number) => x.map((v) => v + size * (random() - 0.5) * Math.max(1, Math.abs(v)));
+      for (let trial = 0; trial < 3; trial++) {
+        const cams = perturb(input.cams, 0.05), points = perturb(input.points, 0.05), weights = perturb(input.weights, 0.2);
+        if (trial === 2) cams.fill(0, 0, 3); // camera 0: r = 0, the first-order branch
+        const expected = vectorOps.jacobian(cams, points, weights, { sparsity: 'auto' });
+        const batched = Float64Array.from(byObservation.fill(cams, points, weights).values);
+        const byCalls = byObservation.fillByCalls(cams, points, weights);
+        expect(byCalls.rows).toEqual(expected.rows);
+        expect(byCalls.cols).toEqual(expected.cols);
+        expect(batched.every(Number.isFinite)).toBe(true);
+        expectClose(batched, expected.values, 1e-13, 1e-12, `trial ${trial}: by observation vs vector ops`);
+        for (let k = 0; k < batched.length; k++) if (!Object.is(batched[k], byCalls.values[k])) expect.fail(`value ${k}: jacobians ${batched[k]} ≠ jacobian ${byCalls.values[k]}`);
+      }
+      byObservation.dispose();
+      vectorOps.dispose();
+    });
+  }
+
+  it('the generated code and the interpreter give the same bits', () => {
+    const generated = new BaJacobianByObservation(input, { backend, codegen: 'auto' });
+    const interpreted = new BaJacobianByObservation(input, { backend, codegen: 'off' });
+    const cams = input.cams.map((v, i) => v * (1 + 0.01 * Math.sin(i)));
+    const a = generated.fill(cams).values, b = interpreted.fill(cams).values;
+    for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) expect.fail(`value ${k}: generated ${a[k]} ≠ interpreter ${b[k]}`);
+    generated.dispose();
+    interpreted.dispose();
+  });
+});
+
 // The full instance once, on wasm (the js tape gives the same values on test.txt above; ba1 there
 // takes 15 s): 95,529 rows, 55,710 columns, 987,133 nonzeros.
 describe('ba1 on wasm', () => {
@@ -138,6 +190,21 @@ describe('ba1 on wasm', () => {
       }
     }
     f.dispose();
+  }, 60_000);
+
+  it('ba1 by observation: the same pattern, every block = the generated reference', () => {
+    const big = readBaInput(fixture('data/ba/ba1_n49_m7776_p31843.txt'));
+    const reference = references.find((r) => r.instance === 'data/ba/ba1_n49_m7776_p31843.txt')!;
+    const byObservation = new BaJacobianByObservation(big, { backend });
+    const jac = byObservation.fill();
+    expectAdbenchPattern(jac, big);
+    for (let r = 0; r < 3 * big.p; r++) {
+      const expected = r < 2 * big.p ? (r % 2 === 0 ? reference.reproj_block_row0 : reference.reproj_block_row1) : [reference.w_err_derivative];
+      for (let k = jac.rows[r], q = 0; k < jac.rows[r + 1]; k++, q++) {
+        if (!(adbenchError(jac.values[k], expected[q]) < 1e-12)) expect.fail(`row ${r}, nonzero ${q}: ${jac.values[k]} vs ${expected[q]}`);
+      }
+    }
+    byObservation.dispose();
   }, 60_000);
 });
 

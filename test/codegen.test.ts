@@ -228,6 +228,14 @@ describe('generated sweeps = the interpreter, to the bit', () => {
         const interpreted = compile(f, p.inputs, { codegen: 'off' });
         expectSameBits(generated.value(x), interpreted.value(x), 'value');
         expectSameBits(generated.vjp(x, weights), interpreted.vjp(x, weights), 'vjp');
+        expectSameBits(generated.jacobian(x, { mode: 'reverse' }), interpreted.jacobian(x, { mode: 'reverse' }), 'reverse-mode jacobian');
+        expect(generated.stats.engine).toBe('generated');
+        // Three seeds: the unit seed of the first output, the weights, the weights halved.
+        const m = p.outputs.length;
+        const seeds = new Float64Array(3 * m);
+        seeds[0] = 1;
+        for (let o = 0; o < m; o++) seeds[m + o] = weights[o], seeds[2 * m + o] = weights[o] / 2;
+        expectSameBits(generated.vjps(x, seeds), interpreted.vjps(x, seeds), 'vjps');
         generated.dispose();
         interpreted.dispose();
       }),
@@ -270,6 +278,38 @@ describe('long tapes', () => {
     const reused = generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 37, Infinity, writer);
     if ('reason' in reused) throw new Error(reused.reason);
     expect(Array.from(reused.bytes)).toEqual(Array.from(small.bytes));
+    generated.dispose();
+    interpreted.dispose();
+  });
+
+  it('reverse-mode jacobian and vjps of a vector-valued long tape, adjoints rezeroed between sweeps, to the bit', () => {
+    const n = 300; // 2 700 rows: 6 functions each way
+    const f = (v: Vector) => [rosenbrock(v), mul(v.at(0), v.at(n - 1)), rosenbrock(v.slice(1, n - 1))];
+    const generated = compile(f, n, { codegen: 'auto' });
+    const interpreted = compile(f, n, { codegen: 'off' });
+    const random = seededRandom(9);
+    const x = Float64Array.from({ length: n }, () => random() * 4 - 2);
+    const jac = generated.jacobian(x);
+    expect(generated.stats.engine).toBe('generated');
+    expectSameBits(jac, interpreted.jacobian(x), 'jacobian');
+    const out = new Float64Array(3 * n);
+    expect(generated.jacobian(x, { out })).toBe(out);
+    expectSameBits(out, jac, 'jacobian into out');
+    const seeds = Float64Array.of(0.5, -1, 2, 0, 0, 1, 1, 1, 1);
+    expectSameBits(generated.vjps(x, seeds), interpreted.vjps(x, seeds), 'vjps');
+    // Two points in one jacobians call: each block is that point's jacobian.
+    const y = Float64Array.from(x, (v) => v / 2);
+    const stacked = new Float64Array(2 * n);
+    stacked.set(x);
+    stacked.set(y, n);
+    const both = generated.jacobians(stacked);
+    expectSameBits(both.subarray(0, 3 * n), jac, 'jacobians, point 0');
+    expectSameBits(both.subarray(3 * n), interpreted.jacobian(y), 'jacobians, point 1');
+    // Row 0 is rosenbrock's gradient, to the bit: the reverse sweep of row 0 starts where the
+    // scalar function's would (the rows after its output add nothing).
+    const scalar = compile(rosenbrock, n, { codegen: 'off' });
+    expectSameBits(jac.subarray(0, n), scalar.grad(x) as Float64Array, 'row 0 = ∇rosenbrock');
+    scalar.dispose();
     generated.dispose();
     interpreted.dispose();
   });

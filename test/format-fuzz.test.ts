@@ -647,7 +647,7 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
 
   it('constants: fewer stored than Const rows, or more', () => {
     expectFormatError(edited(BRANCH, (f) => f.consts.pop()), /more Const rows than the 0 constants stored/);
-    expectFormatError(edited(BRANCH, (f) => f.consts.push(1)), /2 constants stored but 1 Const rows/);
+    expectFormatError(edited(BRANCH, (f) => f.consts.push(1)), /2 constants stored but 1 in Const and VecConst rows/);
   });
 
   it('nonzero padding after the op column', () => {

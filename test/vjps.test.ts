@@ -1,8 +1,10 @@
 /** @file Cheap repeated derivatives of a vector-valued compiled function: vjps (one forward sweep,
- *  one reverse sweep per seed) against one vjp per seed, and jacobian's `out`. */
+ *  one reverse sweep per seed) against one vjp per seed, jacobian's `out`, and jacobians (many
+ *  points in one call) against jacobian point by point and finite differences; on both backends
+ *  and both engines. */
 import { describe, expect, it } from 'vitest';
 import { compile, ArgumentError, dot, exp, mul, sin, square, sum, type Scalar, type Vector } from '../src/index.js';
-import { BACKENDS } from './helpers.js';
+import { BACKENDS, centralDifference, expectClose } from './helpers.js';
 
 /** R³ × R → R⁴, with a repeated output slot. */
 const f = (x: Vector, s: Scalar) => {
@@ -67,6 +69,89 @@ describe.each(BACKENDS)('vjps on the %s backend', (backend) => {
       expect(Array.from(g.vjps(x, Float64Array.of(1, 2)))).toEqual([...Array.from(x, (v) => 2 * v), ...Array.from(x, (v) => 4 * v)]);
     } finally {
       g.dispose();
+    }
+  });
+});
+
+/** Three points of f's arguments, stacked: x (3 × 3) and s (3). */
+const xs = Float64Array.of(0.3, -1.2, 2, 1.1, 0.4, -0.6, -2, 0.05, 0.9);
+const ss = Float64Array.of(0.7, -1.5, 2.25);
+
+describe.each(BACKENDS)('jacobians on the %s backend', (backend) => {
+  for (const codegen of ['auto', 'off'] as const) {
+    it(`equals jacobian(…, { mode: 'reverse' }) at each point to the bit, for every argument and a wrt subset (codegen '${codegen}')`, () => {
+      for (const wrt of [undefined, [1, 0], [0]] as const) {
+        const c = compile(f, 3, 'scalar', wrt === undefined ? { backend, codegen } : { backend, codegen, wrt: [...wrt] });
+        try {
+          const n = wrt === undefined || wrt.length === 2 ? 4 : 3;
+          const expected: number[] = [];
+          for (let t = 0; t < 3; t++) expected.push(...c.jacobian(xs.subarray(3 * t, 3 * t + 3), ss[t], { mode: 'reverse' }));
+          expect(expected.length).toBe(3 * 4 * n);
+          expect(Array.from(c.jacobians(xs, ss))).toEqual(expected);
+          const out = new Float64Array(expected.length);
+          expect(c.jacobians(Array.from(xs), Array.from(ss), out)).toBe(out);
+          expect(Array.from(out)).toEqual(expected);
+          if (backend === 'wasm' && codegen === 'auto') expect(c.stats.engine).toBe('generated');
+        } finally {
+          c.dispose();
+        }
+      }
+    });
+  }
+
+  it('agrees with central differences at each point', () => {
+    const c = compile(f, 3, 'scalar', { backend });
+    const plain = (x: number[], s: number) => {
+      const y = s * Math.sin(x[0]);
+      return [y, x.reduce((sum, v) => sum + v * Math.exp(v), 0), x[1] * x[2], y];
+    };
+    try {
+      const jac = c.jacobians(xs, ss);
+      for (let t = 0; t < 3; t++) {
+        const point = [...xs.subarray(3 * t, 3 * t + 3), ss[t]];
+        for (let j = 0; j < 4; j++) {
+          for (let i = 0; i < 4; i++) {
+            const fd = centralDifference((v) => {
+              const p = point.slice();
+              p[i] = v;
+              return plain(p.slice(0, 3), p[3])[j];
+            }, point[i], 1e-6);
+            expectClose(jac[(t * 4 + j) * 4 + i], fd, 1e-6, 1e-6, `point ${t}, ∂f${j}/∂x${i}`);
+          }
+        }
+      }
+    } finally {
+      c.dispose();
+    }
+  });
+
+  it('a data argument is stacked too and moves the values, not the columns', () => {
+    const c = compile(f, 3, 'scalar', { backend, wrt: [0] });
+    try {
+      const jac = c.jacobians(xs, ss);
+      expect(jac.length).toBe(3 * 4 * 3);
+      // ∂f₀/∂x₀ = s cos x₀ at each point: the stacked s reaches each point.
+      for (let t = 0; t < 3; t++) expectClose(jac[t * 12], ss[t] * Math.cos(xs[3 * t]), 1e-15, 0, `point ${t}`);
+    } finally {
+      c.dispose();
+    }
+  });
+
+  it('refuses stacks of different point counts, lengths that are not whole points, and out of the wrong size', () => {
+    const c = compile(f, 3, 'scalar', { backend });
+    try {
+      expect(() => c.jacobians(xs, ss.subarray(0, 2))).toThrow(/argument 1 holds 2 points but argument 0 holds 3/);
+      expect(() => c.jacobians(xs.subarray(0, 8), ss)).toThrow(/argument 0 must be a Float64Array or number\[\] of points × 3 numbers/);
+      expect(() => c.jacobians(xs, ss, new Float64Array(47))).toThrow(/out must be a Float64Array of length 48 \(3 points × 4 outputs × 4 inputs\)/);
+      expect(() => (c.jacobians as (...a: unknown[]) => unknown)(xs)).toThrow(ArgumentError);
+    } finally {
+      c.dispose();
+    }
+    const tree = compile((p: { a: Vector; b: Scalar }) => [mul(p.b, sum(p.a)), p.b], { a: 2, b: 'scalar' }, { backend });
+    try {
+      expect(() => (tree.jacobians as (...a: unknown[]) => unknown)(Float64Array.of(1, 2, 3))).toThrow(/compiled with tree shapes: compile it for the leaves/);
+    } finally {
+      tree.dispose();
     }
   });
 });

@@ -47,6 +47,9 @@ export enum Op {
    *  is the VecMap row `tileRow` derives, the flagged operand (BROADCAST_A or B) a row of p2a
    *  elements (p2b = 0) or a column whose element r is broadcast over row r (p2b = 1). */
   VecMapTiled = 143,
+  /** p1a constants in one row (a captured Float64Array): its slots hold the values, written when
+   *  recorded and left alone by every sweep, like as many Const rows. */
+  VecConst = 144,
   // Host rows (200–209): the row's rules live in JavaScript, which the walk calls back.
   /** A user-defined op (defineOp, customVjp) or a checkpointed function: its Param rows carry
    *  (output length or −1 for a number, argument count), (rule id, 0), and before those one
@@ -75,7 +78,7 @@ export const FIRST_HOST_OP: i32 = 200;
 /** How many slot operands each op reads (Where: condition, a and b; the condition comes from its
  *  Param row); −1 for a code that names no op. Written out per op, so a new op states its own. */
 export function arity(op: i32): i32 {
-  if (op == Op.Param || op == Op.Const || op == Op.Input) return 0;
+  if (op == Op.Param || op == Op.Const || op == Op.Input || op == Op.VecConst) return 0;
   if (op == Op.Where) return 3;
   if (op == Op.Add || op == Op.Mul || op == Op.Sub || op == Op.Div || op == Op.Pow) return 2;
   if (op == Op.Max || op == Op.Min || op == Op.Atan2 || op == Op.Hypot) return 2;

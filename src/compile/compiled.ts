@@ -135,11 +135,13 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     }
   }
 
-  /** The reverse sweep from the seeded outputs, on the engine that ran the forward sweep. */
-  private sweepReverse(): void {
+  /** The reverse sweep from the seeded outputs, on the engine that ran the forward sweep; the
+   *  interpreter starts at the row of `from` (the generated sweep runs every row: those after
+   *  `from` have adjoint 0 and add nothing, so the bits are the same). */
+  private sweepReverse(from = this.lastOutput): void {
     const g = this.generated;
     if (this.lastEngine === 'generated' && typeof g !== 'string' && g.reverse()) return;
-    this.core.reverseFrom(this.lastOutput);
+    this.core.reverseFrom(from);
   }
 
   /** Number of arguments the function takes. */
@@ -281,13 +283,13 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   /** Rebuilds the program from the live tape (its rows are the truth; nothing is cached). */
   private program(): Program {
     const snap = this.live().snapshot();
-    let constCount = 0;
-    for (const o of snap.op) if (o === Op.Const) constCount++;
-    const consts = new Float64Array(constCount);
-    for (let r = 0, k = 0, c = 0; r < snap.op.length; r++) {
-      if (snap.op[r] === Op.Const) consts[c++] = snap.values[k];
-      k += rowSlots(snap, r);
+    const constant: number[] = [];
+    for (let r = 0, k = 0; r < snap.op.length; r++) {
+      const count = rowSlots(snap, r);
+      if (snap.op[r] === Op.Const || snap.op[r] === Op.VecConst) for (let j = 0; j < count; j++) constant.push(snap.values[k + j]);
+      k += count;
     }
+    const consts = Float64Array.from(constant);
     return {
       op: snap.op, a: snap.a, b: snap.b, consts, args: this.args, outputs: this.outputs.map((id) => snap.relative(id)), vectorOutput: this.vectorOutput, wrt: this.wrt,
     };
@@ -302,11 +304,18 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
 
   /** Writes the arguments into the input slots and runs the forward sweep (unless `run` is false). */
   private replay(args: CompiledArgument[], what: string, run = true): void {
-    const core = this.live();
     if (args.length !== this.args.length) {
       throw new ArgumentError(`${what} takes ${this.args.length} argument${this.args.length === 1 ? '' : 's'}, got ${args.length}`);
     }
-    for (let i = 0; i < args.length; i++) {
+    this.writeArguments(args);
+    if (run) this.sweepForward();
+  }
+
+  /** Checks the first `arity` entries of `args` and writes them into the input slots (the
+   *  higher-order methods pass their whole argument list: no copy of its head per call). */
+  private writeArguments(args: readonly unknown[]): void {
+    const core = this.live();
+    for (let i = 0; i < this.args.length; i++) {
       const x = args[i];
       const len = this.args[i];
       const at = this.inputStart + this.offsets[i];
@@ -321,7 +330,6 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
         core.writeValues(at, x);
       }
     }
-    if (run) this.sweepForward();
   }
 
   private readValue(): number | Float64Array {
@@ -372,7 +380,9 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
       outputs: this.outputs,
       lastOutput: this.lastOutput,
       vectorOutput: this.vectorOutput,
-      writeInputs: (args, what) => this.replay(args, what, false),
+      writeInputs: (args) => this.writeArguments(args),
+      sweepForward: () => this.sweepForward(),
+      sweepReverse: (from) => this.sweepReverse(from),
       program: () => this.program(),
     }));
   }
@@ -400,6 +410,17 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array | SparseMatrix;
   jacobian(...argsAndOptions: A | [...A, JacobianOptions]): Float64Array | SparseMatrix {
     return this.higher().jacobian(argsAndOptions);
+  }
+
+  /** The dense Jacobians at many points in one call: each argument stacked over the points
+   *  (count × its length, row-major; a scalar argument: count numbers), the result count × m × n
+   *  (point t's m × n Jacobian, row-major, from t·m·n) in `out` when given. Per point one forward
+   *  sweep and m reverse sweeps, to the bit jacobian(…, { mode: 'reverse' }) at that point, without
+   *  a call's fixed cost per point: for many small Jacobians (one per observation of a
+   *  least-squares problem) with few outputs. */
+  jacobians(...stackedAndOut: { [K in keyof A]: Float64Array | readonly number[] } | [...{ [K in keyof A]: Float64Array | readonly number[] }, Float64Array]): Float64Array {
+    this.live();
+    return this.higher().jacobians(stackedAndOut);
   }
 
   /** Several vector-Jacobian products at one point, for a vector-valued f: one forward sweep,

@@ -251,7 +251,8 @@ export function validate(p: Program): void {
       // A VecMap of a unary op reads the sink as its b (checked above).
       const lb = o === Op.VecMap && arity(p1b & 255) === 1 ? 0 : operandLengthB(o, p1a, p1b, p2a, p2b);
       if (la > 0 && a[r] < 0) fail(`row ${r} (${name(r)}) reads ${la} slots but names no a operand`);
-      range(r, a[r], la, 'a');
+      if (o === Op.VecConst) none(r, a[r], 'a');
+      else range(r, a[r], la, 'a');
       if (lb === 0) none(r, b[r], 'b');
       else {
         if (b[r] < 0) fail(`row ${r} (${name(r)}) reads ${lb} slots but names no b operand`);
@@ -259,10 +260,11 @@ export function validate(p: Program): void {
       }
       slots += vectorOutputs(o, p1a, p2a);
       if (slots > MAX_COUNT) fail(`the tape has more than ${MAX_COUNT} slots`);
+      if (o === Op.VecConst && (consts += p1a) > p.consts.length) fail(`more constants in Const and VecConst rows than the ${p.consts.length} stored`);
     }
   }
   for (let r = 0; r < rows; r++) if (op[r] === Op.Param && !owned[r]) fail(`row ${r} is a Param row that belongs to no row`);
-  if (consts !== p.consts.length) fail(`${p.consts.length} constants stored but ${consts} Const rows`);
+  if (consts !== p.consts.length) fail(`${p.consts.length} constants stored but ${consts} in Const and VecConst rows`);
   for (let i = 0; i < p.outputs.length; i++) {
     if (!(p.outputs[i] >= 0 && p.outputs[i] < slots)) fail(`output ${i} names slot ${p.outputs[i]} of ${slots}`);
   }

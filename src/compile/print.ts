@@ -9,6 +9,12 @@ const v = (n: number) => `v${sub(n)}`;
 
 const INFIX: Partial<Record<Op, string>> = { [Op.Add]: '+', [Op.Sub]: '−', [Op.Mul]: '·', [Op.Div]: '/' };
 
+/** `count` constants from `first` as a list, eight at most: "[1, 2.5, 3, …]". */
+function constantList(consts: Float64Array, first: number, count: number): string {
+  const shown = Array.from(consts.subarray(first, first + Math.min(count, 8)), String);
+  return `[${shown.join(', ')}${count > 8 ? ', …' : ''}]`;
+}
+
 function opName(o: number): string {
   const key = Op[o];
   return key[0].toLowerCase() + key.slice(1);
@@ -48,6 +54,14 @@ function lines(p: Program, limit: number): string[] {
       const count = rowSlots(p, r);
       const args = customArguments(p, r).map((g) => range(g.start, g.length < 0 ? 1 : g.length));
       out.push(`${range(k, count)} = ${customName(p, r)}(${args.join(', ')})`);
+      k += count;
+      continue;
+    }
+    if (o === Op.VecConst) {
+      // "v₃…v₅ = [1, 2.5, 3]": the values, the first few of a long run.
+      const count = rowSlots(p, r);
+      out.push(`${range(k, count)} = ${constantList(p.consts, c, count)}`);
+      c += count;
       k += count;
       continue;
     }
@@ -106,6 +120,13 @@ export function dotGraph(p: Program): string {
       const style = count === 1 && outputs.has(k) ? ', peripheries=2' : count > 1 ? ', shape=box3d' : '';
       out.push(`  v${k} [label="${range(k, count)} ${customName(p, r).replace(/["\\]/g, '\\$&')}"${style}];`);
       for (const g of customArguments(p, r)) out.push(`  v${g.start} -> v${k};`);
+      k += count;
+      continue;
+    }
+    if (o === Op.VecConst) {
+      const count = rowSlots(p, r);
+      out.push(`  v${k} [label="${range(k, count)} ${constantList(p.consts, c, count)}", shape=box3d];`);
+      c += count;
       k += count;
       continue;
     }

@@ -116,6 +116,7 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     if (!liveRow[r]) continue;
     kept++;
     if (op[r] === Op.Const) constCount++;
+    if (op[r] === Op.VecConst) constCount += rowSlots(snapshot, r);
     const count = rowSlots(snapshot, r);
     for (let k = 0; k < count; k++) renumber[slotOfRow[r] + k] = keptSlots++;
   }
@@ -150,6 +151,7 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
       p.b[k] = slotOperand(b[r]);
     }
     if (o === Op.Const) p.consts[c++] = values[slotOfRow[r]];
+    if (o === Op.VecConst) for (let j = 0; j < rowSlots(snapshot, r); j++) p.consts[c++] = values[slotOfRow[r] + j];
     k++;
   }
   return p;
@@ -171,6 +173,12 @@ export function loadProgram(core: TapeCore, p: Program): { inputStart: number; o
     const o = p.op[r];
     if (o === Op.Param) continue;
     if (o === Op.Const) ids[k++] = core.constant(p.consts[c++]);
+    else if (o === Op.VecConst) {
+      const n = p.a[r - 1];
+      const start = core.constantRow(p.consts.subarray(c, c + n));
+      c += n;
+      for (let j = 0; j < n; j++) ids[k++] = start + j;
+    }
     else if (o === Op.Where) ids[k++] = core.where(ids[p.a[r - 1]], ids[p.a[r]], ids[p.b[r]]);
     else if (o === Op.Custom) {
       const runs = customArguments(p, r).flatMap((g) => [ids[g.start], g.length]);

@@ -106,6 +106,11 @@ export class CompiledTreeFunction<A extends CompiledArgument[] = CompiledArgumen
     return super.vjps(...([...this.leaves(argsAndSeeds.slice(0, n), 'vjps'), ...argsAndSeeds.slice(n)] as Any));
   }
 
+  /** Stacks of trees are not defined: jacobians takes numbers and vectors stacked over the points. */
+  override jacobians(): Float64Array {
+    throw new ArgumentError('jacobians stacks number and vector arguments over the points, and this function was compiled with tree shapes: compile it for the leaves (vectors and scalars), or call jacobian once per point');
+  }
+
   /** The Hessian over the differentiated arguments' leaves, in order. */
   override hessian(...argsAndOptions: Any[]): Any {
     const n = this.layout.length;

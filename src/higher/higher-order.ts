@@ -12,7 +12,6 @@ import { hessianPlan, jacobianPlan, sparseHessian, sparseJacobian, type HessianP
 
 export type { SparseMatrix };
 
-type Argument = number | Float64Array | readonly number[];
 /** A result shaped like the arguments: one per argument, unwrapped for a single argument. */
 export type ShapedLikeArguments = number | Float64Array | (number | Float64Array)[];
 
@@ -68,8 +67,14 @@ export interface CompiledParts {
   /** The output recorded last: reverse sweeps start at its row. */
   readonly lastOutput: number;
   readonly vectorOutput: boolean;
-  /** Checks the arguments and writes them into the input slots (no sweep). */
-  writeInputs(args: Argument[], what: string): void;
+  /** Checks the first `args.length` (arity) entries of the list and writes them into the input
+   *  slots (no sweep; the caller has checked the list's length). */
+  writeInputs(args: readonly unknown[]): void;
+  /** The forward sweep on the generated code where it is ready, else the interpreter. */
+  sweepForward(): void;
+  /** The reverse sweep from the seeded adjoints on the engine of the last forward sweep (the
+   *  interpreter from the row of `from`). */
+  sweepReverse(from: number): void;
   /** The tape as a program (for sparsity detection). */
   program(): Program;
 }
@@ -83,6 +88,9 @@ export class HigherOrder {
   private readonly allInputs: number;
   /** Per differentiated element, in wrt order: its input slot. */
   private readonly columns: Int32Array;
+  /** The columns' slots as runs of consecutive slots (start, length), in wrt order. */
+  private readonly runStart: Int32Array;
+  private readonly runLength: Int32Array;
   /** Sparse plans, made at the first sparse call of each kind and kept. */
   private readonly jacobianPlans = new Map<string, Plan>();
   private hessianPlanStore?: HessianPlan;
@@ -98,6 +106,17 @@ export class HigherOrder {
     }
     this.columns = Int32Array.from(columns);
     this.inputs = columns.length;
+    // Consecutive columns in consecutive slots are one run: one copy per run, not per argument.
+    const starts: number[] = [], lengths: number[] = [];
+    for (let c = 0; c < columns.length; c++) {
+      if (c > 0 && columns[c] === columns[c - 1] + 1) lengths[lengths.length - 1]++;
+      else {
+        starts.push(columns[c]);
+        lengths.push(1);
+      }
+    }
+    this.runStart = Int32Array.from(starts);
+    this.runLength = Int32Array.from(lengths);
   }
 
   /** { value: f(x), tangent: J·v }, v shaped like the arguments (see `direction`). */
@@ -105,7 +124,7 @@ export class HigherOrder {
     const f = this.f;
     const k = f.args.length;
     if (argsAndV.length !== k + 1) throw new ArgumentError(`jvp takes the ${count(k, 'argument')}, then v shaped like the differentiated ones; got ${argsAndV.length} values`);
-    f.writeInputs(argsAndV.slice(0, k) as Argument[], 'jvp');
+    f.writeInputs(argsAndV);
     const t = this.tangents();
     this.direction(t, argsAndV[k], 'jvp');
     t.forward(true);
@@ -128,7 +147,7 @@ export class HigherOrder {
       throw new ArgumentError(`hvp takes the ${count(k, 'argument')}, then v shaped like the differentiated ones, then an optional out; got ${argsAndV.length} values`);
     }
     this.scalarOnly('hvp');
-    f.writeInputs(argsAndV.slice(0, k) as Argument[], 'hvp');
+    f.writeInputs(argsAndV);
     const t = this.tangents();
     this.direction(t, argsAndV[k], 'hvp');
     this.secondOrder(t, true);
@@ -156,7 +175,7 @@ export class HigherOrder {
     if (out !== undefined && !(out instanceof Float64Array && out.length === m * n)) {
       throw new ArgumentError(`jacobian: out must be a Float64Array of length ${m * n} (${m} outputs × ${n} inputs), got ${describe(out)}`);
     }
-    f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'jacobian');
+    f.writeInputs(argsAndOptions);
     if (sparse) {
       this.sparseCoversAll('jacobian');
       if (out !== undefined) throw new ArgumentError("jacobian: out is for the dense result; with sparsity: 'auto' the result is a new SparseMatrix");
@@ -175,17 +194,55 @@ export class HigherOrder {
         t.forward(i === 0);
         for (let j = 0; j < m; j++) jac[j * n + i] = t.tangent(f.outputs[j]);
       }
-    } else {
-      const core = f.core;
-      core.forward();
-      for (let j = 0; j < m; j++) {
-        if (j > 0) core.zeroAdjoints();
-        core.setAdjoint(f.outputs[j], 1);
-        core.reverseFrom(f.outputs[j]);
-        this.readRow(j * n, (at, len, into, offset) => core.readAdjoints(at, len, into, offset), jac);
+    } else this.reverseRows(jac, 0);
+    return jac;
+  }
+
+  /** The dense Jacobians at `count` points in one call: argument i stacked as count × its length
+   *  (a scalar argument: count numbers), row-major; the result is count × m × n (point t's
+   *  Jacobian at t·m·n, row-major as jacobian's). Per point one forward sweep and m reverse
+   *  sweeps with unit seeds, the same as jacobian(…, { mode: 'reverse' }) point by point, without
+   *  its per-call checks and option handling. */
+  jacobians(stackedAndOut: unknown[]): Float64Array {
+    const f = this.f;
+    const k = f.args.length;
+    if (stackedAndOut.length !== k && stackedAndOut.length !== k + 1) {
+      throw new ArgumentError(`jacobians takes the ${count(k, 'argument')}, each stacked over the points, then an optional out; got ${stackedAndOut.length} values`);
+    }
+    const { core, args, offsets, inputStart, outputs } = f;
+    if (k === 0) throw new ArgumentError('jacobians needs a function of at least one argument: with none there is nothing to stack over points');
+    let points = -1;
+    for (let i = 0; i < k; i++) {
+      const x = stackedAndOut[i];
+      const len = args[i] < 0 ? 1 : args[i];
+      if (!isNumberArray(x) || x.length % len !== 0) {
+        throw new ArgumentError(`jacobians: argument ${i} must be a Float64Array or number[] of points × ${len} numbers (its ${args[i] < 0 ? 'value' : `${len} values`} at each point, one after another), got ${describe(x)}`);
+      }
+      if (points < 0) points = x.length / len;
+      else if (x.length / len !== points) {
+        throw new ArgumentError(`jacobians: argument ${i} holds ${x.length / len} points but argument 0 holds ${points}: stack every argument over the same points`);
       }
     }
-    return jac;
+    const m = outputs.length;
+    const n = this.inputs;
+    const out = stackedAndOut[k];
+    if (out !== undefined && !(out instanceof Float64Array && out.length === points * m * n)) {
+      throw new ArgumentError(`jacobians: out must be a Float64Array of length ${points * m * n} (${points} points × ${m} outputs × ${n} inputs), got ${describe(out)}`);
+    }
+    const result = (out as Float64Array | undefined) ?? new Float64Array(points * m * n);
+    if (points === 0) return result;
+    // A view of the input block's values, taken once: sweeps allocate nothing, so the memory
+    // under it cannot grow during the loop.
+    const values = core.valuesView(inputStart, this.allInputs);
+    for (let t = 0; t < points; t++) {
+      for (let i = 0; i < k; i++) {
+        const x = stackedAndOut[i] as ArrayLike<number>;
+        const len = args[i] < 0 ? 1 : args[i];
+        for (let e = 0, from = t * len, at = offsets[i]; e < len; e++) values[at + e] = x[from + e];
+      }
+      this.reverseRows(result, t * m * n);
+    }
+    return result;
   }
 
   /** Several vector-Jacobian products at one point: one forward sweep, then one reverse sweep per
@@ -199,22 +256,27 @@ export class HigherOrder {
     }
     const m = f.outputs.length;
     const n = this.inputs;
-    const seeds = seedRows(argsAndSeeds[k], m);
+    const seeds = argsAndSeeds[k];
+    const rows = seedCount(seeds, m);
     const out = argsAndSeeds[k + 1];
-    if (out !== undefined && !(out instanceof Float64Array && out.length === seeds.length * n)) {
-      throw new ArgumentError(`vjps: out must be a Float64Array of length ${seeds.length * n} (${seeds.length} seeds × ${n} inputs), got ${describe(out)}`);
+    if (out !== undefined && !(out instanceof Float64Array && out.length === rows * n)) {
+      throw new ArgumentError(`vjps: out must be a Float64Array of length ${rows * n} (${rows} seeds × ${n} inputs), got ${describe(out)}`);
     }
-    const result = (out as Float64Array | undefined) ?? new Float64Array(seeds.length * n);
-    f.writeInputs(argsAndSeeds.slice(0, k) as Argument[], 'vjps');
+    const result = (out as Float64Array | undefined) ?? new Float64Array(rows * n);
+    f.writeInputs(argsAndSeeds);
     const core = f.core;
-    core.forward();
-    seeds.forEach((u, j) => {
+    const outputs = f.outputs;
+    const flat = isNumberArray(seeds);
+    f.sweepForward();
+    for (let j = 0; j < rows; j++) {
       if (j > 0) core.zeroAdjoints();
+      const u = flat ? seeds : (seeds as ArrayLike<number>[])[j];
+      const from = flat ? j * m : 0;
       // Outputs may repeat a slot, so seeds add up.
-      for (let o = 0; o < m; o++) core.setAdjoint(f.outputs[o], core.adjoint(f.outputs[o]) + u[o]);
-      core.reverseFrom(f.lastOutput);
-      this.readRow(j * n, (at, len, into, offset) => core.readAdjoints(at, len, into, offset), result);
-    });
+      for (let o = 0; o < m; o++) core.setAdjoint(outputs[o], core.adjoint(outputs[o]) + u[from + o]);
+      f.sweepReverse(f.lastOutput);
+      this.readAdjointRow(j * n, result);
+    }
     return result;
   }
 
@@ -228,7 +290,7 @@ export class HigherOrder {
     }
     const sparse = sparsityOf(hasOptions ? (argsAndOptions[k] as HessianOptions).sparsity : undefined, 'hessian');
     this.scalarOnly('hessian');
-    f.writeInputs(argsAndOptions.slice(0, k) as Argument[], 'hessian');
+    f.writeInputs(argsAndOptions);
     const t = this.tangents();
     const n = this.inputs;
     const columns = this.columns;
@@ -254,6 +316,31 @@ export class HigherOrder {
   dispose(): void {
     this.tangentStore?.dispose();
     this.tangentStore = undefined;
+  }
+
+  /** The m × n Jacobian at the written inputs into `into` from `offset`: one forward sweep, then
+   *  per output a rezero, a unit seed and a reverse sweep, on the generated code where it is
+   *  ready (the same operations in the same order as the interpreter's). */
+  private reverseRows(into: Float64Array, offset: number): void {
+    const f = this.f;
+    const { core, outputs } = f;
+    f.sweepForward();
+    for (let j = 0; j < outputs.length; j++) {
+      if (j > 0) core.zeroAdjoints();
+      core.setAdjoint(outputs[j], 1);
+      f.sweepReverse(outputs[j]);
+      this.readAdjointRow(offset + j * this.inputs, into);
+    }
+  }
+
+  /** The differentiated arguments' adjoints, in wrt order, into `into` from `offset`. */
+  private readAdjointRow(offset: number, into: Float64Array): void {
+    const { runStart, runLength } = this;
+    const core = this.f.core;
+    for (let k = 0; k < runStart.length; k++) {
+      core.readAdjoints(runStart[k], runLength[k], into, offset);
+      offset += runLength[k];
+    }
   }
 
   /** The differentiated arguments' entries, in wrt order, into `into` from `offset`. */
@@ -353,14 +440,13 @@ export class HigherOrder {
   }
 }
 
-/** The seeds as rows of length m: a flat k × m array, or an array of k rows. */
-function seedRows(seeds: unknown, m: number): ArrayLike<number>[] {
+/** How many seeds (rows of length m) `seeds` holds: a flat k × m array, or an array of k rows. */
+function seedCount(seeds: unknown, m: number): number {
   if (isNumberArray(seeds)) {
     if (seeds.length % m !== 0) throw new ArgumentError(`vjps: the seeds hold ${seeds.length} numbers, not a whole number of rows of ${m} (one per output)`);
-    const flat = seeds instanceof Float64Array ? seeds : Float64Array.from(seeds);
-    return Array.from({ length: flat.length / m }, (_, j) => flat.subarray(j * m, (j + 1) * m));
+    return seeds.length / m;
   }
-  if (Array.isArray(seeds) && seeds.every((u) => isNumberArray(u) && u.length === m)) return seeds as ArrayLike<number>[];
+  if (Array.isArray(seeds) && seeds.every((u) => isNumberArray(u) && u.length === m)) return seeds.length;
   throw new ArgumentError(`vjps: seeds must be a Float64Array of k × ${m} numbers or an array of rows of length ${m}, got ${describe(seeds)}`);
 }
 

@@ -208,8 +208,15 @@ export class JsCore implements TapeCore {
   }
 
   constants(values: ArrayLike<number>): number {
+    if (values.length >= 2) return this.constantRow(values);
     const start = this.inputs(values);
     for (let r = this.s.rows - values.length; r < this.s.rows; r++) this.s.op[r] = Op.Const;
+    return start;
+  }
+
+  constantRow(values: ArrayLike<number>): number {
+    const start = this.vector(Op.VecConst, values.length, 0, 0, 0, SINK, SINK);
+    for (let i = 0; i < values.length; i++) this.s.val[start + i] = values[i];
     return start;
   }
 
@@ -265,8 +272,10 @@ export class JsCore implements TapeCore {
     this.s.val[id] = value;
   }
 
-  writeValues(start: number, values: ArrayLike<number>): void {
-    this.s.val.set(values, start);
+  writeValues(start: number, values: ArrayLike<number>, from = 0, count = values.length - from): void {
+    const val = this.s.val;
+    if (from === 0 && count === values.length) val.set(values, start);
+    else for (let k = 0; k < count; k++) val[start + k] = values[from + k];
   }
 
   setAdjoint(id: number, value: number): void {

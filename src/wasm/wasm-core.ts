@@ -31,6 +31,10 @@ class TapeMemory {
   constructor(readonly blocks: TapeBlocks) {}
 }
 
+/** Runs at most this long are copied element by element (writeValues, readAdjoints): a set()
+ *  call, and the subarray it reads from, cost more than the copy itself. */
+const SHORT_RUN = 32;
+
 const forgotten = new FinalizationRegistry<TapeBlocks>(release);
 
 /** The facade reads and writes a segment's values (and adjoints) as one run of doubles each,
@@ -251,7 +255,13 @@ export class WasmCore implements TapeCore {
   }
 
   constants(values: ArrayLike<number>): number {
-    return this.leaves(Op.Const, values);
+    return values.length < 2 ? this.leaves(Op.Const, values) : this.constantRow(values);
+  }
+
+  constantRow(values: ArrayLike<number>): number {
+    const start = this.vector(Op.VecConst, values.length, 0, 0, 0, SINK_SLOT, SINK_SLOT);
+    this.writeValues(start, values);
+    return start;
   }
 
   inputs(values: ArrayLike<number>): number {
@@ -302,11 +312,12 @@ export class WasmCore implements TapeCore {
     views.f64[this.valueIndex(id)] = value;
   }
 
-  /** values[0…] into the slots from `start` on: one set() where the values are one run. */
-  writeValues(start: number, values: ArrayLike<number>): void {
+  /** values[from…from+count−1] into the slots from `start` on: one set() where the values are one run. */
+  writeValues(start: number, values: ArrayLike<number>, from = 0, count = values.length - from): void {
     const f64 = views.f64;
     const at = this.valueIndex(start);
-    f64.set(values, at);
+    if (count > SHORT_RUN && values instanceof Float64Array) f64.set(from === 0 && count === values.length ? values : values.subarray(from, from + count), at);
+    else for (let k = 0; k < count; k++) f64[at + k] = values[from + k];
   }
 
   /** Bytes of wasm memory below the allocator's top: every tape, free blocks included. */
@@ -433,7 +444,8 @@ export class WasmCore implements TapeCore {
     this.flush();
     const f64 = views.f64;
     const at = this.adjointIndex(start);
-    out.set(f64.subarray(at, at + count), offset);
+    if (count <= SHORT_RUN) for (let k = 0; k < count; k++) out[offset + k] = f64[at + k];
+    else out.set(f64.subarray(at, at + count), offset);
   }
 
   backward(output: number): void {
