@@ -164,6 +164,28 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
+  it('fused vector loops run by f64x2 lane pairs in Chromium, to the bit of the interpreter (odd and even lengths)', async () => {
+    const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
+    const result = (await page.evaluate(`(async () => {
+      const w = await import('/dist/src/index.js');
+      const rosenbrock = (v) => {
+        const a = v.slice(0, -1), b = v.slice(1);
+        return w.sum(w.add(w.mul(100, w.square(w.sub(b, w.square(a)))), w.square(w.sub(1, a))));
+      };
+      const same = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+      return [2, 7, 1000].map((n) => {
+        const x = Float64Array.from({ length: n }, (_, i) => 1.5 * Math.cos(i));
+        const expected = w.compile(rosenbrock, n, { codegen: 'off' }).valueAndGrad(x);
+        const generated = w.compile(rosenbrock, n, { codegen: 'auto' });
+        const got = generated.valueAndGrad(x);
+        return { n, engine: generated.stats.engine, same: Object.is(got.value, expected.value) && same(got.grad, expected.grad) };
+      });
+    })()`)) as { n: number; engine: string; same: boolean }[];
+    for (const r of result) expect(r, `n = ${r.n}`).toEqual({ n: r.n, engine: 'generated', same: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('gets the wasm as application/wasm (compileStreaming takes it): the bytes dist embeds, with the exports Node sees', async () => {
     const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
     const served = await page.evaluate(async () => {

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  compile, add, sub, mul, div, square, neg, sin, tanh, exp, sqrt, cbrt, sigmoid, max, sum, dot, type Operand, type Scalar, type Vector,
+  compile, add, sub, mul, div, square, neg, sin, tanh, exp, sqrt, cbrt, sigmoid, max, sum, dot, lt, le, gt, ge, eq,
+  type Operand, type Scalar, type Vector,
 } from '../src/index.js';
 import { generateVectorModule } from '../src/codegen/vector-module.js';
 import { decode } from '../src/compile/format.js';
@@ -41,14 +42,22 @@ function expectAgrees(generated: AnyCompiled, interpreted: AnyCompiled, points: 
   }
 }
 
-/** The loops of the module generated for a compiled function, by the op of each row. */
-function loopsOf(f: AnyCompiled): number[] {
+/** The module generated for a compiled function (validated). */
+function moduleOf(f: AnyCompiled) {
   const program = decode(f.toBytes());
   const generated = generateVectorModule(program, { valueBase: 1 << 20, adjointBase: 1 << 24, sharedMemory: false });
   if ('reason' in generated) throw new Error(generated.reason);
   expect(WebAssembly.validate(generated.bytes as BufferSource)).toBe(true);
-  return generated.loops.map((rows) => rows.length);
+  return generated;
 }
+
+/** The loops of the module generated for a compiled function, by their number of rows. */
+function loopsOf(f: AnyCompiled): number[] {
+  return moduleOf(f).loops.map((rows) => rows.length);
+}
+
+/** Whether each loop goes by f64x2 lane pairs. */
+const pairsOf = (f: AnyCompiled): boolean[] => moduleOf(f).pairs;
 
 const vectorAt = (n: number, seed: number, lo = -1.5, hi = 1.5) => {
   const random = seededRandom(seed);
@@ -72,6 +81,18 @@ describe('the vector Rosenbrock', () => {
       const g = compile(rosenbrockSum, n), i = compile(rosenbrockSum, n, { codegen: 'off' });
       expect(loopsOf(g)).toEqual([8]);
       expectAgrees(g, i, [[vectorAt(n, 1)], [vectorAt(n, 2, -3, 3)], [new Float64Array(n)], [new Float64Array(n).fill(1)]]);
+    });
+  }
+
+  // Lane pairs and a scalar tail: views of odd and even lengths, the carried slot x[i + 1]
+  // (x.slice(0, -1) beside x.slice(1)) at the last pair, one pair, one element.
+  for (const n of [2, 3, 4, 5, 6, 7, 1000]) {
+    it(`by f64x2 lane pairs, n = ${n}: both forms bit-identical to the interpreter`, () => {
+      for (const f of [rosenbrockSum, rosenbrockDots]) {
+        const g = compile(f, n), i = compile(f, n, { codegen: 'off' });
+        expect(pairsOf(g).every((p) => p === n > 2)).toBe(true);
+        expectAgrees(g, i, [[vectorAt(n, n)], [vectorAt(n, n + 1, -1e3, 1e3)], [new Float64Array(n).fill(1)]]);
+      }
     });
   }
 
@@ -134,7 +155,7 @@ describe('a long elementwise chain (an ODE of 300 Euler steps on one state)', ()
 type Unary = (x: Vector) => Vector;
 type Binary = (x: Vector | number | Scalar, y: Vector | number | Scalar) => Vector;
 const UNARY: Unary[] = [square, neg, sin, tanh, exp, sqrt, cbrt, sigmoid] as never;
-const BINARY: Binary[] = [add, sub, mul, div, max] as never;
+const BINARY: Binary[] = [add, sub, mul, div, max, add, sub, mul, lt, ge, eq] as never;
 
 interface ChainNode {
   kind: number;
@@ -208,6 +229,54 @@ describe('random elementwise chains', () => {
       );
     });
   }
+
+  it('comparisons by lane pairs (f64x2.lt … masked to 1 or 0) select terms as the interpreter does', () => {
+    const f = (x: Vector, y: Vector) => {
+      const d = sub(x, y);
+      const pick = add(add(mul(lt(x, y), square(d)), mul(ge(x, y), exp(d))), add(mul(le(x, 0.5), x), mul(gt(y, x), eq(x, y))));
+      return sum(mul(pick, x));
+    };
+    for (const n of [1, 2, 5, 8]) {
+      const g = compile(f, n, n), i = compile(f, n, n, { codegen: 'off' });
+      expect(pairsOf(g)).toEqual([n > 1]);
+      const x = vectorAt(n, 20 + n), y = vectorAt(n, 30 + n);
+      if (n > 2) {
+        y[1] = x[1];      // eq and the ties of le/ge
+        x[2] = NaN;       // every comparison false
+        y[n - 1] = Infinity;
+      }
+      expectAgrees(g, i, [[x, y], [y, x], [x, x]]);
+    }
+  });
+
+  it('an input run read again after its loop keeps its adjoints in memory (added to, not started from 0)', () => {
+    // x's adjoints take the later dot's and the scalar row's additions first (the Rosenbrock's
+    // loop is then split into rows: its two views' additions would commute into nonzero slots).
+    const later = (x: Vector, y: Vector) => add(add(rosenbrockSum(x), dot(x, y)), mul(x.at(2), x.at(0)));
+    const scalarRow = (x: Vector, y: Vector) => add(sum(exp(sub(mul(x, y), 1))), mul(x.at(1), 3));
+    const fresh = (x: Vector, y: Vector) => add(sum(exp(sub(mul(x, y), 1))), mul(y.at(1), 3));
+    for (const [f, loops] of [[later, [1, 1, 1, 1, 1, 1, 1, 1, 1]], [scalarRow, [4]], [fresh, [4]]] as const) {
+      for (const n of [3, 4, 5]) {
+        const g = compile(f as (x: Vector, y: Vector) => Operand, n, n), i = compile(f as (x: Vector, y: Vector) => Operand, n, n, { codegen: 'off' });
+        expect(loopsOf(g)).toEqual(loops);
+        expect(pairsOf(g).every((p) => p)).toBe(true);
+        expectAgrees(g, i, [[vectorAt(n, 40 + n), vectorAt(n, 45 + n)], [vectorAt(n, 50 + n, -1e4, 1e4), vectorAt(n, 55 + n)]]);
+      }
+    }
+  });
+
+  it('a lone add, sub or mul of two overlapping runs goes by lane pairs in the interpreter\'s order', () => {
+    for (const op of [add, sub, mul]) {
+      // x read again later: the loop splits into rows, and the lone row keeps the pair order.
+      const f = (x: Vector) => add(sum(square((op as Binary)(x.slice(1), x.slice(0, -1)))), mul(x.at(0), 3));
+      for (const n of [3, 4, 7, 10]) {
+        const g = compile(f, n), i = compile(f, n, { codegen: 'off' });
+        expect(loopsOf(g)).toEqual([1, 1, 1]);
+        expect(pairsOf(g)).toEqual([true, true, true]);
+        expectAgrees(g, i, [[vectorAt(n, 60 + n)], [vectorAt(n, 70 + n, -1e8, 1e8)]]);
+      }
+    }
+  });
 
   it('an intermediate read outside its loop is stored, and its adjoint read back', () => {
     const f = (x: Vector, s: Scalar) => {

@@ -5,6 +5,7 @@
 /** Opcodes and value types used by the generators (WebAssembly core spec, §5.4). */
 export const I32 = 0x7f;
 export const F64 = 0x7c;
+export const V128 = 0x7b;
 export const FUNC_TYPE = 0x60;
 export const Opcode = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f,
@@ -17,7 +18,16 @@ export const Opcode = {
   f64Abs: 0x99, f64Neg: 0x9a, f64Sqrt: 0x9f,
   f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2, f64Div: 0xa3,
   f64ConvertI32S: 0xb7,
-  prefixFC: 0xfc,
+  prefixFC: 0xfc, prefixFD: 0xfd,
+} as const;
+/** SIMD instructions' codes after the 0xFD prefix (fixed-width SIMD, §5.4.8), written as LEB128. */
+export const Simd = {
+  v128Load: 0x00, v128Store: 0x0b, v128Const: 0x0c, i8x16Shuffle: 0x0d,
+  f64x2Splat: 0x14, f64x2ExtractLane: 0x21, f64x2ReplaceLane: 0x22,
+  f64x2Eq: 0x47, f64x2Ne: 0x48, f64x2Lt: 0x49, f64x2Gt: 0x4a, f64x2Le: 0x4b, f64x2Ge: 0x4c,
+  v128And: 0x4e, v128Bitselect: 0x52,
+  f64x2Abs: 0xec, f64x2Neg: 0xed, f64x2Sqrt: 0xef,
+  f64x2Add: 0xf0, f64x2Sub: 0xf1, f64x2Mul: 0xf2, f64x2Div: 0xf3,
 } as const;
 /** memory.fill's code after the 0xFC prefix (bulk memory). */
 export const MEMORY_FILL = 11;
@@ -90,6 +100,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** A SIMD instruction: the 0xFD prefix and its code (codes over 127 take two bytes). */
+  simd(code: number): this {
+    return this.byte(Opcode.prefixFD).u32(code);
+  }
+
   name(text: string): this {
     this.u32(text.length);
     for (let i = 0; i < text.length; i++) this.byte(text.charCodeAt(i));
@@ -143,6 +158,50 @@ export class ByteWriter {
   }
 }
 
+/** A function's locals past its parameters, by index, and their declaration as the runs of one
+ *  type the code section wants. `fixed` takes one for the whole function; `add` takes one until
+ *  the next `release`, after which the same indices are handed out again by type (a loop's
+ *  locals are dead after it: V8 refuses a function of more than 50,000 locals). */
+export class Locals {
+  private readonly types: number[] = [];
+  private readonly pools = new Map<number, number[]>();
+  private readonly taken = new Map<number, number>();
+
+  fixed(type: number): number {
+    this.types.push(type);
+    return this.types.length - 1;
+  }
+
+  add(type: number): number {
+    let pool = this.pools.get(type);
+    if (pool === undefined) this.pools.set(type, (pool = []));
+    const k = this.taken.get(type) ?? 0;
+    this.taken.set(type, k + 1);
+    if (k < pool.length) return pool[k];
+    pool.push(this.fixed(type));
+    return pool[k];
+  }
+
+  /** Every local `add` gave is free again. */
+  release(): void {
+    this.taken.clear();
+  }
+
+  get count(): number {
+    return this.types.length;
+  }
+
+  declare(): { count: number; type: number }[] {
+    const runs: { count: number; type: number }[] = [];
+    for (const type of this.types) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last.type === type) last.count++;
+      else runs.push({ count: 1, type });
+    }
+    return runs;
+  }
+}
+
 /** A function type: parameter and result value types. */
 export interface FuncType {
   params: number[];
@@ -155,7 +214,7 @@ export interface FunctionImport {
   type: FuncType;
 }
 
-/** One defined function: its type, extra locals (all f64 here: counts per type) and body. */
+/** One defined function: its type, extra locals (runs of one type: counts per type) and body. */
 export interface FunctionBody {
   type: FuncType;
   locals: { count: number; type: number }[];
