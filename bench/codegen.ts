@@ -25,7 +25,7 @@ for (const n of SIZES) {
 
 const { compile, add, mul, square, sub } = await import('../src/index.js');
 const { generateScalarModule, MAX_GENERATED_ROWS } = await import('../src/codegen/scalar-module.js');
-const { setMaxGeneratedRows } = await import('../src/codegen/generated-sweeps.js');
+const { setMaxGeneratedRows, moduleImports } = await import('../src/codegen/generated-sweeps.js');
 const { ByteWriter } = await import('../src/codegen/wasm-writer.js');
 const { core, sharedMemory } = await import('../src/wasm/instance.js');
 const { decode } = await import('../src/compile/format.js');
@@ -79,7 +79,7 @@ setMaxGeneratedRows(MAX_GENERATED_ROWS);
 // Generation alone, into one reused writer as compile() does; each module at other addresses
 // (V8 caches a module by its bytes), run once in a memory of its own (no rule import is called).
 const writer = new ByteWriter();
-const imports = (memory: WebAssembly.Memory) => ({ env: { memory }, core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB } });
+const imports = moduleImports;
 for (const n of GENERATION_SIZES) {
   const f = compile(rosenbrock, n, { codegen: 'off' });
   const program = decode(f.toBytes());

@@ -76,9 +76,11 @@ interface SweepExports {
  *  which copies them, before the next is generated. */
 const moduleWriter = new ByteWriter(1 << 16);
 
-function imports(): WebAssembly.Imports {
+/** What a generated module imports: the core's memory (or another one, for a bench or a test
+ *  that runs a module apart) and the core's rules and interpreter runs. */
+export function moduleImports(memory: WebAssembly.Memory = core.memory): WebAssembly.Imports {
   return {
-    env: { memory: core.memory },
+    env: { memory },
     core: { opValue: core.opValue, opPartialA: core.opPartialA, opPartialB: core.opPartialB, forwardRun: core.forwardRun, reverseRun: core.reverseRun },
   };
 }
@@ -110,7 +112,7 @@ export class GeneratedSweeps {
     const compileStarted = performance.now();
     let instance: WebAssembly.Instance | undefined;
     try {
-      if (bytes.length <= asyncAbove) instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports());
+      if (bytes.length <= asyncAbove) instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), moduleImports());
     } catch (error) {
       // A module the engine refuses (a limit of V8's the generator did not foresee) leaves the
       // interpreter running, and says why; RangeError: the main thread may not compile it.
@@ -123,7 +125,7 @@ export class GeneratedSweeps {
     if (instance === undefined) {
       // The main thread of a browser: compile in the background, replay on the interpreter meanwhile.
       WebAssembly.compile(bytes as BufferSource)
-        .then((m) => WebAssembly.instantiate(m, imports()))
+        .then((m) => WebAssembly.instantiate(m, moduleImports()))
         .then(
           (instance) => this.ready(instance, performance.now() - compileStarted),
           (failure: unknown) => {
