@@ -208,7 +208,7 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       }
     });
 
-    it('number operands reuse the constants of the last two numbers; +0 and −0, NaN and a reset do not', () => {
+    it('number operands after a handle reuse the constants of the last two; +0 and −0, NaN, a number first and a reset do not', () => {
       const tape = new Tape({ backend });
       const x = tape.input(3);
       // Rosenbrock's pattern: two numbers alternating, each recorded once.
@@ -218,11 +218,13 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       const before = tape.stats.nodes;
       expect(mul(x, 0).value).toBe(0);
       expect(Object.is(mul(x, -0).value, -0)).toBe(true);
+      expect(mul(x, -0).value).toBe(-0);
+      expect(tape.stats.nodes).toBe(before + 2 + 2 + 1); // 0 and −0 recorded, −0 reused
       expect(sub(-0, x).value).toBe(-3);
-      expect(tape.stats.nodes).toBe(before + 2 + 3); // 0 and −0 recorded, −0 reused
+      expect(tape.stats.nodes).toBe(before + 7); // a number first is recorded anew
       expect(Number.isNaN(add(x, NaN).value)).toBe(true);
       expect(Number.isNaN(add(NaN, x).value)).toBe(true);
-      expect(tape.stats.nodes).toBe(before + 5 + 4);
+      expect(tape.stats.nodes).toBe(before + 7 + 4);
       tape.backward(y);
       expect(tape.adjoint(x)).toBe(0.5 ** 10);
       tape.reset();
