@@ -14,17 +14,7 @@ import { decode } from '../src/compile/format.js';
 import { DESIGN_MLP, mlpLayout, mlpLoss, withOnesColumn } from '../examples/mlp.js';
 import { parameterLayout, parameterTree, treeLoss } from '../examples/mnist/model.js';
 import { seededRandom } from './helpers.js';
-
-const flat = (x: unknown): number[] =>
-  typeof x === 'number' ? [x] : x instanceof Float64Array ? Array.from(x) : Array.isArray(x) ? x.flatMap(flat) : Object.values(x as object).flatMap(flat);
-
-function expectSameBits(actual: unknown, expected: unknown, what: string): void {
-  const a = flat(actual), e = flat(expected);
-  expect(a.length, what).toBe(e.length);
-  for (let i = 0; i < a.length; i++) {
-    if (!(Object.is(a[i], e[i]) || (Number.isNaN(a[i]) && Number.isNaN(e[i])))) expect.fail(`${what}[${i}]: generated ${a[i]} ≠ interpreter ${e[i]}`);
-  }
-}
+import { expectEnginesAgree, expectSameBits } from './support/engines.js';
 
 const vectorAt = (n: number, seed: number, lo = -1.5, hi = 1.5) => {
   const random = seededRandom(seed);
@@ -86,25 +76,10 @@ describe('random chains of fused and interpreted vector rows', () => {
       fc.assert(
         fc.property(chainArbitrary, fc.nat(), (c, seed) => {
           const n = c.k * c.k;
-          const f = (x: Vector, y: Vector, s: Scalar) => runChain(c, x, y, s);
-          const options = wrt ? { wrt: [...wrt] } : {};
-          const g = compile(f, n, n, 'scalar', options);
-          const i = compile(f, n, n, 'scalar', { ...options, codegen: 'off' });
-          try {
-            const random = seededRandom(seed);
-            const points: [Float64Array, Float64Array, number][] = [0, 1].map((j) => [vectorAt(n, seed + j), vectorAt(n, seed + 5 * j + 1), random() * 2 - 1]);
-            points.push([new Float64Array(n), new Float64Array(n), 0]);
-            for (const p of points) {
-              const gv = g.valueAndGrad(...p);
-              const iv = i.valueAndGrad(...p);
-              expect(g.stats.engine, g.stats.engineReason).toBe('generated');
-              expectSameBits(gv.value, iv.value, 'value');
-              expectSameBits(gv.grad, iv.grad, 'gradient');
-            }
-          } finally {
-            g.dispose();
-            i.dispose();
-          }
+          const random = seededRandom(seed);
+          const points: [Float64Array, Float64Array, number][] = [0, 1].map((j) => [vectorAt(n, seed + j), vectorAt(n, seed + 5 * j + 1), random() * 2 - 1]);
+          points.push([new Float64Array(n), new Float64Array(n), 0]);
+          expectEnginesAgree((x: Vector, y: Vector, s: Scalar) => runChain(c, x, y, s), [n, n, 'scalar'], wrt ? { wrt: [...wrt] } : {}, points);
         }),
         { numRuns: 100 },
       );

@@ -12,6 +12,7 @@ import {
 import { generateVectorModule } from '../src/codegen/vector-module.js';
 import { decode } from '../src/compile/format.js';
 import { seededRandom } from './helpers.js';
+import { expectEnginesAgree } from './support/engines.js';
 import { odeData, plainLoss } from '../examples/ode.js';
 
 function sameBits(actual: number, expected: number): boolean {
@@ -204,26 +205,11 @@ describe('random elementwise chains', () => {
     it(`agree with the interpreter to the bit${wrt ? ` (wrt [${wrt}]: data flags)` : ''}`, () => {
       fc.assert(
         fc.property(chainArbitrary, fc.nat(), (c, seed) => {
+          const random = seededRandom(seed);
+          const points = [0, 1, 2].map((k) => [vectorAt(c.n + 1, seed + k), vectorAt(c.n, seed + 7 * k + 1), random() * 4 - 2]);
+          points.push([new Float64Array(c.n + 1), new Float64Array(c.n), 0]);
           const f = (x: Vector, y: Vector, s: Scalar) => runChain(c, x, y, s);
-          const options = wrt ? { wrt: [...wrt] } : {};
-          const g = compile(f, c.n + 1, c.n, 'scalar', options) as unknown as AnyCompiled;
-          const i = compile(f, c.n + 1, c.n, 'scalar', { ...options, codegen: 'off' }) as unknown as AnyCompiled;
-          try {
-            loopsOf(g);
-            const random = seededRandom(seed);
-            const points = [0, 1, 2].map((k) => [vectorAt(c.n + 1, seed + k), vectorAt(c.n, seed + 7 * k + 1), random() * 4 - 2]);
-            points.push([new Float64Array(c.n + 1), new Float64Array(c.n), 0]);
-            for (const p of points) {
-              const gv = g.valueAndGrad(...p);
-              const iv = i.valueAndGrad(...p);
-              expect(g.stats.engine, g.stats.engineReason).toBe('generated');
-              expectSameBits(gv.value, iv.value, 'value');
-              expectSameBits(gv.grad, iv.grad, 'gradient');
-            }
-          } finally {
-            g.dispose();
-            i.dispose();
-          }
+          expectEnginesAgree(f, [c.n + 1, c.n, 'scalar'], wrt ? { wrt: [...wrt] } : {}, points, (g) => loopsOf(g as unknown as AnyCompiled));
         }),
         { numRuns: 120 },
       );
