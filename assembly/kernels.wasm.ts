@@ -9,7 +9,7 @@ import { vecMapForward, vecMapReverse, vecMapTangent } from '../vecmap';
 import { matmulForward, matmulReverse, hasScratch } from '../matmul';
 import { matmulTangent, matmulSecondOrder } from '../matmul-higher';
 import { opColumn, aColumn, bColumn, rebindRows } from './rows';
-import { tangentColumn, adjointTangentColumn, segmentAdjointColumn, tangentSink, rebindTangents, storedColumn, storedFirstSlot, bindStored } from './slots';
+import { tangentColumn, adjointTangentColumn, segmentAdjointColumn, bindSegmentAdjoints, tangentSink, rebindTangents, storedColumn, storedFirstSlot, bindStored } from './slots';
 
 // What a host row asks of its JavaScript rules: as in assembly/shared/kernels.ts.
 export const HOST_FORWARD: i32 = 1;
@@ -31,7 +31,8 @@ export function hostRow(kind: i32, r: i32, out: i32): void {
   const p = storedColumn(), first = storedFirstSlot();
   callHost(kind, a, b, r, out, t, ta);
   rebindRows(o, a, b);
-  rebindTangents(t, ta, sink, sa);
+  bindSegmentAdjoints(sa);
+  rebindTangents(t, ta, sink);
   bindStored(p, first);
 }
 

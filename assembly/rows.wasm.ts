@@ -15,7 +15,7 @@ export function bindRows(seg: usize): void {
   opsBase = opsOf(seg);
   aBase = aOf(seg);
   bBase = bOf(seg);
-  bindSegmentAdjoints(adjointDeltaOf(<i32>capOf(seg)));
+  bindSegmentAdjoints(<usize>adjointDeltaOf(<i32>capOf(seg)));
 }
 
 /** Points the walk back at columns it was bound to (after a host row's own sweeps). */

@@ -31,29 +31,27 @@ let tanAdjBase: usize = 0;
 let tanSink: i32 = 0;
 let segmentAdjointDelta: usize = 0;
 
-/** Points the higher-order sweeps at a tangent buffer for the segment of `slots` slots from `first`,
- *  whose adjoints lie `adjointDelta` bytes past its values. */
-export function bindTangents(buffer: usize, slots: i32, first: i32, sink: i32, adjointDelta: i32): void {
+/** Points the higher-order sweeps at a tangent buffer for the segment of `slots` slots from `first`. */
+export function bindTangents(buffer: usize, slots: i32, first: i32, sink: i32): void {
   tanBase = tangentColumnBase(buffer, first);
   tanAdjBase = adjointTangentColumnBase(buffer, slots, first);
   tanSink = sink;
-  segmentAdjointDelta = <usize>adjointDelta;
 }
 
 /** The sink as the tangent accessors know it (saved and restored around a host row). */
 export function tangentSink(): i32 { return tanSink; }
 
 /** Points the tangent accessors back at column bases they had (after a host row's own sweeps). */
-export function rebindTangents(t: usize, ta: usize, sink: i32, adjointDelta: usize): void {
+export function rebindTangents(t: usize, ta: usize, sink: i32): void {
   tanBase = t;
   tanAdjBase = ta;
   tanSink = sink;
-  segmentAdjointDelta = adjointDelta;
 }
 
-/** Points the segment accessors below at a segment whose adjoints lie `delta` bytes past its values. */
-export function bindSegmentAdjoints(delta: i32): void {
-  segmentAdjointDelta = <usize>delta;
+/** Points the segment accessors below at a segment whose adjoints lie `delta` bytes past its
+ *  values (rows.wasm.ts's bindRows does, for the segment it binds). */
+export function bindSegmentAdjoints(delta: usize): void {
+  segmentAdjointDelta = delta;
 }
 
 // A sweep's run lies in one segment: the slots its rows write have their adjoints at a fixed

@@ -5,7 +5,7 @@ import { forwardRows, reverseRows, tangentRows, secondOrderRows, locateRow, loca
 import { bindRows } from './shared/rows';
 import { adjointColumn, setAdj, bindStored, bindTangents } from './shared/slots';
 import {
-  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes, adjointAddress, adjointDeltaOf, capOf,
+  SEG_EVALUATED_ROWS, SEG_EVALUATED_SLOTS, SLOT_STRIDE, firstSlotOf, rowsOf, slotCountOf, nextOf, prevOf, tangentBufferBytes, adjointAddress,
 } from './layout';
 import { SINK, firstSegment, currentSegment, isDirty, setDirty, reserve } from './tape';
 
@@ -140,7 +140,7 @@ export function tangentBytes(tape: usize): f64 {
 function bindHigher(tape: usize, buffer: usize): usize {
   const seg = firstSegment(tape);
   bindRows(seg);
-  bindTangents(buffer, slotCountOf(seg), firstSlotOf(seg), SINK, adjointDeltaOf(capOf(seg)));
+  bindTangents(buffer, slotCountOf(seg), firstSlotOf(seg), SINK);
   return seg;
 }
 

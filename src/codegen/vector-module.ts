@@ -78,6 +78,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   const slotOf = new Int32Array(rows);
   let slots = 0;
   let scalarRows = 0;
+  let vectorRows = 0;
   /** Rows the module hands to the core's interpreter (forwardRun, reverseRun): vector rows other
    *  than the elementwise ones with a rule, sum and dot (matmul, softmax, logsumexp, …). */
   const interpreted = new Uint8Array(rows);
@@ -94,6 +95,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
         if (layout.tape === undefined || layout.firstSlot === undefined) return { reason: `row ${r} has vector op ${o}, and no tape was given to run it on` };
         interpreted[r] = 1;
       }
+      vectorRows++;
       continue;
     }
     if (scalarRule(o) === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
@@ -101,9 +103,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   }
   // Every generated row costs at least 8 bytes of forward code (operands, rule, local.set): a tape
   // sure to exceed the limit is not planned (planning an LSTM tape's 39k elementwise rows took 1–2 s).
-  let generatedRows = scalarRows;
-  for (let r = 0; r < rows; r++) if (fusable(r) || interpreted[r] === 1) generatedRows++;
-  if (8 * generatedRows > MAX_VECTOR_FUNCTION_BYTES) return tooLarge('forward');
+  if (8 * (scalarRows + vectorRows) > MAX_VECTOR_FUNCTION_BYTES) return tooLarge('forward');
   const isConst = new Uint8Array(slots);
   for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
   const operands = (r: number) => rowOperands(program, r);

@@ -1,11 +1,10 @@
 /** @file A compiled function: one tape recorded once, replayed in its backend with new inputs. */
 import type { TapeCore } from '../core.js';
-import { Op } from '../../assembly/shared/ops.js';
 import { ArgumentError, StaleHandleError } from '../errors.js';
 import { isNumberArray, typeName } from '../tape.js';
 import { createCore, wasmMemoryInUse, type Backend } from '../backends.js';
 import { encode } from './format.js';
-import { loadProgram, rowSlots, type Program } from './program.js';
+import { constantValues, loadProgram, rowSlots, type Program } from './program.js';
 import { dotGraph, wengertList } from './print.js';
 import { describe } from '../operands.js';
 import { HigherOrder, type HessianOptions, type JacobianOptions, type ShapedLikeArguments, type SparseHessianOptions, type SparseJacobianOptions } from '../higher/higher-order.js';
@@ -283,13 +282,7 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
   /** Rebuilds the program from the live tape (its rows are the truth; nothing is cached). */
   private program(): Program {
     const snap = this.live().snapshot();
-    const constant: number[] = [];
-    for (let r = 0, k = 0; r < snap.op.length; r++) {
-      const count = rowSlots(snap, r);
-      if (snap.op[r] === Op.Const || snap.op[r] === Op.VecConst) for (let j = 0; j < count; j++) constant.push(snap.values[k + j]);
-      k += count;
-    }
-    const consts = Float64Array.from(constant);
+    const consts = constantValues(snap, snap.values);
     return {
       op: snap.op, a: snap.a, b: snap.b, consts, args: this.args, outputs: this.outputs.map((id) => snap.relative(id)), vectorOutput: this.vectorOutput, wrt: this.wrt,
     };

@@ -12,7 +12,7 @@ export interface Program {
   op: Uint8Array;
   a: Int32Array;
   b: Int32Array;
-  /** The values of the Const rows, in row order. */
+  /** The values of the Const and VecConst rows, in row order. */
   consts: Float64Array;
   /** Per argument: −1 for a scalar, else the vector's length. */
   args: Int32Array;
@@ -70,6 +70,18 @@ export function customArguments(p: Rows, r: number): { row: number; start: numbe
   });
 }
 
+/** The values of a recording's Const and VecConst rows (those `keep` keeps), in row order: a
+ *  program's `consts`. */
+export function constantValues(p: Rows, values: ArrayLike<number>, keep: (r: number) => boolean = () => true): Float64Array {
+  const found: number[] = [];
+  for (let r = 0, s = 0; r < p.op.length; r++) {
+    const count = rowSlots(p, r);
+    if ((p.op[r] === Op.Const || p.op[r] === Op.VecConst) && keep(r)) for (let j = 0; j < count; j++) found.push(values[s + j]);
+    s += count;
+  }
+  return Float64Array.from(found);
+}
+
 /** Takes a traced recording and keeps only the rows the outputs depend on (and the inputs). */
 export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: number[], vectorOutput: boolean, wrt: Int32Array = allArguments(args)): Program {
   const { op, a, b, values } = snapshot;
@@ -111,12 +123,9 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
   const renumber = new Int32Array(values.length).fill(-1);
   let kept = 0;
   let keptSlots = 0;
-  let constCount = 0;
   for (let r = 0; r < rows; r++) {
     if (!liveRow[r]) continue;
     kept++;
-    if (op[r] === Op.Const) constCount++;
-    if (op[r] === Op.VecConst) constCount += rowSlots(snapshot, r);
     const count = rowSlots(snapshot, r);
     for (let k = 0; k < count; k++) renumber[slotOfRow[r] + k] = keptSlots++;
   }
@@ -124,14 +133,14 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     op: new Uint8Array(kept),
     a: new Int32Array(kept),
     b: new Int32Array(kept),
-    consts: new Float64Array(constCount),
+    consts: constantValues(snapshot, values, (r) => liveRow[r] === 1),
     args,
     outputs: outputs.map((o) => renumber[o]),
     vectorOutput,
     wrt,
   };
   const slotOperand = (v: number) => (v >= 0 ? renumber[v] : -1);
-  for (let r = 0, k = 0, c = 0; r < rows; r++) {
+  for (let r = 0, k = 0; r < rows; r++) {
     if (!liveRow[r]) continue;
     const o = op[r];
     p.op[k] = o;
@@ -150,8 +159,6 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
       p.a[k] = slotOperand(a[r]);
       p.b[k] = slotOperand(b[r]);
     }
-    if (o === Op.Const) p.consts[c++] = values[slotOfRow[r]];
-    if (o === Op.VecConst) for (let j = 0; j < rowSlots(snapshot, r); j++) p.consts[c++] = values[slotOfRow[r] + j];
     k++;
   }
   return p;
