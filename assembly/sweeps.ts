@@ -145,12 +145,13 @@ function bindHigher(tape: usize, buffer: usize): usize {
 }
 
 /** Values (when `values`) and tangents of every row from the inputs' tangents, which the
- *  caller wrote; zeroes every adjoint and adjoint tangent, ready for `secondOrderReverse`. */
-export function tangentForward(tape: usize, buffer: usize, values: bool): void {
+ *  caller wrote; with `thenReverse`, zeroes every adjoint and adjoint tangent, ready for
+ *  `secondOrderReverse` (without it the adjoints are left as they were). */
+export function tangentForward(tape: usize, buffer: usize, values: bool, thenReverse: bool): void {
   const seg = bindHigher(tape, buffer);
-  tangentRows(0, rowsOf(seg), firstSlotOf(seg), values);
+  tangentRows(0, rowsOf(seg), firstSlotOf(seg), values, thenReverse);
   markEvaluated(seg);
-  setDirty(tape, false);
+  if (thenReverse) setDirty(tape, false);
 }
 
 /** The reverse sweep from the row that wrote slot `last`, carrying adjoints and their tangents. */

@@ -104,8 +104,9 @@ export interface Tangents {
   /** Copies the adjoint tangents of slots start…start+count−1 into out[offset…]. */
   readAdjointTangents(start: number, count: number, out: Float64Array, offset: number): void;
   /** Values (unless `values` is false: the stored ones are kept) and tangents of every row from
-   *  the inputs' tangents; zeroes every adjoint and adjoint tangent. */
-  forward(values: boolean): void;
+   *  the inputs' tangents; with `thenReverse`, zeroes every adjoint and adjoint tangent for
+   *  `reverse` (a JVP alone leaves the adjoints as they were). */
+  forward(values: boolean, thenReverse: boolean): void;
   /** Adjoints and their tangents from the seeded output `last` back to the inputs. */
   reverse(last: number): void;
   dispose(): void;

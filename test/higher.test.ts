@@ -174,6 +174,25 @@ describe.each(BACKENDS)('compiled functions on the %s tape', (backend) => {
     plain.dispose();
     stored.dispose();
   });
+
+  it('a JVP (which leaves the adjoints alone) between gradients and HVPs changes none of them', () => {
+    const f = (x: Vector) => add(rosenbrock(x), sum(exp(mul(0.1, x))));
+    const x = Float64Array.of(-1.2, 1, 0.7, 2);
+    const v = Float64Array.of(0.3, -0.1, 2, 1);
+    const fresh = (call: (c: ReturnType<typeof compile>) => unknown) => {
+      const c = compile(f, 4, { backend });
+      const r = call(c);
+      c.dispose();
+      return r;
+    };
+    const c = compile(f, 4, { backend });
+    const sequence: [string, (c: ReturnType<typeof compile>) => unknown][] = [
+      ['grad', (k) => k.grad(x)], ['jvp', (k) => k.jvp(x, v)], ['grad', (k) => k.grad(x)], ['hvp', (k) => k.hvp(x, v)],
+      ['jvp', (k) => k.jvp(x, v)], ['hvp', (k) => k.hvp(x, v)], ['jvp', (k) => k.jvp(x, v)], ['vjp', (k) => k.vjp(x, 2)],
+    ];
+    for (const [what, call] of sequence) expect(call(c), `${what} after the calls before it`).toEqual(fresh(call));
+    c.dispose();
+  });
 });
 
 // ── vector instructions ──

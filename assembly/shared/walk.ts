@@ -138,9 +138,10 @@ export function locateRow(top: i32, end: i32, target: i32): i32 {
 }
 
 /** Values (when `values`; else the stored ones are kept) and tangents of rows [from, to) from the
- *  inputs' tangents, which the caller wrote; Const rows get tangent 0. Zeroes every adjoint and
- *  adjoint tangent, ready for `secondOrderRows`. Returns the slot after the run. */
-export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
+ *  inputs' tangents, which the caller wrote; Const rows get tangent 0. With `thenReverse`, zeroes
+ *  every adjoint and adjoint tangent, ready for `secondOrderRows` (a JVP alone skips those stores).
+ *  Returns the slot after the run. */
+export function tangentRows(from: i32, to: i32, s: i32, values: bool, thenReverse: bool): i32 {
   const O = opColumn(), AC = aColumn(), BC = bColumn();
   const V = valueColumn(), A = segmentAdjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   for (let r = from; r < to; r++) {
@@ -148,13 +149,16 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
     if (isLeafOrParam(op)) {
       if (op != Op.Param) {
         if (op == Op.Const) setTan(T, s, 0);
-        setSegAdj(A, s, 0);
-        setTanAdj(TA, s++, 0);
+        if (thenReverse) {
+          setSegAdj(A, s, 0);
+          setTanAdj(TA, s, 0);
+        }
+        s++;
       }
       continue;
     }
     if (isVectorOp(op)) {
-      s = vectorRowTangent(op, r, s, values);
+      s = vectorRowTangent(op, r, s, values, thenReverse);
       continue;
     }
     const a = rowOperand(AC, r);
@@ -165,9 +169,18 @@ export function tangentRows(from: i32, to: i32, s: i32, values: bool): i32 {
     const y = values ? evaluate(op, x, w, c) : getVal(V, s);
     partials(op, x, w, y, c);
     setVal(V, s, y);
-    setTan(T, s, times(partialA, getTan(T, a)) + times(partialB, getOperandTan(T, b)));
-    setSegAdj(A, s, 0);
-    setTanAdj(TA, s++, 0);
+    const ta = getTan(T, a);
+    const tb = getOperandTan(T, b);
+    // Plain products first: a zero partial against an infinite or NaN tangent can only show as a
+    // NaN here, and only then is the sum redone with the zero-partial rule (no compare per product).
+    let t = partialA * ta + partialB * tb;
+    if (t != t) t = times(partialA, ta) + times(partialB, tb);
+    setTan(T, s, t);
+    if (thenReverse) {
+      setSegAdj(A, s, 0);
+      setTanAdj(TA, s, 0);
+    }
+    s++;
   }
   return s;
 }
@@ -206,8 +219,13 @@ export function secondOrderRows(top: i32, end: i32): i32 {
     secondPartials(op, x, w, y);
     addSegAdj(A, a, g * da);
     addOperandSegAdj(A, b, g * db);
-    addTanAdj(TA, a, times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb)));
-    addOperandTanAdj(TA, b, times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb)));
+    // As in tangentRows: plain products, redone with the zero-partial rule only on a NaN.
+    let ua = da * tg + g * (partialAA * ta + partialAB * tb);
+    if (ua != ua) ua = times(da, tg) + g * (times(partialAA, ta) + times(partialAB, tb));
+    let ub = db * tg + g * (partialAB * ta + partialBB * tb);
+    if (ub != ub) ub = times(db, tg) + g * (times(partialAB, ta) + times(partialBB, tb));
+    addTanAdj(TA, a, ua);
+    addOperandTanAdj(TA, b, ub);
   }
   return s;
 }
@@ -255,12 +273,13 @@ function vectorRowReverse(op: i32, r: i32, end: i32): i32 {
   return start;
 }
 
-function vectorRowTangent(op: i32, r: i32, s: i32, values: bool): i32 {
+function vectorRowTangent(op: i32, r: i32, s: i32, values: bool, thenReverse: bool): i32 {
   readParams(op, r);
   const count = vectorOutputs(op, p1a, p2a);
   if (op == Op.Custom) hostRow(values ? HOST_FORWARD | HOST_TANGENT : HOST_TANGENT, r, s);
   else if (op == Op.VecMapTiled) tiledRow(TANGENT, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
   else kernelTangent(op, p1a, p1b, p2a, p2b, rowOperand(aColumn(), r), rowOperand(bColumn(), r), s, values);
+  if (!thenReverse) return s + count;
   const SA = segmentAdjointColumn(), TA = adjointTangentColumn();
   for (let i = 0; i < count; i++) {
     setSegAdj(SA, s + i, 0);

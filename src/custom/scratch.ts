@@ -43,7 +43,7 @@ export class Scratch {
       const t = core.tangents();
       try {
         seedTangents(t, inputs, tangents);
-        t.forward(true);
+        t.forward(true, false);
         return out.length < 0 ? t.tangent(out.start) : Float64Array.from({ length: out.length }, (_, i) => t.tangent(out.start + i));
       } finally {
         t.dispose();
@@ -58,7 +58,7 @@ export class Scratch {
       const t = core.tangents();
       try {
         seedTangents(t, inputs, tangents);
-        t.forward(true);
+        t.forward(true, true);
         const count = Math.max(out.length, 1);
         for (let i = 0; i < count; i++) {
           core.setAdjoint(out.start + i, out.length < 0 ? (adjoint as number) : (adjoint as Float64Array)[i]);

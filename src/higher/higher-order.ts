@@ -127,7 +127,7 @@ export class HigherOrder {
     f.writeInputs(argsAndV);
     const t = this.tangents();
     this.direction(t, argsAndV[k], 'jvp');
-    t.forward(true);
+    t.forward(true, false);
     const { core, outputs } = f;
     if (!f.vectorOutput) return { value: core.value(outputs[0]), tangent: t.tangent(outputs[0]) };
     const value = new Float64Array(outputs.length);
@@ -191,7 +191,7 @@ export class HigherOrder {
       for (let i = 0; i < n; i++) {
         if (i > 0) t.setTangent(columns[i - 1], 0);
         t.setTangent(columns[i], 1);
-        t.forward(i === 0);
+        t.forward(i === 0, false);
         for (let j = 0; j < m; j++) jac[j * n + i] = t.tangent(f.outputs[j]);
       }
     } else this.reverseRows(jac, 0);
@@ -368,7 +368,7 @@ export class HigherOrder {
   /** Forward with tangents, seed ȳ = 1, reverse with adjoint tangents: leaves H·v behind. */
   private secondOrder(t: Tangents, values: boolean): void {
     const f = this.f;
-    t.forward(values);
+    t.forward(values, true);
     f.core.setAdjoint(f.outputs[0], 1);
     t.reverse(f.lastOutput);
   }

@@ -139,7 +139,7 @@ export function sparseJacobian(parts: SweepParts, p: Plan, tangents: () => Tange
     for (let c = 0; c < count; c++) {
       for (let i = 0; i < n; i++) seed[i] = colour[i] === c ? 1 : 0;
       t.writeTangents(inputStart, seed);
-      t.forward(c === 0);
+      t.forward(c === 0, false);
       t.scatterTangents(p.readSlot!, nonzero, start[c], start[c + 1], values);
     }
     if (count === 0) core.forward();
@@ -167,7 +167,7 @@ export function sparseHessian(parts: SweepParts, p: HessianPlan, t: Tangents, n:
   for (let c = 0; c < count; c++) {
     for (let i = 0; i < n; i++) seed[i] = colour[i] === c ? 1 : 0;
     t.writeTangents(inputStart, seed);
-    t.forward(c === 0);
+    t.forward(c === 0, true);
     core.setAdjoint(outputs[0], 1);
     t.reverse(parts.lastOutput);
     t.readAdjointTangents(inputStart, n, scratch, 0);

@@ -61,10 +61,10 @@ export class JsTangents implements Tangents {
     return s;
   }
 
-  forward(values: boolean): void {
+  forward(values: boolean, thenReverse: boolean): void {
     const s = this.bind();
-    tangentRows(0, s.rows, 1, values);
-    s.dirty = false;
+    tangentRows(0, s.rows, 1, values, thenReverse);
+    if (thenReverse) s.dirty = false;
   }
 
   reverse(last: number): void {

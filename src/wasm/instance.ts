@@ -58,7 +58,7 @@ export interface CoreExports {
   matmulScratchBytes(m: number, k: number, n: number): number;
   /** Bytes of a one-segment tape's tangent buffer (from allocateBlock). */
   tangentBytes(tape: number): number;
-  tangentForward(tape: number, buffer: number, values: boolean): void;
+  tangentForward(tape: number, buffer: number, values: boolean, thenReverse: boolean): void;
   secondOrderReverse(tape: number, buffer: number, last: number): void;
   /** The op table's rules, imported by code generated from compiled tapes (src/codegen/). */
   opValue(op: number, x: number, w: number, c: number): number;

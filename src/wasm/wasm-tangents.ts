@@ -79,8 +79,8 @@ export class WasmTangents implements Tangents {
     for (let i = 0; i < count; i++) out[offset + i] = f64[at + i * this.stride];
   }
 
-  forward(values: boolean): void {
-    wasm.tangentForward(this.tape, this.block, values);
+  forward(values: boolean, thenReverse: boolean): void {
+    wasm.tangentForward(this.tape, this.block, values, thenReverse);
   }
 
   reverse(last: number): void {
