@@ -5,7 +5,7 @@
 import { median, time } from './engine.js';
 import { rosenbrockPlain, uniform } from './plain-rosenbrock.js';
 
-const SIZES = [100_000, 1_000_000];
+const SIZES = [1_000, 100_000, 1_000_000];
 const ROUNDS = 3;
 const timing = { timeMs: 400, warmupMs: 300, minIterations: 10 };
 
