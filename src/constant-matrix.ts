@@ -16,7 +16,9 @@ export class ConstantMatrix extends Float64Array {
     return Float64Array;
   }
 
+  /** Number of rows. */
   readonly rows: number;
+  /** Number of columns. */
   readonly cols: number;
   /** [rows, cols]. */
   readonly shape: readonly [number, number];

@@ -170,6 +170,10 @@ describe('a captured array broadcast over a matrix handle', () => {
     const c = mul(reshape(column, 3, 1), reshape(X, 3, 2));
     expect(Array.from(c)).toEqual(Array.from(X, (x, i) => column[Math.floor(i / 2)] * x));
     expect(Array.from(tanh(reshape(X, 2, 3)))).toEqual(Array.from(X, Math.tanh));
+    const w = where(gt(reshape(X, 3, 2), 0), reshape(X, 3, 2), 0) as unknown as ConstantMatrix;
+    expect(w).toBeInstanceOf(ConstantMatrix);
+    expect(w.shape).toEqual([3, 2]);
+    expect(Array.from(w)).toEqual(Array.from(X, (x) => (x > 0 ? x : 0)));
   });
 
   it('mismatched sizes throw a ShapeError naming both shapes', () => {

@@ -18,7 +18,8 @@
  *
  *  Versions: 4 adds op codes from 145 on (VecSelect: where() over tensors in one row, where
  *  version 3 wrote two VecCopy rows and a VecWhere; those still load and run), in version 3's
- *  layout; a version 3 tape with such a code is refused (3 never wrote one). 3 adds the wrt list and the name table (and vector rows' data flags, which the reader checks against
+ *  layout; a version 2 or 3 tape with such a code is refused (neither wrote one). 3 adds the
+ *  wrt list and the name table (and vector rows' data flags, which the reader checks against
  *  it: a row may call an operand data only if no differentiated argument reaches it). Versions
  *  1 and 2 have no wrt field and differentiate every argument; 2 writes the op codes of
  *  assembly/shared/ops.ts, which never change. Version 1 (wengert 0.1.0) numbered the vector
