@@ -16,7 +16,7 @@
  *    matrix row, B rows here.
  */
 
-import { add, compile, concat, dot, logSoftmax, matmul, mul, tanh, type Backend, type CompiledFunction, type Operand, type Vector } from '../src/index.js';
+import { add, compile, dot, logSoftmax, matmul, mul, reshape, tanh, type Backend, type CompiledFunction, type Operand, type Vector } from '../src/index.js';
 import { mulberry32 } from './mnist/seeded-permutation.js';
 
 export interface MlpShape {
@@ -58,9 +58,8 @@ export function mlpLoss(shape: MlpShape) {
     const layer1 = params.slice(w1, w2).reshape(inputs + 1, hidden); // [W1; b1ᵀ]
     const h = tanh(matmul(xWithOnes.reshape(batch, inputs + 1), layer1));
     const w = params.slice(w2, b2).reshape(hidden, classes);
-    // A constant ones column, on the tape through concat (matmul takes handles only).
-    const onesColumn = concat(params.slice(0, 0), ones).reshape(batch, 1);
-    const bias = matmul(onesColumn, params.slice(b2, size).reshape(1, classes));
+    // A constant ones column: captured data, one VecConst row (matmul computes no adjoint for it).
+    const bias = matmul(reshape(ones, batch, 1), params.slice(b2, size).reshape(1, classes));
     const z = add(matmul(h, w), bias);
     return mul(-1 / batch, dot(labels, logSoftmax(z)));
   };

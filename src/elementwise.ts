@@ -1,17 +1,25 @@
 /** @file Elementwise ops over tensors: one VecMap row (a scalar broadcast), one VecMapTiled row
  *  when a vector meets every row of a matrix (or an r × 1 matrix every column), and where()
- *  over tensors. */
+ *  over tensors (one VecSelect row). */
 import { Op, evaluate, isTrue } from '../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TILE_COLUMN, TILE_ROW } from '../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, BROADCAST_CONDITION, TILE_COLUMN, TILE_ROW } from '../assembly/shared/vector.js';
 import { Matrix, Vector, shapeText, type AnyOperand, type Operand, type Tensor } from './handles.js';
 import type { TapeCore } from './core.js';
 import { ShapeError } from './errors.js';
+import { ConstantMatrix, foldConstants, onTape } from './constant-matrix.js';
 import { commonCore, dataBits, isArrayOperand, isData, isTensor, like, sameShape, scalarSlot, tensorStart, type ArrayOperand } from './operands.js';
 
 /** op applied elementwise over a tensor (and a second operand, broadcast if scalar). */
 export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand | undefined): Tensor | Float64Array {
   const operands = b === undefined ? [a] : [a, b];
   const core = commonCore(name, operands);
+  // A ConstantMatrix joins a handle's tape as a data matrix, so the shape rules below see a
+  // matrix; among constants alone the same rules run on a scratch tape.
+  if (operands.some((x) => x instanceof ConstantMatrix)) {
+    if (core === undefined) return foldConstants((c) => elementwise(op, name, onTape(c, a), b === undefined ? b : onTape(c, b)) as Tensor);
+    a = onTape(core, a);
+    if (b !== undefined) b = onTape(core, b);
+  }
   const aTensor = isTensor(a) || isArrayOperand(a);
   const bTensor = b !== undefined && (isTensor(b) || isArrayOperand(b));
   // The result takes a handle's shape in preference to a plain array's.
@@ -79,10 +87,11 @@ function columnBroadcast(a: Tensor | ArrayOperand, b: Tensor | ArrayOperand): { 
  *  over row i. */
 function broadcastOverColumns(op: Op, m: Matrix, column: Matrix, matrixFirst: boolean): Matrix {
   const c = m.core;
-  if (m.length === 0) return new Matrix(c, c.constants([]), m.rows, m.cols);
-  const flags = op | (matrixFirst ? BROADCAST_B : BROADCAST_A);
+  const data = m.data && column.data;
+  if (m.length === 0) return new Matrix(c, c.constants([]), m.rows, m.cols, data);
+  const flags = op | (matrixFirst ? BROADCAST_B | dataBits(m.data, column.data) : BROADCAST_A | dataBits(column.data, m.data));
   const s = c.vector(Op.VecMapTiled, m.length, flags, m.cols, TILE_COLUMN, matrixFirst ? m.start : column.start, matrixFirst ? column.start : m.start);
-  return new Matrix(c, s, m.rows, m.cols);
+  return new Matrix(c, s, m.rows, m.cols, data);
 }
 
 /** op(M[i, :], v) for every row i: one VecMapTiled row, v met by every matrix row. */
@@ -96,11 +105,16 @@ function broadcastOverRows(op: Op, core: TapeCore | undefined, m: Matrix, v: Vec
   return new Matrix(c, s, m.rows, m.cols, m.data && vData);
 }
 
-/** where(cond, a, b) over tensors (scalars broadcast): one VecWhere row selecting from a block
- *  that holds a then b (two copies), so the row keeps two operands. */
+/** where(cond, a, b) over tensors (scalars broadcast): one VecSelect row, the condition's first
+ *  slot in its second Param row. */
 export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Tensor | Float64Array {
+  const core = commonCore('where', [cond, a, b]);
+  // ConstantMatrix operands as in elementwise.
+  if ([cond, a, b].some((x) => x instanceof ConstantMatrix)) {
+    if (core === undefined) return foldConstants((c) => whereElementwise(onTape(c, cond), onTape(c, a), onTape(c, b)) as Tensor);
+    [cond, a, b] = [onTape(core, cond), onTape(core, a), onTape(core, b)];
+  }
   const operands = [cond, a, b];
-  const core = commonCore('where', operands);
   const tensors = operands.filter((x): x is Tensor | ArrayOperand => isTensor(x) || isArrayOperand(x));
   const shape = tensors.find(isTensor) ?? tensors[0];
   for (const t of tensors) {
@@ -109,15 +123,14 @@ export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand)
   const n = shape.length;
   const element = (x: AnyOperand, i: number) => (typeof x === 'number' ? x : (x as ArrayOperand)[i]);
   if (core === undefined) return Float64Array.from({ length: n }, (_, i) => (isTrue(element(cond, i)) ? element(a, i) : element(b, i)));
-  const source = (x: AnyOperand): [number, number] =>
-    isTensor(x) || isArrayOperand(x) ? [tensorStart(core, x), 0] : [scalarSlot(core, x as Operand), BROADCAST_A];
-  const [c, cFlag] = source(cond);
-  const [sa, aFlag] = source(a);
-  const [sb, bFlag] = source(b);
-  core.reserve(4, 2 * n);
   const aData = isData(a), bData = isData(b);
-  const pair = core.vector(Op.VecCopy, n, aFlag | dataBits(aData, aData), 0, 0, sa, core.sink);
-  core.vector(Op.VecCopy, n, bFlag | dataBits(bData, bData), 0, 0, sb, core.sink);
-  // The branches' block (b) is data when both are; the condition takes no adjoint anyway.
-  return like(core, shape, core.vector(Op.VecWhere, n, cFlag | dataBits(false, aData && bData), 0, 0, c, pair), aData && bData);
+  if (n === 0) return like(core, shape, core.constants([]), aData && bData);
+  const source = (x: AnyOperand, broadcast: number): [number, number] =>
+    isTensor(x) || isArrayOperand(x) ? [tensorStart(core, x), 0] : [scalarSlot(core, x as Operand), broadcast];
+  const [c, cFlag] = source(cond, BROADCAST_CONDITION);
+  const [sa, aFlag] = source(a, BROADCAST_A);
+  const [sb, bFlag] = source(b, BROADCAST_B);
+  // No adjoint reaches the condition, so the result is data when both branches are.
+  const flags = cFlag | aFlag | bFlag | dataBits(aData, bData);
+  return like(core, shape, core.vector(Op.VecSelect, n, flags, c, 0, sa, sb), aData && bData);
 }

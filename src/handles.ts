@@ -179,5 +179,7 @@ export type AnyOperand = Operand | Tensor | Float64Array | readonly number[];
 
 /** The shape as users write it: [n] or [rows, cols]. */
 export function shapeText(x: Tensor | Float64Array | readonly number[]): string {
-  return x instanceof Matrix ? `[${x.rows}, ${x.cols}]` : `[${x.length}]`;
+  // A matrix handle's shape, or a ConstantMatrix's (src/constant-matrix.ts); a plain array's length.
+  const shape = (x as { shape?: readonly number[] }).shape;
+  return shape !== undefined ? `[${shape.join(', ')}]` : `[${x.length}]`;
 }

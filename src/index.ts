@@ -9,6 +9,7 @@ export {
 export type { Unary, Binary } from './makers.js';
 export { Scalar, Vector, Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
 export { sum, mean, prod, dot, logsumexp, softmax, logSoftmax, matmul, matvec, concat, slice, reshape, type MatMulOptions, type Reducible } from './vector-ops.js';
+export { ConstantMatrix, type MatrixOperand } from './constant-matrix.js';
 export type { ArrayOperand } from './operands.js';
 export { Tape, type TapeOptions, type TapeStats, type Backend } from './tape.js';
 export { grad, valueAndGrad, type Argument, type Gradients, type GradientsAt, type HandlesOfTree, type GradientOf, type ValueAndGrad, type GradOptions, type Differentiable } from './grad.js';

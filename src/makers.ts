@@ -2,7 +2,8 @@
  *  code. Scalars record one row; tensors and arrays go to the elementwise ops. */
 import { Op, evaluate } from '../assembly/shared/ops.js';
 import type { TapeCore } from './core.js';
-import { Scalar, type Operand, type Tensor, type AnyOperand } from './handles.js';
+import { Scalar, type Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
+import type { ConstantMatrix } from './constant-matrix.js';
 import { ArgumentError, crossTapeError } from './errors.js';
 import { describe } from './operands.js';
 import { elementwise } from './elementwise.js';
@@ -13,6 +14,7 @@ export interface Unary {
   (a: Scalar): Scalar;
   (a: Operand): Operand;
   <T extends Tensor>(a: T): T;
+  (a: ConstantMatrix): ConstantMatrix;
   (a: Float64Array | readonly number[]): Float64Array;
 }
 
@@ -22,6 +24,11 @@ export interface Binary {
   (a: Scalar, b: Operand): Scalar;
   (a: Operand, b: Scalar): Scalar;
   (a: Operand, b: Operand): Operand;
+  // Captured data with a shape meets a handle as a matrix, constants as a constant.
+  (a: Scalar | Tensor, b: ConstantMatrix): Matrix;
+  (a: ConstantMatrix, b: Scalar | Tensor): Matrix;
+  (a: ConstantMatrix, b: number | Float64Array | readonly number[]): ConstantMatrix;
+  (a: number | Float64Array | readonly number[], b: ConstantMatrix): ConstantMatrix;
   <T extends Tensor>(a: T, b: AnyOperand): T;
   <T extends Tensor>(a: AnyOperand, b: T): T;
   (a: AnyOperand, b: AnyOperand): Operand | Tensor | Float64Array;

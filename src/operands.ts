@@ -12,6 +12,8 @@ export function describe(value: unknown): string {
   if (value instanceof Scalar) return 'a scalar handle';
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}${value.every((v) => typeof v === 'number') ? '' : ' with non-number elements'}`;
+  const shape = (value as { shape?: readonly number[] } | null)?.shape;
+  if (value instanceof Float64Array && shape?.length === 2) return `a ${shape[0]} × ${shape[1]} ConstantMatrix (captured data)`;
   if (ArrayBuffer.isView(value) && 'length' in value) return `a ${value.constructor.name} of length ${value.length as number}`;
   if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
   return typeof value === 'object' ? `an object (${(value as object).constructor?.name ?? 'Object'})` : `${typeof value} ${String(value)}`;

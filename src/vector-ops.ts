@@ -8,6 +8,7 @@ import { commonCore, dataBits, describe, fold, isArrayOperand, isData, isTensor,
 import { binary, type Binary } from './makers.js';
 import { reduceAlongAxis, sumsByRows, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';
 import type { TapeCore } from './core.js';
+import { ConstantMatrix, asConstantMatrix, foldConstants, onTape, type MatrixOperand } from './constant-matrix.js';
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
  *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
@@ -167,33 +168,52 @@ export interface MatMulOptions {
   transposeB?: boolean;
 }
 
-/** op(A)·op(B) for row-major matrices, op = transpose when asked. */
-export function matmul(a: Matrix, b: Matrix, options: MatMulOptions = {}): Matrix {
-  const core = commonCore('matmul', [a, b]);
-  for (const x of [a, b]) if (!(x instanceof Matrix)) throw new ShapeError(`matmul takes two matrix handles (use reshape), got ${describe(x)}`);
-  if (core === undefined) throw new ArgumentError('matmul needs matrix handles');
-  const ta = options.transposeA === true;
-  const tb = options.transposeB === true;
-  const [m, k] = ta ? [a.cols, a.rows] : [a.rows, a.cols];
-  const [k2, n] = tb ? [b.cols, b.rows] : [b.rows, b.cols];
-  if (k !== k2) {
-    throw new ShapeError(`matmul: ${ta ? 'Aᵀ' : 'A'} is ${m} × ${k} but ${tb ? 'Bᵀ' : 'B'} is ${k2} × ${n} (inner sizes differ; shapes ${shapeText(a)} and ${shapeText(b)})`);
-  }
-  const flags = (ta ? TRANSPOSE_A : 0) | (tb ? TRANSPOSE_B : 0) | dataBits(a.data, b.data);
-  return new Matrix(core, core.vector(Op.MatMul, m, k, n, flags, a.start, b.start), m, n, a.data && b.data);
+/** An operand as a matrix (a number[][] becomes a ConstantMatrix), or a ShapeError. */
+function asMatrix(name: string, what: string, x: unknown): Matrix | ConstantMatrix {
+  const m = asConstantMatrix(name, x);
+  if (m instanceof Matrix || m instanceof ConstantMatrix) return m;
+  throw new ShapeError(`${name} takes ${what} as a matrix: a matrix handle, reshape(array, rows, cols) of captured data, or a number[][] (rows of one length); got ${describe(x)}`);
 }
 
-/** op(A)·x for a row-major matrix A and a vector x. */
-export function matvec(a: Matrix, x: Vector | ArrayOperand, options: { transpose?: boolean } = {}): Vector {
-  if (!(a instanceof Matrix)) throw new ShapeError(`matvec takes a matrix handle first (use reshape), got ${describe(a)}`);
+/** op(A)·op(B) for row-major matrices, op = transpose when asked. Either may be captured data
+ *  (reshape(array, rows, cols), or a number[][]): one VecConst row, no adjoint computed for it. */
+export function matmul(a: Matrix, b: MatrixOperand, options?: MatMulOptions): Matrix;
+export function matmul(a: MatrixOperand, b: Matrix, options?: MatMulOptions): Matrix;
+export function matmul(a: ConstantMatrix | readonly (readonly number[])[], b: ConstantMatrix | readonly (readonly number[])[], options?: MatMulOptions): ConstantMatrix;
+export function matmul(a: MatrixOperand, b: MatrixOperand, options?: MatMulOptions): Matrix | ConstantMatrix;
+export function matmul(a: MatrixOperand, b: MatrixOperand, options: MatMulOptions = {}): Matrix | ConstantMatrix {
+  const A = asMatrix('matmul', 'A', a), B = asMatrix('matmul', 'B', b);
+  const core = commonCore('matmul', [A, B]);
+  const ta = options.transposeA === true;
+  const tb = options.transposeB === true;
+  const [m, k] = ta ? [A.cols, A.rows] : [A.rows, A.cols];
+  const [k2, n] = tb ? [B.cols, B.rows] : [B.rows, B.cols];
+  if (k !== k2) {
+    throw new ShapeError(`matmul: ${ta ? 'Aᵀ' : 'A'} is ${m} × ${k} but ${tb ? 'Bᵀ' : 'B'} is ${k2} × ${n} (inner sizes differ; shapes ${shapeText(A)} and ${shapeText(B)})`);
+  }
+  if (core === undefined) return foldConstants((c) => matmul(onTape(c, A), onTape(c, B), options) as Matrix) as ConstantMatrix;
+  const x = onTape(core, A), y = onTape(core, B);
+  const flags = (ta ? TRANSPOSE_A : 0) | (tb ? TRANSPOSE_B : 0) | dataBits(x.data, y.data);
+  return new Matrix(core, core.vector(Op.MatMul, m, k, n, flags, x.start, y.start), m, n, x.data && y.data);
+}
+
+/** op(A)·x for a row-major matrix A and a vector x; A may be captured data as in matmul. */
+export function matvec(a: Matrix, x: Vector | ArrayOperand, options?: { transpose?: boolean }): Vector;
+export function matvec(a: MatrixOperand, x: Vector, options?: { transpose?: boolean }): Vector;
+export function matvec(a: ConstantMatrix | readonly (readonly number[])[], x: ArrayOperand, options?: { transpose?: boolean }): Float64Array;
+export function matvec(a: MatrixOperand, x: Vector | ArrayOperand, options?: { transpose?: boolean }): Vector | Float64Array;
+export function matvec(a: MatrixOperand, x: Vector | ArrayOperand, options: { transpose?: boolean } = {}): Vector | Float64Array {
+  const A = asMatrix('matvec', 'A (its first argument)', a);
   if (!(x instanceof Vector) && !isArrayOperand(x)) throw new ShapeError(`matvec takes a vector second, got ${describe(x)}`);
-  const core = commonCore('matvec', [a, x])!;
+  const core = commonCore('matvec', [A, x]);
   const t = options.transpose === true;
-  const [m, k] = t ? [a.cols, a.rows] : [a.rows, a.cols];
-  if (x.length !== k) throw new ShapeError(`matvec: ${t ? 'Aᵀ' : 'A'} is ${m} × ${k} but the vector has length ${x.length} (A has shape ${shapeText(a)})`);
+  const [m, k] = t ? [A.cols, A.rows] : [A.rows, A.cols];
+  if (x.length !== k) throw new ShapeError(`matvec: ${t ? 'Aᵀ' : 'A'} is ${m} × ${k} but the vector has length ${x.length} (A has shape ${shapeText(A)})`);
+  if (core === undefined) return foldConstants((c) => matvec(onTape(c, A), x as ArrayOperand, options) as Vector);
+  const M = onTape(core, A);
   const xData = isData(x);
-  const start = core.vector(Op.MatMul, m, k, 1, (t ? TRANSPOSE_A : 0) | dataBits(a.data, xData), a.start, tensorStart(core, x));
-  return new Vector(core, start, m, a.data && xData);
+  const start = core.vector(Op.MatMul, m, k, 1, (t ? TRANSPOSE_A : 0) | dataBits(M.data, xData), M.start, tensorStart(core, x));
+  return new Vector(core, start, m, M.data && xData);
 }
 
 /** The elements of every part, in order, as one vector. */
@@ -220,9 +240,15 @@ export function slice(v: Vector, from: number, to?: number): Vector {
   return v.slice(from, to);
 }
 
-/** A vector's slots viewed as a rows × cols matrix, or a matrix's as another shape (no new node). */
-export function reshape(x: Tensor, rows: number, cols: number): Matrix {
-  if (!isTensor(x)) throw new ArgumentError(`reshape takes a vector or matrix handle, got ${describe(x)}`);
+/** A vector's slots viewed as a rows × cols matrix, or a matrix's as another shape (no new node);
+ *  captured data (a Float64Array, shared, or a number[], copied) as a ConstantMatrix, which
+ *  matmul, matvec and the elementwise ops take as a matrix. */
+export function reshape(x: Tensor, rows: number, cols: number): Matrix;
+export function reshape(x: ArrayOperand, rows: number, cols: number): ConstantMatrix;
+export function reshape(x: Tensor | ArrayOperand, rows: number, cols: number): Matrix | ConstantMatrix;
+export function reshape(x: Tensor | ArrayOperand, rows: number, cols: number): Matrix | ConstantMatrix {
+  if (isArrayOperand(x)) return new ConstantMatrix(x, rows, cols);
+  if (!isTensor(x)) throw new ArgumentError(`reshape takes a vector or matrix handle, or an array of numbers, got ${describe(x)}`);
   return x.reshape(rows, cols);
 }
 

@@ -164,6 +164,15 @@ const SEEDS: { name: string; bytes: () => Uint8Array }[] = [
         return concat(matvec(m, [1, 2, 3]), logSoftmax(m).flatten(), y, sum(lt(v, 0.5)));
       }, 3).toBytes(),
   },
+  {
+    name: 'where over tensors: one row each, broadcast condition and branches',
+    bytes: () =>
+      compile(
+        (v: Vector, s: Scalar) => concat(where(gt(v, s), sin(v), s), where(lt(s, 0), v, exp(v)), where(v, 2, neg(v))),
+        4,
+        'scalar',
+      ).toBytes(),
+  },
 ];
 
 // ── corruptions ──
@@ -262,7 +271,7 @@ const FIELD_MUTATORS: ((f: Fields, random: Random) => void)[] = [
   },
   function headerWords(f, random) {
     if (random() < 0.5) f.flags = pick(random, [0, 1, 2, 0xffff]);
-    else f.version = pick(random, [0, 3, 0xffff]);
+    else f.version = pick(random, [0, 5, 0xffff]);
   },
   function dropRow(f, random) {
     const r = int(random, f.op.length);
@@ -540,9 +549,9 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
   });
 
   it('wrong version', () => {
-    for (const version of [0, 4, 0xffff]) {
+    for (const version of [0, 5, 0xffff]) {
       // The message names the version found and the ones this wengert reads and writes.
-      expectFormatError(edited(BRANCH, (f) => (f.version = version)), new RegExp(`version ${version} is not one this wengert reads \\(it reads versions 1 to 3, and writes 3\\)`));
+      expectFormatError(edited(BRANCH, (f) => (f.version = version)), new RegExp(`version ${version} is not one this wengert reads \\(it reads versions 1 to 4, and writes 4\\)`));
     }
   });
 

@@ -10,17 +10,20 @@ import {
 } from '../src/index.js';
 import { Op, arity } from '../assembly/shared/ops.js';
 import { BACKENDS } from './helpers.js';
+import { whereAsSaved } from './support/where-as-saved.js';
 
 /** The function golden-v1.wgrt was compiled from (test/fixtures/tapes/README.md): do not edit.
- *  `meanOf` is how its mean was recorded: a sum times 1/n then, one row (VecMean) since. */
-const goldenWith = (meanOf: (v: Vector) => Scalar) => (x: Vector, s: Scalar) => {
+ *  `meanOf` is how its mean was recorded: a sum times 1/n in formats 1 and 2, one row (VecMean)
+ *  since; `whereOf` how its where over vectors was: three rows until format 4, one (VecSelect) since. */
+type WhereOf = (c: Vector, a: Vector, b: Vector) => Vector;
+const goldenWith = (meanOf: (v: Vector) => Scalar, whereOf: WhereOf) => (x: Vector, s: Scalar) => {
   const a = x.slice(0, 4), b = x.slice(2, 6);
   const m = a.reshape(2, 2), n = b.reshape(2, 2);
   const p = matmul(m, n, { transposeB: true });
   const q = logSoftmax(p);
   const e = add(mul(sin(a), exp(tanh(b))), square(s));
   const ws = where(lt(s, 0.5), mul(s, 3), sqrt(abs(s)));
-  const wv = where(gt(a, b), a, b);
+  const wv = whereOf(gt(a, b), a, b);
   const c = concat(e, wv, ws);
   const t1 = add(sum(q), dot(a, b));
   const t2 = add(max(c), min(softmax(b)));
@@ -30,13 +33,22 @@ const goldenWith = (meanOf: (v: Vector) => Scalar) => (x: Vector, s: Scalar) => 
   const t6 = sum(matvec(m, log1p(square(b.slice(0, 2)))));
   return add(add(add(t1, t2), add(t3, t4)), add(add(t5, t6), div(ws, add(square(s), 1))));
 };
-const golden = goldenWith((v) => mean(v));
-/** The saved tapes' rows: the mean as a sum and a multiplication. */
-const goldenAsSaved = goldenWith((v) => mul(sum(v), 1 / v.length));
+const oneRowMean = (v: Vector) => mean(v);
+const sumTimesMean = (v: Vector) => mul(sum(v), 1 / v.length);
+const oneRowWhere: WhereOf = (c, a, b) => where(c, a, b) as Vector;
+const threeRowWhere: WhereOf = (c, a, b) => whereAsSaved(c, a, b, a) as Vector;
+const golden = goldenWith(oneRowMean, oneRowWhere);
 
-const V1 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v1.wgrt', import.meta.url)));
-const V2 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v2.wgrt', import.meta.url)));
-const SAVED = [['format 1 (0.1.0)', V1, 1], ['format 2 (before wrt)', V2, 2]] as const;
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/tapes/${name}`, import.meta.url)));
+const V1 = fixture('golden-v1.wgrt');
+/** Each saved tape, its version, its rows as today's ops record them, and how many more rows it
+ *  has than today's trace of `golden` (mean: a sum, a constant and a product, 2 more; where: two
+ *  copies and a select with their Param rows, 3 more than VecSelect and its two). */
+const SAVED = [
+  ['format 1 (0.1.0)', V1, 1, goldenWith(sumTimesMean, threeRowWhere), 2 + 3],
+  ['format 2 (before wrt)', fixture('golden-v2.wgrt'), 2, goldenWith(sumTimesMean, threeRowWhere), 2 + 3],
+  ['format 3 (before VecSelect)', fixture('golden-v3.wgrt'), 3, goldenWith(oneRowMean, threeRowWhere), 3],
+] as const;
 
 function points(): [Float64Array, number][] {
   let seed = 7;
@@ -45,15 +57,15 @@ function points(): [Float64Array, number][] {
 }
 
 describe.each(BACKENDS)('a tape saved by an earlier format on the %s backend', (backend) => {
-  it.each(SAVED)('%s loads as the same function: value and gradient equal a fresh trace of its source, bit for bit', (_, bytes, version) => {
+  it.each(SAVED)('%s loads as the same function: value and gradient equal a fresh trace of its source, bit for bit', (_, bytes, version, asSaved, extraRows) => {
     expect(new DataView(bytes.buffer, bytes.byteOffset).getUint16(4, true)).toBe(version);
     const saved = fromBytes(bytes, { backend });
     expect(saved.differentiated).toEqual([0, 1]);
-    const fresh = compile(goldenAsSaved, 6, 'scalar', { backend });
+    const fresh = compile(asSaved, 6, 'scalar', { backend });
     const today = compile(golden, 6, 'scalar', { backend });
     try {
       expect(saved.stats.rows).toBe(fresh.stats.rows);
-      expect(today.stats.rows).toBe(fresh.stats.rows - 2); // mean: one row, not a sum, a constant and a product
+      expect(today.stats.rows).toBe(fresh.stats.rows - extraRows);
       for (const [x, s] of points()) {
         const a = saved.valueAndGrad(x, s);
         const b = fresh.valueAndGrad(x, s);
@@ -71,11 +83,11 @@ describe.each(BACKENDS)('a tape saved by an earlier format on the %s backend', (
     }
   });
 
-  it('is written back in the current format (3), which reads back as the same bytes', () => {
+  it('is written back in the current format (4), which reads back as the same bytes', () => {
     const saved = fromBytes(V1, { backend });
     try {
       const bytes = saved.toBytes();
-      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(3);
+      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(4);
       expect(fromBytes(bytes, { backend }).toBytes()).toEqual(bytes);
     } finally {
       saved.dispose();
@@ -97,11 +109,43 @@ describe('format versions', () => {
 
   it('a newer version is refused with a TapeFormatError naming it and the versions read', () => {
     const bytes = V1.slice();
-    new DataView(bytes.buffer).setUint16(4, 4, true);
+    new DataView(bytes.buffer).setUint16(4, 5, true);
     expect(() => fromBytes(bytes)).toThrow(TapeFormatError);
-    expect(() => fromBytes(bytes)).toThrow(/version 4 is not one this wengert reads \(it reads versions 1 to 3, and writes 3\)/);
+    expect(() => fromBytes(bytes)).toThrow(/version 5 is not one this wengert reads \(it reads versions 1 to 4, and writes 4\)/);
+  });
+
+  it('today writes version 4 for a where over vectors (one VecSelect row), so a reader of versions 1 to 3 refuses it', () => {
+    const bytes = compile((x: Vector) => sum(where(gt(x, 0), x, 0)), 3).toBytes();
+    expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(4);
+    expect(rowsOf(bytes).includes(Op.VecSelect)).toBe(true);
+  });
+
+  it('a version 2 or 3 tape with a code from version 4 (VecSelect) is refused, naming both versions', () => {
+    for (const [name, version] of [['golden-v2.wgrt', 2], ['golden-v3.wgrt', 3]] as const) {
+      const bytes = fixture(name);
+      const ops = rowsOf(bytes);
+      const edited = bytes.slice();
+      const row = ops.indexOf(Op.VecWhere);
+      expect(row).toBeGreaterThan(0);
+      edited[opColumnAt(edited) + row] = Op.VecSelect;
+      expect(() => fromBytes(edited)).toThrow(TapeFormatError);
+      expect(() => fromBytes(edited)).toThrow(new RegExp(`op code 145 \\(VecSelect\\), which format version ${version} does not have \\(it came in a later version; this wengert writes 4\\)`));
+    }
   });
 });
+
+/** Where a tape's op column starts: after the header (28 bytes from version 3 on, else 24), the
+ *  argument lengths, the outputs and (from version 3 on) the wrt list. */
+function opColumnAt(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const withWrt = view.getUint16(4, true) >= 3;
+  return (withWrt ? 28 : 24) + 4 * (view.getUint32(16, true) + view.getUint32(20, true) + (withWrt ? view.getUint32(24, true) : 0));
+}
+
+function rowsOf(bytes: Uint8Array): Uint8Array {
+  const at = opColumnAt(bytes);
+  return bytes.subarray(at, at + new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true));
+}
 
 describe('op codes', () => {
   // A file format: toBytes writes these numbers. Changing one makes saved tapes compute another
@@ -116,7 +160,7 @@ describe('op codes', () => {
     Lt: [40, 2], Le: [41, 2], Gt: [42, 2], Ge: [43, 2], Eq: [44, 2], StopGradient: [45, 1],
     VecMap: [128, 2], VecSum: [129, 1], VecDot: [130, 2], VecProd: [131, 1], VecMax: [132, 1], VecMin: [133, 1],
     VecLogSumExp: [134, 1], VecSoftmax: [135, 1], VecLogSoftmax: [136, 1], MatMul: [137, 2], VecCopy: [138, 1],
-    VecWhere: [139, 2], VecTranspose: [140, 1], VecGather: [141, 2], VecMean: [142, 1], VecMapTiled: [143, 2], VecConst: [144, 0], Custom: [200, 0],
+    VecWhere: [139, 2], VecTranspose: [140, 1], VecGather: [141, 2], VecMean: [142, 1], VecMapTiled: [143, 2], VecConst: [144, 0], VecSelect: [145, 2], Custom: [200, 0],
   };
 
   it('every op keeps its code and arity, and every op is pinned here', () => {

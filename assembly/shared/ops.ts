@@ -33,7 +33,8 @@ export enum Op {
   MatMul = 137,
   /** y[i] = a[i] (or a[0] broadcast): builds concatenations and copies. */
   VecCopy = 138,
-  /** y[i] = cond[i] ? pair[i] : pair[n + i]: where() over vectors; b names the pair block. */
+  /** y[i] = cond[i] ? pair[i] : pair[n + i]: where() over vectors until format 4 (then with two
+   *  VecCopy rows building the pair block b names; VecSelect does it in one row now). */
   VecWhere = 139,
   /** y = aᵀ for a row-major matrix a of p1a elements in rows of p1b (y has p1b rows):
    *  transpose, and the column view the axis-0 reductions read. */
@@ -50,6 +51,9 @@ export enum Op {
   /** p1a constants in one row (a captured Float64Array): its slots hold the values, written when
    *  recorded and left alone by every sweep, like as many Const rows. */
   VecConst = 144,
+  /** y[i] = cond[i] ? a[i] : b[i] in one row: where() over tensors. The condition's first slot is
+   *  p2a (its second Param row's a); a, b or the condition may be one slot broadcast. */
+  VecSelect = 145,
   // Host rows (200–209): the row's rules live in JavaScript, which the walk calls back.
   /** A user-defined op (defineOp, customVjp) or a checkpointed function: its Param rows carry
    *  (output length or −1 for a number, argument count), (rule id, 0), and before those one
@@ -94,6 +98,7 @@ export function arity(op: i32): i32 {
   if (op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy) return 1;
   if (op == Op.VecTranspose || op == Op.VecMean) return 1;
   if (op == Op.VecGather || op == Op.VecMapTiled) return 2;
+  if (op == Op.VecSelect) return 2; // a and b; the condition comes from its Param row
   // Any number of operands, listed in its Param rows: a and b name none.
   if (op == Op.Custom) return 0;
   return -1;

@@ -6,7 +6,7 @@
  *  values). Reverse, `vectorReverse` adds ā += Jᵀȳ and `vectorSecondOrder` adds its tangent
  *  ā̇ += Jᵀȳ̇ + J̇ᵀȳ, J̇ = Σ ∂J/∂aⱼ ȧⱼ; with ȳ = 1, ȳ̇ = 0 at the output, the inputs get Hv. */
 import { Op, partials, partialA, partialB, secondPartials, partialAA, partialAB, partialBB, isTrue } from './ops.js';
-import { BROADCAST_A, BROADCAST_B, strideOf, transposeRows, gatherOffset, vectorOutputs, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
+import { BROADCAST_A, BROADCAST_B, BROADCAST_CONDITION, DATA_A, DATA_B, strideOf, transposeRows, gatherOffset, vectorOutputs, matmulStrides, aRowStride, aColStride, bRowStride, bColStride } from './vector.js';
 import { valueColumn, adjointColumn, tangentColumn, adjointTangentColumn, getVal, getAdj, getTan, setTan, getTanAdj, addTanAdj, getOperandTan, addOperandTanAdj, unknownOp } from './slots.js';
 
 /** Whether the n tangents from slot a are all exactly 0: MatMul then skips their products
@@ -124,6 +124,11 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);                      // ẏᵢ = the taken branch's ḃ
     for (let i = 0; i < n; i++) setTan(T, out + i, getTan(T, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i)));
+    return;
+  }
+  if (op == Op.VecSelect) {
+    const sa = strideOf(p1b, BROADCAST_A), sb = strideOf(p1b, BROADCAST_B), sc = strideOf(p1b, BROADCAST_CONDITION);
+    for (let i = 0; i < n; i++) setTan(T, out + i, isTrue(getVal(V, p2a + i * sc)) ? getTan(T, a + i * sa) : getTan(T, b + i * sb)); // ẏ = c ? ȧ : ḃ
     return;
   }
   if (op == Op.VecTranspose) {
@@ -295,6 +300,13 @@ export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i3
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addTanAdj(TA, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i), getTanAdj(TA, out + i));
+    return;
+  }
+  if (op == Op.VecSelect) {
+    // Linear in a and b: ā̇ += ȳ̇·[c], b̄̇ += ȳ̇·[¬c], in vectorReverse's order (b first).
+    const sa = strideOf(p1b, BROADCAST_A), sb = strideOf(p1b, BROADCAST_B), sc = strideOf(p1b, BROADCAST_CONDITION);
+    if ((p1b & DATA_B) == 0) for (let i = 0; i < n; i++) if (!isTrue(getVal(V, p2a + i * sc))) addTanAdj(TA, b + i * sb, getTanAdj(TA, out + i));
+    if ((p1b & DATA_A) == 0) for (let i = 0; i < n; i++) if (isTrue(getVal(V, p2a + i * sc))) addTanAdj(TA, a + i * sa, getTanAdj(TA, out + i));
     return;
   }
   if (op == Op.VecTranspose) {

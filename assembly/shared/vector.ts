@@ -9,6 +9,8 @@
  *  a; the b block holds the indices as values (constants the facade checked).
  *  VecMap flags: bit 8 = a is one slot broadcast, bit 9 = b is one slot broadcast; VecCopy and
  *  VecWhere use bit 8 for a (VecWhere's a is the condition, its b a block of 2n slots).
+ *  VecSelect: as VecMap's bits 8 and 9 (no op in its low byte), bit 12 = the condition is one
+ *  slot broadcast, and a second Param row: p2a = the condition's first slot, p2b = 0.
  *  Data flags, on every vector row (in p1b; MatMul's in p2b, beside its transpose flags): bit 10
  *  = a is data, bit 11 = b is data: nothing it depends on is differentiated, so the reverse
  *  sweep accumulates no adjoint into it (a MatMul with data A computes no Ā). A row with both
@@ -18,6 +20,8 @@ import { valueColumn, adjointColumn, getVal, setVal, getAdj, addAdj, unknownOp }
 
 export const BROADCAST_A: i32 = 1 << 8;
 export const BROADCAST_B: i32 = 1 << 9;
+/** VecSelect's condition is one slot broadcast. */
+export const BROADCAST_CONDITION: i32 = 1 << 12;
 export const TRANSPOSE_A: i32 = 1;
 export const DATA_A: i32 = 1 << 10;
 export const DATA_B: i32 = 1 << 11;
@@ -28,7 +32,7 @@ export const DATA_BOTH: i32 = DATA_A | DATA_B;
 export function dataFlags(op: i32, p1b: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p2b & DATA_BOTH;
   const flagged = op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecSum || op == Op.VecDot || op == Op.VecProd ||
-    op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecMean || op == Op.VecMapTiled;
+    op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecMean || op == Op.VecMapTiled || op == Op.VecSelect;
   return flagged ? p1b & DATA_BOTH : 0;
 }
 export const TRANSPOSE_B: i32 = 2;
@@ -55,10 +59,10 @@ export function matmulStrides(m: i32, k: i32, n: i32, flags: i32): void {
   bColStride = tb ? k : 1;
 }
 
-/** Param rows before a row: Where and vector rows 1, MatMul 2, every other row none. A Custom
+/** Param rows before a row: Where and vector rows 1, MatMul, VecMapTiled and VecSelect 2, every other row none. A Custom
  *  row has 2 (its integers) and, before those, one per argument (customArgumentRow). */
 export function paramRows(op: i32): i32 {
-  if (op == Op.MatMul || op == Op.Custom || op == Op.VecMapTiled) return 2;
+  if (op == Op.MatMul || op == Op.Custom || op == Op.VecMapTiled || op == Op.VecSelect) return 2;
   return op == Op.Where || op >= FIRST_VECTOR_OP ? 1 : 0;
 }
 
@@ -68,7 +72,7 @@ export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
   if (op < FIRST_VECTOR_OP) return op == Op.Param ? 0 : 1;
   if (op == Op.MatMul) return p1a * p2a;
   if (op == Op.Custom) return p1a < 0 ? 1 : p1a;
-  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecMapTiled || op == Op.VecConst) return p1a;
+  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecMapTiled || op == Op.VecConst || op == Op.VecSelect) return p1a;
   if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecMean) return 1;
   if (op == Op.VecTranspose || op == Op.VecGather) return p1a;
   return -1;
@@ -79,7 +83,7 @@ export function operandLengthA(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32):
   if (op == Op.MatMul) return p1a * p1b;
   if (op == Op.VecGather) return p1b;
   if (op == Op.Custom || op == Op.VecConst) return 0; // a Custom row's operands are listed in its argument rows
-  if (op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
+  if (op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecSelect) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
   if (op == Op.VecMapTiled) return (p1b & BROADCAST_A) != 0 ? tileLength(p1a, p2a, p2b) : p1a;
   return p1a;
 }
@@ -122,9 +126,14 @@ export function operandLengthB(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32):
   if (op == Op.MatMul) return p1b * p2a;
   if (op == Op.VecDot || op == Op.VecGather) return p1a;
   if (op == Op.VecWhere) return 2 * p1a;
-  if (op == Op.VecMap) return (p1b & BROADCAST_B) != 0 ? 1 : p1a;
+  if (op == Op.VecMap || op == Op.VecSelect) return (p1b & BROADCAST_B) != 0 ? 1 : p1a;
   if (op == Op.VecMapTiled) return (p1b & BROADCAST_B) != 0 ? tileLength(p1a, p2a, p2b) : p1a;
   return 0;
+}
+
+/** Elements of a VecSelect's condition (p1a elements, flags p1b): 1 when broadcast. */
+export function conditionLength(p1a: i32, p1b: i32): i32 {
+  return (p1b & BROADCAST_CONDITION) != 0 ? 1 : p1a;
 }
 
 /** max over n slots from a; NaN if any is NaN; −∞ for n = 0. */
@@ -244,6 +253,11 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
   if (op == Op.VecWhere) {
     const sc = strideOf(p1b, BROADCAST_A);
     for (let i = 0; i < n; i++) setVal(V, out + i, getVal(V, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i)));
+    return;
+  }
+  if (op == Op.VecSelect) {
+    const sa = strideOf(p1b, BROADCAST_A), sb = strideOf(p1b, BROADCAST_B), sc = strideOf(p1b, BROADCAST_CONDITION);
+    for (let i = 0; i < n; i++) setVal(V, out + i, isTrue(getVal(V, p2a + i * sc)) ? getVal(V, a + i * sa) : getVal(V, b + i * sb)); // y = c ? a : b
     return;
   }
   if (op == Op.VecTranspose) {
@@ -377,6 +391,14 @@ export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     if ((p1b & DATA_B) != 0) return;
     const sc = strideOf(p1b, BROADCAST_A);                      // to the taken branch only
     for (let i = 0; i < n; i++) addAdj(A, b + (isTrue(getVal(V, a + i * sc)) ? i : n + i), getAdj(A, out + i));
+    return;
+  }
+  if (op == Op.VecSelect) {
+    // ā += ȳ·[c], b̄ += ȳ·[¬c]: b's additions first, then a's, the order the two copies of
+    // VecWhere's form made them in (it differs only where a and b share slots).
+    const sa = strideOf(p1b, BROADCAST_A), sb = strideOf(p1b, BROADCAST_B), sc = strideOf(p1b, BROADCAST_CONDITION);
+    if ((p1b & DATA_B) == 0) for (let i = 0; i < n; i++) if (!isTrue(getVal(V, p2a + i * sc))) addAdj(A, b + i * sb, getAdj(A, out + i));
+    if ((p1b & DATA_A) == 0) for (let i = 0; i < n; i++) if (isTrue(getVal(V, p2a + i * sc))) addAdj(A, a + i * sa, getAdj(A, out + i));
     return;
   }
   if (op == Op.VecTranspose) {

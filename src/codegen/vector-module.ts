@@ -28,7 +28,7 @@
  *  memory. Values read only inside a group are not stored. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assembly/shared/vector.js';
-import { rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
+import { rowCondition, rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, Locals, MEMORY_FILL, Opcode, Simd, V128, type FunctionBody, type FuncType } from './wasm-writer.js';
 import { ruleModule, scalarRule, valueCallsCore, HELPER_FORWARD_RUN, HELPER_REVERSE_RUN, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 import { simdRule, type SimdRule } from './simd-rules.js';
@@ -156,8 +156,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
-    const ranges = operands(r);
-    if (o === Op.Where) ranges.push(a[r - 1], 1);
+    const ranges = [...operands(r), ...rowCondition(program, r)];
     for (let k = 0; k < ranges.length; k += 2) {
       const [start, len] = [ranges[k], ranges[k + 1]];
       if (start < 0) continue;

@@ -1,7 +1,7 @@
 /** @file The versioned binary format of a compiled tape, and its validating reader.
  *
  *  little-endian, all offsets in bytes:
- *   0  magic "WGRT"          4  u16 version (3) · u16 flags (bit 0: vector output)
+ *   0  magic "WGRT"          4  u16 version (4) · u16 flags (bit 0: vector output)
  *   8  u32 rows             12  u32 consts        16 u32 args         20 u32 outputs
  *  24  u32 wrt (differentiated arguments)
  *  28  args × i32 (−1 scalar, else length) · outputs × u32 (slot numbers) · wrt × u32 (argument
@@ -12,25 +12,31 @@
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
  *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError.
  *
- *  After the constants, version 3 ends with the names of the custom ops its Custom rows use
+ *  After the constants, versions 3 and 4 end with the names of the custom ops its Custom rows use
  *  (whose a operand in their rule row is an index into that table: ./format-names.ts):
  *      u32 count · per name: u32 byte length · UTF-8 bytes, zero-padded to 4.
  *
- *  Versions: 3 adds the wrt list and the name table (and vector rows' data flags, which the reader checks against
+ *  Versions: 4 adds op codes from 145 on (VecSelect: where() over tensors in one row, where
+ *  version 3 wrote two VecCopy rows and a VecWhere; those still load and run), in version 3's
+ *  layout; a version 2 or 3 tape with such a code is refused (neither wrote one). 3 adds the
+ *  wrt list and the name table (and vector rows' data flags, which the reader checks against
  *  it: a row may call an operand data only if no differentiated argument reaches it). Versions
  *  1 and 2 have no wrt field and differentiate every argument; 2 writes the op codes of
  *  assembly/shared/ops.ts, which never change. Version 1 (wengert 0.1.0) numbered the vector
  *  instructions 45–56 right after the scalar ops; it is read by moving those codes to their own
  *  range (128–139), so it loads as the same function. */
 import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow, TILE_ROW, TILE_COLUMN } from '../../assembly/shared/vector.js';
+import { BROADCAST_A, BROADCAST_B, BROADCAST_CONDITION, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow, TILE_ROW, TILE_COLUMN } from '../../assembly/shared/vector.js';
 import { isRule } from '../custom/registry.js';
 import { nameTable, namesBytes, tableSize, writeNames, readNames, resolveNames } from './format-names.js';
 import { TapeFormatError } from '../errors.js';
-import { customArguments, inputCount, rowOperands, rowParams, rowSlots, type Program } from './program.js';
+import { customArguments, inputCount, rowCondition, rowOperands, rowParams, rowSlots, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
+/** The format before VecSelect (otherwise the same): its codes end at 144, then 200 on. */
+const VERSION_3 = 3;
+const V3_LAST_VECTOR = Op.VecConst;
 /** The format before the wrt list (otherwise the same). */
 const VERSION_2 = 2;
 /** 0.1.0's format: the same layout, with vector codes 45–56 (see the file comment). */
@@ -82,10 +88,11 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) fail('the magic number "WGRT" is missing');
   const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION && version !== VERSION_2 && version !== VERSION_1) {
+  if (version !== FORMAT_VERSION && version !== VERSION_3 && version !== VERSION_2 && version !== VERSION_1) {
     fail(`format version ${version} is not one this wengert reads (it reads versions ${VERSION_1} to ${FORMAT_VERSION}, and writes ${FORMAT_VERSION})`);
   }
-  const header = version === FORMAT_VERSION ? HEADER : HEADER_V2;
+  const withWrt = version >= VERSION_3;
+  const header = withWrt ? HEADER : HEADER_V2;
   if (bytes.length < header) fail(`${bytes.length} bytes is shorter than the ${header}-byte header (truncated?)`);
   const flags = view.getUint16(6, true);
   if (flags > 1) fail(`unknown flags ${flags}`);
@@ -93,17 +100,17 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const constCount = view.getUint32(12, true);
   const argCount = view.getUint32(16, true);
   const outputCount = view.getUint32(20, true);
-  const wrtCount = version === FORMAT_VERSION ? view.getUint32(24, true) : argCount;
+  const wrtCount = withWrt ? view.getUint32(24, true) : argCount;
   for (const [name, n] of [['rows', rows], ['consts', constCount], ['args', argCount], ['outputs', outputCount], ['wrt', wrtCount]] as const) {
     if (n > MAX_COUNT) fail(`${name} count ${n} is larger than any tape can be`);
   }
   if (argCount === 0) fail('a tape needs at least one argument');
   if (outputCount === 0) fail('a tape needs at least one output');
   const opBytes = (rows + 3) & ~3;
-  const wrtBytes = version === FORMAT_VERSION ? 4 * wrtCount : 0;
+  const wrtBytes = withWrt ? 4 * wrtCount : 0;
   const expected = header + 4 * (argCount + outputCount) + wrtBytes + opBytes + 8 * rows + 8 * constCount;
-  // Version 3's name table follows; readNames checks that it ends exactly at the buffer's end.
-  if (version === FORMAT_VERSION ? bytes.length < expected : bytes.length !== expected) {
+  // Versions 3 and 4 end with the name table; readNames checks that it ends exactly at the buffer's end.
+  if (withWrt ? bytes.length < expected : bytes.length !== expected) {
     fail(`the header describes ${expected} bytes but the buffer has ${bytes.length} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`);
   }
   let at = header;
@@ -116,10 +123,11 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const outputs = new Int32Array(outputCount);
   for (let i = 0; i < outputCount; i++, at += 4) outputs[i] = view.getInt32(at, true);
   const wrt = new Int32Array(wrtCount);
-  if (version === FORMAT_VERSION) for (let i = 0; i < wrtCount; i++, at += 4) wrt[i] = view.getInt32(at, true);
+  if (withWrt) for (let i = 0; i < wrtCount; i++, at += 4) wrt[i] = view.getInt32(at, true);
   else wrt.forEach((_, i) => (wrt[i] = i));
   const op = bytes.slice(at, at + rows);
   if (version === VERSION_1) fromVersion1(op);
+  if (version === VERSION_2 || version === VERSION_3) refuseLaterCodes(op, version);
   for (let i = at + rows; i < at + opBytes; i++) if (bytes[i] !== 0) fail('the padding after the op column must be zero');
   at += opBytes;
   const a = new Int32Array(rows);
@@ -128,8 +136,8 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   for (let r = 0; r < rows; r++, at += 4) b[r] = view.getInt32(at, true);
   const consts = new Float64Array(constCount);
   for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
-  // Rule ids mean nothing across processes: only version 3's names give a Custom row its rule.
-  resolveNames(op, a, version === FORMAT_VERSION ? readNames(view, at, fail) : []);
+  // Rule ids mean nothing across processes: only the names (versions 3 and 4) give a Custom row its rule.
+  resolveNames(op, a, withWrt ? readNames(view, at, fail) : []);
   const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1, wrt };
   validate(program);
   return program;
@@ -142,6 +150,17 @@ function fromVersion1(op: Uint8Array): void {
     const o = op[r];
     if (o >= V1_FIRST_VECTOR && o <= V1_LAST_VECTOR) op[r] = Op.VecMap + (o - V1_FIRST_VECTOR);
     else if (o > V1_LAST_VECTOR) op[r] = 255;
+  }
+}
+
+/** A code from a later format in a version 2 or 3 tape: refused, for the version never wrote it
+ *  (read as today's op, it would be trusted to mean what that version could not have meant). */
+function refuseLaterCodes(op: Uint8Array, version: number): void {
+  for (let r = 0; r < op.length; r++) {
+    const o = op[r];
+    if (o > V3_LAST_VECTOR && o < Op.Custom && arity(o) >= 0) {
+      fail(`row ${r} has op code ${o} (${Op[o]}), which format version ${version} does not have (it came in a later version; this wengert writes ${FORMAT_VERSION})`);
+    }
   }
 }
 
@@ -241,6 +260,11 @@ export function validate(p: Program): void {
         if (p1b === 0 ? p1a !== 0 : p1a % p1b !== 0) fail(`row ${r} (VecTranspose) has ${p1a} elements, not whole rows of ${p1b}`);
       } else if (o === Op.VecGather) {
         count(r, p1b, 'source length'); // the indices are values: the kernel gives NaN for one out of range
+      } else if (o === Op.VecSelect) {
+        if ((p1b & ~(BROADCAST_A | BROADCAST_B | BROADCAST_CONDITION | DATA_BOTH)) !== 0) fail(`row ${r} (VecSelect) has unknown flags ${p1b}`);
+        if (p2b !== 0) fail(`row ${r} (VecSelect) has ${p2b} in its second Param row's b, where 0 belongs`);
+        const [sc, lc] = rowCondition(p, r);
+        range(r, sc, lc, 'condition');
       } else if (o === Op.VecCopy || o === Op.VecWhere) {
         if ((p1b & ~(BROADCAST_A | DATA_BOTH)) !== 0) fail(`row ${r} (${name(r)}) has unknown flags ${p1b}`);
       } else if ((p1b & ~DATA_BOTH) !== 0) {
@@ -297,6 +321,8 @@ function checkDataFlags(p: Program, slots: number): void {
     const count = rowSlots(p, r);
     const [sa, la, sb, lb] = rowOperands(p, r);
     let reached = reaches(sa, la) || reaches(sb, lb);
+    // A VecSelect's condition sends no adjoint (the facade calls its result data when both
+    // branches are); the older forms count theirs.
     if (o === Op.Where) reached ||= live[p.a[r - 1]] === 1;
     if (o === Op.Custom) for (const g of customArguments(p, r)) reached ||= reaches(g.start, g.length < 0 ? 1 : g.length);
     if (isVectorOp(o)) {

@@ -1,6 +1,6 @@
 /** @file Human-readable forms of a program: the Wengert list (toString) and a Graphviz graph. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { rowOperands, rowSlots, customArguments, type Program } from './program.js';
+import { rowCondition, rowOperands, rowSlots, customArguments, type Program } from './program.js';
 import { ruleOf } from '../custom/registry.js';
 
 const SUBSCRIPT = '₀₁₂₃₄₅₆₇₈₉';
@@ -68,14 +68,17 @@ function lines(p: Program, limit: number): string[] {
     if (isVectorOp(o)) {
       const count = rowSlots(p, r);
       const [sa, la, sb, lb] = rowOperands(p, r);
-      const what = o === Op.VecMap ? opName(p.b[r - 1] & 255) : opName(o);
+      const what = o === Op.VecMap ? opName(p.b[r - 1] & 255) : o === Op.VecSelect ? 'where' : opName(o);
+      // VecSelect's condition comes first, as where()'s does.
+      const [sc, lc] = rowCondition(p, r);
+      const condition = lc > 0 ? `${range(sc, lc)}, ` : '';
       // MatMul's integers: (m, k) in the Param row before it, (n, flags) in the one before that.
       // VecTranspose's: (elements, columns) of its operand.
       const extra =
         o === Op.MatMul ? `; ${p.a[r - 1]}×${p.b[r - 1]}·${p.b[r - 1]}×${p.a[r - 2]}`
         : o === Op.VecTranspose ? `; ${p.b[r - 1] === 0 ? 0 : p.a[r - 1] / p.b[r - 1]}×${p.b[r - 1]}`
         : '';
-      out.push(`${range(k, count)} = ${what}(${range(sa, la)}${lb > 0 ? `, ${range(sb, lb)}` : ''}${extra})`);
+      out.push(`${range(k, count)} = ${what}(${condition}${range(sa, la)}${lb > 0 ? `, ${range(sb, lb)}` : ''}${extra})`);
       k += count;
       continue;
     }
@@ -136,6 +139,8 @@ export function dotGraph(p: Program): string {
       const [sa, la, sb, lb] = rowOperands(p, r);
       const what = o === Op.VecMap ? `map ${opName(p.b[r - 1] & 255)}` : opName(o);
       out.push(`  v${k} [label="${range(k, count)} ${what}", shape=box3d];`);
+      const [sc, lc] = rowCondition(p, r);
+      if (lc > 0) out.push(`  v${sc} -> v${k} [style=dashed, label="cond"];`);
       if (la > 0) out.push(`  v${sa} -> v${k};`);
       if (lb > 0) out.push(`  v${sb} -> v${k};`);
       k += count;

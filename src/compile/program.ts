@@ -1,6 +1,6 @@
 /** @file A recorded function as plain arrays: what compile loads, toBytes writes and fromBytes reads. */
 import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
-import { paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow } from '../../assembly/shared/vector.js';
+import { paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow, conditionLength } from '../../assembly/shared/vector.js';
 import { paramNamesSlot } from '../param-rows.js';
 import { bindRows } from '../../assembly/shared/rows.js';
 import { readParams, rowSlots as walkRowSlots, p1a, p1b, p2a, p2b } from '../reference/walk.generated.js';
@@ -61,6 +61,16 @@ export function rowOperands(p: Rows, r: number): [number, number, number, number
   return [p.a[r], operandLengthA(o, p1a, p1b, p2a, p2b), p.b[r], p.b[r] >= 0 ? lenB : 0];
 }
 
+/** The condition row r reads as [start, length]: Where's (its Param row's a), VecSelect's (p2a);
+ *  [−1, 0] for every other row. */
+export function rowCondition(p: Rows, r: number): [number, number] {
+  const o = p.op[r];
+  if (o === Op.Where) return [p.a[r - 1], 1];
+  if (o !== Op.VecSelect) return [-1, 0];
+  const [p1a, p1b, p2a] = rowParams(p, r);
+  return [p2a, conditionLength(p1a, p1b)];
+}
+
 /** A Custom row's arguments: per argument, its Param row, first slot and length (−1: a number). */
 export function customArguments(p: Rows, r: number): { row: number; start: number; length: number }[] {
   const argc = p.b[r - 1];
@@ -108,7 +118,8 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     liveRow[r] = 1;
     const params = paramRows(o);
     for (let j = 1; j <= params; j++) liveRow[r - j] = 1;
-    if (arity(o) === 3) liveSlot[a[r - 1]] = 1; // Where's condition, in its Param row
+    const [sc, lc] = rowCondition(snapshot, r);
+    markRange(sc, lc);
     if (o === Op.Custom) {
       for (const g of customArguments(snapshot, r)) {
         liveRow[g.row] = 1;
@@ -194,7 +205,8 @@ export function loadProgram(core: TapeCore, p: Program): { inputStart: number; o
       for (let j = 0; j < (outLength < 0 ? 1 : outLength); j++) ids[k++] = start + j;
     } else if (isVectorOp(o)) {
       const [p1a, p1b, p2a, p2b] = rowParams(p, r);
-      const start = core.vector(o, p1a, p1b, p2a, p2b, slot(p.a[r]), slot(p.b[r]));
+      // VecSelect's p2a is its condition's slot; every other row's an integer.
+      const start = core.vector(o, p1a, p1b, o === Op.VecSelect ? slot(p2a) : p2a, p2b, slot(p.a[r]), slot(p.b[r]));
       const count = vectorOutputs(o, p1a, p2a);
       for (let j = 0; j < count; j++) ids[k++] = start + j;
     } else ids[k++] = core.op2(o, ids[p.a[r]], arity(o) === 2 ? ids[p.b[r]] : core.sink);

@@ -277,6 +277,12 @@ function vectorRow(p: Program, r: number, s: number, sets: IndexSets, hessian?: 
     for (let i = 0; i < len; i++) sets.copy(s + i, a + i * sa);
     return out;
   }
+  if (o === Op.VecSelect) {
+    // Either branch, whichever the inputs pick; linear in both, so no interactions.
+    const sa = strideOf(p1b, BROADCAST_A), sb = strideOf(p1b, BROADCAST_B);
+    for (let i = 0; i < len; i++) sets.union2(s + i, a + i * sa, b + i * sb);
+    return out;
+  }
   if (o === Op.VecWhere) {
     for (let i = 0; i < len; i++) sets.union2(s + i, b + i, b + len + i);
     return out;

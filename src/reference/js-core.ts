@@ -297,7 +297,7 @@ export class JsCore implements TapeCore {
     const a = new Int32Array(s.rows);
     const b = new Int32Array(s.rows);
     for (let r = 0; r < s.rows; r++) {
-      // A Param row carries integers, except the condition slot of a Where and a Custom row's
+      // A Param row carries integers, except the condition slot of a Where or VecSelect and a Custom row's
       // arguments (first slot; the length stays in b).
       const isParam = s.op[r] === Op.Param;
       const namesSlot = isParam && paramNamesSlot((k) => s.op[k], r, s.rows);

@@ -413,7 +413,7 @@ export class WasmCore implements TapeCore {
       const bs = core.segmentBColumn(g.seg) >>> 2;
       for (let k = 0; k < g.rows; k++, r++) {
         op[r] = u8[ops + k];
-        // A Param row carries integers, except the condition slot of a Where and a Custom row's
+        // A Param row carries integers, except the condition slot of a Where or VecSelect and a Custom row's
         // arguments (first slot; the length stays in b). A row's Param rows share its segment.
         const namesSlot = op[r] === Op.Param && paramNamesSlot((j) => u8[ops + j], k, g.rows);
         const whereCondition = namesSlot && u8[ops + k + 1] === Op.Where;

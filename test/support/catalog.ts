@@ -14,7 +14,7 @@ export type PublicOpName = Exclude<UserOpName, CompositeOpName>;
  *  until it is placed on one side. */
 export type CompositeOpName =
   | 'Where' | 'VecMap' | 'VecSum' | 'VecDot' | 'VecProd' | 'VecMax' | 'VecMin' | 'VecLogSumExp' | 'VecSoftmax' | 'VecLogSoftmax'
-  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'VecTranspose' | 'VecGather' | 'VecMean' | 'VecMapTiled' | 'VecConst' | 'Custom';
+  | 'MatMul' | 'VecCopy' | 'VecWhere' | 'VecTranspose' | 'VecGather' | 'VecMean' | 'VecMapTiled' | 'VecConst' | 'VecSelect' | 'Custom';
 
 /** A closed interval [lo, hi]. */
 export type Interval = readonly [lo: number, hi: number];
@@ -540,12 +540,13 @@ export const COMPOSITE_OP_INFO = {
   VecLogSoftmax: { exports: ['logSoftmax'], about: 'log softmax of a vector or of each row' },
   MatMul: { exports: ['matmul', 'matvec'], about: 'op(A)·op(B), op = transpose or not' },
   VecCopy: { exports: ['concat'], about: 'copies and concatenations' },
-  VecWhere: { exports: ['where'], about: 'where() over vectors' },
+  VecWhere: { exports: ['fromBytes'], about: 'where() over vectors as formats 1–3 saved it (two copies and a select): loads and runs' },
   VecTranspose: { exports: ['transpose', 'sum', 'mean', 'max', 'min', 'logsumexp'], about: 'Mᵀ, and the columns the axis-0 reductions read' },
   VecGather: { exports: ['gather', 'cross'], about: 'v[k] for an index list; the adjoint is a scatter-add' },
   VecMean: { exports: ['mean'], about: '(Σ x)/n in one row, along an axis one row per line' },
   VecMapTiled: { exports: Object.keys(OP_INFO).filter((name) => OP_INFO[name as PublicOpName].arity === 2).map((name) => publicName(name as PublicOpName)), about: 'a vector met by every matrix row, or a column by every column' },
   VecConst: { exports: ['dot', 'matmul', 'gather'], about: 'a captured Float64Array (and gather\'s indices): its constants in one row' },
+  VecSelect: { exports: ['where'], about: 'where() over tensors in one row: the taken branch gets the adjoint' },
   Custom: { exports: ['defineOp', 'customVjp', 'checkpoint'], about: 'user rules in JavaScript, called back by the sweeps' },
 } satisfies Record<CompositeOpName, CompositeOpInfo>;
 
