@@ -90,6 +90,9 @@ let computed = EMPTY;
  *  its value (something reads it there). */
 let lastUse = EMPTY;
 let isConst = EMPTY;
+/** A constant's value (the program's consts, in row order): a partial that is a finite constant
+ *  is written as one, and needs no guard against ȳ = 0. */
+let constValue: Float64Array = new Float64Array(0);
 let seeded = EMPTY;
 let stored = EMPTY;
 let inputs = 0;
@@ -152,6 +155,10 @@ function store(address: number): void {
   buf[at++] = 3;
   u32(address);
 }
+
+/** An f64 immediate's bytes, little-endian as typed arrays are on every platform wasm runs on. */
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 function take(): number {
   return freeCount > 0 ? free[--freeCount] : locals++;
@@ -352,11 +359,20 @@ let gMaybeMinusZero = false;
 let gMayPass = false;
 let gPassed = false;
 
+/** The finite constant partial k is (a Mul's partial is its other operand), or NaN. */
+function finiteConstant(k: number): number {
+  if (templates.end[k] - templates.start[k] !== 1) return NaN;
+  const token = tokens[templates.start[k]];
+  const s = token < 256 ? NO_SLOT : holeSlot(token);
+  return s !== NO_SLOT && isConst[s] === 1 && Number.isFinite(constValue[s]) ? constValue[s] : NaN;
+}
+
 /** ā += ȳ·∂ for partial k (ȳ ± itself for ∂ = ±1). The interpreter skips a row whose ȳ is 0, so
  *  that an infinite partial adds 0, not 0·∞ = NaN: here ȳ·∂ becomes 0 when ȳ = 0, without a
- *  branch (control flow costs V8 a merge of every local). Adding 0 where the interpreter adds
- *  nothing changes no bit: an accumulator starts at +0 or a seed and never becomes −0, and
- *  x + ±0 = x for every other x. */
+ *  branch (control flow costs V8 a merge of every local), unless ∂ is finite (0, a finite
+ *  constant): ȳ·∂ is then ±0 already. Adding ±0 where the interpreter adds nothing changes no
+ *  bit: an accumulator starts at +0 or a seed and never becomes −0, and x + ±0 = x for every
+ *  other x. */
 function addPartial(target: number, g: number, k: number): void {
   if (isConst[target] === 1) return;
   const kind = templates.kind[k];
@@ -364,6 +380,7 @@ function addPartial(target: number, g: number, k: number): void {
   const lastTouch = --remaining[target] === 0;
   const toMemory = lastTouch && endsInMemory(target);
   const fromMemory = firstTouch && startsInMemory(target);
+  let constant: number;
   if (firstTouch && kind === PARTIAL_ONE && !fromMemory && !gMaybeMinusZero) {
     // 0 + ȳ is ȳ: stored, or kept in ȳ's own local (once per row), or in a copy.
     if (toMemory) {
@@ -388,9 +405,19 @@ function addPartial(target: number, g: number, k: number): void {
   getLocal(g);
   if (kind === PARTIAL_ONE) buf[at++] = Opcode.f64Add;
   else if (kind === PARTIAL_MINUS_ONE) buf[at++] = Opcode.f64Sub;
-  else {
-    if (kind === PARTIAL_ZERO) getLocal(0);
-    else writePartial(k);
+  else if (kind === PARTIAL_ZERO) {
+    getLocal(0);
+    buf[at++] = Opcode.f64Mul;
+    buf[at++] = Opcode.f64Add;
+  } else if (!Number.isNaN((constant = finiteConstant(k)))) {
+    buf[at++] = Opcode.f64Const;
+    scratch[0] = constant;
+    buf.set(scratchBytes, at);
+    at += 8;
+    buf[at++] = Opcode.f64Mul;
+    buf[at++] = Opcode.f64Add;
+  } else {
+    writePartial(k);
     buf[at++] = Opcode.f64Mul;
     getLocal(0);
     getLocal(g);
@@ -508,7 +535,12 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   }
   // A constant's adjoint is read by nothing (the caller reads the inputs'): no row adds to it.
   isConst = array(slots, 0);
-  for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
+  if (constValue.length < slots) constValue = new Float64Array(slots);
+  for (let r = 0, k = 0; r < rows; r++) {
+    if (op[r] !== Op.Const) continue;
+    isConst[slotOf[r]] = 1;
+    constValue[slotOf[r]] = program.consts[k++];
+  }
   seeded = array(slots, 0);
   for (const o of program.outputs) seeded[o] = 1;
   inputs = 0;
