@@ -53,15 +53,21 @@ const BINARY = Uint8Array.from({ length: 256 }, (_, o) => (arity(o) >= 2 ? 1 : 0
  *  faults and GC than filling one already mapped. */
 const planning: Int32Array[] = [];
 
-/** Hands out the planning arrays in turn, each `length` long and filled with `fill`. */
-function planningArrays(): (length: number, fill: number) => Int32Array {
+/** Hands out the planning arrays in turn, each `length` long and filled with `fill` (left as the
+ *  last generation left it without: an array whose entries are set before they are read). */
+function planningArrays(): (length: number, fill?: number) => Int32Array {
   let next = 0;
   return (length, fill) => {
     const i = next++;
     if (planning[i] === undefined || planning[i].length < length) planning[i] = new Int32Array(length);
-    return planning[i].subarray(0, length).fill(fill);
+    const array = planning[i].subarray(0, length);
+    return fill === undefined ? array : array.fill(fill);
   };
 }
+
+/** The first function's stamp: stamps grow from one generation to the next, so that the stamp
+ *  arrays need no clearing (a fresh array's 0 is no stamp). */
+let stampBase = 1;
 
 /** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 20; rows that
  *  call the core's rules take more, and the writer grows past it). */
@@ -184,10 +190,9 @@ function firstSlotOf(lo: number, hi: number, slots: number): number {
   return slots;
 }
 
-/** The operands partial k reads (READS_ bits), if it is written: its target is not a constant. */
-function partialReads(k: number, target: number): number {
-  return isConst[target] === 0 ? templates.reads[k] : 0;
-}
+/** Per computed row: the operands its written partials read (READS_ bits; a partial is written
+ *  where its target is not a constant). */
+let rowReads = EMPTY;
 
 /** The slots row r's written partials read, each once: px, pb, py, pc (NO_SLOT where none). */
 let px = 0;
@@ -198,7 +203,7 @@ let pc = 0;
 function partialSlots(r: number): void {
   const o = op[r];
   const binary = BINARY[o] === 1;
-  const reads = partialReads(3 * o + 1, a[r]) | (binary ? partialReads(3 * o + 2, b[r]) : 0);
+  const reads = rowReads[r];
   px = reads & READS_X ? a[r] : NO_SLOT;
   pb = reads & READS_B && binary && b[r] !== px ? b[r] : NO_SLOT;
   py = reads & READS_Y && slotOf[r] !== px && slotOf[r] !== pb ? slotOf[r] : NO_SLOT;
@@ -412,8 +417,7 @@ function addPartial(target: number, g: number, k: number): void {
   } else if (!Number.isNaN((constant = finiteConstant(k)))) {
     buf[at++] = Opcode.f64Const;
     scratch[0] = constant;
-    buf.set(scratchBytes, at);
-    at += 8;
+    for (let i = 0; i < 8; i++) buf[at++] = scratchBytes[i];
     buf[at++] = Opcode.f64Mul;
     buf[at++] = Opcode.f64Add;
   } else {
@@ -512,6 +516,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   const array = planningArrays();
   slotOf = array(rows, -1);
   computed = array(rows, 0);
+  rowReads = array(rows);
   let slots = 0;
   for (let r = 0; r < rows; r++) {
     const o = op[r];
@@ -568,6 +573,8 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
       if (x < chunkFirst) stored[x] = 1;
       if (w !== NO_SLOT && w < chunkFirst) stored[w] = 1;
       if (c !== NO_SLOT && c < chunkFirst) stored[c] = 1;
+      const o = op[r];
+      rowReads[r] = (isConst[x] === 0 ? templates.reads[3 * o + 1] : 0) | (w !== NO_SLOT && isConst[w] === 0 ? templates.reads[3 * o + 2] : 0);
       partialSlots(r);
       if (px !== NO_SLOT) stored[px] = 1;
       if (pb !== NO_SLOT) stored[pb] = 1;
@@ -576,15 +583,16 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     }
   }
 
-  readsLeft = array(slots, 0);
-  forwardLocal = array(slots, 0);
-  forwardStamp = array(slots, -1);
-  remaining = array(slots, 0);
-  localOf = array(slots, 0);
-  valueLocal = array(slots, 0);
-  stamp = array(slots, -1);
-  valueStamp = array(slots, -1);
-  valueReadsLeft = array(slots, 0);
+  // Set where a function's stamp is first written, read only after.
+  readsLeft = array(slots);
+  forwardLocal = array(slots);
+  forwardStamp = array(slots);
+  remaining = array(slots);
+  localOf = array(slots);
+  valueLocal = array(slots);
+  stamp = array(slots);
+  valueStamp = array(slots);
+  valueReadsLeft = array(slots);
 
   // Every function's code goes straight into the module.
   code = (out ?? new ByteWriter()).reset().reserve(BYTES_PER_ROW * rows + 1024);
@@ -592,11 +600,13 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   const header = ruleModuleHeader(Array.from({ length: 2 * count }, () => ({ type: VOID })), layout.sharedMemory);
   header.functions.push({ type: VOID, exportAs: 'forward' }, { type: VOID, exportAs: 'reverse' });
   const stream = new ModuleStream(code, header);
+  const base = stampBase;
+  stampBase += count;
   const body = (write: (i: number) => number, i: number) => {
     stream.begin();
     at = code.length;
     buf = code.buffer(0);
-    chunk = i;
+    chunk = base + i;
     const used = write(i);
     code.length = at;
     stream.end(used);
