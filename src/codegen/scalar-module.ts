@@ -102,8 +102,9 @@ let constValue: Float64Array = new Float64Array(0);
 let seeded = EMPTY;
 let stored = EMPTY;
 let inputs = 0;
-/** The function being written: its rows' first slot, the row after its last, its number; its
- *  f64 locals (0 holds 0 and is never set) and the dead ones to hand out again. */
+/** The function being written: its rows' first slot, the row after its last, its stamp (no
+ *  other function's, in any generation); its f64 locals (0 holds 0 and is never set) and the
+ *  dead ones to hand out again. */
 let first = 0;
 let end = 0;
 let chunk = 0;
@@ -505,6 +506,14 @@ function reverseChunk(lo: number, hi: number, slots: number): number {
   return locals;
 }
 
+/** Lets go of the caller's program and writer (the planning arrays are kept, for the next). */
+function forget(): void {
+  code = new ByteWriter(16);
+  buf = code.buffer(0);
+  op = new Uint8Array(0);
+  a = b = EMPTY;
+}
+
 /** The module for `program`'s forward and reverse sweeps (exports `forward` and `reverse`), or
  *  the reason it cannot be generated. The bytes are written into `out` (reset first) and are a
  *  view of its buffer: a caller that reuses one writer, whose pages are then already mapped,
@@ -523,7 +532,10 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     if (o === Op.Param) continue;
     slotOf[r] = slots++;
     if (o === Op.Const || o === Op.Input) continue;
-    if (ruleTemplates(o) === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
+    if (ruleTemplates(o) === undefined) {
+      forget();
+      return { reason: `row ${r} has op ${o}, which the generator does not handle` };
+    }
     computed[r] = 1;
   }
   templates = ruleTemplates(Op.Add)!;
@@ -623,6 +635,6 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   for (let i = count - 1; i >= 0; i--) code.byte(Opcode.call).u32(helpers + count + i);
   stream.end(0);
   const bytes = stream.finish();
-  code = new ByteWriter(16); // the caller's writer is not held
+  forget();
   return { bytes, functions: header.functions.length };
 }
