@@ -155,6 +155,15 @@ describe('generated sweeps = the interpreter, to the bit', () => {
     expect(g.stats.engine).toBe('generated');
   });
 
+  it('products with a constant, where ȳ = 0: a finite constant is written as one, an infinite or NaN one still adds 0', () => {
+    const points: [number, number][] = [];
+    for (const x of [0, -0, 3, -Infinity]) for (const w of [0, -0, 1, -2, NaN, Infinity]) points.push([x, w]);
+    for (const c of [2.5, 0, -0, 1e308, Infinity, -Infinity, NaN]) {
+      // The product's ȳ is w: 0 for w = ±0, where the interpreter skips the row.
+      bothEngines((x, w) => add(mul(mul(c, x), w), mul(w, mul(x, c))), points);
+    }
+  });
+
   // Random expression DAGs over every scalar op: each node picks an op and earlier nodes.
   const opNames = names.filter((n) => (OP_INFO[n] as OpInfo).arity !== undefined);
   const node = fc.record({ op: fc.nat(opNames.length + 1), x: fc.nat(), y: fc.nat(), z: fc.nat(), k: fc.double({ min: -3, max: 3, noNaN: true }) });

@@ -16,7 +16,10 @@
 import { Op, arity } from '../../assembly/shared/ops.js';
 import type { Program } from '../compile/program.js';
 import { ByteWriter, MEMORY_FILL, ModuleStream, Opcode, type FuncType } from './wasm-writer.js';
-import { ruleModuleHeader, scalarRule, RULE_IMPORTS, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
+import { ruleModuleHeader, RULE_IMPORTS } from './scalar-rules.js';
+import {
+  ruleTemplates, HOLE_B, HOLE_X, HOLE_Y, PARTIAL_MINUS_ONE, PARTIAL_ONE, PARTIAL_ZERO, READS_B, READS_C, READS_X, READS_Y, type RuleTemplates,
+} from './rule-templates.js';
 
 /** Where the loaded tape's slots live: slot k (the program's numbering) has its value at
  *  valueBase + 8k and its adjoint at adjointBase + 8k. The tape's segment never moves
@@ -41,398 +44,597 @@ export const MAX_GENERATED_ROWS = 40_000;
 export type Generated = { bytes: Uint8Array; functions: number } | { reason: string };
 
 const VOID: FuncType = { params: [], results: [] };
+const NO_SLOT = -1;
 
 /** Per op code: 1 where the op has a b operand (arity() in a table: it is asked per row). */
 const BINARY = Uint8Array.from({ length: 256 }, (_, o) => (arity(o) >= 2 ? 1 : 0));
 
-const READS_X = 1;
-const READS_B = 2;
-const READS_Y = 4;
-const READS_C = 8;
-/** Per op code: the operands its partialA and partialB read (−1: not asked yet). */
-const readsA = new Int8Array(256).fill(-1);
-const readsB = new Int8Array(256).fill(-1);
-
-/** Which operands a row's partials read (READS_ bits), of those written: partialA's if `withA`,
- *  partialB's if `withB` (never a unary row's). */
-function partialReads(o: number, rule: ScalarRule, withA: boolean, withB: boolean): number {
-  if (readsA[o] < 0) {
-    readsA[o] = readsOf(rule.partialA);
-    readsB[o] = readsOf(rule.partialB);
-  }
-  return (withA ? readsA[o] : 0) | (withB ? readsB[o] : 0);
-}
-
-/** Found by writing the partial once with operands that note what they are asked for. */
-function readsOf(partial: PartialRule): number {
-  if (typeof partial !== 'function') return 0;
-  let bits = 0;
-  partial(new ByteWriter(64), { x: () => void (bits |= READS_X), b: () => void (bits |= READS_B), y: () => void (bits |= READS_Y), c: () => void (bits |= READS_C) });
-  return bits;
-}
-
 /** Planning arrays, reused from one generation to the next: a fresh megabyte costs more in page
- *  faults and GC than filling one already mapped. (Generation is not reentrant.) */
+ *  faults and GC than filling one already mapped. */
 const planning: Int32Array[] = [];
 
-/** Hands out the planning arrays in turn, each `length` long and filled with `fill`. */
-function planningArrays(): (length: number, fill: number) => Int32Array {
+/** Hands out the planning arrays in turn, each `length` long and filled with `fill` (left as the
+ *  last generation left it without: an array whose entries are set before they are read). */
+function planningArrays(): (length: number, fill?: number) => Int32Array {
   let next = 0;
   return (length, fill) => {
     const i = next++;
     if (planning[i] === undefined || planning[i].length < length) planning[i] = new Int32Array(length);
-    return planning[i].subarray(0, length).fill(fill);
+    const array = planning[i].subarray(0, length);
+    return fill === undefined ? array : array.fill(fill);
   };
 }
 
-/** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 25; rows that
+/** The first function's stamp: stamps grow from one generation to the next, so that the stamp
+ *  arrays need no clearing (a fresh array's 0 is no stamp). */
+let stampBase = 1;
+
+/** Module bytes per row the writer reserves at once (Rosenbrock's rows take about 20; rows that
  *  call the core's rules take more, and the writer grows past it). */
-const BYTES_PER_ROW = 48;
+const BYTES_PER_ROW = 40;
+
+// One generation's state. Generation is not reentrant; the state lives in module variables so
+// that the per-row functions below take and return numbers: no closure, no allocation per row,
+// one shape per call site (V8 optimizes them within the first generation).
+const EMPTY: Int32Array = new Int32Array(0);
+/** The code writer, its buffer and the index of the next byte in it (the writer's `length` is
+ *  brought up to date around the writer's own calls). */
+let code = new ByteWriter(16);
+let buf: Uint8Array = new Uint8Array(0);
+let at = 0;
+let valueBase = 0;
+let adjointBase = 0;
+let templates: RuleTemplates;
+let tokens: Int16Array = new Int16Array(0);
+let op: Uint8Array = new Uint8Array(0);
+let a = EMPTY;
+let b = EMPTY;
+/** Per row: its slot (−1 for a Param row), and 1 where it computes (not Param, Const nor Input). */
+let slotOf = EMPTY;
+let computed = EMPTY;
+/** Per slot: the last row reading it, 1 for a constant, 1 for an output, 1 where memory holds
+ *  its value (something reads it there). */
+let lastUse = EMPTY;
+let isConst = EMPTY;
+/** A constant's value (the program's consts, in row order): a partial that is a finite constant
+ *  is written as one, and needs no guard against ȳ = 0. */
+let constValue: Float64Array = new Float64Array(0);
+let seeded = EMPTY;
+let stored = EMPTY;
+let inputs = 0;
+/** The function being written: its rows' first slot, the row after its last, its stamp (no
+ *  other function's, in any generation); its f64 locals (0 holds 0 and is never set) and the
+ *  dead ones to hand out again. */
+let first = 0;
+let end = 0;
+let chunk = 0;
+let locals = 1;
+let free = new Int32Array(256);
+let freeCount = 0;
+/** The row being written: its operands' slots (NO_SLOT where it has none). */
+let xs = 0;
+let bs = 0;
+let ys = 0;
+let cs = 0;
+
+function u32(value: number): void {
+  let v = value >>> 0;
+  while (v >= 0x80) {
+    buf[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[at++] = v;
+}
+
+/** Room for `n` more bytes. */
+function room(n: number): void {
+  if (at + n <= buf.length) return;
+  code.length = at;
+  buf = code.buffer(n);
+}
+
+function getLocal(local: number): void {
+  buf[at++] = Opcode.localGet;
+  u32(local);
+}
+
+function setLocal(local: number): void {
+  buf[at++] = Opcode.localSet;
+  u32(local);
+}
+
+/** The address operand of a load or store: every address is in the offset immediate. */
+function addressZero(): void {
+  buf[at++] = Opcode.i32Const;
+  buf[at++] = 0;
+}
+
+function load(address: number): void {
+  addressZero();
+  buf[at++] = Opcode.f64Load;
+  buf[at++] = 3;
+  u32(address);
+}
+
+/** Stores the stack's top at `address` (addressZero() came before the value). */
+function store(address: number): void {
+  buf[at++] = Opcode.f64Store;
+  buf[at++] = 3;
+  u32(address);
+}
+
+/** An f64 immediate's bytes, little-endian as typed arrays are on every platform wasm runs on. */
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+function take(): number {
+  return freeCount > 0 ? free[--freeCount] : locals++;
+}
+
+function release(local: number): void {
+  if (freeCount === free.length) {
+    const grown = new Int32Array(2 * free.length);
+    grown.set(free);
+    free = grown;
+  }
+  free[freeCount++] = local;
+}
+
+/** The slot a template's hole names, for the row being written. */
+function holeSlot(token: number): number {
+  return token === HOLE_X ? xs : token === HOLE_B ? bs : token === HOLE_Y ? ys : cs;
+}
+
+/** The first slot of rows lo…hi − 1 (the slot count if none has one). */
+function firstSlotOf(lo: number, hi: number, slots: number): number {
+  for (let r = lo; r < hi; r++) if (slotOf[r] >= 0) return slotOf[r];
+  return slots;
+}
+
+/** Per computed row: the operands its written partials read (READS_ bits; a partial is written
+ *  where its target is not a constant). */
+let rowReads = EMPTY;
+
+/** The slots row r's written partials read, each once: px, pb, py, pc (NO_SLOT where none). */
+let px = 0;
+let pb = 0;
+let py = 0;
+let pc = 0;
+
+function partialSlots(r: number): void {
+  const o = op[r];
+  const binary = BINARY[o] === 1;
+  const reads = rowReads[r];
+  px = reads & READS_X ? a[r] : NO_SLOT;
+  pb = reads & READS_B && binary && b[r] !== px ? b[r] : NO_SLOT;
+  py = reads & READS_Y && slotOf[r] !== px && slotOf[r] !== pb ? slotOf[r] : NO_SLOT;
+  pc = reads & READS_C && o === Op.Where && a[r - 1] !== px && a[r - 1] !== pb && a[r - 1] !== py ? a[r - 1] : NO_SLOT;
+}
+
+// ---- forward ----
+// A value read by a later row of this function is kept in a local from its row (or, if it comes
+// from memory, its first read) to its last read; dead locals are reused, so most indices take
+// one byte.
+let readsLeft = EMPTY;
+let forwardLocal = EMPTY;
+let forwardStamp = EMPTY;
+
+/** Counts a read of slot s by a row of this function (a row reading one slot twice counts once). */
+function countRead(s: number): void {
+  if (s === NO_SLOT) return;
+  if (forwardStamp[s] !== chunk) {
+    forwardStamp[s] = chunk;
+    readsLeft[s] = 0;
+    forwardLocal[s] = 0;
+  }
+  readsLeft[s]++;
+}
+
+function forwardOperand(s: number): void {
+  if (s === NO_SLOT) getLocal(0);
+  else if (forwardLocal[s] > 0) getLocal(forwardLocal[s]);
+  else if (readsLeft[s] > 1) {
+    load(valueBase + 8 * s);
+    buf[at++] = Opcode.localTee;
+    u32((forwardLocal[s] = take()));
+  } else load(valueBase + 8 * s);
+}
+
+/** After a row: a slot it read for the last time frees its local. */
+function forwardDone(s: number): void {
+  if (s === NO_SLOT || --readsLeft[s] > 0 || forwardLocal[s] <= 0) return;
+  release(forwardLocal[s]);
+  forwardLocal[s] = 0;
+}
+
+function writeForward(k: number): void {
+  for (let i = templates.start[k], last = templates.end[k]; i < last; i++) {
+    const token = tokens[i];
+    if (token < 256) buf[at++] = token;
+    else forwardOperand(holeSlot(token));
+  }
+}
+
+/** Rows lo…hi − 1's forward code; returns the locals it uses. */
+function forwardChunk(lo: number, hi: number): number {
+  for (let r = lo; r < hi; r++) {
+    if (computed[r] === 0) continue;
+    const x = a[r];
+    const w = BINARY[op[r]] === 1 ? b[r] : NO_SLOT;
+    const c = op[r] === Op.Where ? a[r - 1] : NO_SLOT;
+    countRead(x);
+    if (w !== x) countRead(w);
+    if (c !== x && c !== w) countRead(c);
+  }
+  locals = 1;
+  freeCount = 0;
+  for (let r = lo; r < hi; r++) {
+    if (computed[r] === 0) continue;
+    const s = slotOf[r];
+    const o = op[r];
+    const x = (xs = a[r]);
+    const w = (bs = BINARY[o] === 1 ? b[r] : NO_SLOT);
+    const c = (cs = o === Op.Where ? a[r - 1] : NO_SLOT);
+    room(templates.rowBytes[o]);
+    const inMemory = stored[s] === 1;
+    if (inMemory) addressZero();
+    writeForward(3 * o);
+    forwardDone(x);
+    if (w !== x) forwardDone(w);
+    if (c !== x && c !== w) forwardDone(c);
+    const local = forwardStamp[s] === chunk ? (forwardLocal[s] = take()) : 0;
+    if (local > 0) {
+      buf[at++] = inMemory ? Opcode.localTee : Opcode.localSet;
+      u32(local);
+    }
+    if (inMemory) store(valueBase + 8 * s);
+    else if (local === 0) buf[at++] = Opcode.drop; // read by no row nor the caller: its adjoint stays 0 too
+  }
+  return locals;
+}
+
+// ---- reverse ----
+// Per function, each adjoint lives in a local from its first contribution (the latest row
+// reading it) to its last use (its own row, or a store where memory must hold it), and each
+// value read is loaded once into a local. Locals are reused once dead, so V8 sees short live
+// ranges.
+let remaining = EMPTY;
+let localOf = EMPTY;
+let valueLocal = EMPTY;
+let stamp = EMPTY;
+let valueStamp = EMPTY;
+let valueReadsLeft = EMPTY;
+
+function countAdjoint(s: number): void {
+  if (stamp[s] !== chunk) {
+    stamp[s] = chunk;
+    remaining[s] = 0;
+    localOf[s] = -1;
+  }
+  remaining[s]++;
+}
+
+function countValue(s: number): void {
+  if (s === NO_SLOT) return;
+  if (valueStamp[s] !== chunk) {
+    valueStamp[s] = chunk;
+    valueReadsLeft[s] = 0;
+    valueLocal[s] = -1;
+  }
+  valueReadsLeft[s]++;
+}
+
+/** A value is loaded into a local at its first read and the local freed after its last. */
+function valueOperand(s: number): void {
+  if (s === NO_SLOT) getLocal(0);
+  else if (valueLocal[s] >= 0) getLocal(valueLocal[s]);
+  else {
+    load(valueBase + 8 * s);
+    buf[at++] = Opcode.localTee;
+    u32((valueLocal[s] = take()));
+  }
+}
+
+function valueDone(s: number): void {
+  if (s === NO_SLOT || --valueReadsLeft[s] > 0 || valueLocal[s] < 0) return;
+  release(valueLocal[s]);
+  valueLocal[s] = -1;
+}
+
+function writePartial(k: number): void {
+  for (let i = templates.start[k], last = templates.end[k]; i < last; i++) {
+    const token = tokens[i];
+    if (token < 256) buf[at++] = token;
+    else valueOperand(holeSlot(token));
+  }
+}
+
+/** Memory holds an adjoint's start where the caller seeded it or a later function added to it… */
+function startsInMemory(s: number): boolean {
+  return s < first || seeded[s] === 1 || lastUse[s] >= end;
+}
+
+/** …and must hold its end where an earlier function or the caller reads it. */
+function endsInMemory(s: number): boolean {
+  return s < first || s < inputs;
+}
+
+/** Whether the current row's ȳ may be −0 (only a seed can: a sum from +0 never is); whether its
+ *  local may still become an operand's accumulator, and did. */
+let gMaybeMinusZero = false;
+let gMayPass = false;
+let gPassed = false;
+
+/** The finite constant partial k is (a Mul's partial is its other operand), or NaN. */
+function finiteConstant(k: number): number {
+  if (templates.end[k] - templates.start[k] !== 1) return NaN;
+  const token = tokens[templates.start[k]];
+  const s = token < 256 ? NO_SLOT : holeSlot(token);
+  return s !== NO_SLOT && isConst[s] === 1 && Number.isFinite(constValue[s]) ? constValue[s] : NaN;
+}
+
+/** ā += ȳ·∂ for partial k (ȳ ± itself for ∂ = ±1). The interpreter skips a row whose ȳ is 0, so
+ *  that an infinite partial adds 0, not 0·∞ = NaN: here ȳ·∂ becomes 0 when ȳ = 0, without a
+ *  branch (control flow costs V8 a merge of every local), unless ∂ is finite (0, a finite
+ *  constant): ȳ·∂ is then ±0 already. Adding ±0 where the interpreter adds nothing changes no
+ *  bit: an accumulator starts at +0 or a seed and never becomes −0, and x + ±0 = x for every
+ *  other x. */
+function addPartial(target: number, g: number, k: number): void {
+  if (isConst[target] === 1) return;
+  const kind = templates.kind[k];
+  const firstTouch = localOf[target] < 0;
+  const lastTouch = --remaining[target] === 0;
+  const toMemory = lastTouch && endsInMemory(target);
+  const fromMemory = firstTouch && startsInMemory(target);
+  let constant: number;
+  if (firstTouch && kind === PARTIAL_ONE && !fromMemory && !gMaybeMinusZero) {
+    // 0 + ȳ is ȳ: stored, or kept in ȳ's own local (once per row), or in a copy.
+    if (toMemory) {
+      addressZero();
+      getLocal(g);
+      store(adjointBase + 8 * target);
+      localOf[target] = -2;
+    } else if (gMayPass) {
+      localOf[target] = g;
+      gMayPass = false;
+      gPassed = true;
+    } else {
+      getLocal(g);
+      setLocal((localOf[target] = take()));
+    }
+    return;
+  }
+  if (toMemory) addressZero();
+  if (!firstTouch) getLocal(localOf[target]);
+  else if (fromMemory) load(adjointBase + 8 * target);
+  else getLocal(0);
+  getLocal(g);
+  if (kind === PARTIAL_ONE) buf[at++] = Opcode.f64Add;
+  else if (kind === PARTIAL_MINUS_ONE) buf[at++] = Opcode.f64Sub;
+  else if (kind === PARTIAL_ZERO) {
+    getLocal(0);
+    buf[at++] = Opcode.f64Mul;
+    buf[at++] = Opcode.f64Add;
+  } else if (!Number.isNaN((constant = finiteConstant(k)))) {
+    buf[at++] = Opcode.f64Const;
+    scratch[0] = constant;
+    for (let i = 0; i < 8; i++) buf[at++] = scratchBytes[i];
+    buf[at++] = Opcode.f64Mul;
+    buf[at++] = Opcode.f64Add;
+  } else {
+    writePartial(k);
+    buf[at++] = Opcode.f64Mul;
+    getLocal(0);
+    getLocal(g);
+    getLocal(0);
+    buf[at++] = Opcode.f64Ne;
+    buf[at++] = Opcode.select;
+    buf[at++] = Opcode.f64Add;
+  }
+  if (toMemory) {
+    store(adjointBase + 8 * target);
+    if (!firstTouch) release(localOf[target]);
+    localOf[target] = -2; // stored: a later touch (none) would reload
+    return;
+  }
+  if (firstTouch) localOf[target] = take();
+  setLocal(localOf[target]);
+}
+
+/** A row whose ȳ is 0 adds nothing, but may be the last to read an adjoint memory must hold. */
+function skipPartial(target: number): void {
+  if (isConst[target] === 1) return;
+  if (--remaining[target] !== 0 || !endsInMemory(target) || localOf[target] < 0) return;
+  addressZero();
+  getLocal(localOf[target]);
+  store(adjointBase + 8 * target);
+  release(localOf[target]);
+  localOf[target] = -2;
+}
+
+/** Rows hi − 1…lo's reverse code; returns the locals it uses. */
+function reverseChunk(lo: number, hi: number, slots: number): number {
+  first = firstSlotOf(lo, hi, slots);
+  end = hi;
+  for (let r = hi - 1; r >= lo; r--) {
+    if (computed[r] === 0) continue;
+    countAdjoint(a[r]);
+    if (BINARY[op[r]] === 1) countAdjoint(b[r]);
+    partialSlots(r);
+    countValue(px);
+    countValue(pb);
+    countValue(py);
+    countValue(pc);
+  }
+  locals = 1;
+  freeCount = 0;
+  for (let r = hi - 1; r >= lo; r--) {
+    if (computed[r] === 0) continue;
+    const s = slotOf[r];
+    const o = op[r];
+    const binary = BINARY[o] === 1;
+    room(templates.rowBytes[o]);
+    let g: number;
+    if (stamp[s] === chunk && localOf[s] >= 0) g = localOf[s];
+    else if (startsInMemory(s)) {
+      g = take();
+      load(adjointBase + 8 * s);
+      setLocal(g);
+    } else {
+      skipPartial(a[r]);
+      if (binary) skipPartial(b[r]);
+      g = -1;
+    }
+    if (g >= 0) {
+      xs = a[r];
+      bs = binary ? b[r] : NO_SLOT;
+      ys = s;
+      cs = o === Op.Where ? a[r - 1] : NO_SLOT;
+      gMaybeMinusZero = seeded[s] === 1;
+      gMayPass = !gMaybeMinusZero;
+      gPassed = false;
+      addPartial(a[r], g, 3 * o + 1);
+      if (binary) addPartial(b[r], g, 3 * o + 2);
+      if (!gPassed) release(g);
+    }
+    partialSlots(r);
+    valueDone(px);
+    valueDone(pb);
+    valueDone(py);
+    valueDone(pc);
+  }
+  return locals;
+}
+
+/** Lets go of the caller's program and writer (the planning arrays are kept, for the next). */
+function forget(): void {
+  code = new ByteWriter(16);
+  buf = code.buffer(0);
+  op = new Uint8Array(0);
+  a = b = EMPTY;
+}
 
 /** The module for `program`'s forward and reverse sweeps (exports `forward` and `reverse`), or
  *  the reason it cannot be generated. The bytes are written into `out` (reset first) and are a
  *  view of its buffer: a caller that reuses one writer, whose pages are then already mapped,
  *  must be done with them (compiled: WebAssembly.Module and compile copy them) before the next. */
 export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS, out?: ByteWriter): Generated {
-  const { op, a, b } = program;
+  ({ op, a, b } = program);
   const rows = op.length;
   if (rows > maxRows) return { reason: `${rows} rows: more than the generator's ${maxRows}` };
   const array = planningArrays();
-  const slotOf = array(rows, -1);
-  // Per op, not per row: an Array of over 100 000 elements is a hash table in V8.
-  const ruleByOp: (ScalarRule | undefined)[] = [];
-  const computed = array(rows, 0);
-  const ruleAt = (r: number) => (computed[r] === 1 ? ruleByOp[op[r]] : undefined);
+  slotOf = array(rows, -1);
+  computed = array(rows, 0);
+  rowReads = array(rows);
   let slots = 0;
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o === Op.Param) continue;
     slotOf[r] = slots++;
     if (o === Op.Const || o === Op.Input) continue;
-    const rule = scalarRule(o);
-    if (rule === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
-    ruleByOp[o] = rule;
+    if (ruleTemplates(o) === undefined) {
+      forget();
+      return { reason: `row ${r} has op ${o}, which the generator does not handle` };
+    }
     computed[r] = 1;
   }
+  templates = ruleTemplates(Op.Add)!;
+  tokens = templates.tokens;
+  valueBase = layout.valueBase;
+  adjointBase = layout.adjointBase;
   // The last row reading each slot: adjoints used across functions go through memory.
-  const lastUse = array(slots, -1);
+  lastUse = array(slots, -1);
   for (let r = 0; r < rows; r++) {
-    if (ruleAt(r) === undefined) continue;
+    if (computed[r] === 0) continue;
     lastUse[a[r]] = r;
     if (BINARY[op[r]] === 1) lastUse[b[r]] = r;
     if (op[r] === Op.Where) lastUse[a[r - 1]] = r;
   }
   // A constant's adjoint is read by nothing (the caller reads the inputs'): no row adds to it.
-  const isConst = array(slots, 0);
-  for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
-  const seeded = array(slots, 0);
+  isConst = array(slots, 0);
+  if (constValue.length < slots) constValue = new Float64Array(slots);
+  for (let r = 0, k = 0; r < rows; r++) {
+    if (op[r] !== Op.Const) continue;
+    isConst[slotOf[r]] = 1;
+    constValue[slotOf[r]] = program.consts[k++];
+  }
+  seeded = array(slots, 0);
   for (const o of program.outputs) seeded[o] = 1;
-  let inputs = 0;
+  inputs = 0;
   while (inputs < rows && op[inputs] === Op.Input) inputs++;
-
-  const loadValue = (w: ByteWriter, s: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(layout.valueBase + 8 * s);
-  const NO_SLOT = -1;
-  // Every function's code goes straight into the module.
-  const code = (out ?? new ByteWriter()).reset().reserve(BYTES_PER_ROW * rows + 1024);
 
   // Chunks of about chunkRows rows; a Where's Param row stays with it.
   const bounds: number[] = [0];
   for (let r = chunkRows; r < rows; r += chunkRows) bounds.push(op[r] === Op.Param ? r + 1 : r);
   bounds.push(rows);
-  const chunks: [number, number][] = [];
-  for (let i = 0; i + 1 < bounds.length; i++) if (bounds[i] < bounds[i + 1]) chunks.push([bounds[i], bounds[i + 1]]);
-
-  const firstSlotOf = (lo: number, hi: number): number => {
-    for (let r = lo; r < hi; r++) if (slotOf[r] >= 0) return slotOf[r];
-    return slots;
-  };
+  const chunks: number[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) if (bounds[i] < bounds[i + 1]) chunks.push(bounds[i], bounds[i + 1]);
+  const count = chunks.length / 2;
 
   // Memory holds a computed value only where something reads it there: the caller (outputs), a
   // later function's forward code, or a partial in the reverse sweep. The others stay in locals.
-  const stored = array(slots, 0);
+  stored = array(slots, 0);
   for (const o of program.outputs) stored[o] = 1;
-  for (const [lo, hi] of chunks) {
-    const first = firstSlotOf(lo, hi);
-    for (let r = lo; r < hi; r++) {
-      const rule = ruleAt(r);
-      if (rule === undefined) continue;
-      const binary = BINARY[op[r]] === 1;
-      const x = a[r];
-      const w = binary ? b[r] : NO_SLOT;
-      const c = op[r] === Op.Where ? a[r - 1] : NO_SLOT;
-      if (x < first) stored[x] = 1;
-      if (w !== NO_SLOT && w < first) stored[w] = 1;
-      if (c !== NO_SLOT && c < first) stored[c] = 1;
-      const reads = partialReads(op[r], rule, isConst[x] === 0, binary && isConst[b[r]] === 0);
-      if (reads & READS_X) stored[x] = 1;
-      if (reads & READS_B && w !== NO_SLOT) stored[w] = 1;
-      if (reads & READS_Y) stored[slotOf[r]] = 1;
-      if (reads & READS_C && c !== NO_SLOT) stored[c] = 1;
-    }
-  }
-
-  // Forward: a value read by a later row of this function is kept in a local from its row (or,
-  // if it comes from memory, its first read) to its last read; dead locals are reused, so most
-  // indices take one byte. Local 0 is never set: it holds 0 (a 2-byte operand, not 9).
-  const readsLeft = array(slots, 0);
-  const forwardLocal = array(slots, 0);
-  const forwardStamp = array(slots, -1);
-  const forwardOperands = new (class implements Operands {
-    chunk = 0;
-    xs = 0;
-    bs = 0;
-    cs = 0;
-    locals = 1;
-    free: number[] = [];
-    push(w: ByteWriter, s: number): void {
-      if (s === NO_SLOT) w.byte(Opcode.localGet).u32(0);
-      else if (forwardLocal[s] > 0) w.byte(Opcode.localGet).u32(forwardLocal[s]);
-      else if (readsLeft[s] > 1) {
-        loadValue(w, s);
-        w.byte(Opcode.localTee).u32((forwardLocal[s] = this.take()));
-      } else loadValue(w, s);
-    }
-    take(): number {
-      return this.free.pop() ?? this.locals++;
-    }
-    /** After a row: a slot it read for the last time frees its local. */
-    done(s: number): void {
-      if (s === NO_SLOT || --readsLeft[s] > 0 || forwardLocal[s] <= 0) return;
-      this.free.push(forwardLocal[s]);
-      forwardLocal[s] = 0;
-    }
-    x(w: ByteWriter) { this.push(w, this.xs); }
-    b(w: ByteWriter) { this.push(w, this.bs); }
-    y(): void { throw new Error('a value rule reads no y'); }
-    c(w: ByteWriter) { this.push(w, this.cs); }
-  })();
-  const forwardChunk = (lo: number, hi: number, chunk: number): number => {
-    // Rows of this function reading each slot (a row reading one slot twice counts once).
-    const read = (s: number) => {
-      if (s === NO_SLOT) return;
-      if (forwardStamp[s] !== chunk) {
-        forwardStamp[s] = chunk;
-        readsLeft[s] = 0;
-        forwardLocal[s] = 0;
-      }
-      readsLeft[s]++;
-    };
-    for (let r = lo; r < hi; r++) {
-      if (ruleAt(r) === undefined) continue;
+  for (let i = 0; i < chunks.length; i += 2) {
+    const chunkFirst = firstSlotOf(chunks[i], chunks[i + 1], slots);
+    for (let r = chunks[i]; r < chunks[i + 1]; r++) {
+      if (computed[r] === 0) continue;
       const x = a[r];
       const w = BINARY[op[r]] === 1 ? b[r] : NO_SLOT;
       const c = op[r] === Op.Where ? a[r - 1] : NO_SLOT;
-      read(x);
-      if (w !== x) read(w);
-      if (c !== x && c !== w) read(c);
-    }
-    const o = forwardOperands;
-    o.chunk = chunk;
-    o.locals = 1;
-    o.free.length = 0;
-    for (let r = lo; r < hi; r++) {
-      const rule = ruleAt(r);
-      if (rule === undefined) continue;
-      const s = slotOf[r];
-      const op_ = op[r];
-      const x = (o.xs = a[r]);
-      const w = (o.bs = BINARY[op_] === 1 ? b[r] : NO_SLOT);
-      const c = (o.cs = op_ === Op.Where ? a[r - 1] : NO_SLOT);
-      const store = stored[s] === 1;
-      if (store) code.byte(Opcode.i32Const).i32(0);
-      rule.value(code, o);
-      o.done(x);
-      if (w !== x) o.done(w);
-      if (c !== x && c !== w) o.done(c);
-      const local = forwardStamp[s] === chunk ? (forwardLocal[s] = o.take()) : 0;
-      if (local > 0) code.byte(store ? Opcode.localTee : Opcode.localSet).u32(local);
-      if (store) code.byte(Opcode.f64Store).u32(3).u32(layout.valueBase + 8 * s);
-      else if (local === 0) code.byte(Opcode.drop); // read by no row nor the caller: its adjoint stays 0 too
-    }
-    return o.locals;
-  };
-
-  // Reverse: per function, each adjoint lives in a local from its first contribution (the
-  // latest row reading it) to its last use (its own row, or a store where memory must hold it),
-  // and each value read is loaded once into a local. Locals are reused once dead, so V8 sees
-  // short live ranges. Local 0 holds 0 (a 2-byte operand instead of a 9-byte constant).
-  const remaining = array(slots, 0);
-  const localOf = array(slots, 0);
-  const valueLocal = array(slots, 0);
-  const stamp = array(slots, -1);
-  const valueStamp = array(slots, -1);
-  const valueReadsLeft = array(slots, 0);
-  const reverseChunk = (lo: number, hi: number, id: number): number => {
-    const first = firstSlotOf(lo, hi);
-    const count = (s: number) => {
-      if (stamp[s] !== id) {
-        stamp[s] = id;
-        remaining[s] = 0;
-        localOf[s] = -1;
-      }
-      remaining[s]++;
-    };
-    // The values row r's partials read (each slot once), passed to `visit`.
-    const valuesRead = (r: number, visit: (s: number) => void) => {
+      if (x < chunkFirst) stored[x] = 1;
+      if (w !== NO_SLOT && w < chunkFirst) stored[w] = 1;
+      if (c !== NO_SLOT && c < chunkFirst) stored[c] = 1;
       const o = op[r];
-      const binary = BINARY[o] === 1;
-      const reads = partialReads(o, ruleAt(r)!, isConst[a[r]] === 0, binary && isConst[b[r]] === 0);
-      if (reads === 0) return;
-      const x = reads & READS_X ? a[r] : NO_SLOT;
-      const w = reads & READS_B && binary ? b[r] : NO_SLOT;
-      const y = reads & READS_Y ? slotOf[r] : NO_SLOT;
-      const c = reads & READS_C && o === Op.Where ? a[r - 1] : NO_SLOT;
-      if (x !== NO_SLOT) visit(x);
-      if (w !== NO_SLOT && w !== x) visit(w);
-      if (y !== NO_SLOT && y !== x && y !== w) visit(y);
-      if (c !== NO_SLOT && c !== x && c !== w && c !== y) visit(c);
-    };
-    const countValue = (s: number) => {
-      if (valueStamp[s] !== id) {
-        valueStamp[s] = id;
-        valueReadsLeft[s] = 0;
-        valueLocal[s] = -1;
-      }
-      valueReadsLeft[s]++;
-    };
-    for (let r = hi - 1; r >= lo; r--) {
-      if (ruleAt(r) === undefined) continue;
-      count(a[r]);
-      if (BINARY[op[r]] === 1) count(b[r]);
-      valuesRead(r, countValue);
+      rowReads[r] = (isConst[x] === 0 ? templates.reads[3 * o + 1] : 0) | (w !== NO_SLOT && isConst[w] === 0 ? templates.reads[3 * o + 2] : 0);
+      partialSlots(r);
+      if (px !== NO_SLOT) stored[px] = 1;
+      if (pb !== NO_SLOT) stored[pb] = 1;
+      if (py !== NO_SLOT) stored[py] = 1;
+      if (pc !== NO_SLOT) stored[pc] = 1;
     }
-    let locals = 1;
-    const free: number[] = [];
-    const take = () => free.pop() ?? locals++;
-    const ZERO = 0;
-    const getLocal = (l: number) => code.byte(Opcode.localGet).u32(l);
-    const adjointAt = (s: number) => layout.adjointBase + 8 * s;
-    const loadAdjoint = (s: number) => code.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(adjointAt(s));
-    // Memory holds an adjoint's start where the caller seeded it or a later function added to it.
-    const startsInMemory = (s: number) => s < first || seeded[s] === 1 || lastUse[s] >= hi;
-    // …and must hold its end where an earlier function or the caller reads it.
-    const endsInMemory = (s: number) => s < first || s < inputs;
-    // A value is loaded into a local at its first read and the local freed after its last.
-    const value = (w: ByteWriter, s: number) => {
-      if (s === NO_SLOT) getLocal(ZERO);
-      else if (valueLocal[s] >= 0) w.byte(Opcode.localGet).u32(valueLocal[s]);
-      else {
-        loadValue(w, s);
-        w.byte(Opcode.localTee).u32((valueLocal[s] = take()));
-      }
-    };
-    const release = (s: number) => {
-      if (--valueReadsLeft[s] > 0 || valueLocal[s] < 0) return;
-      free.push(valueLocal[s]);
-      valueLocal[s] = -1;
-    };
-    const operands = { xs: 0, bs: 0, ys: 0, cs: 0, x(w: ByteWriter) { value(w, this.xs); }, b(w: ByteWriter) { value(w, this.bs); }, y(w: ByteWriter) { value(w, this.ys); }, c(w: ByteWriter) { value(w, this.cs); } };
-    // ā += ȳ·∂ (ȳ ± itself for ∂ = ±1). The interpreter skips a row whose ȳ is 0, so that an
-    // infinite partial adds 0, not 0·∞ = NaN: here ȳ·∂ becomes 0 when ȳ = 0, without a branch
-    // (control flow in a function with thousands of locals costs V8 a merge of all of them).
-    // Adding 0 where the interpreter adds nothing changes no bit: an accumulator starts at +0
-    // or a seed and never becomes −0, and x + ±0 = x for every other x.
-    // Whether the current row's ȳ local may become an operand's accumulator (see add), and did.
-    let gMayPass = false;
-    let gPassed = false;
-    const add = (target: number, g: number, partial: PartialRule) => {
-      if (isConst[target] === 1) return;
-      const firstTouch = localOf[target] < 0;
-      const lastTouch = --remaining[target] === 0;
-      const store = lastTouch && endsInMemory(target);
-      // 0 + ȳ is ȳ unless ȳ = −0, which only a seed can be (a sum from +0 never is): the
-      // accumulator takes over ȳ's local instead, once per row.
-      if (firstTouch && partial === 'one' && gMayPass && !store && !startsInMemory(target)) {
-        localOf[target] = g;
-        gMayPass = false;
-        gPassed = true;
-        return;
-      }
-      if (store) code.byte(Opcode.i32Const).i32(0);
-      if (!firstTouch) getLocal(localOf[target]);
-      else if (startsInMemory(target)) loadAdjoint(target);
-      else getLocal(ZERO);
-      getLocal(g);
-      if (partial === 'one') code.byte(Opcode.f64Add);
-      else if (partial === 'minusOne') code.byte(Opcode.f64Sub);
-      else {
-        if (partial === 'zero') getLocal(ZERO);
-        else partial(code, operands);
-        code.byte(Opcode.f64Mul);
-        getLocal(ZERO);
-        getLocal(g);
-        getLocal(ZERO);
-        code.byte(Opcode.f64Ne).byte(Opcode.select).byte(Opcode.f64Add);
-      }
-      if (store) {
-        code.byte(Opcode.f64Store).u32(3).u32(adjointAt(target));
-        if (!firstTouch) free.push(localOf[target]);
-        localOf[target] = -2; // stored: a later touch (none) would reload
-        return;
-      }
-      if (firstTouch) localOf[target] = take();
-      code.byte(Opcode.localSet).u32(localOf[target]);
-    };
-    const skip = (target: number) => {
-      if (isConst[target] === 1) return;
-      if (--remaining[target] !== 0 || !endsInMemory(target) || localOf[target] < 0) return;
-      code.byte(Opcode.i32Const).i32(0).byte(Opcode.localGet).u32(localOf[target]).byte(Opcode.f64Store).u32(3).u32(adjointAt(target));
-      free.push(localOf[target]);
-      localOf[target] = -2;
-    };
-    for (let r = hi - 1; r >= lo; r--) {
-      const rule = ruleAt(r);
-      if (rule === undefined) continue;
-      const s = slotOf[r];
-      const o = op[r];
-      let g: number;
-      if (stamp[s] === id && localOf[s] >= 0) g = localOf[s];
-      else if (startsInMemory(s)) {
-        g = take();
-        loadAdjoint(s);
-        code.byte(Opcode.localSet).u32(g);
-      } else {
-        // ȳ = 0: the row adds nothing, but may be the last to read an adjoint memory must hold.
-        skip(a[r]);
-        if (BINARY[o] === 1) skip(b[r]);
-        valuesRead(r, release);
-        continue;
-      }
-      const binary = BINARY[o] === 1;
-      operands.xs = a[r];
-      operands.bs = binary ? b[r] : NO_SLOT;
-      operands.ys = s;
-      operands.cs = o === Op.Where ? a[r - 1] : NO_SLOT;
-      gMayPass = seeded[s] === 0;
-      gPassed = false;
-      add(a[r], g, rule.partialA);
-      if (binary) add(b[r], g, rule.partialB);
-      if (!gPassed) free.push(g);
-      valuesRead(r, release);
-    }
-    return locals;
-  };
+  }
 
+  // Set where a function's stamp is first written, read only after.
+  readsLeft = array(slots);
+  forwardLocal = array(slots);
+  forwardStamp = array(slots);
+  remaining = array(slots);
+  localOf = array(slots);
+  valueLocal = array(slots);
+  stamp = array(slots);
+  valueStamp = array(slots);
+  valueReadsLeft = array(slots);
+
+  // Every function's code goes straight into the module.
+  code = (out ?? new ByteWriter()).reset().reserve(BYTES_PER_ROW * rows + 1024);
   const helpers = RULE_IMPORTS;
-  const header = ruleModuleHeader([...chunks, ...chunks].map(() => ({ type: VOID })), layout.sharedMemory);
+  const header = ruleModuleHeader(Array.from({ length: 2 * count }, () => ({ type: VOID })), layout.sharedMemory);
   header.functions.push({ type: VOID, exportAs: 'forward' }, { type: VOID, exportAs: 'reverse' });
   const stream = new ModuleStream(code, header);
-  chunks.forEach(([lo, hi], i) => {
+  const base = stampBase;
+  stampBase += count;
+  const body = (write: (i: number) => number, i: number) => {
     stream.begin();
-    stream.end(forwardChunk(lo, hi, i));
-  });
-  chunks.forEach(([lo, hi], i) => {
-    stream.begin();
-    stream.end(reverseChunk(lo, hi, i));
-  });
+    at = code.length;
+    buf = code.buffer(0);
+    chunk = base + i;
+    const used = write(i);
+    code.length = at;
+    stream.end(used);
+  };
+  for (let i = 0; i < count; i++) body(() => forwardChunk(chunks[2 * i], chunks[2 * i + 1]), i);
+  for (let i = 0; i < count; i++) body(() => reverseChunk(chunks[2 * i], chunks[2 * i + 1], slots), i);
   // Every adjoint zeroed, as the interpreter's forward sweep leaves them.
   stream.begin();
   code.byte(Opcode.i32Const).i32(layout.adjointBase).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * slots);
   code.byte(Opcode.prefixFC).u32(MEMORY_FILL).byte(0x00);
-  for (let i = 0; i < chunks.length; i++) code.byte(Opcode.call).u32(helpers + i);
+  for (let i = 0; i < count; i++) code.byte(Opcode.call).u32(helpers + i);
   stream.end(0);
   stream.begin();
-  for (let i = chunks.length - 1; i >= 0; i--) code.byte(Opcode.call).u32(helpers + chunks.length + i);
+  for (let i = count - 1; i >= 0; i--) code.byte(Opcode.call).u32(helpers + count + i);
   stream.end(0);
-  return { bytes: stream.finish(), functions: header.functions.length };
+  const bytes = stream.finish();
+  forget();
+  return { bytes, functions: header.functions.length };
 }

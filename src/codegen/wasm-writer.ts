@@ -129,6 +129,13 @@ export class ByteWriter {
     return this;
   }
 
+  /** The buffer, with room for `n` bytes past `length`: a generator's hot loop writes into it
+   *  directly, then sets `length` past what it wrote. */
+  buffer(n: number): Uint8Array {
+    this.room(n);
+    return this.bytes;
+  }
+
   /** Room for `n` more bytes, grown at once rather than by doubling (a module's expected size). */
   reserve(n: number): this {
     this.room(n);
