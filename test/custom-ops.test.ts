@@ -86,10 +86,10 @@ describe('defineOp', () => {
       }
     });
 
-    it('toBytes carries the names (format 3) and fromBytes finds the ops again: the same function, bit for bit', () => {
+    it('toBytes carries the names (format 4) and fromBytes finds the ops again: the same function, bit for bit', () => {
       const c = compile(f, 3, 'scalar', { backend });
       const bytes = c.toBytes();
-      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(3);
+      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(4);
       const saved = fromBytes(bytes, { backend });
       try {
         for (const [v, s] of points(3, 4, 13)) expect(saved.valueAndGrad(v, s)).toEqual(c.valueAndGrad(v, s));

@@ -1,4 +1,5 @@
-/** @file Tapes saved by earlier formats: a 0.1.0 tape (format 1) loads as the same function, a
+/** @file Tapes saved by earlier formats: a 0.1.0 tape (format 1) and the formats after it, which
+ *  had an Input row per argument element, load as the same function, a
  *  version this wengert does not know is refused naming both versions, and the op codes, which
  *  the format stores, never change. */
 import { readFileSync } from 'node:fs';
@@ -36,7 +37,8 @@ const goldenAsSaved = goldenWith((v) => mul(sum(v), 1 / v.length));
 
 const V1 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v1.wgrt', import.meta.url)));
 const V2 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v2.wgrt', import.meta.url)));
-const SAVED = [['format 1 (0.1.0)', V1, 1], ['format 2 (before wrt)', V2, 2]] as const;
+const V3 = new Uint8Array(readFileSync(new URL('./fixtures/tapes/golden-v3.wgrt', import.meta.url)));
+const SAVED = [['format 1 (0.1.0)', V1, 1], ['format 2 (before wrt)', V2, 2], ['format 3 (an Input row per element)', V3, 3]] as const;
 
 function points(): [Float64Array, number][] {
   let seed = 7;
@@ -71,11 +73,11 @@ describe.each(BACKENDS)('a tape saved by an earlier format on the %s backend', (
     }
   });
 
-  it('is written back in the current format (3), which reads back as the same bytes', () => {
+  it('is written back in the current format (4), which reads back as the same bytes', () => {
     const saved = fromBytes(V1, { backend });
     try {
       const bytes = saved.toBytes();
-      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(3);
+      expect(new DataView(bytes.buffer).getUint16(4, true)).toBe(4);
       expect(fromBytes(bytes, { backend }).toBytes()).toEqual(bytes);
     } finally {
       saved.dispose();
@@ -97,9 +99,9 @@ describe('format versions', () => {
 
   it('a newer version is refused with a TapeFormatError naming it and the versions read', () => {
     const bytes = V1.slice();
-    new DataView(bytes.buffer).setUint16(4, 4, true);
+    new DataView(bytes.buffer).setUint16(4, 5, true);
     expect(() => fromBytes(bytes)).toThrow(TapeFormatError);
-    expect(() => fromBytes(bytes)).toThrow(/version 4 is not one this wengert reads \(it reads versions 1 to 3, and writes 3\)/);
+    expect(() => fromBytes(bytes)).toThrow(/version 5 is not one this wengert reads \(it reads versions 1 to 4, and writes 4\)/);
   });
 });
 
@@ -116,7 +118,8 @@ describe('op codes', () => {
     Lt: [40, 2], Le: [41, 2], Gt: [42, 2], Ge: [43, 2], Eq: [44, 2], StopGradient: [45, 1],
     VecMap: [128, 2], VecSum: [129, 1], VecDot: [130, 2], VecProd: [131, 1], VecMax: [132, 1], VecMin: [133, 1],
     VecLogSumExp: [134, 1], VecSoftmax: [135, 1], VecLogSoftmax: [136, 1], MatMul: [137, 2], VecCopy: [138, 1],
-    VecWhere: [139, 2], VecTranspose: [140, 1], VecGather: [141, 2], VecMean: [142, 1], VecMapTiled: [143, 2], VecConst: [144, 0], Custom: [200, 0],
+    VecWhere: [139, 2], VecTranspose: [140, 1], VecGather: [141, 2], VecMean: [142, 1], VecMapTiled: [143, 2], VecConst: [144, 0], VecInput: [146, 0],
+    Custom: [200, 0],
   };
 
   it('every op keeps its code and arity, and every op is pinned here', () => {

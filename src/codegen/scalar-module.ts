@@ -13,8 +13,8 @@
  *  sweep, with only the outputs' adjoints seeded; it leaves the outputs' values and the inputs'
  *  adjoints in memory, not the other values nor the adjoints of intermediate slots and constants
  *  (nothing reads them; the interpreter's sweeps recompute and rezero them). */
-import { Op, arity } from '../../assembly/shared/ops.js';
-import type { Program } from '../compile/program.js';
+import { Op, arity, isInput } from '../../assembly/shared/ops.js';
+import { inputCount, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, MEMORY_FILL, ModuleStream, Opcode, type FuncType } from './wasm-writer.js';
 import { ruleModuleHeader, scalarRule, RULE_IMPORTS, type Operands, type PartialRule, type ScalarRule } from './scalar-rules.js';
 
@@ -107,8 +107,10 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o === Op.Param) continue;
-    slotOf[r] = slots++;
-    if (o === Op.Const || o === Op.Input) continue;
+    slotOf[r] = slots;
+    // A vector argument is one VecInput row over its slots; every other row here writes one.
+    slots += o === Op.VecInput ? rowSlots(program, r) : 1;
+    if (o === Op.Const || isInput(o)) continue;
     const rule = scalarRule(o);
     if (rule === undefined) return { reason: `row ${r} has op ${o}, which the generator does not handle` };
     ruleByOp[o] = rule;
@@ -127,8 +129,8 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   for (let r = 0; r < rows; r++) if (op[r] === Op.Const) isConst[slotOf[r]] = 1;
   const seeded = array(slots, 0);
   for (const o of program.outputs) seeded[o] = 1;
-  let inputs = 0;
-  while (inputs < rows && op[inputs] === Op.Input) inputs++;
+  // The arguments' slots come first (program.ts).
+  const inputs = inputCount(program.args);
 
   const loadValue = (w: ByteWriter, s: number) => w.byte(Opcode.i32Const).i32(0).byte(Opcode.f64Load).u32(3).u32(layout.valueBase + 8 * s);
   const NO_SLOT = -1;

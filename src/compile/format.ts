@@ -1,7 +1,7 @@
 /** @file The versioned binary format of a compiled tape, and its validating reader.
  *
  *  little-endian, all offsets in bytes:
- *   0  magic "WGRT"          4  u16 version (3) · u16 flags (bit 0: vector output)
+ *   0  magic "WGRT"          4  u16 version (4) · u16 flags (bit 0: vector output)
  *   8  u32 rows             12  u32 consts        16 u32 args         20 u32 outputs
  *  24  u32 wrt (differentiated arguments)
  *  28  args × i32 (−1 scalar, else length) · outputs × u32 (slot numbers) · wrt × u32 (argument
@@ -10,27 +10,32 @@
  *
  *  The reader checks everything before anything runs: every op code, every operand (an
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
- *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError.
+ *  arguments' rows first (exactly `inputRows`), the counts and the exact length. A hostile
+ *  buffer gets TapeFormatError.
  *
- *  After the constants, version 3 ends with the names of the custom ops its Custom rows use
+ *  After the constants, versions 3 and 4 end with the names of the custom ops its Custom rows use
  *  (whose a operand in their rule row is an index into that table: ./format-names.ts):
  *      u32 count · per name: u32 byte length · UTF-8 bytes, zero-padded to 4.
  *
- *  Versions: 3 adds the wrt list and the name table (and vector rows' data flags, which the reader checks against
+ *  Versions: 4 records a vector argument as one VecInput row (and its Param row) where 1–3 have
+ *  an Input row per element; those are read by putting the arguments' rows in place of the
+ *  Input rows (no slot moves: the function and its slot numbers stay the same). 3 adds the wrt list and the name table (and vector rows' data flags, which the reader checks against
  *  it: a row may call an operand data only if no differentiated argument reaches it). Versions
  *  1 and 2 have no wrt field and differentiate every argument; 2 writes the op codes of
  *  assembly/shared/ops.ts, which never change. Version 1 (wengert 0.1.0) numbered the vector
  *  instructions 45–56 right after the scalar ops; it is read by moving those codes to their own
  *  range (128–139), so it loads as the same function. */
-import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
+import { Op, FIRST_SCALAR_OP, arity, isInput, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow, TILE_ROW, TILE_COLUMN } from '../../assembly/shared/vector.js';
 import { isRule } from '../custom/registry.js';
 import { nameTable, namesBytes, tableSize, writeNames, readNames, resolveNames } from './format-names.js';
 import { TapeFormatError } from '../errors.js';
-import { customArguments, inputCount, rowOperands, rowParams, rowSlots, type Program } from './program.js';
+import { customArguments, inputCount, inputRows, rowOperands, rowParams, rowSlots, type Program } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
+/** The format with an Input row per argument element (otherwise the same). */
+const VERSION_3 = 3;
 /** The format before the wrt list (otherwise the same). */
 const VERSION_2 = 2;
 /** 0.1.0's format: the same layout, with vector codes 45–56 (see the file comment). */
@@ -82,10 +87,11 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) fail('the magic number "WGRT" is missing');
   const version = view.getUint16(4, true);
-  if (version !== FORMAT_VERSION && version !== VERSION_2 && version !== VERSION_1) {
+  if (version !== FORMAT_VERSION && version !== VERSION_3 && version !== VERSION_2 && version !== VERSION_1) {
     fail(`format version ${version} is not one this wengert reads (it reads versions ${VERSION_1} to ${FORMAT_VERSION}, and writes ${FORMAT_VERSION})`);
   }
-  const header = version === FORMAT_VERSION ? HEADER : HEADER_V2;
+  const hasWrt = version >= VERSION_3;
+  const header = hasWrt ? HEADER : HEADER_V2;
   if (bytes.length < header) fail(`${bytes.length} bytes is shorter than the ${header}-byte header (truncated?)`);
   const flags = view.getUint16(6, true);
   if (flags > 1) fail(`unknown flags ${flags}`);
@@ -93,17 +99,17 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const constCount = view.getUint32(12, true);
   const argCount = view.getUint32(16, true);
   const outputCount = view.getUint32(20, true);
-  const wrtCount = version === FORMAT_VERSION ? view.getUint32(24, true) : argCount;
+  const wrtCount = hasWrt ? view.getUint32(24, true) : argCount;
   for (const [name, n] of [['rows', rows], ['consts', constCount], ['args', argCount], ['outputs', outputCount], ['wrt', wrtCount]] as const) {
     if (n > MAX_COUNT) fail(`${name} count ${n} is larger than any tape can be`);
   }
   if (argCount === 0) fail('a tape needs at least one argument');
   if (outputCount === 0) fail('a tape needs at least one output');
   const opBytes = (rows + 3) & ~3;
-  const wrtBytes = version === FORMAT_VERSION ? 4 * wrtCount : 0;
+  const wrtBytes = hasWrt ? 4 * wrtCount : 0;
   const expected = header + 4 * (argCount + outputCount) + wrtBytes + opBytes + 8 * rows + 8 * constCount;
-  // Version 3's name table follows; readNames checks that it ends exactly at the buffer's end.
-  if (version === FORMAT_VERSION ? bytes.length < expected : bytes.length !== expected) {
+  // Versions 3 and 4's name table follows; readNames checks that it ends exactly at the buffer's end.
+  if (hasWrt ? bytes.length < expected : bytes.length !== expected) {
     fail(`the header describes ${expected} bytes but the buffer has ${bytes.length} (${bytes.length < expected ? 'truncated' : 'trailing bytes'})`);
   }
   let at = header;
@@ -116,20 +122,21 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const outputs = new Int32Array(outputCount);
   for (let i = 0; i < outputCount; i++, at += 4) outputs[i] = view.getInt32(at, true);
   const wrt = new Int32Array(wrtCount);
-  if (version === FORMAT_VERSION) for (let i = 0; i < wrtCount; i++, at += 4) wrt[i] = view.getInt32(at, true);
+  if (hasWrt) for (let i = 0; i < wrtCount; i++, at += 4) wrt[i] = view.getInt32(at, true);
   else wrt.forEach((_, i) => (wrt[i] = i));
-  const op = bytes.slice(at, at + rows);
+  let op: Uint8Array = bytes.slice(at, at + rows);
   if (version === VERSION_1) fromVersion1(op);
   for (let i = at + rows; i < at + opBytes; i++) if (bytes[i] !== 0) fail('the padding after the op column must be zero');
   at += opBytes;
-  const a = new Int32Array(rows);
-  const b = new Int32Array(rows);
+  let a: Int32Array = new Int32Array(rows);
+  let b: Int32Array = new Int32Array(rows);
   for (let r = 0; r < rows; r++, at += 4) a[r] = view.getInt32(at, true);
   for (let r = 0; r < rows; r++, at += 4) b[r] = view.getInt32(at, true);
   const consts = new Float64Array(constCount);
   for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
-  // Rule ids mean nothing across processes: only version 3's names give a Custom row its rule.
-  resolveNames(op, a, version === FORMAT_VERSION ? readNames(view, at, fail) : []);
+  // Rule ids mean nothing across processes: only versions 3 and 4's names give a Custom row its rule.
+  resolveNames(op, a, hasWrt ? readNames(view, at, fail) : []);
+  if (version < FORMAT_VERSION) ({ op, a, b } = withArgumentRows({ op, a, b }, args));
   const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1, wrt };
   validate(program);
   return program;
@@ -145,12 +152,35 @@ function fromVersion1(op: Uint8Array): void {
   }
 }
 
+/** Versions 1–3's rows with the arguments' rows (`inputRows`) in place of their leading Input
+ *  rows, one per argument element: the same slots, so every operand and output stays valid. */
+function withArgumentRows(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, args: Int32Array): { op: Uint8Array; a: Int32Array; b: Int32Array } {
+  const inputs = inputCount(args);
+  if (inputs > p.op.length) fail(`the arguments need ${inputs} input rows but the tape has ${p.op.length} rows`);
+  for (let r = 0; r < inputs; r++) {
+    if (p.op[r] !== Op.Input) fail(`row ${r}: the ${inputs} input rows must come first, and only they`);
+    if (p.a[r] !== -1 || p.b[r] !== -1) fail(`row ${r} (Input) must have no operands (−1), found ${p.a[r]} and ${p.b[r]}`);
+  }
+  const head = inputRows(args);
+  const join = <T extends Uint8Array | Int32Array>(first: T, rest: T, make: (n: number) => T): T => {
+    const out = make(first.length + rest.length - inputs);
+    out.set(first);
+    out.set(rest.subarray(inputs), first.length);
+    return out;
+  };
+  return {
+    op: join(head.op, p.op, (n) => new Uint8Array(n)),
+    a: join(head.a, p.a, (n) => new Int32Array(n)),
+    b: join(head.b, p.b, (n) => new Int32Array(n)),
+  };
+}
+
 /** Checks a program's internal consistency (see the file comment). */
 export function validate(p: Program): void {
   const { op, a, b } = p;
   const rows = op.length;
-  const inputs = inputCount(p.args);
-  if (inputs > rows) fail(`the arguments need ${inputs} input rows but the tape has ${rows} rows`);
+  const head = inputRows(p.args);
+  if (head.op.length > rows) fail(`the arguments need ${head.op.length} rows but the tape has ${rows} rows`);
   let slots = 0;
   let consts = 0;
   const owned = new Uint8Array(rows);
@@ -174,17 +204,27 @@ export function validate(p: Program): void {
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (arity(o) < 0) fail(`row ${r} has unknown op code ${o}`);
-    if ((r < inputs) !== (o === Op.Input)) fail(`row ${r}: the ${inputs} input rows must come first, and only they`);
+    if (r < head.op.length) {
+      // The arguments' rows, exactly: an input of another length would misplace every later slot.
+      if (o !== head.op[r] || a[r] !== head.a[r] || b[r] !== head.b[r]) {
+        const expected = head.op[r] === Op.Param ? `Param (${head.a[r]}, 0)` : `${Op[head.op[r]]} (−1, −1)`;
+        fail(`row ${r} is ${name(r)} (${a[r]}, ${b[r]}) where the arguments' rows need ${expected}: a number or one-element vector enters as an Input row, a longer vector as a Param row (its length, 0) and a VecInput row`);
+      }
+      if (o !== Op.Param) slots += rowSlots(p, r);
+      else owned[r] = 1;
+      continue;
+    }
+    if (isInput(o)) fail(`row ${r} (${name(r)}): only the arguments' first ${head.op.length} rows may be inputs`);
     if (o === Op.Param) continue; // checked with the row it belongs to
     const params = paramRows(o);
     for (let j = 1; j <= params; j++) {
       if (r - j < 0 || op[r - j] !== Op.Param || owned[r - j]) fail(`row ${r} (${name(r)}) needs ${params} Param row${params > 1 ? 's' : ''} right before it`);
       owned[r - j] = 1;
     }
-    if (o === Op.Input || o === Op.Const) {
+    if (o === Op.Const) {
       none(r, a[r], 'a');
       none(r, b[r], 'b');
-      if (o === Op.Const && consts++ >= p.consts.length) fail(`more Const rows than the ${p.consts.length} constants stored`);
+      if (consts++ >= p.consts.length) fail(`more Const rows than the ${p.consts.length} constants stored`);
       slots++;
     } else if (!isVectorOp(o)) {
       if (arity(o) === 3) {
@@ -291,7 +331,7 @@ function checkDataFlags(p: Program, slots: number): void {
     for (let k = 0; k < length; k++) if (live[start + k]) return true;
     return false;
   };
-  for (let r = inputCount(p.args); r < p.op.length; r++) {
+  for (let r = inputRows(p.args).op.length; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
     const count = rowSlots(p, r);
