@@ -681,6 +681,18 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
     expectFormatError(edited(BRANCH, (f) => f.consts.push(1)), /2 constants stored but 1 in Const and VecConst rows/);
   });
 
+  it('vector arguments of more elements than a tape can hold, in a few bytes', () => {
+    const big = 2 ** 28;
+    const bytes = edited(REDUCTIONS, (f) => {
+      Object.assign(f, { args: [big, big], wrt: [0, 1], outputs: [0], flags: 0, consts: [] });
+      f.op = [Op.Param, Op.VecInput, Op.Param, Op.VecInput];
+      f.a = [big, -1, big, -1];
+      f.b = [0, -1, 0, -1];
+    });
+    expect(bytes.length).toBeLessThan(100);
+    expectFormatError(bytes, /the arguments have more than 268435456 elements/);
+  });
+
   it('nonzero padding after the op column', () => {
     const padded = SEEDS.findIndex((s) => parse(s.bytes()).padding.length > 0);
     const bytes = edited(padded, (f) => {

@@ -30,7 +30,7 @@ import { BROADCAST_A, BROADCAST_B, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DAT
 import { isRule } from '../custom/registry.js';
 import { nameTable, namesBytes, tableSize, writeNames, readNames, resolveNames } from './format-names.js';
 import { TapeFormatError } from '../errors.js';
-import { customArguments, inputCount, inputRows, rowOperands, rowParams, rowSlots, type Program } from './program.js';
+import { customArguments, inputCount, inputRows, rowOperands, rowParams, rowSlots, type Program, type Rows } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
 export const FORMAT_VERSION = 4;
@@ -154,7 +154,7 @@ function fromVersion1(op: Uint8Array): void {
 
 /** Versions 1–3's rows with the arguments' rows (`inputRows`) in place of their leading Input
  *  rows, one per argument element: the same slots, so every operand and output stays valid. */
-function withArgumentRows(p: { op: Uint8Array; a: Int32Array; b: Int32Array }, args: Int32Array): { op: Uint8Array; a: Int32Array; b: Int32Array } {
+function withArgumentRows(p: Rows, args: Int32Array): Rows {
   const inputs = inputCount(args);
   if (inputs > p.op.length) fail(`the arguments need ${inputs} input rows but the tape has ${p.op.length} rows`);
   for (let r = 0; r < inputs; r++) {
@@ -212,6 +212,7 @@ export function validate(p: Program): void {
       }
       if (o !== Op.Param) slots += rowSlots(p, r);
       else owned[r] = 1;
+      if (slots > MAX_COUNT) fail(`the arguments have more than ${MAX_COUNT} elements`);
       continue;
     }
     if (isInput(o)) fail(`row ${r} (${name(r)}): only the arguments' first ${head.op.length} rows may be inputs`);

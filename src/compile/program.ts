@@ -38,7 +38,8 @@ export function inputCount(args: Int32Array): number {
   return n;
 }
 
-type Rows = { op: Uint8Array; a: Int32Array; b: Int32Array };
+/** A program's row columns. */
+export type Rows = { op: Uint8Array; a: Int32Array; b: Int32Array };
 
 /** The rows the arguments enter as, those `TapeCore.inputs` records: per argument, an Input row
  *  for a number or a one-element vector, a Param row (length, 0) and a VecInput row for a longer
