@@ -136,7 +136,7 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
   // Rule ids mean nothing across processes: only versions 3 and 4's names give a Custom row its rule.
   resolveNames(op, a, hasWrt ? readNames(view, at, fail) : []);
-  if (version < FORMAT_VERSION) ({ op, a, b } = withArgumentRows({ op, a, b }, args));
+  if (version <= VERSION_3) ({ op, a, b } = withArgumentRows({ op, a, b }, args));
   const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1, wrt };
   validate(program);
   return program;
