@@ -40,7 +40,9 @@ export interface TapeCore {
   constant(value: number): number;
   /** Slot id of a new input. */
   input(value: number): number;
-  /** Slot id of the first of `values.length` contiguous new inputs. */
+  /** Slot id of the first of `values.length` contiguous new inputs: one VecInput row for two or
+   *  more (a vector argument enters as one row, its values copied with one `set()`), an Input
+   *  row for one. */
   inputs(values: ArrayLike<number>): number;
   value(id: number): number;
   adjoint(id: number): number;

@@ -385,6 +385,9 @@ function canonical(bytes: Uint8Array): Uint8Array {
   const fields = parse(bytes);
   fields.padding.fill(0);
   fields.consts = fields.consts.map((c) => (Number.isNaN(c) ? NaN : c)); // NaN payloads need not survive
+  // A tape of scalar arguments reads the same in formats 3 and 4 (only vector arguments' rows
+  // differ), and toBytes writes 4.
+  if (fields.version === 3) fields.version = 4;
   return build(fields);
 }
 
@@ -618,7 +621,9 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
   it('a missing operand on a binary op, an operand on a unary op', () => {
     expectFormatError(edited(BRANCH, (f) => (f.b[rowOf(f, Op.Mul)] = -1)), /reads slot -1 as b/);
     expectFormatError(edited(BRANCH, (f) => (f.b[rowOf(f, Op.Sin)] = 0)), /\(Sin\) must have no b operand/);
-    expectFormatError(edited(BRANCH, (f) => (f.a[rowOf(f, Op.Input)] = 0)), /\(Input\) must have no a operand/);
+    expectFormatError(edited(BRANCH, (f) => (f.a[rowOf(f, Op.Input)] = 0)), /row 0 is Input \(0, -1\) where the arguments' rows need Input \(−1, −1\)/);
+    // Format 3's Input rows are checked before they are replaced.
+    expectFormatError(edited(BRANCH, (f) => ((f.version = 3), (f.a[rowOf(f, Op.Input)] = 0))), /row 0 \(Input\) must have no operands/);
     expectFormatError(edited(BRANCH, (f) => (f.b[rowOf(f, Op.Const)] = 0)), /\(Const\) must have no b operand/);
   });
 
@@ -639,14 +644,41 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
   });
 
   it('input rows not first, or not as many as the arguments need', () => {
-    expectFormatError(edited(BRANCH, (f) => f.args.push(-1)), /input rows must come first/);
-    expectFormatError(edited(BRANCH, (f) => f.args.pop()), /input rows must come first/);
-    expectFormatError(edited(BRANCH, (f) => f.args.push(1000)), /the arguments need 1002 input rows/);
-    const swapped = edited(BRANCH, (f) => {
+    expectFormatError(edited(BRANCH, (f) => f.args.push(-1)), /row 2 is \w+ .* where the arguments' rows need Input/);
+    expectFormatError(edited(BRANCH, (f) => f.args.pop()), /row 1 \(Input\): only the arguments' first 1 rows may be inputs/);
+    expectFormatError(edited(BRANCH, (f) => f.args.push(1000)), /row 2 is \w+ .* where the arguments' rows need Param \(1000, 0\)/);
+    expectFormatError(edited(BRANCH, (f) => f.args.push(1000, 1000, 1000, 1000, 1000, 1000)), /the arguments need 14 rows but the tape has \d+ rows/);
+    const swapped = (version: number) => edited(BRANCH, (f) => {
+      f.version = version;
       const r = rowOf(f, Op.Const);
       for (const column of [f.op, f.a, f.b]) [column[1], column[r]] = [column[r], column[1]];
     });
-    expectFormatError(swapped, /input rows must come first/);
+    expectFormatError(swapped(4), /row 1 is Const \(-1, -1\) where the arguments' rows need Input/);
+    expectFormatError(swapped(3), /the 2 input rows must come first, and only they/);
+    expectFormatError(edited(BRANCH, (f) => ((f.version = 3), f.args.push(1000))), /the arguments need 1002 input rows/);
+  });
+
+  it('a vector argument\'s VecInput row: its length, operands and place, and no VecInput in format 3', () => {
+    // MIXED's rows start: Input (s), Param (4, 0), VecInput (v).
+    const valid = parse(SEEDS[MIXED].bytes());
+    expect(valid.op.slice(0, 3)).toEqual([Op.Input, Op.Param, Op.VecInput]);
+    expect([valid.a[1], valid.b[1]]).toEqual([4, 0]);
+    for (const n of [3, 5, 0, -1]) expectFormatError(edited(MIXED, (f) => (f.a[1] = n)), new RegExp(`row 1 is Param \\(${n}, 0\\) where the arguments' rows need Param \\(4, 0\\)`));
+    expectFormatError(edited(MIXED, (f) => (f.b[1] = 1)), /row 1 is Param \(4, 1\) where the arguments' rows need Param \(4, 0\)/);
+    expectFormatError(edited(MIXED, (f) => (f.a[2] = 0)), /row 2 is VecInput \(0, -1\) where the arguments' rows need VecInput \(−1, −1\)/);
+    expectFormatError(edited(MIXED, (f) => (f.b[2] = 0)), /row 2 is VecInput \(-1, 0\)/);
+    expectFormatError(edited(MIXED, (f) => (f.op[2] = Op.VecConst)), /row 2 is VecConst \(-1, -1\) where the arguments' rows need VecInput/);
+    // Another row turned into an input (REDUCTIONS: v, then s): refused after the arguments' rows.
+    const late = (o: Op, from: Op) => (f: Fields) => {
+      const r = rowOf(f, from);
+      f.op[r] = o;
+      f.a[r] = -1;
+      f.b[r] = -1;
+    };
+    expectFormatError(edited(REDUCTIONS, late(Op.VecInput, Op.VecSum)), /\(VecInput\): only the arguments' first 3 rows may be inputs/);
+    expectFormatError(edited(MIXED, late(Op.Input, Op.Sub)), /\(Input\): only the arguments' first 3 rows may be inputs/);
+    // Format 3 never wrote VecInput (it had an Input row per element).
+    expectFormatError(edited(MIXED, (f) => (f.version = 3)), /op code 146 \(VecInput\), which format version 3 does not have/);
   });
 
   it('output index out of range', () => {
@@ -659,8 +691,21 @@ describe('fromBytes refuses each malformation with TapeFormatError', () => {
     expectFormatError(edited(BRANCH, (f) => f.consts.push(1)), /2 constants stored but 1 in Const and VecConst rows/);
   });
 
+  it('vector arguments of more elements than a tape can hold, in a few bytes', () => {
+    const big = 2 ** 28;
+    const bytes = edited(REDUCTIONS, (f) => {
+      Object.assign(f, { args: [big, big], wrt: [0, 1], outputs: [0], flags: 0, consts: [] });
+      f.op = [Op.Param, Op.VecInput, Op.Param, Op.VecInput];
+      f.a = [big, -1, big, -1];
+      f.b = [0, -1, 0, -1];
+    });
+    expect(bytes.length).toBeLessThan(100);
+    expectFormatError(bytes, /the arguments have more than 268435456 elements/);
+  });
+
   it('nonzero padding after the op column', () => {
-    const bytes = edited(MIXED, (f) => {
+    const padded = SEEDS.findIndex((s) => parse(s.bytes()).padding.length > 0);
+    const bytes = edited(padded, (f) => {
       expect(f.padding.length).toBeGreaterThan(0);
       f.padding[0] = 7;
     });

@@ -1,4 +1,5 @@
-/** @file Tapes saved by earlier formats: a 0.1.0 tape (format 1) loads as the same function, a
+/** @file Tapes saved by earlier formats: a 0.1.0 tape (format 1) and the formats after it, which
+ *  had an Input row per argument element, load as the same function, a
  *  version this wengert does not know is refused naming both versions, and the op codes, which
  *  the format stores, never change. */
 import { readFileSync } from 'node:fs';
@@ -160,7 +161,8 @@ describe('op codes', () => {
     Lt: [40, 2], Le: [41, 2], Gt: [42, 2], Ge: [43, 2], Eq: [44, 2], StopGradient: [45, 1],
     VecMap: [128, 2], VecSum: [129, 1], VecDot: [130, 2], VecProd: [131, 1], VecMax: [132, 1], VecMin: [133, 1],
     VecLogSumExp: [134, 1], VecSoftmax: [135, 1], VecLogSoftmax: [136, 1], MatMul: [137, 2], VecCopy: [138, 1],
-    VecWhere: [139, 2], VecTranspose: [140, 1], VecGather: [141, 2], VecMean: [142, 1], VecMapTiled: [143, 2], VecConst: [144, 0], VecSelect: [145, 2], Custom: [200, 0],
+    VecWhere: [139, 2], VecTranspose: [140, 1], VecGather: [141, 2], VecMean: [142, 1], VecMapTiled: [143, 2], VecConst: [144, 0], VecSelect: [145, 2], VecInput: [146, 0],
+    Custom: [200, 0],
   };
 
   it('every op keeps its code and arity, and every op is pinned here', () => {

@@ -27,7 +27,7 @@ const AT_SPECIAL_VALUE: AdOptions['skip'] = { gradient: NOT_SMOOTH, jvp: NOT_SMO
 const show = (c: SpecialCase) => `(${c.at.map((x) => (Object.is(x, -0) ? '-0' : String(x))).join(', ')})`;
 
 describe('the op table and the catalog', () => {
-  const STRUCTURAL = ['Param', 'Const', 'Input'];
+  const STRUCTURAL = ['Param', 'Const', 'Input', 'VecInput'];
   const CODES = Object.keys(Op).filter((key) => Number.isNaN(Number(key))) as (keyof typeof Op)[];
 
   it('every op code but the structural rows has one catalog entry and is exported under its public name', () => {

@@ -54,6 +54,10 @@ export enum Op {
   /** y[i] = cond[i] ? a[i] : b[i] in one row: where() over tensors. The condition's first slot is
    *  p2a (its second Param row's a); a, b or the condition may be one slot broadcast. */
   VecSelect = 145,
+  /** A vector argument's p1a elements in one row: the caller writes its slots' values (and, for
+   *  tangents, their seeds) and reads their adjoints; every sweep leaves them alone, as it does
+   *  Input rows. */
+  VecInput = 146,
   // Host rows (200–209): the row's rules live in JavaScript, which the walk calls back.
   /** A user-defined op (defineOp, customVjp) or a checkpointed function: its Param rows carry
    *  (output length or −1 for a number, argument count), (rule id, 0), and before those one
@@ -71,6 +75,12 @@ export const FIRST_VECTOR_OP: i32 = 128;
   return op < Op.Where;
 }
 
+/** Whether a row holds argument values the caller writes: an Input row (one element) or a
+ *  VecInput row (a whole vector argument). */
+/* @inline */ export function isInput(op: i32): bool {
+  return op == Op.Input || op == Op.VecInput;
+}
+
 /** The first code of the host range (rules in JavaScript, src/custom/). */
 export const FIRST_HOST_OP: i32 = 200;
 
@@ -82,7 +92,7 @@ export const FIRST_HOST_OP: i32 = 200;
 /** How many slot operands each op reads (Where: condition, a and b; the condition comes from its
  *  Param row); −1 for a code that names no op. Written out per op, so a new op states its own. */
 export function arity(op: i32): i32 {
-  if (op == Op.Param || op == Op.Const || op == Op.Input || op == Op.VecConst) return 0;
+  if (op == Op.Param || op == Op.Const || op == Op.Input || op == Op.VecConst || op == Op.VecInput) return 0;
   if (op == Op.Where) return 3;
   if (op == Op.Add || op == Op.Mul || op == Op.Sub || op == Op.Div || op == Op.Pow) return 2;
   if (op == Op.Max || op == Op.Min || op == Op.Atan2 || op == Op.Hypot) return 2;

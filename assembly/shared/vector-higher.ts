@@ -36,6 +36,7 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
     for (let i = 0; i < n; i++) setTan(T, out + i, 0);                      // constants: ẏ = 0
     return;
   }
+  if (op == Op.VecInput) return;                                           // inputs: the caller wrote ẋ
   if (op == Op.VecMap) {
     const f = p1b & 255;                                                    // ẏᵢ = ∂f/∂a ȧᵢ + ∂f/∂b ḃᵢ
     const sa = strideOf(p1b, BROADCAST_A);
@@ -150,7 +151,7 @@ export function vectorTangent(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 export function vectorSecondOrder(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
   const V = valueColumn(), A = adjointColumn(), T = tangentColumn(), TA = adjointTangentColumn();
   const n = p1a;
-  if (op == Op.VecConst) return; // no operands
+  if (op == Op.VecConst || op == Op.VecInput) return; // no operands
   if (op == Op.VecMap) {
     // ā̇ᵢ += ȳ̇ᵢ ∂f/∂a + ȳᵢ (∂²f/∂a² ȧᵢ + ∂²f/∂a∂b ḃᵢ), likewise for b.
     const f = p1b & 255;

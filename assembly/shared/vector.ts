@@ -72,7 +72,7 @@ export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
   if (op < FIRST_VECTOR_OP) return op == Op.Param ? 0 : 1;
   if (op == Op.MatMul) return p1a * p2a;
   if (op == Op.Custom) return p1a < 0 ? 1 : p1a;
-  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecMapTiled || op == Op.VecConst || op == Op.VecSelect) return p1a;
+  if (op == Op.VecMap || op == Op.VecSoftmax || op == Op.VecLogSoftmax || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecMapTiled || op == Op.VecConst || op == Op.VecSelect || op == Op.VecInput) return p1a;
   if (op == Op.VecSum || op == Op.VecDot || op == Op.VecProd || op == Op.VecMax || op == Op.VecMin || op == Op.VecLogSumExp || op == Op.VecMean) return 1;
   if (op == Op.VecTranspose || op == Op.VecGather) return p1a;
   return -1;
@@ -82,7 +82,7 @@ export function vectorOutputs(op: i32, p1a: i32, p2a: i32): i32 {
 export function operandLengthA(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32): i32 {
   if (op == Op.MatMul) return p1a * p1b;
   if (op == Op.VecGather) return p1b;
-  if (op == Op.Custom || op == Op.VecConst) return 0; // a Custom row's operands are listed in its argument rows
+  if (op == Op.Custom || op == Op.VecConst || op == Op.VecInput) return 0; // a Custom row's operands are listed in its argument rows
   if (op == Op.VecMap || op == Op.VecCopy || op == Op.VecWhere || op == Op.VecSelect) return (p1b & BROADCAST_A) != 0 ? 1 : p1a;
   if (op == Op.VecMapTiled) return (p1b & BROADCAST_A) != 0 ? tileLength(p1a, p2a, p2b) : p1a;
   return p1a;
@@ -174,7 +174,7 @@ export function gatherOffset(k: f64, length: i32): i32 {
 export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
   const V = valueColumn();
   const n = p1a;
-  if (op == Op.VecConst) return; // its values were written when it was recorded
+  if (op == Op.VecConst || op == Op.VecInput) return; // their values were written by the recording or the caller
   if (op == Op.VecMap) {
     const f = p1b & 255;
     const sa = strideOf(p1b, BROADCAST_A);
@@ -279,7 +279,7 @@ export function vectorForward(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a
 export function vectorReverse(op: i32, p1a: i32, p1b: i32, p2a: i32, p2b: i32, a: i32, b: i32, out: i32): void {
   const V = valueColumn(), A = adjointColumn();
   const n = p1a;
-  if (op == Op.VecConst) return; // no operands
+  if (op == Op.VecConst || op == Op.VecInput) return; // no operands (the caller reads an input's adjoints)
   if (op == Op.VecMap) {
     const f = p1b & 255;
     const sa = strideOf(p1b, BROADCAST_A);

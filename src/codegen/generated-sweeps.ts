@@ -7,7 +7,7 @@ import { core, sharedMemory } from '../wasm/instance.js';
 import { CHUNK_ROWS, MAX_GENERATED_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
 import { ByteWriter } from './wasm-writer.js';
 import { generateVectorModule } from './vector-module.js';
-import { isVectorOp } from '../../assembly/shared/ops.js';
+import { Op, isVectorOp } from '../../assembly/shared/ops.js';
 
 /** compile's `codegen` option: 'auto' generates code for the wasm backend where it can, 'off'
  *  keeps the interpreter. */
@@ -101,7 +101,9 @@ export class GeneratedSweeps {
       tape,
       firstSlot: inputStart,
     };
-    const generated = program.op.some(isVectorOp) ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter);
+    // Vector arguments (VecInput rows) alone leave a tape of scalar rows.
+    const vectorRows = program.op.some((o) => isVectorOp(o) && o !== Op.VecInput);
+    const generated = vectorRows ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };

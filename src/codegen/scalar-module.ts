@@ -13,8 +13,8 @@
  *  sweep, with only the outputs' adjoints seeded; it leaves the outputs' values and the inputs'
  *  adjoints in memory, not the other values nor the adjoints of intermediate slots and constants
  *  (nothing reads them; the interpreter's sweeps recompute and rezero them). */
-import { Op, arity } from '../../assembly/shared/ops.js';
-import type { Program } from '../compile/program.js';
+import { Op, arity, isInput } from '../../assembly/shared/ops.js';
+import { inputCount, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, MEMORY_FILL, ModuleStream, Opcode, type FuncType } from './wasm-writer.js';
 import { ruleModuleHeader, RULE_IMPORTS } from './scalar-rules.js';
 import {
@@ -530,8 +530,10 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (o === Op.Param) continue;
-    slotOf[r] = slots++;
-    if (o === Op.Const || o === Op.Input) continue;
+    slotOf[r] = slots;
+    // A vector argument is one VecInput row over its slots; every other row here writes one.
+    slots += o === Op.VecInput ? rowSlots(program, r) : 1;
+    if (o === Op.Const || isInput(o)) continue;
     if (ruleTemplates(o) === undefined) {
       forget();
       return { reason: `row ${r} has op ${o}, which the generator does not handle` };
@@ -560,8 +562,8 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   }
   seeded = array(slots, 0);
   for (const o of program.outputs) seeded[o] = 1;
-  inputs = 0;
-  while (inputs < rows && op[inputs] === Op.Input) inputs++;
+  // The arguments' slots come first (program.ts).
+  inputs = inputCount(program.args);
 
   // Chunks of about chunkRows rows; a Where's Param row stays with it.
   const bounds: number[] = [0];

@@ -26,7 +26,7 @@
  *  Contract with the caller (CompiledFunction), as for scalar-module.ts: the reverse sweep runs
  *  after this forward sweep with only the outputs seeded; it leaves the inputs' adjoints in
  *  memory. Values read only inside a group are not stored. */
-import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
+import { Op, arity, isInput, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, DATA_A, DATA_B, DATA_BOTH } from '../../assembly/shared/vector.js';
 import { rowCondition, rowOperands, rowParams, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, F64, I32, Locals, MEMORY_FILL, Opcode, Simd, V128, type FunctionBody, type FuncType } from './wasm-writer.js';
@@ -87,7 +87,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
     slotOf[r] = slots;
     slots += rowSlots(program, r);
     const o = op[r];
-    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (o === Op.Param || o === Op.Const || isInput(o)) continue;
     if (isVectorOp(o)) {
       // A host row's rules call back into JavaScript, which may run sweeps of its own.
       if (o === Op.Custom) return { reason: `row ${r} is a custom op or checkpoint, whose rules run in JavaScript` };
@@ -155,7 +155,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   groups.forEach((g, i) => g.rows.forEach((r) => (groupOf[r] = i)));
   for (let r = 0; r < rows; r++) {
     const o = op[r];
-    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (o === Op.Param || o === Op.Const || isInput(o)) continue;
     const ranges = [...operands(r), ...rowCondition(program, r)];
     for (let k = 0; k < ranges.length; k += 2) {
       const [start, len] = [ranges[k], ranges[k + 1]];
@@ -812,8 +812,9 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   const read = new Uint8Array(slots);
   for (let r = 0; r < rows; r++) {
     const o = op[r];
-    if (o === Op.Input) read[slotOf[r]] = 1;
-    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    // The caller reads every input's adjoint.
+    if (isInput(o)) read.fill(1, slotOf[r], slotOf[r] + rowSlots(program, r));
+    if (o === Op.Param || o === Op.Const || isInput(o)) continue;
     if (interpreted[r] === 1) {
       // The core reads and adds into memory: its outputs' adjoints and its operands'.
       const [as, al, bs, bl] = operands(r);
@@ -858,7 +859,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   const pairsOf = groups.map((g, i) => pairsFit(g, externalsOf[i], sumsInMemory[i]));
   for (let r = 0; r < rows; r++) {
     const o = op[r];
-    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (o === Op.Param || o === Op.Const || isInput(o)) continue;
     const gi = groupOf[r];
     if (interpreted[r] === 1) interpretedRun(forward, HELPER_FORWARD_RUN, r, slotOf[r]);
     else if (gi < 0) scalarForward(r);
@@ -868,7 +869,7 @@ export function generateVectorModule(program: Program, layout: SlotLayout): Vect
   reverse.byte(Opcode.f64Const).f64(0).byte(Opcode.localSet).u32(ZERO);
   for (let r = rows - 1; r >= 0; r--) {
     const o = op[r];
-    if (o === Op.Param || o === Op.Const || o === Op.Input) continue;
+    if (o === Op.Param || o === Op.Const || isInput(o)) continue;
     const gi = groupOf[r];
     if (interpreted[r] === 1) interpretedRun(reverse, HELPER_REVERSE_RUN, r, slotOf[r] + rowSlots(program, r));
     else if (gi < 0) scalarReverse(r);

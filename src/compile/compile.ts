@@ -9,7 +9,7 @@ import { wrtList } from '../wrt.js';
 import { argumentsFromLeaves, flattenArguments, isPlainObject, isTreeNode, treeDef, type Tree } from '../trees.js';
 import { CompiledTreeFunction, leafWrt, type ArgumentLayout } from './tree-function.js';
 import { decode } from './format.js';
-import { programFrom, type Program } from './program.js';
+import { inputCount, programFrom, recordArguments, type Program } from './program.js';
 
 /** An argument's shape: 'scalar', a vector length, or a sample argument (number[] or
  *  Float64Array: a vector of its length, traced at its values); or a tree of those (plain
@@ -196,16 +196,13 @@ export function shapeLength(s: Shape, i: number | string): number {
 function trace(f: (...handles: any[]) => Traceable, shapes: Shape[], args: Int32Array, backend: Backend, wrt: Int32Array): Program {
   const core: TapeCore = createCore(backend);
   try {
-    let total = 0;
-    for (const len of args) total += len < 0 ? 1 : len;
-    const samples = new Float64Array(total);
+    const samples = new Float64Array(inputCount(args));
     let at = 0;
     shapes.forEach((s, i) => {
       if (isNumberArray(s)) samples.set(s, at);
       at += args[i] < 0 ? 1 : args[i];
     });
-    const start = core.inputs(samples);
-    at = start;
+    at = recordArguments(core, args, samples);
     const handles = Array.from(args, (len, i) => {
       const h = len < 0 ? new Scalar(core, at) : new Vector(core, at, len, !wrt.includes(i));
       at += len < 0 ? 1 : len;

@@ -1,4 +1,4 @@
-/** @file The custom-op names of a saved tape (format version 3): a Custom row stores its rule's id,
+/** @file The custom-op names of a saved tape (format versions 3 and 4): a Custom row stores its rule's id,
  *  which means nothing in another process, so the file stores an index into a table of names and
  *  fromBytes looks each name up among the ops defined here.
  *

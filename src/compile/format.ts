@@ -10,31 +10,35 @@
  *
  *  The reader checks everything before anything runs: every op code, every operand (an
  *  earlier slot, or −1 exactly where the op has no such operand), Param/Where pairing, the
- *  inputs-first rule, the counts and the exact length. A hostile buffer gets TapeFormatError.
+ *  arguments' rows first (exactly `inputRows`), the counts and the exact length. A hostile
+ *  buffer gets TapeFormatError.
  *
  *  After the constants, versions 3 and 4 end with the names of the custom ops its Custom rows use
  *  (whose a operand in their rule row is an index into that table: ./format-names.ts):
  *      u32 count · per name: u32 byte length · UTF-8 bytes, zero-padded to 4.
  *
- *  Versions: 4 adds op codes from 145 on (VecSelect: where() over tensors in one row, where
- *  version 3 wrote two VecCopy rows and a VecWhere; those still load and run), in version 3's
- *  layout; a version 2 or 3 tape with such a code is refused (neither wrote one). 3 adds the
- *  wrt list and the name table (and vector rows' data flags, which the reader checks against
+ *  Versions: 4 adds op codes from 145 on: VecSelect (where() over tensors in one row, where
+ *  version 3 wrote two VecCopy rows and a VecWhere; those still load and run) and VecInput (a
+ *  vector argument as one row with its Param row, where 1–3 have an Input row per element; those
+ *  are read by putting the arguments' rows in place of the Input rows: no slot moves, so the
+ *  function and its slot numbers stay the same). A version 2 or 3 tape with a code from 145 on is
+ *  refused (neither wrote one). 3 adds the wrt list and the name table (and vector rows' data
+ *  flags, which the reader checks against
  *  it: a row may call an operand data only if no differentiated argument reaches it). Versions
  *  1 and 2 have no wrt field and differentiate every argument; 2 writes the op codes of
  *  assembly/shared/ops.ts, which never change. Version 1 (wengert 0.1.0) numbered the vector
  *  instructions 45–56 right after the scalar ops; it is read by moving those codes to their own
  *  range (128–139), so it loads as the same function. */
-import { Op, FIRST_SCALAR_OP, arity, isVectorOp } from '../../assembly/shared/ops.js';
+import { Op, FIRST_SCALAR_OP, arity, isInput, isVectorOp } from '../../assembly/shared/ops.js';
 import { BROADCAST_A, BROADCAST_B, BROADCAST_CONDITION, TRANSPOSE_A, TRANSPOSE_B, DATA_A, DATA_B, DATA_BOTH, dataFlags, paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow, TILE_ROW, TILE_COLUMN } from '../../assembly/shared/vector.js';
 import { isRule } from '../custom/registry.js';
 import { nameTable, namesBytes, tableSize, writeNames, readNames, resolveNames } from './format-names.js';
 import { TapeFormatError } from '../errors.js';
-import { customArguments, inputCount, rowCondition, rowOperands, rowParams, rowSlots, type Program } from './program.js';
+import { customArguments, inputCount, inputRows, rowCondition, rowOperands, rowParams, rowSlots, type Program, type Rows } from './program.js';
 
 const MAGIC = 0x54524757; // "WGRT" read as a little-endian u32
 export const FORMAT_VERSION = 4;
-/** The format before VecSelect (otherwise the same): its codes end at 144, then 200 on. */
+/** The format before VecSelect and VecInput (otherwise the same): its codes end at 144, then 200 on. */
 const VERSION_3 = 3;
 const V3_LAST_VECTOR = Op.VecConst;
 /** The format before the wrt list (otherwise the same). */
@@ -125,19 +129,20 @@ export function decode(input: Uint8Array | ArrayBuffer): Program {
   const wrt = new Int32Array(wrtCount);
   if (withWrt) for (let i = 0; i < wrtCount; i++, at += 4) wrt[i] = view.getInt32(at, true);
   else wrt.forEach((_, i) => (wrt[i] = i));
-  const op = bytes.slice(at, at + rows);
+  let op: Uint8Array = bytes.slice(at, at + rows);
   if (version === VERSION_1) fromVersion1(op);
   if (version === VERSION_2 || version === VERSION_3) refuseLaterCodes(op, version);
   for (let i = at + rows; i < at + opBytes; i++) if (bytes[i] !== 0) fail('the padding after the op column must be zero');
   at += opBytes;
-  const a = new Int32Array(rows);
-  const b = new Int32Array(rows);
+  let a: Int32Array = new Int32Array(rows);
+  let b: Int32Array = new Int32Array(rows);
   for (let r = 0; r < rows; r++, at += 4) a[r] = view.getInt32(at, true);
   for (let r = 0; r < rows; r++, at += 4) b[r] = view.getInt32(at, true);
   const consts = new Float64Array(constCount);
   for (let i = 0; i < constCount; i++, at += 8) consts[i] = view.getFloat64(at, true);
   // Rule ids mean nothing across processes: only the names (versions 3 and 4) give a Custom row its rule.
   resolveNames(op, a, withWrt ? readNames(view, at, fail) : []);
+  if (version <= VERSION_3) ({ op, a, b } = withArgumentRows({ op, a, b }, args));
   const program: Program = { op, a, b, consts, args, outputs, vectorOutput: flags === 1, wrt };
   validate(program);
   return program;
@@ -164,12 +169,35 @@ function refuseLaterCodes(op: Uint8Array, version: number): void {
   }
 }
 
+/** Versions 1–3's rows with the arguments' rows (`inputRows`) in place of their leading Input
+ *  rows, one per argument element: the same slots, so every operand and output stays valid. */
+function withArgumentRows(p: Rows, args: Int32Array): Rows {
+  const inputs = inputCount(args);
+  if (inputs > p.op.length) fail(`the arguments need ${inputs} input rows but the tape has ${p.op.length} rows`);
+  for (let r = 0; r < inputs; r++) {
+    if (p.op[r] !== Op.Input) fail(`row ${r}: the ${inputs} input rows must come first, and only they`);
+    if (p.a[r] !== -1 || p.b[r] !== -1) fail(`row ${r} (Input) must have no operands (−1), found ${p.a[r]} and ${p.b[r]}`);
+  }
+  const head = inputRows(args);
+  const join = <T extends Uint8Array | Int32Array>(first: T, rest: T, make: (n: number) => T): T => {
+    const out = make(first.length + rest.length - inputs);
+    out.set(first);
+    out.set(rest.subarray(inputs), first.length);
+    return out;
+  };
+  return {
+    op: join(head.op, p.op, (n) => new Uint8Array(n)),
+    a: join(head.a, p.a, (n) => new Int32Array(n)),
+    b: join(head.b, p.b, (n) => new Int32Array(n)),
+  };
+}
+
 /** Checks a program's internal consistency (see the file comment). */
 export function validate(p: Program): void {
   const { op, a, b } = p;
   const rows = op.length;
-  const inputs = inputCount(p.args);
-  if (inputs > rows) fail(`the arguments need ${inputs} input rows but the tape has ${rows} rows`);
+  const head = inputRows(p.args);
+  if (head.op.length > rows) fail(`the arguments need ${head.op.length} rows but the tape has ${rows} rows`);
   let slots = 0;
   let consts = 0;
   const owned = new Uint8Array(rows);
@@ -193,17 +221,28 @@ export function validate(p: Program): void {
   for (let r = 0; r < rows; r++) {
     const o = op[r];
     if (arity(o) < 0) fail(`row ${r} has unknown op code ${o}`);
-    if ((r < inputs) !== (o === Op.Input)) fail(`row ${r}: the ${inputs} input rows must come first, and only they`);
+    if (r < head.op.length) {
+      // The arguments' rows, exactly: an input of another length would misplace every later slot.
+      if (o !== head.op[r] || a[r] !== head.a[r] || b[r] !== head.b[r]) {
+        const expected = head.op[r] === Op.Param ? `Param (${head.a[r]}, 0)` : `${Op[head.op[r]]} (−1, −1)`;
+        fail(`row ${r} is ${name(r)} (${a[r]}, ${b[r]}) where the arguments' rows need ${expected}: a number or one-element vector enters as an Input row, a longer vector as a Param row (its length, 0) and a VecInput row`);
+      }
+      if (o !== Op.Param) slots += rowSlots(p, r);
+      else owned[r] = 1;
+      if (slots > MAX_COUNT) fail(`the arguments have more than ${MAX_COUNT} elements`);
+      continue;
+    }
+    if (isInput(o)) fail(`row ${r} (${name(r)}): only the arguments' first ${head.op.length} rows may be inputs`);
     if (o === Op.Param) continue; // checked with the row it belongs to
     const params = paramRows(o);
     for (let j = 1; j <= params; j++) {
       if (r - j < 0 || op[r - j] !== Op.Param || owned[r - j]) fail(`row ${r} (${name(r)}) needs ${params} Param row${params > 1 ? 's' : ''} right before it`);
       owned[r - j] = 1;
     }
-    if (o === Op.Input || o === Op.Const) {
+    if (o === Op.Const) {
       none(r, a[r], 'a');
       none(r, b[r], 'b');
-      if (o === Op.Const && consts++ >= p.consts.length) fail(`more Const rows than the ${p.consts.length} constants stored`);
+      if (consts++ >= p.consts.length) fail(`more Const rows than the ${p.consts.length} constants stored`);
       slots++;
     } else if (!isVectorOp(o)) {
       if (arity(o) === 3) {
@@ -315,7 +354,7 @@ function checkDataFlags(p: Program, slots: number): void {
     for (let k = 0; k < length; k++) if (live[start + k]) return true;
     return false;
   };
-  for (let r = inputCount(p.args); r < p.op.length; r++) {
+  for (let r = inputRows(p.args).op.length; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
     const count = rowSlots(p, r);

@@ -25,12 +25,13 @@ function customName(p: Program, r: number): string {
   return ruleOf(p.a[r - 2]).name;
 }
 
-/** Names each input after its argument: x₀ for a scalar argument, x₀[3] for a vector element. */
+/** Names each input slot after its argument: x₀ for a scalar argument or the first slot of a
+ *  vector (a VecInput row, named by its first slot), x₀[3] for a vector element. */
 function inputNames(args: Int32Array): string[] {
   const names: string[] = [];
   args.forEach((len, i) => {
     if (len < 0) names.push(`x${sub(i)}`);
-    else for (let k = 0; k < len; k++) names.push(`x${sub(i)}[${k}]`);
+    else for (let k = 0; k < len; k++) names.push(len >= 2 && k === 0 ? `x${sub(i)}` : `x${sub(i)}[${k}]`);
   });
   return names;
 }
@@ -54,6 +55,13 @@ function lines(p: Program, limit: number): string[] {
       const count = rowSlots(p, r);
       const args = customArguments(p, r).map((g) => range(g.start, g.length < 0 ? 1 : g.length));
       out.push(`${range(k, count)} = ${customName(p, r)}(${args.join(', ')})`);
+      k += count;
+      continue;
+    }
+    if (o === Op.VecInput) {
+      // "v₀…v₄ = x₀": a vector argument.
+      const count = rowSlots(p, r);
+      out.push(`${range(k, count)} = ${names[k]}`);
       k += count;
       continue;
     }
@@ -123,6 +131,12 @@ export function dotGraph(p: Program): string {
       const style = count === 1 && outputs.has(k) ? ', peripheries=2' : count > 1 ? ', shape=box3d' : '';
       out.push(`  v${k} [label="${range(k, count)} ${customName(p, r).replace(/["\\]/g, '\\$&')}"${style}];`);
       for (const g of customArguments(p, r)) out.push(`  v${g.start} -> v${k};`);
+      k += count;
+      continue;
+    }
+    if (o === Op.VecInput) {
+      const count = rowSlots(p, r);
+      out.push(`  v${k} [label="${range(k, count)} ${names[k]}", shape=ellipse];`);
       k += count;
       continue;
     }

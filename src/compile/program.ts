@@ -1,5 +1,5 @@
 /** @file A recorded function as plain arrays: what compile loads, toBytes writes and fromBytes reads. */
-import { Op, arity, isVectorOp } from '../../assembly/shared/ops.js';
+import { Op, arity, isInput, isVectorOp } from '../../assembly/shared/ops.js';
 import { paramRows, vectorOutputs, operandLengthA, operandLengthB, customArgumentRow, conditionLength } from '../../assembly/shared/vector.js';
 import { paramNamesSlot } from '../param-rows.js';
 import { bindRows } from '../../assembly/shared/rows.js';
@@ -7,7 +7,9 @@ import { readParams, rowSlots as walkRowSlots, p1a, p1b, p2a, p2b } from '../ref
 import type { Snapshot, TapeCore } from '../core.js';
 
 /** Slots are numbered 0… in recording order; operands name earlier slots, −1 names none.
- *  All Input rows come first, one per argument element, in argument order. */
+ *  The arguments' rows come first, in argument order, as `inputRows` lists them: a vector
+ *  argument is one VecInput row over its slots (format versions 1–3 had an Input row per
+ *  element; the reader rewrites those). */
 export interface Program {
   op: Uint8Array;
   a: Int32Array;
@@ -36,7 +38,46 @@ export function inputCount(args: Int32Array): number {
   return n;
 }
 
-type Rows = { op: Uint8Array; a: Int32Array; b: Int32Array };
+/** A program's row columns. */
+export type Rows = { op: Uint8Array; a: Int32Array; b: Int32Array };
+
+/** The rows the arguments enter as, those `TapeCore.inputs` records: per argument, an Input row
+ *  for a number or a one-element vector, a Param row (length, 0) and a VecInput row for a longer
+ *  vector, nothing for an empty one. */
+export function inputRows(args: Int32Array): Rows {
+  let rows = 0;
+  for (const len of args) rows += len < 0 || len === 1 ? 1 : len === 0 ? 0 : 2;
+  const op = new Uint8Array(rows);
+  const a = new Int32Array(rows).fill(-1);
+  const b = new Int32Array(rows).fill(-1);
+  let r = 0;
+  for (const len of args) {
+    if (len >= 2) {
+      op[r] = Op.Param;
+      a[r] = len;
+      b[r++] = 0;
+      op[r++] = Op.VecInput;
+    } else if (len !== 0) op[r++] = Op.Input;
+  }
+  return { op, a, b };
+}
+
+/** Records the arguments' rows (`inputRows`) in one run of slots holding `values` (all the
+ *  arguments' elements, in order; one `set()` per vector); returns the first slot id. */
+export function recordArguments(core: TapeCore, args: Int32Array, values: Float64Array): number {
+  core.reserve(inputRows(args).op.length, values.length);
+  // An empty inputs() records nothing and names the next slot: where the arguments start.
+  const start = core.inputs(values.subarray(0, 0));
+  let at = 0;
+  for (const len of args) {
+    if (len < 0) core.input(values[at++]);
+    else {
+      core.inputs(values.subarray(at, at + len));
+      at += len;
+    }
+  }
+  return start;
+}
 
 /** A row's integers: its Param rows' fields (zeros where it has none), read by the row walk's own
  *  reader (assembly/shared/walk.ts). */
@@ -112,7 +153,7 @@ export function programFrom(snapshot: Snapshot, args: Int32Array, outputIds: num
     if (o === Op.Param) continue; // decided by the row it belongs to
     const first = slotOfRow[r];
     const count = rowSlots(snapshot, r);
-    let alive = o === Op.Input;
+    let alive = isInput(o);
     for (let k = 0; k < count && !alive; k++) alive = liveSlot[first + k] === 1;
     if (!alive) continue;
     liveRow[r] = 1;
@@ -182,12 +223,12 @@ export function loadProgram(core: TapeCore, p: Program): { inputStart: number; o
   let slots = 0;
   for (let r = 0; r < p.op.length; r++) slots += rowSlots(p, r);
   const ids = new Int32Array(slots + 1);
-  const inputStart = core.inputs(new Float64Array(total));
+  const inputStart = recordArguments(core, p.args, new Float64Array(total));
   let k = 0;
   for (; k < total; k++) ids[k] = inputStart + k;
   let c = 0;
   const slot = (v: number) => (v >= 0 ? ids[v] : core.sink);
-  for (let r = total; r < p.op.length; r++) {
+  for (let r = inputRows(p.args).op.length; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
     if (o === Op.Const) ids[k++] = core.constant(p.consts[c++]);

@@ -209,9 +209,9 @@ function propagate(p: Program, hessian?: Interactions): IndexSets {
   for (let r = 0; r < rows; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
-    if (o === Op.Input) {
-      sets.single(s, s); // inputs are slots 0 … n − 1, in argument order
-      s++;
+    if (o === Op.Input || o === Op.VecInput) {
+      // Inputs are slots 0 … n − 1, in argument order: slot i is input i.
+      for (const end = s + slotsOf(p, r); s < end; s++) sets.single(s, s);
       continue;
     }
     if (o === Op.Const) {

@@ -248,6 +248,11 @@ export class JsCore implements TapeCore {
   }
 
   inputs(values: ArrayLike<number>): number {
+    if (values.length >= 2) {
+      const start = this.vector(Op.VecInput, values.length, 0, 0, 0, SINK, SINK);
+      this.s.val.set(values, start);
+      return start;
+    }
     if (!this.live) throw staleTapeError();
     const s = this.s;
     const n = values.length;

@@ -284,7 +284,10 @@ export class WasmCore implements TapeCore {
   }
 
   inputs(values: ArrayLike<number>): number {
-    return this.leaves(Op.Input, values);
+    if (values.length < 2) return this.leaves(Op.Input, values);
+    const start = this.vector(Op.VecInput, values.length, 0, 0, 0, SINK_SLOT, SINK_SLOT);
+    this.writeValues(start, values);
+    return start;
   }
 
   /** n contiguous leaves through one wasm call (a tight loop there), then their values. */

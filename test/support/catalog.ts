@@ -7,7 +7,7 @@ import * as wengert from '../../src/index.js';
 import { add, mul, sigmoid, type Operand } from '../../src/index.js';
 
 /** Every op code a user reaches through an exported function: all of Op but the structural rows. */
-export type UserOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input'>;
+export type UserOpName = Exclude<keyof typeof Op, 'Param' | 'Const' | 'Input' | 'VecInput'>;
 /** Every scalar op a user calls by name: not where, not the vector instructions. */
 export type PublicOpName = Exclude<UserOpName, CompositeOpName>;
 /** Where and the vector instructions, listed one by one, so a new op code is a compile error
