@@ -775,6 +775,25 @@ describe.each(BACKENDS)('compile on the %s backend', (backend: Backend) => {
       expect(nodes.find((l) => l.trim().startsWith('v4 '))).toMatch(/peripheries=2/);
     });
 
+    it('toDot(): every edge leaves a drawn node; an element of a vector row leaves the row, labelled with its index', () => {
+      const f = compile((x: Vector) => {
+        const y = exp(x.slice(1));
+        return add(mul(x.at(2), y.at(0)), where(gt(x.at(0), 0), sum(mul(x, x)), y.at(1)));
+      }, 4, { backend });
+      const lines = f.toDot().split('\n');
+      const nodes = new Set(lines.map((l) => /^\s*(v\d+) \[/.exec(l)?.[1]).filter((v) => v !== undefined));
+      const edges = lines.filter((l) => l.includes('->')).map((l) => /^\s*(v\d+) -> (v\d+)/.exec(l)!);
+      expect(edges.length).toBeGreaterThan(5);
+      for (const [line, from, to] of edges) expect([nodes.has(from), nodes.has(to)], line).toEqual([true, true]);
+      // v₀…v₃ = x, v₄…v₆ = exp(v₁…v₃), v₇ = v₂ · v₄, v₉ = gt(v₀, 0), …, v₁₅ = where(v₉, v₁₄, v₅)
+      expect(lines).toContain('  v0 -> v4 [label="[1]"];');
+      expect(lines).toContain('  v0 -> v7 [label="[2]"];');
+      expect(lines).toContain('  v4 -> v7 [label="[0]"];');
+      expect(lines).toContain('  v0 -> v9 [label="[0]"];');
+      expect(lines).toContain('  v4 -> v15 [label="[1]"];');
+      f.dispose();
+    });
+
     it('toDot() draws where() with a condition edge', () => {
       const dot = compile((x: Scalar, y: Scalar) => where(lt(x, y), x, y), { backend }).toDot();
       expect(dot).toMatch(/v2 -> v3 \[style=dashed/);

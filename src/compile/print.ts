@@ -121,6 +121,19 @@ export function dotGraph(p: Program): string {
   const names = inputNames(p.args);
   const out = ['digraph wengert {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];'];
   const outputs = new Set(p.outputs);
+  // A slot inside a vector row has no node of its own: its edges leave the row's node, labelled
+  // with the element a scalar row reads (or where a vector row's operand run starts, if not at 0).
+  const nodeOf: number[] = [];
+  const node = (k: number, count: number) => {
+    if (count > 1) for (let i = 0; i < count; i++) nodeOf[k + i] = k;
+  };
+  const edge = (from: number, to: number, { condition = false, element = false } = {}) => {
+    const at = nodeOf[from] ?? from;
+    const index = at !== from || (element && nodeOf[from] !== undefined) ? `[${from - at}]` : '';
+    const label = [condition ? 'cond' : '', index].filter((x) => x !== '').join(' ');
+    const attributes = [...(condition ? ['style=dashed'] : []), ...(label === '' ? [] : [`label="${label}"`])];
+    out.push(`  v${at} -> v${to}${attributes.length > 0 ? ` [${attributes.join(', ')}]` : ''};`);
+  };
   let k = 0;
   let c = 0;
   for (let r = 0; r < p.op.length; r++) {
@@ -130,19 +143,22 @@ export function dotGraph(p: Program): string {
       const count = rowSlots(p, r);
       const style = count === 1 && outputs.has(k) ? ', peripheries=2' : count > 1 ? ', shape=box3d' : '';
       out.push(`  v${k} [label="${range(k, count)} ${customName(p, r).replace(/["\\]/g, '\\$&')}"${style}];`);
-      for (const g of customArguments(p, r)) out.push(`  v${g.start} -> v${k};`);
+      for (const g of customArguments(p, r)) edge(g.start, k);
+      node(k, count);
       k += count;
       continue;
     }
     if (o === Op.VecInput) {
       const count = rowSlots(p, r);
       out.push(`  v${k} [label="${range(k, count)} ${names[k]}", shape=ellipse];`);
+      node(k, count);
       k += count;
       continue;
     }
     if (o === Op.VecConst) {
       const count = rowSlots(p, r);
       out.push(`  v${k} [label="${range(k, count)} ${constantList(p.consts, c, count)}", shape=box3d];`);
+      node(k, count);
       c += count;
       k += count;
       continue;
@@ -154,18 +170,19 @@ export function dotGraph(p: Program): string {
       const what = o === Op.VecMap ? `map ${opName(p.b[r - 1] & 255)}` : opName(o);
       out.push(`  v${k} [label="${range(k, count)} ${what}", shape=box3d];`);
       const [sc, lc] = rowCondition(p, r);
-      if (lc > 0) out.push(`  v${sc} -> v${k} [style=dashed, label="cond"];`);
-      if (la > 0) out.push(`  v${sa} -> v${k};`);
-      if (lb > 0) out.push(`  v${sb} -> v${k};`);
+      if (lc > 0) edge(sc, k, { condition: true });
+      if (la > 0) edge(sa, k);
+      if (lb > 0) edge(sb, k);
+      node(k, count);
       k += count;
       continue;
     }
     const label = o === Op.Input ? names[k] : o === Op.Const ? String(p.consts[c++]) : opName(o);
     const style = outputs.has(k) ? ', peripheries=2' : o === Op.Input ? ', shape=ellipse' : '';
     out.push(`  v${k} [label="${v(k)} ${label}"${style}];`);
-    if (o === Op.Where) out.push(`  v${p.a[r - 1]} -> v${k} [style=dashed, label="cond"];`);
-    if (p.a[r] >= 0 && o !== Op.Input && o !== Op.Const) out.push(`  v${p.a[r]} -> v${k};`);
-    if (p.b[r] >= 0 && arity(o) >= 2) out.push(`  v${p.b[r]} -> v${k};`);
+    if (o === Op.Where) edge(p.a[r - 1], k, { condition: true, element: true });
+    if (p.a[r] >= 0 && o !== Op.Input && o !== Op.Const) edge(p.a[r], k, { element: true });
+    if (p.b[r] >= 0 && arity(o) >= 2) edge(p.b[r], k, { element: true });
     k++;
   }
   out.push('}');
