@@ -41,7 +41,6 @@ interface Program {
 const MAX_LENGTH = 8;
 
 const isVector = (x: Value): x is Vector => x instanceof Vector;
-const lengthOf = (x: Value) => (isVector(x) ? x.length : 1);
 
 /** Both operands cut to one length when both are vectors (elementwise ops need equal shapes). */
 function fit(a: Value, b: Value): [Value, Value] {
