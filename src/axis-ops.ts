@@ -7,6 +7,7 @@ import type { TapeCore } from './core.js';
 import { ArgumentError, ShapeError, crossTapeError } from './errors.js';
 import { commonCore, describe, isArrayOperand, isTensor, scalarSlot, type ArrayOperand } from './operands.js';
 import { binary } from './makers.js';
+import { ConstantMatrix, foldCaptured } from './constant-matrix.js';
 
 /** Which axis of a matrix a reduction runs along: 0 reduces each column (an r × c matrix gives
  *  a length-c vector), 1 each row (a length-r vector). */
@@ -29,7 +30,11 @@ const add = binary(Op.Add, 'sum');
 const sub = binary(Op.Sub, 'sub');
 
 /** The transpose of an r × c matrix: a c × r matrix (one row that copies the slots). */
-export function transpose(m: Matrix): Matrix {
+export function transpose(m: Matrix): Matrix;
+export function transpose(m: ConstantMatrix): ConstantMatrix;
+export function transpose(m: Matrix | ConstantMatrix): Matrix | ConstantMatrix {
+  const folded = foldCaptured(m, (t) => transpose(t as Matrix));
+  if (folded !== undefined) return folded as ConstantMatrix;
   if (!(m instanceof Matrix)) {
     throw new ShapeError(`transpose takes a matrix handle, got ${describe(m)} (view a vector as a column with reshape(v, v.length, 1))`);
   }

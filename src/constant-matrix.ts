@@ -2,10 +2,10 @@
  *  to matmul) is a ConstantMatrix, its values row-major. It belongs to no tape: an op that meets
  *  it with a handle records it there as one VecConst row, a data matrix (no adjoint flows into
  *  it); an op on constants alone folds to another constant, as ops on plain arrays do. */
-import { Matrix, type Vector } from './handles.js';
+import { Matrix, Vector } from './handles.js';
 import type { TapeCore } from './core.js';
 import { ShapeError } from './errors.js';
-import { fold } from './operands.js';
+import { fold, isArrayOperand } from './operands.js';
 
 /** A rows × cols matrix of constants: a Float64Array (so every op that takes a captured array
  *  takes it) that knows its shape. */
@@ -71,4 +71,13 @@ export function foldConstants(record: (core: TapeCore) => Vector | Matrix): Floa
     const values = core.valuesView(t.start, t.length).slice();
     return t instanceof Matrix ? new ConstantMatrix(values, t.rows, t.cols) : values;
   }) as Float64Array;
+}
+
+/** A one-operand op (transpose, softmax, a reduction along an axis) on captured data: a
+ *  ConstantMatrix, or with `vectors` any array of numbers, becomes a tensor on a scratch tape, the
+ *  op runs there and its result folds to a constant. Undefined for anything else (a handle). */
+export function foldCaptured(x: unknown, op: (t: Vector | Matrix) => Vector | Matrix, vectors = false): Float64Array | undefined {
+  if (x instanceof ConstantMatrix) return foldConstants((c) => op(onTape(c, x) as Matrix));
+  if (vectors && isArrayOperand(x)) return foldConstants((c) => op(new Vector(c, c.constants(x), x.length, true)));
+  return undefined;
 }

@@ -8,7 +8,7 @@ import { commonCore, dataBits, describe, fold, isArrayOperand, isData, isTensor,
 import { binary, type Binary } from './makers.js';
 import { reduceAlongAxis, sumsByRows, type AxisOptions, type LogSumExpOptions } from './axis-ops.js';
 import type { TapeCore } from './core.js';
-import { ConstantMatrix, asConstantMatrix, foldConstants, onTape, type MatrixOperand } from './constant-matrix.js';
+import { ConstantMatrix, asConstantMatrix, foldCaptured, foldConstants, onTape, type MatrixOperand } from './constant-matrix.js';
 
 /** What reductions accept in their types. A scalar is refused at run time; it is in the type
  *  because untyped code (`(x) => sum(mul(x, x))`) sees the elementwise ops' scalar overload. */
@@ -33,22 +33,26 @@ function axisOf(name: string, options: unknown): unknown {
 
 /** Σ xᵢ over every element, or with `{ axis }` over each column (0) or row (1) of a matrix. */
 export function sum(x: Matrix, options: AxisOptions): Vector;
+export function sum(x: ConstantMatrix, options: AxisOptions): Float64Array;
 export function sum(x: Tensor): Scalar;
 export function sum(x: ArrayOperand): number;
 export function sum(x: Reducible): Operand;
-export function sum(x: Reducible, options?: AxisOptions): Operand | Vector {
+export function sum(x: Reducible, options?: AxisOptions): Operand | Vector | Float64Array {
   const axis = axisOf('sum', options);
-  if (axis !== undefined) return reduceAlongAxis(Op.VecSum, 'sum', x, axis);
+  if (axis !== undefined) return foldCaptured(x, (t) => sum(t as Matrix, options as AxisOptions)) ?? reduceAlongAxis(Op.VecSum, 'sum', x, axis);
   return reduce(Op.VecSum, 'sum', x);
 }
 
 /** (Σ xᵢ)/n; NaN for an empty vector. With `{ axis }`, the mean of each column (0) or row (1). */
 export function mean(x: Matrix, options: AxisOptions): Vector;
+export function mean(x: ConstantMatrix, options: AxisOptions): Float64Array;
 export function mean(x: Tensor): Scalar;
 export function mean(x: ArrayOperand): number;
 export function mean(x: Reducible): Operand;
-export function mean(x: Reducible, options?: AxisOptions): Operand | Vector {
+export function mean(x: Reducible, options?: AxisOptions): Operand | Vector | Float64Array {
   const axis = axisOf('mean', options);
+  const folded = axis === undefined ? undefined : foldCaptured(x, (t) => mean(t as Matrix, options as AxisOptions));
+  if (folded !== undefined) return folded;
   // A wide matrix's column means scale its column sums (rows − 1 adds of whole rows); every
   // other mean is one row per line (VecMean: the same bits as a sum times 1/n).
   if (axis === 0 && x instanceof Matrix && sumsByRows(x)) return mulVector(reduceAlongAxis(Op.VecSum, 'mean', x, axis), 1 / x.rows);
@@ -67,13 +71,19 @@ export function prod(x: Reducible): Operand {
 /** log Σ exp(xᵢ), computed stably (shifted by the max). `{ axis }` reduces each column (0) or
  *  row (1) of a matrix; `{ extra: c }` adds e^c inside the sum: log(e^c + Σ exp(xᵢ)). */
 export function logsumexp(x: Matrix, options: LogSumExpOptions & AxisOptions): Vector;
+export function logsumexp(x: ConstantMatrix, options: { extra?: number; axis: 0 | 1 }): Float64Array;
+export function logsumexp(x: ConstantMatrix, options: LogSumExpOptions & AxisOptions): Vector;
 export function logsumexp(x: Tensor, options?: LogSumExpOptions & { axis?: undefined }): Scalar;
 export function logsumexp(x: ArrayOperand, options?: { extra?: number; axis?: undefined }): number;
 export function logsumexp(x: Reducible, options?: LogSumExpOptions & { axis?: undefined }): Operand;
-export function logsumexp(x: Reducible, options?: LogSumExpOptions): Operand | Vector {
+export function logsumexp(x: Reducible, options?: LogSumExpOptions): Operand | Vector | Float64Array {
   const axis = axisOf('logsumexp', options);
   const extra = options?.extra;
-  if (axis !== undefined) return reduceAlongAxis(Op.VecLogSumExp, 'logsumexp', x, axis, extra);
+  if (axis !== undefined) {
+    // Captured data meets a handle's tape through the extra term, else folds.
+    if (x instanceof ConstantMatrix && extra instanceof Scalar) return reduceAlongAxis(Op.VecLogSumExp, 'logsumexp', onTape(extra.core, x), axis, extra);
+    return foldCaptured(x, (t) => logsumexp(t as Matrix, options as LogSumExpOptions & AxisOptions)) ?? reduceAlongAxis(Op.VecLogSumExp, 'logsumexp', x, axis, extra);
+  }
   if (extra === undefined) return reduce(Op.VecLogSumExp, 'logsumexp', x);
   // Every element as one row, the extra term in front of it.
   if (typeof extra !== 'number' && !(extra instanceof Scalar)) throw new ArgumentError(`logsumexp: extra must be a number or a scalar handle, got ${describe(extra)}`);
@@ -107,9 +117,10 @@ function isOptions(b: unknown): boolean {
 }
 
 /** max/min with an options object: along its axis, or over every element when it has none. */
-function alongAxisOrAll(op: Op, name: string, x: unknown, options: unknown): Operand | Vector {
+function alongAxisOrAll(op: Op, name: string, x: unknown, options: unknown): Operand | Vector | Float64Array {
   const axis = axisOf(name, options);
-  return axis === undefined ? reduce(op, name, x as Reducible) : reduceAlongAxis(op, name, x, axis);
+  if (axis === undefined) return reduce(op, name, x as Reducible);
+  return foldCaptured(x, (t) => alongAxisOrAll(op, name, t, options) as Vector) ?? reduceAlongAxis(op, name, x, axis);
 }
 
 /** max(a, b) elementwise (ties: ½ of the adjoint to each), or max(x): the largest element of
@@ -119,7 +130,7 @@ export const max = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   if (b === undefined) return reduce(Op.VecMax, 'max', a as Tensor);
   if (isOptions(b)) return alongAxisOrAll(Op.VecMax, 'max', a, b);
   return maxElementwise(a, b as AnyOperand);
-}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
+}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: ConstantMatrix, options: AxisOptions): Float64Array; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
 /** min(a, b) elementwise, or min(x) over a vector or matrix, or min(m, { axis }) per column (0)
  *  or row (1) (same tie and NaN rules as max). */
@@ -127,22 +138,26 @@ export const min = ((a: AnyOperand, b?: AnyOperand | AxisOptions) => {
   if (b === undefined) return reduce(Op.VecMin, 'min', a as Tensor);
   if (isOptions(b)) return alongAxisOrAll(Op.VecMin, 'min', a, b);
   return minElementwise(a, b as AnyOperand);
-}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
+}) as Binary & { (x: Matrix, options: AxisOptions): Vector; (x: ConstantMatrix, options: AxisOptions): Float64Array; (x: Tensor): Scalar; (x: ArrayOperand): number; (x: Reducible): Operand };
 
 const mulVector = binary(Op.Mul, 'mean') as (a: Vector, b: number) => Vector;
 
 /** softmax over a vector, or over each row of a matrix. */
 export function softmax<T extends Tensor>(x: T): T;
+export function softmax(x: ConstantMatrix): ConstantMatrix;
+export function softmax(x: ArrayOperand): Float64Array;
 export function softmax(x: Reducible): Tensor;
-export function softmax(x: Reducible): Tensor {
-  return rowwise(Op.VecSoftmax, 'softmax', x as Tensor);
+export function softmax(x: Reducible): Tensor | Float64Array {
+  return foldCaptured(x, (t) => softmax(t), true) ?? rowwise(Op.VecSoftmax, 'softmax', x as Tensor);
 }
 
 /** log softmax (x − logsumexp x) over a vector, or over each row of a matrix. */
 export function logSoftmax<T extends Tensor>(x: T): T;
+export function logSoftmax(x: ConstantMatrix): ConstantMatrix;
+export function logSoftmax(x: ArrayOperand): Float64Array;
 export function logSoftmax(x: Reducible): Tensor;
-export function logSoftmax(x: Reducible): Tensor {
-  return rowwise(Op.VecLogSoftmax, 'logSoftmax', x as Tensor);
+export function logSoftmax(x: Reducible): Tensor | Float64Array {
+  return foldCaptured(x, (t) => logSoftmax(t), true) ?? rowwise(Op.VecLogSoftmax, 'logSoftmax', x as Tensor);
 }
 
 function rowwise<T extends Tensor>(op: Op, name: string, x: T): T {

@@ -3,8 +3,8 @@
  *  enters a handle's tape as one VecConst row, a data operand (no adjoint computed for it). */
 import { describe, expect, it } from 'vitest';
 import {
-  compile, fromBytes, matmul, matvec, reshape, add, mul, sub, tanh, sum, where, gt, ConstantMatrix, ShapeError,
-  type Vector,
+  compile, fromBytes, matmul, matvec, reshape, add, mul, sub, tanh, sum, mean, max, min, logsumexp, softmax, logSoftmax,
+  transpose, where, gt, ConstantMatrix, ShapeError, type Matrix, type Scalar, type Vector,
 } from '../src/index.js';
 import { Op } from '../assembly/shared/ops.js';
 import { DATA_A, DATA_B } from '../assembly/shared/vector.js';
@@ -182,5 +182,58 @@ describe('a captured array broadcast over a matrix handle', () => {
     expect(f((w) => add(w.reshape(3, 2), reshape([1, 2], 2, 1)))).toThrow(/add: shapes \[3, 2\] and \[2, 1\] do not match/);
     expect(f((w) => mul(reshape(X, 2, 3), w.reshape(3, 2)))).toThrow(/mul: shapes \[2, 3\] and \[3, 2\] do not match/);
     expect(() => add(reshape(X, 2, 3), reshape(X, 3, 2))).toThrow(/add: shapes \[2, 3\] and \[3, 2\] do not match/);
+  });
+});
+
+describe('one-operand matrix ops on captured data', () => {
+  // Each op on a 2 × 3 ConstantMatrix folds to what the same op computes on the same data passed
+  // as an argument of a compiled function (within a few ulps: folding runs on a scratch tape,
+  // whose exp may be JavaScript's where the compiled function's is the wasm core's).
+  const ops: [string, (m: Matrix | ConstantMatrix) => unknown][] = [
+    ['transpose', (m) => transpose(m as Matrix)],
+    ['softmax', (m) => softmax(m as Matrix)],
+    ['logSoftmax', (m) => logSoftmax(m as Matrix)],
+    ...([0, 1] as const).flatMap((axis): [string, (m: Matrix | ConstantMatrix) => unknown][] => [
+      [`sum axis ${axis}`, (m) => sum(m as Matrix, { axis })],
+      [`mean axis ${axis}`, (m) => mean(m as Matrix, { axis })],
+      [`logsumexp axis ${axis}`, (m) => logsumexp(m as Matrix, { axis })],
+      [`logsumexp axis ${axis}, extra 0.5`, (m) => logsumexp(m as Matrix, { axis, extra: 0.5 })],
+      [`max axis ${axis}`, (m) => max(m as Matrix, { axis })],
+      [`min axis ${axis}`, (m) => min(m as Matrix, { axis })],
+    ]),
+  ];
+  for (const [name, op] of ops) {
+    it(`${name}: folds with the bits of the same data as an argument, keeping a matrix's shape`, () => {
+      const folded = op(reshape(X, 2, 3)) as Float64Array;
+      const traced = compile((v: Vector) => {
+        const r = op(v.reshape(2, 3)) as Vector | Matrix;
+        return r.reshape(1, r.length).flatten();
+      }, 6);
+      const expected = traced.value(X) as Float64Array;
+      traced.dispose();
+      expect(folded).toBeInstanceOf(Float64Array);
+      expect(folded.length).toBe(expected.length);
+      folded.forEach((v, i) => expect(Math.abs(v - expected[i]), `${name} [${i}]`).toBeLessThanOrEqual(1e-15 * Math.abs(expected[i])));
+      const result = op(reshape(X, 2, 3));
+      if (name === 'transpose') expect([(result as ConstantMatrix).rows, (result as ConstantMatrix).cols]).toEqual([3, 2]);
+      if (name.endsWith('softmax') || name === 'logSoftmax') expect((result as ConstantMatrix).shape).toEqual([2, 3]);
+    });
+  }
+
+  it('softmax and logSoftmax of a plain array fold to a Float64Array', () => {
+    const v = Float64Array.of(1, 2, 3);
+    const s = softmax(v);
+    expect(s).toBeInstanceOf(Float64Array);
+    const close = (a: Float64Array, b: Float64Array) => a.forEach((x, i) => expect(Math.abs(x - b[i])).toBeLessThanOrEqual(1e-15 * Math.abs(b[i])));
+    close(s, compile((x: Vector) => softmax(x), 3).value(v) as Float64Array);
+    close(logSoftmax([1, 2, 3]), compile((x: Vector) => logSoftmax(x), 3).value(v) as Float64Array);
+  });
+
+  it.each(BACKENDS)('logsumexp along an axis with an extra handle records the captured matrix on its tape (%s)', (backend) => {
+    const captured = compile((e: Scalar) => sum(logsumexp(reshape(X, 2, 3), { axis: 1, extra: e })), 'scalar', { backend });
+    const asData = compile((e: Scalar, m: Vector) => sum(logsumexp(m.reshape(2, 3), { axis: 1, extra: e })), 'scalar', 6, { backend, wrt: [0] });
+    for (const e of [-1, 0.5, 3]) expect(captured.valueAndGrad(e)).toEqual(asData.valueAndGrad(e, X));
+    captured.dispose();
+    asData.dispose();
   });
 });
