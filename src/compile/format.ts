@@ -337,12 +337,12 @@ export function validate(p: Program): void {
     if (!(i >= 0 && i < p.args.length) || seen[i]) fail(`the wrt list names argument ${i} (there are ${p.args.length}; each at most once)`);
     seen[i] = 1;
   }
-  checkDataFlags(p, slots);
+  checkDataFlags(p, slots, head.op.length);
 }
 
 /** A data flag skips adjoints, so one on an operand a differentiated argument reaches would drop
  *  part of the gradient: follow the differentiated inputs forward and refuse such a flag. */
-function checkDataFlags(p: Program, slots: number): void {
+function checkDataFlags(p: Program, slots: number, argumentRows: number): void {
   const live = new Uint8Array(slots);
   let s = 0;
   p.args.forEach((len, i) => {
@@ -354,7 +354,7 @@ function checkDataFlags(p: Program, slots: number): void {
     for (let k = 0; k < length; k++) if (live[start + k]) return true;
     return false;
   };
-  for (let r = inputRows(p.args).op.length; r < p.op.length; r++) {
+  for (let r = argumentRows; r < p.op.length; r++) {
     const o = p.op[r];
     if (o === Op.Param) continue;
     const count = rowSlots(p, r);
