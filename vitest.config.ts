@@ -20,6 +20,16 @@ export default defineConfig({
           setupFiles: ['test/support/interpreter-engine.ts'],
         },
       },
+      // The compile tests again with every repeated run of rows, however short, rolled into a
+      // wasm loop by the generator (long tapes only roll runs of 256 rows and more).
+      {
+        extends: true,
+        test: {
+          name: 'rolled',
+          include: ['test/codegen.test.ts', 'test/compile.test.ts', 'test/higher.test.ts', 'test/custom-ops.test.ts', 'test/properties.test.ts', 'test/stop-gradient.test.ts'],
+          setupFiles: ['test/support/rolled-loops.ts'],
+        },
+      },
     ],
   },
 });

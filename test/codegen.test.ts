@@ -10,7 +10,7 @@ import {
 } from '../src/index.js';
 import { ByteWriter, F64, ModuleStream, Opcode, writeModule } from '../src/codegen/wasm-writer.js';
 import { CHUNK_ROWS, generateScalarModule, MAX_GENERATED_ROWS } from '../src/codegen/scalar-module.js';
-import { setChunkRows } from '../src/codegen/generated-sweeps.js';
+import { setChunkRows, setRollRows } from '../src/codegen/generated-sweeps.js';
 import { decode } from '../src/compile/format.js';
 import { Op } from '../assembly/shared/ops.js';
 import { OP_INFO, opFunction, type OpInfo, type PublicOpName } from './support/catalog.js';
@@ -261,8 +261,11 @@ const rosenbrock = (v: Vector) => {
 
 describe('long tapes', () => {
   it('are split into functions of bounded size, adjoints crossing them through memory, to the bit', () => {
-    const n = 600; // 5 400 rows: 11 functions of 500 rows each way
+    const n = 600; // 5 400 rows: 11 functions of 500 rows each way, written out (its loop not rolled)
+    const rollRows = setRollRows(Infinity);
     const generated = compile(rosenbrock, n, { codegen: 'auto' });
+    setRollRows(rollRows);
+    expect(generated.stats.rolledLoops).toBe(0);
     const interpreted = compile(rosenbrock, n, { codegen: 'off' });
     const random = seededRandom(5);
     for (let k = 0; k < 3; k++) {
@@ -277,14 +280,14 @@ describe('long tapes', () => {
     expect(generated.stats.moduleBytes).toBeGreaterThan(0);
     // Smaller functions: the same program at 37 rows a function validates and has 2·⌈rows/37⌉ + 2.
     const p = decode(generated.toBytes());
-    const small = generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 37);
+    const small = generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 37, Infinity, undefined, Infinity);
     if ('reason' in small) throw new Error(small.reason);
     expect(WebAssembly.validate(small.bytes as BufferSource)).toBe(true);
     expect(small.functions).toBe(2 * Math.ceil(p.op.length / 37) + 2);
     // A reused writer (as compile's) gives the same bytes as a fresh one, after another module.
     const writer = new ByteWriter();
-    generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 500, Infinity, writer);
-    const reused = generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 37, Infinity, writer);
+    generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 500, Infinity, writer, Infinity);
+    const reused = generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 20, sharedMemory: false }, 37, Infinity, writer, Infinity);
     if ('reason' in reused) throw new Error(reused.reason);
     expect(Array.from(reused.bytes)).toEqual(Array.from(small.bytes));
     generated.dispose();
@@ -352,12 +355,17 @@ describe('fallbacks: the interpreter runs, and stats() says why', () => {
   });
 
   it('a tape over the generator\'s row limit', () => {
+    // Each row adds two earlier rows picked at random: no loop to roll.
     const rows = MAX_GENERATED_ROWS + 1;
     const op = new Uint8Array(rows).fill(Op.Add);
     op[0] = Op.Input;
     const a = new Int32Array(rows);
     const b = new Int32Array(rows);
-    for (let r = 1; r < rows; r++) b[r] = r - 1;
+    const random = seededRandom(3);
+    for (let r = 1; r < rows; r++) {
+      a[r] = Math.floor(random() * r);
+      b[r] = r - 1;
+    }
     const result = generateScalarModule({ op, a, b, consts: new Float64Array(0), args: Int32Array.of(-1), outputs: Int32Array.of(rows - 1), vectorOutput: false, wrt: Int32Array.of(0) }, { valueBase: 0, adjointBase: 0, sharedMemory: false });
     expect(result).toEqual({ reason: expect.stringMatching(/rows: more than/) });
   });

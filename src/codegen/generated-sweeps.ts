@@ -4,7 +4,7 @@
  *  once it is ready. */
 import type { Program } from '../compile/program.js';
 import { core, sharedMemory } from '../wasm/instance.js';
-import { CHUNK_ROWS, MAX_GENERATED_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { CHUNK_ROWS, MAX_GENERATED_ROWS, ROLL_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
 import { ByteWriter } from './wasm-writer.js';
 import { generateVectorModule } from './vector-module.js';
 import { Op, isVectorOp } from '../../assembly/shared/ops.js';
@@ -31,6 +31,8 @@ export interface EngineState {
   engine: 'generated' | 'interpreter';
   /** Bytes of the generated module (0 when none). */
   moduleBytes: number;
+  /** Loops of the tape the module runs as wasm loops (loop-finder.ts). */
+  rolledLoops: number;
   /** Why the interpreter runs: 'off', a generator limit, or 'compiling' while the module compiles. */
   reason?: string;
   /** Milliseconds to generate the module's bytes and to compile them (where compiled synchronously). */
@@ -55,6 +57,17 @@ let chunkRows = CHUNK_ROWS;
  *  @internal */
 export function setChunkRows(rows: number): void {
   chunkRows = rows;
+}
+
+let rollRows = ROLL_ROWS;
+
+/** The shortest run of a repeated body written as a wasm loop: the tests roll short loops, so
+ *  that every compile test also runs through rolled loops.
+ *  @internal */
+export function setRollRows(rows: number): number {
+  const before = rollRows;
+  rollRows = rows;
+  return before;
 }
 
 let maxRows = MAX_GENERATED_ROWS;
@@ -103,14 +116,14 @@ export class GeneratedSweeps {
     };
     // Vector arguments (VecInput rows) alone leave a tape of scalar rows.
     const vectorRows = program.op.some((o) => isVectorOp(o) && o !== Op.VecInput);
-    const generated = vectorRows ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter);
+    const generated = vectorRows ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter, rollRows);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
-      this.state = { engine: 'interpreter', moduleBytes: 0, reason: generated.reason, generateMs, compileMs: 0 };
+      this.state = { engine: 'interpreter', moduleBytes: 0, rolledLoops: 0, reason: generated.reason, generateMs, compileMs: 0 };
       return;
     }
     const bytes = generated.bytes;
-    this.state = { engine: 'interpreter', moduleBytes: bytes.length, reason: 'compiling', generateMs, compileMs: 0 };
+    this.state = { engine: 'interpreter', moduleBytes: bytes.length, rolledLoops: 'rolled' in generated ? (generated.rolled ?? 0) : 0, reason: 'compiling', generateMs, compileMs: 0 };
     const compileStarted = performance.now();
     let instance: WebAssembly.Instance | undefined;
     try {

@@ -17,6 +17,8 @@ import { Op, arity, isInput } from '../../assembly/shared/ops.js';
 import { inputCount, rowSlots, type Program } from '../compile/program.js';
 import { ByteWriter, MEMORY_FILL, ModuleStream, Opcode, type FuncType } from './wasm-writer.js';
 import { ruleModuleHeader, RULE_IMPORTS } from './scalar-rules.js';
+import { findLoops } from './loop-finder.js';
+import { LoopPlan, type TapeFacts } from './rolled-loop.js';
 import {
   ruleTemplates, HOLE_B, HOLE_X, HOLE_Y, PARTIAL_MINUS_ONE, PARTIAL_ONE, PARTIAL_ZERO, READS_B, READS_C, READS_X, READS_Y, type RuleTemplates,
 } from './rule-templates.js';
@@ -38,10 +40,14 @@ export interface SlotLayout {
 /** Rows per generated function: V8 compiles small functions faster and tiers them up sooner. */
 export const CHUNK_ROWS = 500;
 
+/** Runs of a repeated body at least this many rows long are written as wasm loops. */
+export const ROLL_ROWS = 256;
+
 /** Above this many rows the interpreter is kept (see bench/codegen.ts for the measurements). */
 export const MAX_GENERATED_ROWS = 40_000;
 
-export type Generated = { bytes: Uint8Array; functions: number } | { reason: string };
+/** A module's bytes, its function count and the tape's loops it writes as wasm loops. */
+export type Generated = { bytes: Uint8Array; functions: number; rolled?: number } | { reason: string };
 
 const VOID: FuncType = { params: [], results: [] };
 const NO_SLOT = -1;
@@ -518,10 +524,17 @@ function forget(): void {
  *  the reason it cannot be generated. The bytes are written into `out` (reset first) and are a
  *  view of its buffer: a caller that reuses one writer, whose pages are then already mapped,
  *  must be done with them (compiled: WebAssembly.Module and compile copy them) before the next. */
-export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS, out?: ByteWriter): Generated {
+export function generateScalarModule(program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS, out?: ByteWriter, rollRows = ROLL_ROWS): Generated {
   ({ op, a, b } = program);
   const rows = op.length;
-  if (rows > maxRows) return { reason: `${rows} rows: more than the generator's ${maxRows}` };
+  // Loops are written once, as wasm loops: the rows written out are the rest plus their bodies.
+  const loops = findLoops(program, rollRows);
+  let written = rows;
+  for (const loop of loops) written -= loop.period * (loop.count - 1);
+  if (written > maxRows) {
+    forget();
+    return { reason: `${rows} rows${loops.length > 0 ? `, ${written} written out after rolling its loops` : ''}: more than the generator's ${maxRows}` };
+  }
   const array = planningArrays();
   slotOf = array(rows, -1);
   computed = array(rows, 0);
@@ -565,20 +578,39 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   // The arguments' slots come first (program.ts).
   inputs = inputCount(program.args);
 
-  // Chunks of about chunkRows rows; a Where's Param row stays with it.
-  const bounds: number[] = [0];
-  for (let r = chunkRows; r < rows; r += chunkRows) bounds.push(op[r] === Op.Param ? r + 1 : r);
-  bounds.push(rows);
+  // Segments in row order: each loop, and chunks of about chunkRows rows between them (a
+  // Where's Param row stays with it). A chunk is [lo, hi, −1]; a loop [lo, hi, its index].
   const chunks: number[] = [];
-  for (let i = 0; i + 1 < bounds.length; i++) if (bounds[i] < bounds[i + 1]) chunks.push(bounds[i], bounds[i + 1]);
-  const count = chunks.length / 2;
+  const straight = (from: number, to: number): void => {
+    let lo = from;
+    for (let r = from + chunkRows; r < to; r += chunkRows) {
+      const hi = op[r] === Op.Param ? r + 1 : r;
+      if (lo < hi && hi < to) chunks.push(lo, hi, -1);
+      lo = Math.max(lo, hi);
+    }
+    if (lo < to) chunks.push(lo, to, -1);
+  };
+  let next = 0;
+  loops.forEach((loop, i) => {
+    straight(next, loop.start);
+    next = loop.start + loop.period * loop.count;
+    chunks.push(loop.start, next, i);
+  });
+  straight(next, rows);
+  const count = chunks.length / 3;
 
   // Memory holds a computed value only where something reads it there: the caller (outputs), a
   // later function's forward code, or a partial in the reverse sweep. The others stay in locals.
   stored = array(slots, 0);
   for (const o of program.outputs) stored[o] = 1;
-  for (let i = 0; i < chunks.length; i += 2) {
-    const chunkFirst = firstSlotOf(chunks[i], chunks[i + 1], slots);
+  const facts: TapeFacts = {
+    program, slotOf, computed, binary: BINARY, isConst, constValue, stored, seeded, templates, valueBase, adjointBase,
+  };
+  const plans = loops.map((loop) => new LoopPlan(facts, loop));
+  for (const plan of plans) plan.markStored();
+  for (let i = 0; i < chunks.length; i += 3) {
+    const looped = chunks[i + 2] >= 0;
+    const chunkFirst = looped ? -1 : firstSlotOf(chunks[i], chunks[i + 1], slots);
     for (let r = chunks[i]; r < chunks[i + 1]; r++) {
       if (computed[r] === 0) continue;
       const x = a[r];
@@ -597,6 +629,26 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     }
   }
 
+  // A loop row's adjoint lives in memory where a row outside its repetition adds to it.
+  if (plans.length > 0) {
+    const external = new Uint8Array(slots);
+    const loopOfSlot = array(slots, -1);
+    plans.forEach((plan, i) => {
+      for (let r = plan.start; r < plan.start + plan.period * plan.count; r++) if (computed[r] === 1) loopOfSlot[slotOf[r]] = i;
+    });
+    for (let i = 0; i < chunks.length; i += 3) {
+      const loop = chunks[i + 2];
+      const plan = plans[loop];
+      for (let r = chunks[i]; r < chunks[i + 1]; r++) {
+        if (computed[r] === 0) continue;
+        const j = loop >= 0 ? (r - plan.start) % plan.period : 0;
+        if (loopOfSlot[a[r]] >= 0 && (loopOfSlot[a[r]] !== loop || !plan.isLocal(j, 0))) external[a[r]] = 1;
+        if (BINARY[op[r]] === 1 && loopOfSlot[b[r]] >= 0 && (loopOfSlot[b[r]] !== loop || !plan.isLocal(j, 1))) external[b[r]] = 1;
+      }
+    }
+    for (const plan of plans) plan.settle(external);
+  }
+
   // Set where a function's stamp is first written, read only after.
   readsLeft = array(slots);
   forwardLocal = array(slots);
@@ -609,7 +661,7 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   valueReadsLeft = array(slots);
 
   // Every function's code goes straight into the module.
-  code = (out ?? new ByteWriter()).reset().reserve(BYTES_PER_ROW * rows + 1024);
+  code = (out ?? new ByteWriter()).reset().reserve(BYTES_PER_ROW * written + 1024);
   const helpers = RULE_IMPORTS;
   const header = ruleModuleHeader(Array.from({ length: 2 * count }, () => ({ type: VOID })), layout.sharedMemory);
   header.functions.push({ type: VOID, exportAs: 'forward' }, { type: VOID, exportAs: 'reverse' });
@@ -625,8 +677,20 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
     code.length = at;
     stream.end(used);
   };
-  for (let i = 0; i < count; i++) body(() => forwardChunk(chunks[2 * i], chunks[2 * i + 1]), i);
-  for (let i = 0; i < count; i++) body(() => reverseChunk(chunks[2 * i], chunks[2 * i + 1], slots), i);
+  const loopBody = (plan: LoopPlan, reverse: boolean) => {
+    stream.begin(plan.localRuns());
+    if (reverse) plan.writeReverse(code);
+    else plan.writeForward(code);
+    stream.end();
+  };
+  for (let i = 0; i < count; i++) {
+    if (chunks[3 * i + 2] >= 0) loopBody(plans[chunks[3 * i + 2]], false);
+    else body(() => forwardChunk(chunks[3 * i], chunks[3 * i + 1]), i);
+  }
+  for (let i = 0; i < count; i++) {
+    if (chunks[3 * i + 2] >= 0) loopBody(plans[chunks[3 * i + 2]], true);
+    else body(() => reverseChunk(chunks[3 * i], chunks[3 * i + 1], slots), i);
+  }
   // Every adjoint zeroed, as the interpreter's forward sweep leaves them.
   stream.begin();
   code.byte(Opcode.i32Const).i32(layout.adjointBase).byte(Opcode.i32Const).i32(0).byte(Opcode.i32Const).i32(8 * slots);
@@ -638,5 +702,5 @@ export function generateScalarModule(program: Program, layout: SlotLayout, chunk
   stream.end(0);
   const bytes = stream.finish();
   forget();
-  return { bytes, functions: header.functions.length };
+  return { bytes, functions: header.functions.length, rolled: loops.length };
 }

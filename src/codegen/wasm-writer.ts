@@ -287,20 +287,27 @@ export class ModuleStream {
     this.remaining = header.functions.length;
   }
 
-  /** Opens the next function's body: its code follows in `out`. */
-  begin(): void {
+  /** Opens the next function's body: its code follows in `out`. Its locals are f64 ones counted
+   *  at end(), or the runs `locals` declares. */
+  begin(locals?: { count: number; type: number }[]): void {
     if (this.bodyAt >= 0 || this.remaining === 0) throw new Error('ModuleStream: begin() without end(), or more bodies than functions');
     this.bodyAt = this.out.u32Placeholder();
+    if (locals !== undefined) {
+      this.out.u32(locals.length);
+      for (const run of locals) this.out.u32(run.count).byte(run.type);
+      this.localsAt = -1;
+      return;
+    }
     this.out.byte(1);
     this.localsAt = this.out.u32Placeholder();
     this.out.byte(F64);
   }
 
-  /** Closes the body begun last, which uses f64 locals 0…`f64Locals` − 1. */
-  end(f64Locals: number): void {
+  /** Closes the body begun last, which uses f64 locals 0…`f64Locals` − 1 (begun without runs). */
+  end(f64Locals = 0): void {
     const out = this.out;
     out.byte(Opcode.end);
-    out.patchU32(this.localsAt, f64Locals);
+    if (this.localsAt >= 0) out.patchU32(this.localsAt, f64Locals);
     out.patchU32(this.bodyAt, out.length - this.bodyAt - 5);
     this.bodyAt = -1;
     this.remaining--;

@@ -53,6 +53,9 @@ export interface CompiledStats {
   engineReason?: string;
   /** Bytes of the generated wasm module (0 when none). */
   moduleBytes: number;
+  /** Loops of the tape (a body recorded over and over, as a `for` loop records it) that the
+   *  generated module runs as wasm loops rather than written out row by row. */
+  rolledLoops: number;
 }
 
 
@@ -254,13 +257,14 @@ export class CompiledFunction<A extends CompiledArgument[] = CompiledArgument[],
     };
   }
 
-  private engineStats(): Pick<CompiledStats, 'engine' | 'engineReason' | 'moduleBytes'> {
+  private engineStats(): Pick<CompiledStats, 'engine' | 'engineReason' | 'moduleBytes' | 'rolledLoops'> {
     const g = this.generated;
-    if (typeof g === 'string') return { engine: 'interpreter', engineReason: g, moduleBytes: 0 };
+    if (typeof g === 'string') return { engine: 'interpreter', engineReason: g, moduleBytes: 0, rolledLoops: 0 };
     const state = g.state;
     const engine = this.lastEngine ?? state.engine;
     const reason = engine === 'generated' ? undefined : (state.reason ?? 'the generated module was not ready at the last replay');
-    return reason === undefined ? { engine, moduleBytes: state.moduleBytes } : { engine, engineReason: reason, moduleBytes: state.moduleBytes };
+    const module = { moduleBytes: state.moduleBytes, rolledLoops: state.rolledLoops };
+    return reason === undefined ? { engine, ...module } : { engine, engineReason: reason, ...module };
   }
 
   /** Frees the tape; its memory is reused by the next tape. */

@@ -1,0 +1,248 @@
+/** @file Loops rolled by the generator (loop-finder.ts, rolled-loop.ts): the loop a `for` records
+ *  is found, written once as a wasm loop, and its sweeps agree with the interpreter to the bit,
+ *  whatever the body reads (the same repetition, an earlier one, a fixed slot, constants shared
+ *  or not) and whoever reads its values (later repetitions, rows after the loop, the caller). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  compile, add, mul, sub, square, sqrt, where, gt, lt, type Operand, type Scalar, type Vector,
+} from '../src/index.js';
+import { findLoops } from '../src/codegen/loop-finder.js';
+import { generateScalarModule, MAX_GENERATED_ROWS } from '../src/codegen/scalar-module.js';
+import { setChunkRows, setRollRows } from '../src/codegen/generated-sweeps.js';
+import { CHUNK_ROWS } from '../src/codegen/scalar-module.js';
+import { decode } from '../src/compile/format.js';
+import { OP_INFO, opFunction, type OpInfo, type PublicOpName } from './support/catalog.js';
+import { seededRandom } from './helpers.js';
+
+function sameBits(actual: number, expected: number): boolean {
+  return Object.is(actual, expected) || (Number.isNaN(actual) && Number.isNaN(expected));
+}
+
+function expectSameBits(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, what: string): void {
+  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
+  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
+  expect(a.length, what).toBe(e.length);
+  for (let i = 0; i < a.length; i++) {
+    if (!sameBits(a[i], e[i])) expect.fail(`${what}[${i}]: rolled ${a[i]} ≠ interpreter ${e[i]}`);
+  }
+}
+
+const rosenbrock = (x: Vector): Operand => {
+  let total: Operand = 0;
+  for (let i = 0; i + 1 < x.length; i++) total = add(total, add(mul(100, square(sub(x.at(i + 1), square(x.at(i))))), square(sub(1, x.at(i)))));
+  return total;
+};
+
+let rollRows = 0;
+beforeAll(() => {
+  rollRows = setRollRows(8);
+});
+afterAll(() => {
+  setRollRows(rollRows);
+});
+
+type Argument = number | Float64Array;
+const flat = (values: unknown): number[] =>
+  typeof values === 'number' ? [values] : Array.isArray(values) ? values.flatMap(flat) : Array.from(values as Float64Array);
+
+/** f on both engines at each point: value and gradient; the module rolls at least `loops` loops. */
+function bothEngines(f: (...args: never[]) => Operand | Operand[], shapes: (number | 'scalar')[], points: Argument[][], loops = 1): void {
+  type Loose = (...args: Argument[]) => { value: unknown; grad: unknown };
+  const generated = compile(f as (...args: Vector[]) => Operand, ...(shapes as number[]), { codegen: 'auto' });
+  const interpreted = compile(f as (...args: Vector[]) => Operand, ...(shapes as number[]), { codegen: 'off' });
+  try {
+    for (const args of points) {
+      const g = (generated.valueAndGrad as unknown as Loose)(...args);
+      const i = (interpreted.valueAndGrad as unknown as Loose)(...args);
+      expectSameBits(flat(g.value), flat(i.value), 'value');
+      expectSameBits(flat(g.grad), flat(i.grad), 'gradient');
+    }
+    expect(generated.stats.engine).toBe('generated');
+    expect(generated.stats.rolledLoops).toBeGreaterThanOrEqual(loops);
+  } finally {
+    generated.dispose();
+    interpreted.dispose();
+  }
+}
+
+const random = seededRandom(17);
+const uniform = (n: number, lo = -2, hi = 2) => Float64Array.from({ length: n }, () => lo + (hi - lo) * random());
+const SPECIAL = [0, -0, 1, -1, 1e-300, 1e300, Infinity, -Infinity, NaN];
+const specials = (n: number) => Float64Array.from({ length: n }, (_, i) => SPECIAL[i % SPECIAL.length]);
+
+describe('finding loops', () => {
+  it("finds Rosenbrock's body: 10 rows repeated once per term", () => {
+    const n = 50;
+    const f = compile(rosenbrock, n, { codegen: 'off' });
+    const program = decode(f.toBytes());
+    f.dispose();
+    const loops = findLoops(program, 8);
+    expect(loops.length).toBe(1);
+    expect(loops[0].period).toBe(10);
+    // The first term records the running total's 0 too; the loop is the other n − 2.
+    expect(loops[0].count).toBe(n - 2);
+    expect(loops[0].start + loops[0].period * loops[0].count).toBe(program.op.length);
+  });
+
+  it('finds nothing in rows without repetition, nor in runs shorter than asked', () => {
+    const f = compile((x: Vector) => {
+      let t: Operand = x.at(0);
+      for (let i = 1; i < 6; i++) t = i % 2 ? mul(t, x.at(i)) : sqrt(add(t, i));
+      return t;
+    }, 6, { codegen: 'off' });
+    const program = decode(f.toBytes());
+    f.dispose();
+    expect(findLoops(program, 8)).toEqual([]);
+    const g = compile(rosenbrock, 20, { codegen: 'off' });
+    expect(findLoops(decode(g.toBytes()), 1000)).toEqual([]);
+    g.dispose();
+  });
+});
+
+describe('rolled loops agree with the interpreter to the bit', () => {
+  it("Rosenbrock, at random points and special values; a long tape's module stays small", () => {
+    bothEngines(rosenbrock, [300], [[uniform(300)], [uniform(300, -1e3, 1e3)], [specials(300)]]);
+    const f = compile(rosenbrock, 1000, { codegen: 'auto' });
+    expect(f.stats.rolledLoops).toBe(1);
+    expect(f.stats.moduleBytes).toBeLessThan(4096);
+    f.dispose();
+  });
+
+  it('tapes past the row limit written out are generated when their loops roll', () => {
+    const n = Math.ceil(MAX_GENERATED_ROWS / 10) + 100;
+    const f = compile(rosenbrock, n, { codegen: 'auto' });
+    expect(f.stats.rows).toBeGreaterThan(MAX_GENERATED_ROWS);
+    expect(f.stats.engine).toBe('generated');
+    const interpreted = compile(rosenbrock, n, { codegen: 'off' });
+    const x = uniform(n);
+    expectSameBits(f.valueAndGrad(x).grad, interpreted.valueAndGrad(x).grad, 'gradient');
+    f.dispose();
+    interpreted.dispose();
+  });
+
+  it('a branch in the body (where), with infinite partials on the branch not taken', () => {
+    const f = (x: Vector) => {
+      let total: Operand = 0;
+      for (let i = 0; i < x.length; i++) total = add(total, where(gt(x.at(i), 0), sqrt(x.at(i)), mul(-1, x.at(i))));
+      return total;
+    };
+    bothEngines(f, [40], [[uniform(40)], [specials(40)], [new Float64Array(40)]]);
+  });
+
+  it('a constant that differs per repetition, and one shared by all', () => {
+    const f = (x: Vector) => {
+      let total: Operand = 0;
+      for (let i = 0; i < x.length; i++) total = add(total, mul(add(x.at(i), 0.5 + i), mul(3, x.at(i))));
+      return total;
+    };
+    bothEngines(f, [30], [[uniform(30)], [specials(30)]]);
+  });
+
+  it('a slot every repetition reads (a scalar argument): its adjoint sums over them', () => {
+    const f = (s: Scalar, x: Vector) => {
+      let total: Operand = 0;
+      for (let i = 0; i < x.length; i++) total = add(total, mul(s, square(sub(x.at(i), s))));
+      return total;
+    };
+    bothEngines(f as never, ['scalar', 25], [[0.7, uniform(25)], [-0, specials(25)]]);
+  });
+
+  it('values read after the loop, by a second loop, and outputs inside the loop (vjp, jacobian)', () => {
+    const f = (x: Vector) => {
+      const products: Operand[] = [];
+      for (let i = 0; i + 1 < x.length; i++) products.push(mul(x.at(i), sub(x.at(i + 1), 1)));
+      let total: Operand = 0;
+      for (let i = products.length - 1; i >= 0; i--) total = add(mul(total, 0.5), square(products[i]));
+      return [total, ...products.slice(0, 5), products[products.length - 1]];
+    };
+    const n = 30;
+    const generated = compile(f, n, { codegen: 'auto' });
+    const interpreted = compile(f, n, { codegen: 'off' });
+    expect(generated.stats.rolledLoops).toBeGreaterThanOrEqual(2);
+    for (const x of [uniform(n), specials(n)]) {
+      const weights = uniform(7);
+      expectSameBits(generated.value(x) as Float64Array, interpreted.value(x) as Float64Array, 'value');
+      expectSameBits(generated.vjp(x, weights), interpreted.vjp(x, weights), 'vjp');
+      expectSameBits(flat(generated.jacobian(x, { mode: 'reverse' })), flat(interpreted.jacobian(x, { mode: 'reverse' })), 'jacobian');
+    }
+    expect(generated.stats.engine).toBe('generated');
+    generated.dispose();
+    interpreted.dispose();
+  });
+
+  it('loops split from straight-line code into functions of 3 rows', () => {
+    setChunkRows(3);
+    try {
+      const f = (x: Vector) => {
+        let head: Operand = mul(x.at(0), x.at(1));
+        head = sqrt(add(square(head), 1));
+        return add(head, rosenbrock(x));
+      };
+      bothEngines(f, [40], [[uniform(40)], [specials(40)]]);
+    } finally {
+      setChunkRows(CHUNK_ROWS);
+    }
+  });
+
+  it('a zero adjoint reaching an infinite partial adds 0, as the interpreter skips the row', () => {
+    const f = (x: Vector) => {
+      let total: Operand = 0;
+      for (let i = 0; i < x.length; i++) total = add(total, mul(0, sqrt(x.at(i))));
+      return total;
+    };
+    bothEngines(f, [20], [[new Float64Array(20)], [specials(20)]]);
+  });
+
+  // Random loop bodies over every scalar op: each repetition reads x[i], x[i + 1], the running
+  // carry, a scalar argument and a constant of its own.
+  const opNames = (Object.keys(OP_INFO) as PublicOpName[]).filter((n) => (OP_INFO[n] as OpInfo).arity !== undefined);
+  const node = fc.record({ op: fc.nat(opNames.length + 1), x: fc.nat(), y: fc.nat(), z: fc.nat(), k: fc.double({ min: -3, max: 3, noNaN: true }) });
+  const body = fc.array(node, { minLength: 1, maxLength: 12 });
+  const value = fc.oneof(fc.double({ min: -3, max: 3, noNaN: true }), fc.constantFrom(0, -0, 1, Infinity, -Infinity, NaN));
+  it('random loop bodies over every scalar op (fast-check): value and gradient', () => {
+    fc.assert(
+      fc.property(body, fc.array(value, { minLength: 13, maxLength: 13 }), fc.boolean(), (nodes, point, sharedConstant) => {
+        const f = (s: Scalar, x: Vector) => {
+          let carry: Operand = s;
+          let total: Operand = 0;
+          for (let i = 0; i + 1 < x.length; i++) {
+            const all: Operand[] = [x.at(i), x.at(i + 1), carry, s];
+            for (const n of nodes) {
+              const pick = (j: number) => all[j % all.length];
+              if (n.op === opNames.length) all.push(where(lt(pick(n.z), n.k), pick(n.x), pick(n.y)));
+              else if (n.op === opNames.length + 1) all.push(mul(pick(n.x), sharedConstant ? n.k : n.k + i));
+              else {
+                const name = opNames[n.op];
+                const op = opFunction(name);
+                all.push((OP_INFO[name] as OpInfo).arity === 1 ? op(pick(n.x)) : op(pick(n.x), pick(n.y)));
+              }
+            }
+            carry = all[all.length - 1];
+            total = add(total, carry);
+          }
+          return total;
+        };
+        bothEngines(f as never, ['scalar', 12], [[point[0], Float64Array.from(point.slice(1))]]);
+      }),
+      { numRuns: 80, seed: 20261202 },
+    );
+  });
+});
+
+describe('the module', () => {
+  it('validates, and a rolled loop is the same module whatever the repetitions', () => {
+    const modules = [100, 1000].map((n) => {
+      const f = compile(rosenbrock, n, { codegen: 'off' });
+      const p = decode(f.toBytes());
+      f.dispose();
+      const m = generateScalarModule(p, { valueBase: 1 << 16, adjointBase: 1 << 22, sharedMemory: false }, CHUNK_ROWS, Infinity, undefined, 8);
+      if ('reason' in m) throw new Error(m.reason);
+      expect(WebAssembly.validate(m.bytes as BufferSource)).toBe(true);
+      expect(m.rolled).toBe(1);
+      return m.bytes.length;
+    });
+    // Only the repetition count and the addresses' widths differ.
+    expect(Math.abs(modules[1] - modules[0])).toBeLessThan(64);
+  });
+});
