@@ -1,10 +1,12 @@
 /** @file Generated code vs the interpreter for compiled scalar Rosenbrock: value + gradient per
- *  replay, as ratios to plain JS f (timed before wengert is imported) and to the interpreter, with
- *  generated code timed above the row limit too (where 'auto' keeps the interpreter); then the
- *  cost of generating a module: generation, WebAssembly.Module (V8 decodes and validates; it
- *  compiles each function lazily, with Liftoff, at its first call) and the first call, their sum
- *  (the time from a program to having run its generated forward and reverse sweeps once) for
- *  about 10⁴ and 10⁵ rows, and the module's bytes per row. Run: npx tsx bench/codegen.ts */
+ *  replay, as ratios to plain JS f (timed before wengert is imported) and to the interpreter, for
+ *  the module 'auto' generates (the tape's loop rolled into a wasm loop) and for the loop written
+ *  out row by row (timed above the row limit too, where 'auto' would keep the interpreter); then
+ *  the cost of generating a module, rolled and written out (the cost of a tape of as many rows
+ *  without repetition): generation, WebAssembly.Module (V8 decodes and validates; it compiles
+ *  each function lazily, with Liftoff, at its first call) and the first call, their sum (the time
+ *  from a program to having run its generated forward and reverse sweeps once) for about 10⁴ and
+ *  10⁵ rows, and the module's bytes per row. Run: npx tsx bench/codegen.ts */
 import { loadavg } from 'node:os';
 import { median, time } from './engine.js';
 import { rosenbrockPlain, uniform } from './plain-rosenbrock.js';
@@ -26,7 +28,8 @@ for (const n of SIZES) {
 
 const { compile, add, mul, square, sub } = await import('../src/index.js');
 const { generateScalarModule, MAX_GENERATED_ROWS } = await import('../src/codegen/scalar-module.js');
-const { setMaxGeneratedRows, moduleImports } = await import('../src/codegen/generated-sweeps.js');
+const { setMaxGeneratedRows, setRollRows, moduleImports } = await import('../src/codegen/generated-sweeps.js');
+const { ROLL_ROWS } = await import('../src/codegen/scalar-module.js');
 const { ByteWriter } = await import('../src/codegen/wasm-writer.js');
 const { core, sharedMemory } = await import('../src/wasm/instance.js');
 const { decode } = await import('../src/compile/format.js');
@@ -43,8 +46,8 @@ const lines: string[] = [`load average ${loadavg().map((l) => l.toFixed(2)).join
 const fmt = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(3)} ms`);
 const stat = (ms: number[]) => `${median(ms).toFixed(1)} ms (best ${Math.min(...ms).toFixed(1)})`;
 
-// Replays: generated code on every size (the row limit lifted), 'auto' says which engine it picks.
-setMaxGeneratedRows(Infinity);
+// Replays: the interpreter, the module 'auto' generates, and the loop written out row by row
+// (with the row limit lifted: 'auto' keeps the interpreter for a tape written out that long).
 for (const n of SIZES) {
   const x = uniform(n, n);
   const g = new Float64Array(n);
@@ -55,33 +58,47 @@ for (const n of SIZES) {
   started = performance.now();
   generated.valueAndGrad(x, g);
   const firstMs = performance.now() - started;
-  const stats = generated.stats;
+  setMaxGeneratedRows(Infinity);
+  setRollRows(Infinity);
+  const written = compile(rosenbrock, n, { codegen: 'auto' });
+  setRollRows(ROLL_ROWS);
+  setMaxGeneratedRows(MAX_GENERATED_ROWS);
+  started = performance.now();
+  written.valueAndGrad(x, g);
+  const writtenFirstMs = performance.now() - started;
   const interp: number[] = [];
   const gen: number[] = [];
+  const out: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     interp.push(time(() => interpreted.valueAndGrad(x, g), timing).medianMs);
     gen.push(time(() => generated.valueAndGrad(x, g), { ...timing, warmupMs: 1000 }).medianMs);
+    out.push(time(() => written.valueAndGrad(x, g), { ...timing, warmupMs: 1000 }).medianMs);
   }
   const plain = plainMs.get(n)!;
   const i = median(interp);
-  const ge = median(gen);
-  const check = interpreted.valueAndGrad(x).value === generated.valueAndGrad(x).value ? 'same value' : 'VALUES DIFFER';
-  const auto = stats.rows > MAX_GENERATED_ROWS ? `'auto' keeps the interpreter: over ${MAX_GENERATED_ROWS} rows` : `'auto' runs it`;
-  lines.push(`Rosenbrock n=${n} (${stats.rows} rows), value + gradient   [${check}]`);
+  const line = (name: string, ms: number[], stats: typeof generated.stats, note: string) => {
+    const m = median(ms);
+    return `  ${name.padEnd(22)}  ${fmt(m)}   ${(m / plain).toFixed(1)}× plain f, ${(i / m).toFixed(2)}× faster than the interpreter   (best ${fmt(Math.min(...ms))})   [${stats.engine}: ${note}]`;
+  };
+  const same = [generated, written].every((f) => f.valueAndGrad(x).value === interpreted.valueAndGrad(x).value);
+  const s = generated.stats;
+  const w = written.stats;
+  lines.push(`Rosenbrock n=${n} (${s.rows} rows), value + gradient   [${same ? 'same value' : 'VALUES DIFFER'}]`);
   lines.push(`  plain JS f              ${fmt(plain)}`);
   lines.push(`  interpreter             ${fmt(i)}   ${(i / plain).toFixed(1)}× plain f   (best ${fmt(Math.min(...interp))})`);
-  lines.push(`  ${stats.engine.padEnd(22)}  ${fmt(ge)}   ${(ge / plain).toFixed(1)}× plain f, ${(i / ge).toFixed(2)}× faster than the interpreter   (best ${fmt(Math.min(...gen))})${stats.engineReason ? `  [${stats.engineReason}]` : ''}   [${auto}]`);
-  lines.push(`  module ${(stats.moduleBytes / 1024).toFixed(0)} KiB = ${(stats.moduleBytes / stats.rows).toFixed(1)} B/row; compile() ${compileMs.toFixed(0)} ms, first call (lazy V8 compile) ${firstMs.toFixed(0)} ms`);
+  lines.push(line("'auto': loop rolled", gen, s, `${s.rolledLoops} loop rolled, module ${(s.moduleBytes / 1024).toFixed(1)} KiB; compile() ${compileMs.toFixed(0)} ms, first call ${firstMs.toFixed(1)} ms`));
+  const over = w.rows > MAX_GENERATED_ROWS ? `, 'auto' would keep the interpreter: over ${MAX_GENERATED_ROWS} rows written out` : '';
+  lines.push(line('written out', out, w, `module ${(w.moduleBytes / 1024).toFixed(0)} KiB = ${(w.moduleBytes / w.rows).toFixed(1)} B/row, first call ${writtenFirstMs.toFixed(0)} ms${over}`));
   interpreted.dispose();
   generated.dispose();
+  written.dispose();
 }
-setMaxGeneratedRows(MAX_GENERATED_ROWS);
 
 // Generation alone, into one reused writer as compile() does; each module at other addresses
 // (V8 caches a module by its bytes), run once in a memory of its own (no rule import is called).
 const writer = new ByteWriter();
 const imports = moduleImports;
-for (const n of GENERATION_SIZES) {
+for (const [n, rollRows] of GENERATION_SIZES.flatMap((n) => [[n, ROLL_ROWS], [n, Infinity]])) {
   const f = compile(rosenbrock, n, { codegen: 'off' });
   const program = decode(f.toBytes());
   f.dispose();
@@ -96,7 +113,7 @@ for (const n of GENERATION_SIZES) {
   for (let k = 0; k < GENERATIONS; k++) {
     const layout = { valueBase: 8 * k, adjointBase: 8 * (rows + GENERATIONS + k), sharedMemory };
     let started = performance.now();
-    const module = generateScalarModule(program, layout, undefined, Infinity, writer);
+    const module = generateScalarModule(program, layout, undefined, Infinity, writer, rollRows, 0);
     generateMs.push(performance.now() - started);
     if ('reason' in module) throw new Error(module.reason);
     bytes = module.bytes.length;
@@ -111,7 +128,8 @@ for (const n of GENERATION_SIZES) {
     firstCallMs.push(performance.now() - started);
   }
   const readyMs = generateMs.map((g, k) => g + moduleMs[k] + firstCallMs[k]);
-  lines.push(`Generating ${rows} rows (n=${n}), ${GENERATIONS} times: ${(bytes / rows).toFixed(1)} B/row (${(bytes / 1024).toFixed(0)} KiB), ${functions} functions`);
+  const how = rollRows === Infinity ? 'written out row by row' : 'its loop rolled';
+  lines.push(`Generating ${rows} rows (n=${n}), ${how}, ${GENERATIONS} times: ${(bytes / rows).toFixed(2)} B/row (${(bytes / 1024).toFixed(1)} KiB), ${functions} functions`);
   lines.push(`  generate                                              ${stat(generateMs)} (first ${generateMs[0].toFixed(1)})`);
   lines.push(`  WebAssembly.Module (decode, validate)                 ${stat(moduleMs)}`);
   lines.push(`  instantiate + first forward and reverse (Liftoff)     ${stat(firstCallMs)}`);
