@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  compile, add, mul, sub, square, sqrt, where, gt, lt, type Operand, type Scalar, type Vector,
+  compile, add, mul, sub, square, sqrt, tanh, where, gt, lt, type Operand, type Scalar, type Vector,
 } from '../src/index.js';
 import { findLoops } from '../src/codegen/loop-finder.js';
 import { generateScalarModule, MAX_GENERATED_ROWS } from '../src/codegen/scalar-module.js';
@@ -83,6 +83,28 @@ describe('finding loops', () => {
     // The first term records the running total's 0 too; the loop is the other n − 2.
     expect(loops[0].count).toBe(n - 2);
     expect(loops[0].start + loops[0].period * loops[0].count).toBe(program.op.length);
+  });
+
+  it("finds a layer's loop over its neurons around each neuron's short loop of multiply-adds", () => {
+    const inputs = 8;
+    const neurons = 20;
+    const layer = (w: Vector, x: Vector) => {
+      let total: Operand = 0;
+      for (let j = 0; j < neurons; j++) {
+        let s: Operand = w.at(inputs * neurons + j);
+        for (let i = 0; i < inputs; i++) s = add(s, mul(x.at(i), w.at(i * neurons + j)));
+        total = add(total, tanh(s));
+      }
+      return total;
+    };
+    const shapes = [inputs * neurons + neurons, inputs] as const;
+    const f = compile(layer, ...shapes, { codegen: 'off' });
+    const loops = findLoops(decode(f.toBytes()), 64);
+    f.dispose();
+    // A neuron: 8 products and 8 sums, its tanh and the running total's sum.
+    expect(loops.map((l) => l.period)).toEqual([2 * inputs + 2]);
+    expect(loops[0].count).toBeGreaterThanOrEqual(neurons - 2);
+    bothEngines(layer as never, [...shapes], [[uniform(shapes[0]), uniform(inputs)], [specials(shapes[0]), uniform(inputs)]]);
   });
 
   it('finds nothing in rows without repetition, nor in runs shorter than asked', () => {

@@ -26,19 +26,20 @@ function rollable(op: Uint8Array, r: number): boolean {
   return !isInput(op[r]) && op[r] !== Op.VecInput;
 }
 
-/** Whether rows r…r + period − 1 repeat as rows r + period·k…, for k = 1…count − 1, with the
- *  operand strides of the first two repetitions. */
-function repeats(program: Program, r: number, period: number, k: number): boolean {
+/** The first row from `at` on (at ≥ r + period) that breaks the repetition of rows r…r + period − 1
+ *  with the operand strides of the first two repetitions: another op code, a row no loop holds,
+ *  or an operand off its stride; `rows` if none does. */
+function breakRow(program: Program, r: number, period: number, at: number): number {
   const { op, a, b } = program;
-  const at = r + k * period;
-  for (let j = 0; j < period; j++) {
-    const first = r + j;
-    const row = at + j;
-    if (op[row] !== op[first] || !rollable(op, row)) return false;
-    if (a[row] - a[first] !== k * (a[first + period] - a[first])) return false;
-    if (b[row] - b[first] !== k * (b[first + period] - b[first])) return false;
+  const rows = op.length;
+  for (let row = at; row < rows; row++) {
+    const first = r + ((row - r) % period);
+    const k = Math.floor((row - r) / period);
+    if (op[row] !== op[first] || !rollable(op, row)) return row;
+    if (a[row] - a[first] !== k * (a[first + period] - a[first])) return row;
+    if (b[row] - b[first] !== k * (b[first + period] - b[first])) return row;
   }
-  return true;
+  return rows;
 }
 
 /** Whether a loop may begin at row r: not with a Where (whose condition sits in the row before). */
@@ -46,33 +47,69 @@ function mayBegin(program: Program, r: number): boolean {
   return program.op[r] !== Op.Where && rollable(program.op, r);
 }
 
-/** The loops in `program`, in row order, each at least `minRows` rows; rows from `from` on. */
-export function findLoops(program: Program, minRows: number, from = 0): Loop[] {
+/** A hash of the op codes of rows r, r + 1 and r + 2, in 16 bits. */
+function trigram(op: Uint8Array, r: number): number {
+  const rows = op.length;
+  return Math.imul(op[r] | (r + 1 < rows ? op[r + 1] << 8 : 0) | (r + 2 < rows ? op[r + 2] << 16 : 0), 0x9e3779b1) >>> 16;
+}
+
+/** The loops in `program`, in row order, each at least `minRows` rows.
+ *
+ *  At each row, the candidate periods are the distances to the next rows that begin with the
+ *  same three op codes; a candidate whose run is too short also proposes the period of what
+ *  broke it (the distance from the breaking row to the next row with its op code), which finds
+ *  an outer loop around a short inner one (a neuron's 64 multiply-adds, then its tanh). Each
+ *  period's last run is remembered: a start inside it breaks at the same row, so the scan stays
+ *  about linear in the rows. */
+export function findLoops(program: Program, minRows: number): Loop[] {
   const { op } = program;
   const rows = op.length;
   const loops: Loop[] = [];
-  if (rows - from < minRows) return loops;
-  // The next row beginning the same three op codes (or a colliding three), per row: the
-  // candidates for where a repetition begins.
-  const next = new Int32Array(rows);
-  const seen = new Int32Array(1 << 16).fill(-1);
-  for (let r = rows - 1; r >= from; r--) {
-    const h = Math.imul(op[r] | (r + 1 < rows ? op[r + 1] << 8 : 0) | (r + 2 < rows ? op[r + 2] << 16 : 0), 0x9e3779b1) >>> 16;
-    next[r] = seen[h];
-    seen[h] = r;
+  if (rows < minRows) return loops;
+  const nextSame = new Int32Array(rows);
+  const nextOp = new Int32Array(rows);
+  const seenTrigram = new Int32Array(1 << 16).fill(-1);
+  const seenOp = new Int32Array(256).fill(-1);
+  for (let r = rows - 1; r >= 0; r--) {
+    const h = trigram(op, r);
+    nextSame[r] = seenTrigram[h];
+    seenTrigram[h] = r;
+    nextOp[r] = seenOp[op[r]];
+    seenOp[op[r]] = r;
   }
-  let r = from;
+  // Per period: where its last run was measured from, and the row that broke it. A later start
+  // two periods before that row sees it break too (its op differs from the row a period up, or
+  // its operand's step differs from the step before it, which that start also checks).
+  const runFrom = new Int32Array(MAX_PERIOD + 1).fill(-1);
+  const runBreak = new Int32Array(MAX_PERIOD + 1);
+  const repetitions = (r: number, period: number): number => {
+    if (!(runFrom[period] >= 0 && runFrom[period] <= r && r + 2 * period <= runBreak[period])) {
+      runFrom[period] = r;
+      runBreak[period] = r + 2 * period <= rows ? breakRow(program, r, period, r + period) : r + period;
+    }
+    return Math.floor((runBreak[period] - r) / period);
+  };
+  const candidates: number[] = [];
+  let r = 0;
   while (r + minRows <= rows) {
     let found: Loop | undefined;
-    for (let q = next[r], tries = 0; q >= 0 && tries < CANDIDATES && q - r <= MAX_PERIOD; q = next[q], tries++) {
-      const period = q - r;
-      if (r + MIN_REPETITIONS * period > rows) break;
-      if (!mayBegin(program, r)) break;
-      let count = 1;
-      while (r + (count + 1) * period <= rows && repeats(program, r, period, count)) count++;
-      if (count >= MIN_REPETITIONS && count * period >= minRows) {
-        found = { start: r, period, count };
-        break;
+    if (mayBegin(program, r)) {
+      candidates.length = 0;
+      for (let q = nextSame[r]; q >= 0 && candidates.length < CANDIDATES && q - r <= MAX_PERIOD; q = nextSame[q]) candidates.push(q - r);
+      for (let c = 0; c < candidates.length && c < 2 * CANDIDATES; c++) {
+        const period = candidates[c];
+        if (r + MIN_REPETITIONS * period > rows) continue;
+        const count = repetitions(r, period);
+        if (count >= MIN_REPETITIONS && count * period >= minRows) {
+          found = { start: r, period, count };
+          break;
+        }
+        // An outer loop: the period of the row that broke this run.
+        const broke = runBreak[period];
+        if (count >= 2 && broke < rows && nextOp[broke] >= 0) {
+          const outer = nextOp[broke] - broke;
+          if (outer > period && outer <= MAX_PERIOD && !candidates.includes(outer)) candidates.push(outer);
+        }
       }
     }
     if (found === undefined) {

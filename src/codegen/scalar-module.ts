@@ -45,7 +45,7 @@ export const CHUNK_ROWS = 500;
  *  locals, which replays faster (Rosenbrock n=10³: 6.2 µs written out, 8.8 µs rolled), and it
  *  compiles in a few milliseconds; past it, a rolled loop is both faster (n=4444: 38 µs rolled,
  *  66 µs written out) and compiles in about 1 ms instead of tens (bench/codegen.ts). */
-export const ROLL_ROWS = 256;
+export const ROLL_ROWS = 128;
 export const ROLL_ABOVE = 16_384;
 
 /** Above this many rows the interpreter is kept (see bench/codegen.ts for the measurements). */
