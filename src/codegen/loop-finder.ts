@@ -53,6 +53,13 @@ function trigram(op: Uint8Array, r: number): number {
   return Math.imul(op[r] | (r + 1 < rows ? op[r + 1] << 8 : 0) | (r + 2 < rows ? op[r + 2] << 16 : 0), 0x9e3779b1) >>> 16;
 }
 
+/** Per row, the next row beginning with its three op codes and with its op code; per trigram
+ *  hash, the last row seen. Kept from one search to the next: fresh pages of a megabyte cost
+ *  more than the search itself. */
+let nextSameRows = new Int32Array(0);
+let nextOpRows = new Int32Array(0);
+const seenTrigramRows = new Int32Array(1 << 16);
+
 /** The loops in `program`, in row order, each at least `minRows` rows.
  *
  *  At each row, the candidate periods are the distances to the next rows that begin with the
@@ -66,9 +73,13 @@ export function findLoops(program: Program, minRows: number): Loop[] {
   const rows = op.length;
   const loops: Loop[] = [];
   if (rows < minRows) return loops;
-  const nextSame = new Int32Array(rows);
-  const nextOp = new Int32Array(rows);
-  const seenTrigram = new Int32Array(1 << 16).fill(-1);
+  if (nextSameRows.length < rows) {
+    nextSameRows = new Int32Array(rows);
+    nextOpRows = new Int32Array(rows);
+  }
+  const nextSame = nextSameRows;
+  const nextOp = nextOpRows;
+  const seenTrigram = seenTrigramRows.fill(-1);
   const seenOp = new Int32Array(256).fill(-1);
   for (let r = rows - 1; r >= 0; r--) {
     const h = trigram(op, r);
