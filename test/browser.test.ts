@@ -164,6 +164,33 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
+  it("a long scalar tape's loop runs rolled into a wasm loop in Chromium, to the bit of the interpreter", async () => {
+    const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
+    const result = (await page.evaluate(`(async () => {
+      const w = await import('/dist/src/index.js');
+      const rosenbrock = (v) => {
+        let s = 0;
+        for (let i = 0; i + 1 < v.length; i++) s = w.add(s, w.add(w.mul(100, w.square(w.sub(v.at(i + 1), w.square(v.at(i))))), w.square(w.sub(1, v.at(i)))));
+        return s;
+      };
+      const n = 3000; // about 30 000 rows: over the 16 384 a tape may have and stay written out
+      const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+      const interpreted = w.compile(rosenbrock, n, { codegen: 'off' });
+      const rolled = w.compile(rosenbrock, n, { codegen: 'auto' });
+      const a = rolled.valueAndGrad(x);
+      const b = interpreted.valueAndGrad(x);
+      const same = Object.is(a.value, b.value) && a.grad.every((v, i) => Object.is(v, b.grad[i]));
+      return { same, stats: { ...rolled.stats } };
+    })()`)) as { same: boolean; stats: { engine: string; rolledLoops: number; moduleBytes: number; rows: number } };
+    expect(result.stats.rows).toBeGreaterThan(16_384);
+    expect(result.stats.engine).toBe('generated');
+    expect(result.stats.rolledLoops).toBe(1);
+    expect(result.stats.moduleBytes).toBeLessThan(4096);
+    expect(result.same).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('fused vector loops run by f64x2 lane pairs in Chromium, to the bit of the interpreter (odd and even lengths)', async () => {
     const { page, problems } = await openDemo('?hidden=1&batch=1&epochs=1');
     const result = (await page.evaluate(`(async () => {
