@@ -17,6 +17,8 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
   // matrix; among constants alone the same rules run on a scratch tape.
   if (operands.some((x) => x instanceof ConstantMatrix)) {
     if (core === undefined) return foldConstants((c) => elementwise(op, name, onTape(c, a), b === undefined ? b : onTape(c, b)) as Tensor);
+    // Shapes first, on stand-ins that record nothing: a mismatch leaves the tape as it was.
+    if (b !== undefined) checkShapes(name, standIn(core, a), standIn(core, b));
     a = onTape(core, a);
     if (b !== undefined) b = onTape(core, b);
   }
@@ -25,14 +27,11 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
   // The result takes a handle's shape in preference to a plain array's.
   const shape = (isTensor(a) ? a : isTensor(b) ? b : aTensor ? a : b) as Tensor | ArrayOperand;
   if (aTensor && bTensor && !sameShape(a as Tensor, b as Tensor)) {
+    checkShapes(name, a, b as AnyOperand);
     const rows = rowBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
     if (rows !== undefined) return broadcastOverRows(op, core, rows.matrix, rows.row, rows.matrixFirst);
-    const columns = columnBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
-    if (columns !== undefined) return broadcastOverColumns(op, columns.matrix, columns.column, columns.matrixFirst);
-    throw new ShapeError(
-      `${name}: shapes ${shapeText(a as Tensor)} and ${shapeText(b as Tensor)} do not match (elementwise ops need equal shapes, ` +
-        'a scalar to broadcast, a vector (or 1 × c matrix) as long as a matrix row, or an r × 1 matrix as long as a column: reshape(v, v.length, 1))',
-    );
+    const columns = columnBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand)!;
+    return broadcastOverColumns(op, columns.matrix, columns.column, columns.matrixFirst);
   }
   if (core === undefined) {
     const n = shape.length;
@@ -64,6 +63,25 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
   const bData = b === undefined ? aData : isData(b);
   flags |= dataBits(aData, bData);
   return like(core, shape, core.vector(Op.VecMap, shape.length, op | flags, 0, 0, aSlot, bSlot), aData && bData);
+}
+
+/** A ConstantMatrix as a matrix handle with no slots, for shape checks before anything is
+ *  recorded; other operands as they are. */
+function standIn(core: TapeCore, x: AnyOperand): AnyOperand {
+  return x instanceof ConstantMatrix ? new Matrix(core, -1, x.rows, x.cols, true) : x;
+}
+
+/** A ShapeError unless a and b (when both tensors) have one shape or broadcast one over the other. */
+function checkShapes(name: string, a: AnyOperand, b: AnyOperand): void {
+  const tensor = (x: AnyOperand) => isTensor(x) || isArrayOperand(x);
+  if (!tensor(a) || !tensor(b)) return;
+  const x = a as Tensor | ArrayOperand;
+  const y = b as Tensor | ArrayOperand;
+  if (sameShape(x, y) || rowBroadcast(x, y) !== undefined || columnBroadcast(x, y) !== undefined) return;
+  throw new ShapeError(
+    `${name}: shapes ${shapeText(x as Tensor)} and ${shapeText(y as Tensor)} do not match (elementwise ops need equal shapes, ` +
+      'a scalar to broadcast, a vector (or 1 × c matrix) as long as a matrix row, or an r × 1 matrix as long as a column: reshape(v, v.length, 1))',
+  );
 }
 
 /** An [m, n] matrix with an [n] vector (either order): the vector meets every row. */
@@ -105,6 +123,16 @@ function broadcastOverRows(op: Op, core: TapeCore | undefined, m: Matrix, v: Vec
   return new Matrix(c, s, m.rows, m.cols, m.data && vData);
 }
 
+/** The shape where's tensor operands share (a handle's in preference to an array's), or a ShapeError. */
+function whereShape(operands: AnyOperand[]): Tensor | ArrayOperand {
+  const tensors = operands.filter((x): x is Tensor | ArrayOperand => isTensor(x) || isArrayOperand(x));
+  const shape = tensors.find(isTensor) ?? tensors[0];
+  for (const t of tensors) {
+    if (!sameShape(t, shape)) throw new ShapeError(`where: shapes ${shapeText(shape)} and ${shapeText(t)} do not match (elementwise ops need equal shapes, or a scalar to broadcast)`);
+  }
+  return shape;
+}
+
 /** where(cond, a, b) over tensors (scalars broadcast): one VecSelect row, the condition's first
  *  slot in its second Param row. */
 export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand): Tensor | Float64Array {
@@ -112,14 +140,11 @@ export function whereElementwise(cond: AnyOperand, a: AnyOperand, b: AnyOperand)
   // ConstantMatrix operands as in elementwise.
   if ([cond, a, b].some((x) => x instanceof ConstantMatrix)) {
     if (core === undefined) return foldConstants((c) => whereElementwise(onTape(c, cond), onTape(c, a), onTape(c, b)) as Tensor);
+    // Shapes first, on stand-ins that record nothing: a mismatch leaves the tape as it was.
+    whereShape([standIn(core, cond), standIn(core, a), standIn(core, b)]);
     [cond, a, b] = [onTape(core, cond), onTape(core, a), onTape(core, b)];
   }
-  const operands = [cond, a, b];
-  const tensors = operands.filter((x): x is Tensor | ArrayOperand => isTensor(x) || isArrayOperand(x));
-  const shape = tensors.find(isTensor) ?? tensors[0];
-  for (const t of tensors) {
-    if (!sameShape(t, shape)) throw new ShapeError(`where: shapes ${shapeText(shape)} and ${shapeText(t)} do not match (elementwise ops need equal shapes, or a scalar to broadcast)`);
-  }
+  const shape = whereShape([cond, a, b]);
   const n = shape.length;
   const element = (x: AnyOperand, i: number) => (typeof x === 'number' ? x : (x as ArrayOperand)[i]);
   if (core === undefined) return Float64Array.from({ length: n }, (_, i) => (isTrue(element(cond, i)) ? element(a, i) : element(b, i)));

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compile, fromBytes, matmul, matvec, reshape, add, mul, sub, tanh, sum, mean, max, min, logsumexp, softmax, logSoftmax,
-  transpose, where, gt, ConstantMatrix, ShapeError, type Matrix, type Scalar, type Vector,
+  transpose, where, gt, ConstantMatrix, ShapeError, Tape, type Matrix, type Scalar, type Vector,
 } from '../src/index.js';
 import { Op } from '../assembly/shared/ops.js';
 import { DATA_A, DATA_B } from '../assembly/shared/vector.js';
@@ -182,6 +182,19 @@ describe('a captured array broadcast over a matrix handle', () => {
     expect(f((w) => add(w.reshape(3, 2), reshape([1, 2], 2, 1)))).toThrow(/add: shapes \[3, 2\] and \[2, 1\] do not match/);
     expect(f((w) => mul(reshape(X, 2, 3), w.reshape(3, 2)))).toThrow(/mul: shapes \[2, 3\] and \[3, 2\] do not match/);
     expect(() => add(reshape(X, 2, 3), reshape(X, 3, 2))).toThrow(/add: shapes \[2, 3\] and \[3, 2\] do not match/);
+  });
+
+  it.each(BACKENDS)('a mismatch records nothing on the handle\'s tape (%s): the captured data is checked before it is recorded', (backend) => {
+    const tape = new Tape({ backend });
+    const m = tape.input(X).reshape(2, 3);
+    const condition = gt(m, 0);
+    const nodes = tape.stats.nodes;
+    expect(() => add(m, reshape(X, 3, 2))).toThrow(ShapeError);
+    expect(() => mul(reshape([1, 2, 3, 4], 2, 2), m)).toThrow(ShapeError);
+    expect(() => where(condition, m, reshape(X, 3, 2))).toThrow(ShapeError);
+    expect(tape.stats.nodes).toBe(nodes);
+    // The tape goes on: a matching operand is recorded as before.
+    expect(Array.from((add(m, reshape(X, 2, 3)) as Matrix).value)).toEqual(Array.from(X, (x) => 2 * x));
   });
 });
 
