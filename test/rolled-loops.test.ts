@@ -193,6 +193,63 @@ describe('rolled loops agree with the interpreter to the bit', () => {
     interpreted.dispose();
   });
 
+  // A value carried from one repetition to the next (a running sum, product or state) stays in a
+  // local; its adjoint is carried back in a local too, unless something outside the next
+  // repetition reads it: each case below takes one of those ways.
+  it('carried values and adjoints: running sum and product, read twice, read outside the loop, seeded', () => {
+    const n = 24;
+    const points = [[uniform(n)], [specials(n)], [uniform(n, -1e3, 1e3)]];
+    // Two carried chains, each read by two rows of the next repetition.
+    bothEngines((x: Vector) => {
+      let s: Operand = 0;
+      let p: Operand = 1;
+      for (let i = 0; i < x.length; i++) {
+        const e = x.at(i);
+        s = add(mul(s, 0.5), mul(e, s));
+        p = mul(p, add(e, mul(s, p)));
+      }
+      return add(s, p);
+    }, [n], points);
+    // The value before the loop is read again after it: its adjoint goes through memory.
+    bothEngines((x: Vector) => {
+      const start = mul(x.at(0), x.at(1));
+      let s: Operand = start;
+      for (let i = 2; i < x.length; i++) s = add(mul(s, x.at(i)), square(x.at(i)));
+      return add(s, mul(start, 3));
+    }, [n], points);
+    // A middle repetition's total is read after the loop, and one is an output with the end.
+    const middle = (x: Vector) => {
+      const totals: Operand[] = [];
+      let s: Operand = square(x.at(0));
+      for (let i = 1; i < x.length; i++) totals.push((s = add(s, mul(x.at(i), s))));
+      return [add(s, square(totals[7])), totals[3], s];
+    };
+    const generated = compile(middle, n, { codegen: 'auto' });
+    const interpreted = compile(middle, n, { codegen: 'off' });
+    expect(generated.stats.rolledLoops).toBeGreaterThanOrEqual(1);
+    for (const [x] of points) {
+      const weights = Float64Array.of(1, -0.5, 2);
+      expectSameBits(flat(generated.value(x)), flat(interpreted.value(x)), 'value');
+      expectSameBits(generated.vjp(x, weights), interpreted.vjp(x, weights), 'vjp');
+      expectSameBits(flat(generated.jacobian(x, { mode: 'reverse' })), flat(interpreted.jacobian(x, { mode: 'reverse' })), 'jacobian');
+    }
+    generated.dispose();
+    interpreted.dispose();
+    // The running sum's start is an output too (seeded).
+    const seededStart = (x: Vector) => {
+      const start = square(x.at(0));
+      let s: Operand = start;
+      for (let i = 1; i < x.length; i++) s = add(s, mul(x.at(i), x.at(i - 1)));
+      return [s, start];
+    };
+    const g2 = compile(seededStart, n, { codegen: 'auto' });
+    const i2 = compile(seededStart, n, { codegen: 'off' });
+    for (const [x] of points) expectSameBits(g2.vjp(x, Float64Array.of(0.75, -0)), i2.vjp(x, Float64Array.of(0.75, -0)), 'vjp');
+    expect(g2.stats.rolledLoops).toBe(1);
+    g2.dispose();
+    i2.dispose();
+  });
+
   it('loops split from straight-line code into functions of 3 rows', () => {
     setChunkRows(3);
     try {

@@ -27,8 +27,9 @@ export interface TapeFacts {
   isConst: Int32Array;
   constValue: Float64Array;
   stored: Int32Array;
-  /** Per slot: 1 for an output (seeded by the caller). */
+  /** Per slot: 1 for an output (seeded by the caller); the last row reading it. */
   seeded: Int32Array;
+  lastUse: Int32Array;
   templates: RuleTemplates;
   valueBase: number;
   adjointBase: number;
@@ -63,10 +64,20 @@ export class LoopPlan {
   readonly value: Float64Array;
   /** 1 where the operand is a constant in every repetition: no adjoint is added to it. */
   readonly constTarget: Uint8Array;
+  /** For an operand that is the previous repetition's value of body row j' ≥ its own row (a
+   *  running sum's last total): j', whose local still holds that value when the row runs (the
+   *  first repetition's is loaded before the loop); −1 for others. */
+  readonly carried: Int32Array;
   /** Per body row: 1 where memory holds its value in every repetition, 1 where its adjoint lives
    *  in memory (something outside its repetition reads the value, or the caller seeds it). */
   readonly storedRow: Uint8Array;
   readonly adjointInMemory: Uint8Array;
+  /** Per body row: 1 where its adjoint is carried in its local from one repetition into the one
+   *  before it (the reverse sweep's running sum): every row adding to it outside its own
+   *  repetition is a carried read from the next one, but in the last repetition (whose adjoint,
+   *  outside rows' sums, is loaded before the loop); the first repetition's carried reads add to
+   *  the slot before the loop, which nothing else reads from the loop on (stored after it). */
+  readonly carriedAdjoint: Uint8Array;
   /** The strides of the pointers the loop keeps (its slot stride among them). */
   readonly strides: number[];
 
@@ -103,6 +114,7 @@ export class LoopPlan {
     this.producer = new Int32Array(FIELDS * period).fill(-1);
     this.value = new Float64Array(FIELDS * period);
     this.constTarget = new Uint8Array(FIELDS * period);
+    this.carried = new Int32Array(FIELDS * period).fill(-1);
     const strides = new Set<number>([slots]);
     for (let j = 0; j < period; j++) {
       const r = this.start + j;
@@ -129,39 +141,68 @@ export class LoopPlan {
         } else {
           this.kind[i] = MEMORY;
           if (d !== 0) strides.add(d);
+          const previous = d === slots && s >= firstSlot - slots && s < firstSlot ? rowOfOffset[s - firstSlot + slots] : -1;
+          if (previous >= j && op[this.start + previous] !== Op.Const) this.carried[i] = previous;
         }
       }
     }
     this.strides = [...strides];
     this.storedRow = new Uint8Array(period);
     this.adjointInMemory = new Uint8Array(period);
+    this.carriedAdjoint = new Uint8Array(period);
   }
 
-  /** Marks the slots the loop reads from memory as stored (in every repetition). */
+  /** Marks the slots the loop reads from memory as stored (in every repetition; a carried
+   *  value only before the loop). */
   markStored(): void {
     const { stored } = this.facts;
     for (let i = 0; i < this.kind.length; i++) {
       if (this.kind[i] !== MEMORY) continue;
-      for (let k = 0, s = this.slot[i]; k < this.count; k++, s += this.stride[i]) stored[s] = 1;
+      const count = this.carried[i] >= 0 ? 1 : this.count;
+      for (let k = 0, s = this.slot[i]; k < count; k++, s += this.stride[i]) stored[s] = 1;
     }
   }
 
-  /** Whether body row j's operand field f is a local of the same repetition. */
-  isLocal(j: number, f: number): boolean {
-    return this.kind[FIELDS * j + f] === LOCAL;
+  /** Whether body row j's operand field f is read within the loop's own bookkeeping: a local of
+   *  the same repetition, or a value carried from the previous one (settle decides whether its
+   *  adjoint is carried back too, or goes through memory). */
+  isInternal(j: number, f: number): boolean {
+    const i = FIELDS * j + f;
+    return this.kind[i] === LOCAL || this.carried[i] >= 0;
   }
 
-  /** Settles, per body row, whether its value is stored and its adjoint kept in memory (after
-   *  every loop's markStored and the caller's marks of outside readers in `external`). */
+  /** Settles, per body row, whether its value is stored and its adjoint kept in memory or carried
+   *  (after every loop's markStored and the caller's marks of outside readers in `external`). */
   settle(external: Uint8Array): void {
-    const { stored, seeded, slotOf } = this.facts;
+    const { stored, seeded, slotOf, lastUse } = this.facts;
+    const last = this.count - 1;
+    // Per body row: read from outside (or seeded) in a repetition before the last; in the last.
+    const before = new Uint8Array(this.period);
+    const inLast = new Uint8Array(this.period);
     for (let j = 0; j < this.period; j++) {
       const s0 = slotOf[this.start + j];
       if (s0 < 0) continue;
       for (let k = 0, s = s0; k < this.count; k++, s += this.slotStride) {
         if (stored[s] === 1) this.storedRow[j] = 1;
-        if (seeded[s] === 1 || external[s] === 1) this.adjointInMemory[j] = 1;
+        if (seeded[s] === 1 || external[s] === 1) {
+          if (k < last) before[j] = 1;
+          else inLast[j] = 1;
+        }
       }
+    }
+    const targets = new Set<number>();
+    for (let i = 0; i < this.carried.length; i++) if (this.carried[i] >= 0) targets.add(this.carried[i]);
+    for (let j = 0; j < this.period; j++) {
+      if (!targets.has(j)) {
+        this.adjointInMemory[j] = before[j] | inLast[j];
+        continue;
+      }
+      // The slot before the loop the first repetition's carried reads add to.
+      const entry = slotOf[this.start + j] - this.slotStride;
+      let carry = before[j] === 0 && seeded[entry] === 0 && lastUse[entry] < this.start + this.period;
+      for (let i = 0; i < this.slot.length && carry; i++) if (this.slot[i] === entry && this.carried[i] !== j) carry = false;
+      this.carriedAdjoint[j] = carry ? 1 : 0;
+      this.adjointInMemory[j] = carry ? 0 : 1;
     }
     // A value one repetition stores, every repetition stores.
     for (let j = 0; j < this.period; j++) {
@@ -213,6 +254,7 @@ export class LoopPlan {
   /** Field i's value in the forward body: from a local, as a constant, or from memory. */
   private forwardOperand(w: ByteWriter, i: number): void {
     if (this.kind[i] === LOCAL) w.byte(Opcode.localGet).u32(2 + this.producer[i]);
+    else if (this.carried[i] >= 0) w.byte(Opcode.localGet).u32(2 + this.carried[i]);
     else if (this.kind[i] === CONSTANT) w.byte(Opcode.f64Const).f64(this.value[i]);
     else this.load(w, this.slot[i], this.stride[i]);
   }
@@ -250,6 +292,11 @@ export class LoopPlan {
     w.byte(Opcode.localGet).u32(n).byte(Opcode.i32Const).byte(1).byte(I32_SUB).byte(Opcode.localTee).u32(n).byte(Opcode.brIf).byte(0);
   }
 
+  /** The slot of body row j in repetition k. */
+  private slotIn(j: number, k: number): number {
+    return this.facts.slotOf[this.start + j] + k * this.slotStride;
+  }
+
   /** Pointers at the first repetition the sweep runs, the counter at the repetitions, the loop. */
   private begin(w: ByteWriter, reverse: boolean): void {
     for (const d of this.strides) {
@@ -257,6 +304,24 @@ export class LoopPlan {
       if (pointer !== 0) w.byte(Opcode.i32Const).i32(pointer).byte(Opcode.localSet).u32(this.pointer(d)); // locals start at 0
     }
     w.byte(Opcode.i32Const).i32(this.count).byte(Opcode.localSet).u32(this.counter());
+    if (reverse) {
+      // The carried adjoints of the last repetition: what rows after the loop (and seeds) added.
+      for (let j = 0; j < this.period; j++) {
+        if (this.carriedAdjoint[j] === 0) continue;
+        w.byte(Opcode.i32Const).byte(0).byte(Opcode.f64Load).byte(3).u32(this.facts.adjointBase + 8 * this.slotIn(j, this.count - 1));
+        w.byte(Opcode.localSet).u32(2 + j);
+      }
+    } else {
+      // The values carried into the first repetition: its slots before the loop.
+      const loaded = new Set<number>();
+      for (let i = 0; i < this.carried.length; i++) {
+        const j = this.carried[i];
+        if (j < 0 || loaded.has(j)) continue;
+        loaded.add(j);
+        this.load(w, this.slot[i], 0);
+        w.byte(Opcode.localSet).u32(2 + j);
+      }
+    }
     w.byte(Opcode.loop).byte(EMPTY_BLOCK);
   }
 
@@ -283,7 +348,7 @@ export class LoopPlan {
     const { computed, slotOf, adjointBase, binary } = this.facts;
     const op = this.facts.program.op;
     // Per body row: whether a later row of its repetition added to its adjoint local yet.
-    const touched = new Uint8Array(this.period);
+    const touched = Uint8Array.from(this.carriedAdjoint);
     this.begin(w, true);
     for (let j = this.period - 1; j >= 0; j--) {
       const r = this.start + j;
@@ -293,6 +358,11 @@ export class LoopPlan {
         this.load(w, slotOf[r], this.slotStride, adjointBase);
         w.byte(Opcode.localSet).byte(1);
         g = 1;
+      } else if (this.carriedAdjoint[j] === 1) {
+        // Its local takes the previous repetition's adjoint next: ȳ moves to local 1.
+        w.byte(Opcode.localGet).u32(2 + j).byte(Opcode.localSet).byte(1);
+        g = 1;
+        touched[j] = 0;
       } else if (touched[j] === 1) g = 2 + j;
       else continue; // ȳ is 0 in every repetition: the row adds nothing
       const o = op[r];
@@ -300,7 +370,8 @@ export class LoopPlan {
         const i = FIELDS * j + f;
         const k = 3 * o + 1 + f;
         if (this.constTarget[i] === 1) continue;
-        if (this.kind[i] !== LOCAL || this.adjointInMemory[this.producer[i]] === 1) {
+        const target = this.kind[i] === LOCAL ? this.producer[i] : this.carried[i] >= 0 && this.carriedAdjoint[this.carried[i]] === 1 ? this.carried[i] : -1;
+        if (target < 0 || this.adjointInMemory[target] === 1) {
           // Memory holds this adjoint: an earlier repetition, an outside row or the caller reads it.
           const d = this.kind[i] === LOCAL ? this.slotStride : this.stride[i];
           this.address(w, d);
@@ -309,15 +380,25 @@ export class LoopPlan {
           w.byte(Opcode.f64Store).byte(3).u32(this.offset(adjointBase, this.slot[i], d));
           continue;
         }
-        const accumulator = 2 + this.producer[i];
-        w.byte(Opcode.localGet).u32(touched[this.producer[i]] === 1 ? accumulator : 0);
+        const accumulator = 2 + target;
+        w.byte(Opcode.localGet).u32(touched[target] === 1 ? accumulator : 0);
         this.contribution(w, g, k, j);
         w.byte(Opcode.localSet).u32(accumulator);
-        touched[this.producer[i]] = 1;
+        touched[target] = 1;
       }
+    }
+    // A carried adjoint no row of this repetition added to starts the next at 0.
+    for (let j = 0; j < this.period; j++) {
+      if (this.carriedAdjoint[j] === 1 && touched[j] === 0) w.byte(Opcode.localGet).byte(0).byte(Opcode.localSet).u32(2 + j);
     }
     this.step(w, -1);
     w.byte(Opcode.end);
+    // The first repetition's carried reads added to the slots before the loop.
+    for (let j = 0; j < this.period; j++) {
+      if (this.carriedAdjoint[j] === 0) continue;
+      w.byte(Opcode.i32Const).byte(0).byte(Opcode.localGet).u32(2 + j);
+      w.byte(Opcode.f64Store).byte(3).u32(this.facts.adjointBase + 8 * this.slotIn(j, -1));
+    }
   }
 
   /** Adds ȳ·∂ (partial template k of body row j) to the accumulator on the stack; ȳ in local g.

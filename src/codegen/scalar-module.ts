@@ -611,7 +611,7 @@ export function generateScalarModule(
   stored = array(slots, 0);
   for (const o of program.outputs) stored[o] = 1;
   const facts: TapeFacts = {
-    program, slotOf, computed, binary: BINARY, isConst, constValue, stored, seeded, templates, valueBase, adjointBase,
+    program, slotOf, computed, binary: BINARY, isConst, constValue, stored, seeded, lastUse, templates, valueBase, adjointBase,
   };
   const plans = loops.map((loop) => new LoopPlan(facts, loop));
   for (const plan of plans) plan.markStored();
@@ -649,8 +649,8 @@ export function generateScalarModule(
       for (let r = chunks[i]; r < chunks[i + 1]; r++) {
         if (computed[r] === 0) continue;
         const j = loop >= 0 ? (r - plan.start) % plan.period : 0;
-        if (loopOfSlot[a[r]] >= 0 && (loopOfSlot[a[r]] !== loop || !plan.isLocal(j, 0))) external[a[r]] = 1;
-        if (BINARY[op[r]] === 1 && loopOfSlot[b[r]] >= 0 && (loopOfSlot[b[r]] !== loop || !plan.isLocal(j, 1))) external[b[r]] = 1;
+        if (loopOfSlot[a[r]] >= 0 && (loopOfSlot[a[r]] !== loop || !plan.isInternal(j, 0))) external[a[r]] = 1;
+        if (BINARY[op[r]] === 1 && loopOfSlot[b[r]] >= 0 && (loopOfSlot[b[r]] !== loop || !plan.isInternal(j, 1))) external[b[r]] = 1;
       }
     }
     for (const plan of plans) plan.settle(external);
