@@ -113,7 +113,7 @@ for (const [n, rollRows] of GENERATION_SIZES.flatMap((n) => [[n, ROLL_ROWS], [n,
   for (let k = 0; k < GENERATIONS; k++) {
     const layout = { valueBase: 8 * k, adjointBase: 8 * (rows + GENERATIONS + k), sharedMemory };
     let started = performance.now();
-    const module = generateScalarModule(program, layout, undefined, Infinity, writer, rollRows, 0);
+    const module = generateScalarModule(program, layout, undefined, Infinity, writer, rollRows);
     generateMs.push(performance.now() - started);
     if ('reason' in module) throw new Error(module.reason);
     bytes = module.bytes.length;

@@ -173,7 +173,7 @@ describe('the demo page in Chromium', () => {
         for (let i = 0; i + 1 < v.length; i++) s = w.add(s, w.add(w.mul(100, w.square(w.sub(v.at(i + 1), w.square(v.at(i))))), w.square(w.sub(1, v.at(i)))));
         return s;
       };
-      const n = 3000; // about 30 000 rows: over the 16 384 a tape may have and stay written out
+      const n = 3000; // about 30 000 rows, 1 KiB of module rolled (700 KiB written out)
       const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
       const interpreted = w.compile(rosenbrock, n, { codegen: 'off' });
       const rolled = w.compile(rosenbrock, n, { codegen: 'auto' });
@@ -182,7 +182,7 @@ describe('the demo page in Chromium', () => {
       const same = Object.is(a.value, b.value) && a.grad.every((v, i) => Object.is(v, b.grad[i]));
       return { same, stats: { ...rolled.stats } };
     })()`)) as { same: boolean; stats: { engine: string; rolledLoops: number; moduleBytes: number; rows: number } };
-    expect(result.stats.rows).toBeGreaterThan(16_384);
+    expect(result.stats.rows).toBeGreaterThan(20_000);
     expect(result.stats.engine).toBe('generated');
     expect(result.stats.rolledLoops).toBe(1);
     expect(result.stats.moduleBytes).toBeLessThan(4096);

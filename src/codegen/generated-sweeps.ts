@@ -4,7 +4,7 @@
  *  once it is ready. */
 import type { Program } from '../compile/program.js';
 import { core, sharedMemory } from '../wasm/instance.js';
-import { CHUNK_ROWS, MAX_GENERATED_ROWS, ROLL_ABOVE, ROLL_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
+import { CHUNK_ROWS, MAX_GENERATED_ROWS, ROLL_ROWS, generateScalarModule, type SlotLayout } from './scalar-module.js';
 import { ByteWriter } from './wasm-writer.js';
 import { generateVectorModule } from './vector-module.js';
 import { Op, isVectorOp } from '../../assembly/shared/ops.js';
@@ -60,16 +60,14 @@ export function setChunkRows(rows: number): void {
 }
 
 let rollRows = ROLL_ROWS;
-let rollAbove = ROLL_ABOVE;
 
-/** The shortest run of a repeated body written as a wasm loop, in tapes of any length (the
- *  default again with ROLL_ROWS); returns the setting it replaces: the tests roll short loops
- *  in short tapes, so that every compile test also runs through rolled loops.
+/** The shortest run of a repeated body written as a wasm loop; returns the setting it replaces:
+ *  the tests roll short loops, so that every compile test also runs through rolled loops, and
+ *  write long ones out, to test the straight-line code on long tapes.
  *  @internal */
 export function setRollRows(rows: number): number {
   const before = rollRows;
   rollRows = rows;
-  rollAbove = rows === ROLL_ROWS ? ROLL_ABOVE : 0;
   return before;
 }
 
@@ -119,7 +117,7 @@ export class GeneratedSweeps {
     };
     // Vector arguments (VecInput rows) alone leave a tape of scalar rows.
     const vectorRows = program.op.some((o) => isVectorOp(o) && o !== Op.VecInput);
-    const generated = vectorRows ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter, rollRows, rollAbove);
+    const generated = vectorRows ? generateVectorModule(program, layout) : generateScalarModule(program, layout, chunkRows, maxRows, moduleWriter, rollRows);
     const generateMs = performance.now() - started;
     if ('reason' in generated) {
       this.state = { engine: 'interpreter', moduleBytes: 0, rolledLoops: 0, reason: generated.reason, generateMs, compileMs: 0 };

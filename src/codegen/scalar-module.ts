@@ -40,13 +40,13 @@ export interface SlotLayout {
 /** Rows per generated function: V8 compiles small functions faster and tiers them up sooner. */
 export const CHUNK_ROWS = 500;
 
-/** In a tape of more than ROLL_ABOVE rows, runs of a repeated body at least ROLL_ROWS rows long
- *  are written as wasm loops. A shorter tape is written out row by row: its values stay in
- *  locals, which replays faster (Rosenbrock n=10³: 6.2 µs written out, 8.8 µs rolled), and it
- *  compiles in a few milliseconds; past it, a rolled loop is both faster (n=4444: 38 µs rolled,
- *  66 µs written out) and compiles in about 1 ms instead of tens (bench/codegen.ts). */
+/** Runs of a repeated body at least this many rows long are written as wasm loops (shorter
+ *  ones are written out row by row, where the loop's bookkeeping would cost more than it saves).
+ *  A rolled loop keeps a value carried from one repetition to the next in a local, and replays
+ *  faster than the same rows written out: Rosenbrock n=10³ 4.8–7.2 µs against 6.3–9.9, n=4444
+ *  29 µs against 93 (bench/codegen.ts); and its module is a few hundred bytes however long the
+ *  loop, which V8 compiles in about a millisecond. */
 export const ROLL_ROWS = 128;
-export const ROLL_ABOVE = 16_384;
 
 /** Above this many rows the interpreter is kept (see bench/codegen.ts for the measurements). */
 export const MAX_GENERATED_ROWS = 40_000;
@@ -530,12 +530,12 @@ function forget(): void {
  *  view of its buffer: a caller that reuses one writer, whose pages are then already mapped,
  *  must be done with them (compiled: WebAssembly.Module and compile copy them) before the next. */
 export function generateScalarModule(
-  program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS, out?: ByteWriter, rollRows = ROLL_ROWS, rollAbove = ROLL_ABOVE,
+  program: Program, layout: SlotLayout, chunkRows = CHUNK_ROWS, maxRows = MAX_GENERATED_ROWS, out?: ByteWriter, rollRows = ROLL_ROWS,
 ): Generated {
   ({ op, a, b } = program);
   const rows = op.length;
   // Loops are written once, as wasm loops: the rows written out are the rest plus their bodies.
-  const loops = rows > rollAbove ? findLoops(program, rollRows) : [];
+  const loops = findLoops(program, rollRows);
   let written = rows;
   for (const loop of loops) written -= loop.period * (loop.count - 1);
   if (written > maxRows) {
