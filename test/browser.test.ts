@@ -130,8 +130,9 @@ describe('the demo page in Chromium', () => {
         for (let i = 0; i + 1 < v.length; i++) s = w.add(s, w.add(w.mul(100, w.square(w.sub(v.at(i + 1), w.square(v.at(i))))), w.square(w.sub(1, v.at(i)))));
         return s;
       };
-      const n = 200; // 1 800 rows: a module far over the 4 KB a main thread may compile synchronously
+      const n = 200; // 1 800 rows written out (loop not rolled): a module far over the 4 KB a main thread may compile synchronously
       const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+      const rollRows = sweeps.setRollRows(Infinity);
       const interpreted = w.compile(rosenbrock, n, { codegen: 'off' });
       const expected = interpreted.grad(x);
       const same = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
@@ -143,6 +144,7 @@ describe('the demo page in Chromium', () => {
       sweeps.setAsyncCompileAbove(0);
       const generated = w.compile(rosenbrock, n, { codegen: 'auto' });
       sweeps.setAsyncCompileAbove(Infinity);
+      sweeps.setRollRows(rollRows);
       const before = generated.grad(x);
       const first = { ...generated.stats };
       let after = before;
