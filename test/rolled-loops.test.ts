@@ -279,13 +279,15 @@ describe('rolled loops agree with the interpreter to the bit', () => {
   const node = fc.record({ op: fc.nat(opNames.length + 1), x: fc.nat(), y: fc.nat(), z: fc.nat(), k: fc.double({ min: -3, max: 3, noNaN: true }) });
   const body = fc.array(node, { minLength: 1, maxLength: 12 });
   const value = fc.oneof(fc.double({ min: -3, max: 3, noNaN: true }), fc.constantFrom(0, -0, 1, Infinity, -Infinity, NaN));
-  it('random loop bodies over every scalar op (fast-check): value and gradient', () => {
+  it('random loop bodies over every scalar op (fast-check): forward or backward over x, read after the loop, outputs inside it', () => {
     fc.assert(
-      fc.property(body, fc.array(value, { minLength: 13, maxLength: 13 }), fc.boolean(), (nodes, point, sharedConstant) => {
+      fc.property(body, fc.array(value, { minLength: 13, maxLength: 13 }), fc.boolean(), fc.boolean(), fc.nat(2), (nodes, point, sharedConstant, backward, outputs) => {
         const f = (s: Scalar, x: Vector) => {
           let carry: Operand = s;
           let total: Operand = 0;
-          for (let i = 0; i + 1 < x.length; i++) {
+          const kept: Operand[] = [];
+          for (let t = 0; t + 1 < x.length; t++) {
+            const i = backward ? x.length - 2 - t : t;
             const all: Operand[] = [x.at(i), x.at(i + 1), carry, s];
             for (const n of nodes) {
               const pick = (j: number) => all[j % all.length];
@@ -297,14 +299,28 @@ describe('rolled loops agree with the interpreter to the bit', () => {
                 all.push((OP_INFO[name] as OpInfo).arity === 1 ? op(pick(n.x)) : op(pick(n.x), pick(n.y)));
               }
             }
-            carry = all[all.length - 1];
+            kept.push((carry = all[all.length - 1]));
             total = add(total, carry);
           }
-          return total;
+          // The total; or with a middle repetition's value read after the loop; or with values
+          // of the loop as outputs (a vector-valued f: vjp).
+          return outputs === 0 ? total : outputs === 1 ? add(total, mul(kept[5], kept[1])) : [total, kept[2], carry];
         };
-        bothEngines(f as never, ['scalar', 12], [[point[0], Float64Array.from(point.slice(1))]]);
+        const args = [point[0], Float64Array.from(point.slice(1))] as const;
+        if (outputs < 2) {
+          bothEngines(f as never, ['scalar', 12], [[...args]]);
+          return;
+        }
+        const generated = compile(f, 'scalar', 12, { codegen: 'auto' });
+        const interpreted = compile(f, 'scalar', 12, { codegen: 'off' });
+        const weights = Float64Array.of(0.5, -0, 2);
+        expectSameBits(flat(generated.value(...args)), flat(interpreted.value(...args)), 'value');
+        expectSameBits(flat(generated.vjp(...args, weights)), flat(interpreted.vjp(...args, weights)), 'vjp');
+        expect(generated.stats.rolledLoops).toBeGreaterThanOrEqual(1);
+        generated.dispose();
+        interpreted.dispose();
       }),
-      { numRuns: 80, seed: 20261202 },
+      { numRuns: 120, seed: 20261202 },
     );
   });
 });
