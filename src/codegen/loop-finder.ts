@@ -20,8 +20,7 @@ export const MIN_REPETITIONS = 4;
 /** Candidate periods tried per row: the next rows that begin with its three op codes. */
 const CANDIDATES = 16;
 
-/** Whether row r may sit in a loop body: not an argument (they come first anyway) and not a
- *  row the generator writes no rule for (checked by the caller before). */
+/** Whether row r may sit in a loop body: not an argument's row (whose slots the caller fills). */
 function rollable(op: Uint8Array, r: number): boolean {
   return !isInput(op[r]) && op[r] !== Op.VecInput;
 }

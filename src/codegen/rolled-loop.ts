@@ -2,7 +2,8 @@
  *  body once per repetition, the reverse sweep runs the body's reverse rows from the last
  *  repetition to the first. Each operand is a memory address moving by its stride (an i32
  *  pointer per stride), a local of the same repetition (a value computed earlier in the body, an
- *  adjoint accumulated later in it), or a constant every repetition shares.
+ *  adjoint accumulated later in it), a local carried over from the previous repetition (a running
+ *  sum's value, and its adjoint carried back), or a constant every repetition shares.
  *
  *  Bit-identity with the interpreter and the straight-line code (scalar-module.ts): the same
  *  rule templates, the same order of additions into each adjoint (rows from last to first), and
