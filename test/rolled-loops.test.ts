@@ -14,19 +14,8 @@ import { CHUNK_ROWS, ROLL_ROWS } from '../src/codegen/scalar-module.js';
 import { decode } from '../src/compile/format.js';
 import { OP_INFO, opFunction, type OpInfo, type PublicOpName } from './support/catalog.js';
 import { seededRandom } from './helpers.js';
+import { expectSameBits, flat } from './support/engines.js';
 
-function sameBits(actual: number, expected: number): boolean {
-  return Object.is(actual, expected) || (Number.isNaN(actual) && Number.isNaN(expected));
-}
-
-function expectSameBits(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, what: string): void {
-  const a = typeof actual === 'number' ? [actual] : Array.from(actual);
-  const e = typeof expected === 'number' ? [expected] : Array.from(expected);
-  expect(a.length, what).toBe(e.length);
-  for (let i = 0; i < a.length; i++) {
-    if (!sameBits(a[i], e[i])) expect.fail(`${what}[${i}]: rolled ${a[i]} ≠ interpreter ${e[i]}`);
-  }
-}
 
 const rosenbrock = (x: Vector): Operand => {
   let total: Operand = 0;
@@ -43,8 +32,6 @@ afterAll(() => {
 });
 
 type Argument = number | Float64Array;
-const flat = (values: unknown): number[] =>
-  typeof values === 'number' ? [values] : Array.isArray(values) ? values.flatMap(flat) : Array.from(values as Float64Array);
 
 /** f on both engines at each point: value and gradient; the module rolls at least `loops` loops. */
 function bothEngines(f: (...args: never[]) => Operand | Operand[], shapes: (number | 'scalar')[], points: Argument[][], loops = 1): void {

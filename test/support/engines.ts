@@ -3,7 +3,8 @@
 import { expect } from 'vitest';
 import { compile } from '../../src/index.js';
 
-const flat = (x: unknown): number[] =>
+/** Every number in a result (a number, an array, nested arrays, an object of them), in order. */
+export const flat = (x: unknown): number[] =>
   typeof x === 'number' ? [x] : x instanceof Float64Array ? Array.from(x) : Array.isArray(x) ? x.flatMap(flat) : Object.values(x as object).flatMap(flat);
 
 /** Every number of `actual` has the bits of `expected`'s (NaNs of any payload agree). */
