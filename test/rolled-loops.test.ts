@@ -94,6 +94,21 @@ describe('finding loops', () => {
     bothEngines(layer as never, [...shapes], [[uniform(shapes[0]), uniform(inputs)], [specials(shapes[0]), uniform(inputs)]]);
   });
 
+  it('stops looking once more rows than the generator takes would be left to write out', () => {
+    // About 300 rows picked at random (no repetition), then Rosenbrock's loop.
+    const pick = seededRandom(23);
+    const choices = Array.from({ length: 300 }, () => [Math.floor(pick() * 3), Math.floor(pick() * 40)]);
+    const f = compile((x: Vector) => {
+      let t: Operand = x.at(0);
+      for (const [kind, i] of choices) t = kind === 0 ? mul(t, x.at(i)) : kind === 1 ? add(t, x.at(i)) : sqrt(t);
+      return add(t, rosenbrock(x));
+    }, 40, { codegen: 'off' });
+    const program = decode(f.toBytes());
+    f.dispose();
+    expect(findLoops(program, 64).map((l) => l.period)).toEqual([10]);
+    expect(findLoops(program, 64, 100)).toEqual([]);
+  });
+
   it('finds nothing in rows without repetition, nor in runs shorter than asked', () => {
     const f = compile((x: Vector) => {
       let t: Operand = x.at(0);

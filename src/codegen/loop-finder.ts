@@ -41,6 +41,19 @@ function breakRow(program: Program, r: number, period: number, at: number): numb
   return rows;
 }
 
+/** Whether row r repeats `count` times a period apart, its operands stepping evenly. */
+function repeatsAt(program: Program, r: number, period: number, count: number): boolean {
+  const { op, a, b } = program;
+  if (r + (count - 1) * period >= op.length) return false;
+  const da = a[r + period] - a[r];
+  const db = b[r + period] - b[r];
+  for (let k = 1; k < count; k++) {
+    const row = r + k * period;
+    if (op[row] !== op[r] || !rollable(op, row) || a[row] - a[r] !== k * da || b[row] - b[r] !== k * db) return false;
+  }
+  return true;
+}
+
 /** Whether a loop may begin at row r: not with a Where (whose condition sits in the row before). */
 function mayBegin(program: Program, r: number): boolean {
   return program.op[r] !== Op.Where && rollable(program.op, r);
@@ -59,7 +72,8 @@ let nextSameRows = new Int32Array(0);
 let nextOpRows = new Int32Array(0);
 const seenTrigramRows = new Int32Array(1 << 16);
 
-/** The loops in `program`, in row order, each at least `minRows` rows.
+/** The loops in `program`, in row order, each at least `minRows` rows; the search stops early
+ *  once more than `maxWritten` rows would be left to write out.
  *
  *  At each row, the candidate periods are the distances to the next rows that begin with the
  *  same three op codes; a candidate whose run is too short also proposes the period of what
@@ -67,11 +81,13 @@ const seenTrigramRows = new Int32Array(1 << 16);
  *  an outer loop around a short inner one (a neuron's 64 multiply-adds, then its tanh). Each
  *  period's last run is remembered: a start inside it breaks at the same row, so the scan stays
  *  about linear in the rows. */
-export function findLoops(program: Program, minRows: number): Loop[] {
+export function findLoops(program: Program, minRows: number, maxWritten = Infinity): Loop[] {
   const { op } = program;
   const rows = op.length;
   const loops: Loop[] = [];
   if (rows < minRows) return loops;
+  // Rows left to write out so far (those before r outside loops, and the loops' bodies).
+  let written = 0;
   if (nextSameRows.length < rows) {
     nextSameRows = new Int32Array(rows);
     nextOpRows = new Int32Array(rows);
@@ -92,11 +108,14 @@ export function findLoops(program: Program, minRows: number): Loop[] {
   // its operand's step differs from the step before it, which that start also checks).
   const runFrom = new Int32Array(MAX_PERIOD + 1).fill(-1);
   const runBreak = new Int32Array(MAX_PERIOD + 1);
+  // The repetitions of rows r…r + period − 1 from r on; −1 where row r's own repetitions show
+  // at once that there are fewer than MIN_REPETITIONS (checked first: on a tape with no loop,
+  // a candidate fails there, without a walk through a whole repetition).
   const repetitions = (r: number, period: number): number => {
-    if (!(runFrom[period] >= 0 && runFrom[period] <= r && r + 2 * period <= runBreak[period])) {
-      runFrom[period] = r;
-      runBreak[period] = r + 2 * period <= rows ? breakRow(program, r, period, r + period) : r + period;
-    }
+    if (runFrom[period] >= 0 && runFrom[period] <= r && r + 2 * period <= runBreak[period]) return Math.floor((runBreak[period] - r) / period);
+    if (!repeatsAt(program, r, period, MIN_REPETITIONS)) return -1;
+    runFrom[period] = r;
+    runBreak[period] = breakRow(program, r, period, r + period);
     return Math.floor((runBreak[period] - r) / period);
   };
   const candidates: number[] = [];
@@ -123,10 +142,13 @@ export function findLoops(program: Program, minRows: number): Loop[] {
       }
     }
     if (found === undefined) {
+      // Past `maxWritten` rows left to write out the caller keeps the interpreter: stop looking.
+      if (++written > maxWritten) return loops;
       r++;
       continue;
     }
     loops.push(found);
+    written += found.period;
     r += found.period * found.count;
   }
   return loops;

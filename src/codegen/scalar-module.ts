@@ -535,12 +535,12 @@ export function generateScalarModule(
   ({ op, a, b } = program);
   const rows = op.length;
   // Loops are written once, as wasm loops: the rows written out are the rest plus their bodies.
-  const loops = findLoops(program, rollRows);
+  const loops = findLoops(program, rollRows, maxRows);
   let written = rows;
   for (const loop of loops) written -= loop.period * (loop.count - 1);
   if (written > maxRows) {
     forget();
-    return { reason: `${rows} rows${loops.length > 0 ? `, ${written} written out after rolling its loops` : ''}: more than the generator's ${maxRows}` };
+    return { reason: `${rows} rows${loops.length > 0 ? `, ${loops.length} loops rolled` : ''}: more than the generator's ${maxRows} to write out` };
   }
   const array = planningArrays();
   slotOf = array(rows, -1);
