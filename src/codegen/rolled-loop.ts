@@ -174,7 +174,7 @@ export class LoopPlan {
 
   /** Settles, per body row, whether its value is stored and its adjoint kept in memory or carried
    *  (after every loop's markStored and the caller's marks of outside readers in `external`). */
-  settle(external: Uint8Array): void {
+  settle(external: Int32Array): void {
     const { stored, seeded, slotOf, lastUse } = this.facts;
     const last = this.count - 1;
     // Per body row: read from outside (or seeded) in a repetition before the last; in the last.

@@ -638,7 +638,7 @@ export function generateScalarModule(
 
   // A loop row's adjoint lives in memory where a row outside its repetition adds to it.
   if (plans.length > 0) {
-    const external = new Uint8Array(slots);
+    const external = array(slots, 0);
     const loopOfSlot = array(slots, -1);
     plans.forEach((plan, i) => {
       for (let r = plan.start; r < plan.start + plan.period * plan.count; r++) if (computed[r] === 1) loopOfSlot[slotOf[r]] = i;
