@@ -27,11 +27,11 @@ export function elementwise(op: Op, name: string, a: AnyOperand, b: AnyOperand |
   // The result takes a handle's shape in preference to a plain array's.
   const shape = (isTensor(a) ? a : isTensor(b) ? b : aTensor ? a : b) as Tensor | ArrayOperand;
   if (aTensor && bTensor && !sameShape(a as Tensor, b as Tensor)) {
-    checkShapes(name, a, b as AnyOperand);
     const rows = rowBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
     if (rows !== undefined) return broadcastOverRows(op, core, rows.matrix, rows.row, rows.matrixFirst);
-    const columns = columnBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand)!;
-    return broadcastOverColumns(op, columns.matrix, columns.column, columns.matrixFirst);
+    const columns = columnBroadcast(a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
+    if (columns !== undefined) return broadcastOverColumns(op, columns.matrix, columns.column, columns.matrixFirst);
+    throw shapeError(name, a as Tensor | ArrayOperand, b as Tensor | ArrayOperand);
   }
   if (core === undefined) {
     const n = shape.length;
@@ -78,7 +78,12 @@ function checkShapes(name: string, a: AnyOperand, b: AnyOperand): void {
   const x = a as Tensor | ArrayOperand;
   const y = b as Tensor | ArrayOperand;
   if (sameShape(x, y) || rowBroadcast(x, y) !== undefined || columnBroadcast(x, y) !== undefined) return;
-  throw new ShapeError(
+  throw shapeError(name, x, y);
+}
+
+/** Shapes that neither match nor broadcast one over the other. */
+function shapeError(name: string, x: Tensor | ArrayOperand, y: Tensor | ArrayOperand): ShapeError {
+  return new ShapeError(
     `${name}: shapes ${shapeText(x as Tensor)} and ${shapeText(y as Tensor)} do not match (elementwise ops need equal shapes, ` +
       'a scalar to broadcast, a vector (or 1 × c matrix) as long as a matrix row, or an r × 1 matrix as long as a column: reshape(v, v.length, 1))',
   );

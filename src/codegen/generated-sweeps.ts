@@ -124,7 +124,7 @@ export class GeneratedSweeps {
       return;
     }
     const bytes = generated.bytes;
-    this.state = { engine: 'interpreter', moduleBytes: bytes.length, rolledLoops: 'rolled' in generated ? (generated.rolled ?? 0) : 0, reason: 'compiling', generateMs, compileMs: 0 };
+    this.state = { engine: 'interpreter', moduleBytes: bytes.length, rolledLoops: 'rolled' in generated ? generated.rolled : 0, reason: 'compiling', generateMs, compileMs: 0 };
     const compileStarted = performance.now();
     let instance: WebAssembly.Instance | undefined;
     try {

@@ -29,28 +29,28 @@ function rollable(op: Uint8Array, r: number): boolean {
  *  with the operand strides of the first two repetitions: another op code, a row no loop holds,
  *  or an operand off its stride; `rows` if none does. */
 function breakRow(program: Program, r: number, period: number, at: number): number {
-  const { op, a, b } = program;
-  const rows = op.length;
+  const rows = program.op.length;
   for (let row = at; row < rows; row++) {
-    const first = r + ((row - r) % period);
-    const k = Math.floor((row - r) / period);
-    if (op[row] !== op[first] || !rollable(op, row)) return row;
-    if (a[row] - a[first] !== k * (a[first + period] - a[first])) return row;
-    if (b[row] - b[first] !== k * (b[first + period] - b[first])) return row;
+    if (!inStep(program, r + ((row - r) % period), period, Math.floor((row - r) / period))) return row;
   }
   return rows;
 }
 
+/** Whether row first + k·period repeats row `first`: the same op, a row a loop may hold, and its
+ *  operands k steps on, each step the one from `first` to the row a period after it. */
+function inStep(program: Program, first: number, period: number, k: number): boolean {
+  const { op, a, b } = program;
+  const row = first + k * period;
+  return (
+    op[row] === op[first] && rollable(op, row) &&
+    a[row] - a[first] === k * (a[first + period] - a[first]) && b[row] - b[first] === k * (b[first + period] - b[first])
+  );
+}
+
 /** Whether row r repeats `count` times a period apart, its operands stepping evenly. */
 function repeatsAt(program: Program, r: number, period: number, count: number): boolean {
-  const { op, a, b } = program;
-  if (r + (count - 1) * period >= op.length) return false;
-  const da = a[r + period] - a[r];
-  const db = b[r + period] - b[r];
-  for (let k = 1; k < count; k++) {
-    const row = r + k * period;
-    if (op[row] !== op[r] || !rollable(op, row) || a[row] - a[r] !== k * da || b[row] - b[r] !== k * db) return false;
-  }
+  if (r + (count - 1) * period >= program.op.length) return false;
+  for (let k = 1; k < count; k++) if (!inStep(program, r, period, k)) return false;
   return true;
 }
 

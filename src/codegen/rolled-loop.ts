@@ -55,9 +55,8 @@ export class LoopPlan {
   readonly period: number;
   readonly count: number;
   readonly start: number;
-  /** Slots per repetition, and the first repetition's first slot. */
+  /** Slots per repetition. */
   readonly slotStride: number;
-  readonly firstSlot: number;
   readonly kind: Uint8Array;
   readonly slot: Int32Array;
   readonly stride: Int32Array;
@@ -95,7 +94,6 @@ export class LoopPlan {
       slots++;
     }
     this.slotStride = slots;
-    this.firstSlot = firstSlot;
     // The body row of each slot offset of a repetition, and whether a Const row's value is the
     // same in every repetition.
     const rowOfOffset = new Int32Array(slots);
@@ -172,7 +170,8 @@ export class LoopPlan {
     return this.kind[i] === LOCAL || this.carried[i] >= 0;
   }
 
-  /** Settles, per body row, whether its value is stored and its adjoint kept in memory or carried
+  /** Settles, per body row, whether its value is stored (in every repetition, if any one is read
+   *  from memory) and its adjoint kept in memory or carried
    *  (after every loop's markStored and the caller's marks of outside readers in `external`). */
   settle(external: Int32Array): void {
     const { stored, seeded, slotOf, lastUse } = this.facts;
@@ -199,17 +198,11 @@ export class LoopPlan {
         continue;
       }
       // The slot before the loop the first repetition's carried reads add to.
-      const entry = slotOf[this.start + j] - this.slotStride;
+      const entry = this.slotIn(j, -1);
       let carry = before[j] === 0 && seeded[entry] === 0 && lastUse[entry] < this.start + this.period;
       for (let i = 0; i < this.slot.length && carry; i++) if (this.slot[i] === entry && this.carried[i] !== j) carry = false;
       this.carriedAdjoint[j] = carry ? 1 : 0;
       this.adjointInMemory[j] = carry ? 0 : 1;
-    }
-    // A value one repetition stores, every repetition stores.
-    for (let j = 0; j < this.period; j++) {
-      const s0 = slotOf[this.start + j];
-      if (s0 < 0 || this.storedRow[j] === 0) continue;
-      for (let k = 0, s = s0; k < this.count; k++, s += this.slotStride) stored[s] = 1;
     }
   }
 

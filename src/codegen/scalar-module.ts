@@ -52,7 +52,7 @@ export const ROLL_ROWS = 128;
 export const MAX_GENERATED_ROWS = 40_000;
 
 /** A module's bytes, its function count and the tape's loops it writes as wasm loops. */
-export type Generated = { bytes: Uint8Array; functions: number; rolled?: number } | { reason: string };
+export type Generated = { bytes: Uint8Array; functions: number; rolled: number } | { reason: string };
 
 const VOID: FuncType = { params: [], results: [] };
 const NO_SLOT = -1;
