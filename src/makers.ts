@@ -2,7 +2,7 @@
  *  code. Scalars record one row; tensors and arrays go to the elementwise ops. */
 import { Op, evaluate } from '../assembly/shared/ops.js';
 import type { TapeCore } from './core.js';
-import { Scalar, type Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
+import { Scalar, IS_SCALAR, type MaybeScalar, type Matrix, type Operand, type Tensor, type AnyOperand } from './handles.js';
 import type { ConstantMatrix } from './constant-matrix.js';
 import { ArgumentError, crossTapeError } from './errors.js';
 import { describe } from './operands.js';
@@ -37,34 +37,44 @@ export interface Binary {
 /** y = op(a); on a vector or matrix, one instruction applying op to every element. */
 export function unary(op: Op, name: string): Unary {
   return ((a: AnyOperand) => {
-    if (a instanceof Scalar) return new Scalar(a.core, a.core.op2(op, a.id, a.core.sink));
-    if (typeof a === 'number') return evaluate(op, a, 0);
-    return elementwise(op, name, a, undefined);
+    // The scalar hot path stays this small so that V8 inlines it into the caller.
+    const x = a as MaybeScalar;
+    if (x?.[IS_SCALAR] === true) return new Scalar(x.core, x.core.op2(op, x.id, x.core.sink));
+    return unaryOther(op, name, a);
   }) as Unary;
 }
 
-/** y = op(a, b); a number operand becomes a constant on the other operand's tape. The scalar
- *  cases come first and stay small: they are the hot path of scalar code. */
+function unaryOther(op: Op, name: string, a: AnyOperand): AnyOperand {
+  if (typeof a === 'number') return evaluate(op, a, 0);
+  return elementwise(op, name, a, undefined);
+}
+
+/** y = op(a, b); a number operand becomes a constant on the other operand's tape. Two handles
+ *  on one tape, the hot path of scalar code, take the first line, kept small for V8 to inline. */
 export function binary(op: Op, name: string): Binary {
   return ((a: AnyOperand, b: AnyOperand) => {
-    if (a instanceof Scalar) {
-      const core = a.core;
-      if (b instanceof Scalar) {
-        if (b.core !== core) throw crossTapeError(name, core, b.core);
-        return new Scalar(core, core.op2(op, a.id, b.id));
-      }
-      if (typeof b === 'number') return new Scalar(core, withConstant(core, op, a.id, b));
-    } else if (typeof a === 'number') {
-      // A number before a handle (c·x, as data meets weights) is recorded without looking for a
-      // recent constant: that lookup measured 6–10% of an eager MLP over number data.
-      if (b instanceof Scalar) return new Scalar(b.core, b.core.opConstant(op, b.id, a, true));
-      if (typeof b === 'number') return evaluate(op, a, b);
-    }
-    if (a === undefined || b === undefined) {
-      throw new ArgumentError(`${name} takes two operands (handles or numbers), got ${describe(a)} and ${describe(b)}`);
-    }
-    return elementwise(op, name, a, b);
+    const x = a as MaybeScalar, y = b as MaybeScalar;
+    if (x?.[IS_SCALAR] === true && y?.[IS_SCALAR] === true && x.core === y.core) return new Scalar(x.core, x.core.op2(op, x.id, y.id));
+    return binaryOther(op, name, a, b);
   }) as Binary;
+}
+
+/** Every other pair of operands: a handle and a number, two numbers, handles of two tapes, tensors. */
+function binaryOther(op: Op, name: string, a: AnyOperand, b: AnyOperand): AnyOperand {
+  if (a instanceof Scalar) {
+    const core = a.core;
+    if (b instanceof Scalar) throw crossTapeError(name, core, b.core);
+    if (typeof b === 'number') return new Scalar(core, withConstant(core, op, a.id, b));
+  } else if (typeof a === 'number') {
+    // A number before a handle (c·x, as data meets weights) is recorded without looking for a
+    // recent constant: that lookup measured 6–10% of an eager MLP over number data.
+    if (b instanceof Scalar) return new Scalar(b.core, b.core.opConstant(op, b.id, a, true));
+    if (typeof b === 'number') return evaluate(op, a, b);
+  }
+  if (a === undefined || b === undefined) {
+    throw new ArgumentError(`${name} takes two operands (handles or numbers), got ${describe(a)} and ${describe(b)}`);
+  }
+  return elementwise(op, name, a, b);
 }
 
 /** y = op(a, value): the number reuses the constant recorded for one of the last two number

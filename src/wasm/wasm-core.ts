@@ -66,6 +66,15 @@ export class WasmCore implements TapeCore {
   // views, its counters' i32 indices, and the id and f64 indices of its first slot (slots of a
   // segment are consecutive ids, evenly spaced: assembly/facade.ts).
   private capacity = 0;
+  // The segment's row count while JS records: op2, the hot path, bumps this field alone and
+  // `publish` writes it (and the slot count) to the header before anything asks the core.
+  private rows = 0;
+  // The slot id op2's row r gets: r + slotBase (the segment's slots run ahead of its rows by a
+  // fixed lead while only op2 records).
+  private slotBase = 0;
+  // op2's bound on r: room for one row and one slot while the recording is live, 0 once it is
+  // retired, so its one check is also its staleness check (the slow path tells which).
+  private room = 0;
   private opAt = 0;
   private aAt = 0;
   private bAt = 0;
@@ -113,12 +122,39 @@ export class WasmCore implements TapeCore {
     this.firstSlot = core.segmentFirstSlot(seg);
     this.firstValue = (core.slotValueAddress(this.firstSlot) >>> 0) / 8;
     this.firstAdjoint = (core.slotAdjointAddress(this.firstSlot) >>> 0) / 8;
+    this.advance(views.i32[this.rowsAt], views.i32[this.slotsAt]);
+  }
+
+  /** The segment's slot count (rows and slots recorded in it so far). */
+  private get slots(): number {
+    return this.rows + this.slotBase - this.firstSlot;
+  }
+
+  /** Sets both counters (on the JS side: `publish` writes them to the header). */
+  private advance(rows: number, slots: number): void {
+    this.rows = rows;
+    this.slotBase = this.firstSlot + slots - rows;
+    this.room = this.live ? this.capacity - Math.max(0, slots - rows) : 0;
+  }
+
+  /** Writes the counters to the segment header, the copy the core reads: before every call
+   *  into the core about this tape. */
+  private publish(): void {
+    const i32 = views.i32;
+    i32[this.rowsAt] = this.rows;
+    i32[this.slotsAt] = this.slots;
+  }
+
+  /** The slow path of a recording call: the recording was retired, or the segment is full. */
+  private makeRoomFor(rows: number, slots: number): void {
+    if (!this.live) throw staleTapeError();
+    this.makeRoom(rows, slots);
   }
 
   /** Evaluates the rows recorded since the core last did (they wait in the current segment). */
   flush(): void {
-    const i32 = views.i32;
-    if (i32[this.evaluatedAt] !== i32[this.rowsAt]) core.flush(this.tape);
+    this.publish();
+    if (views.i32[this.evaluatedAt] !== this.rows) core.flush(this.tape);
   }
 
   /** f64 index of slot id's value: from the current segment's first slot, else the core's word. */
@@ -132,61 +168,51 @@ export class WasmCore implements TapeCore {
     return k >= 0 && k < this.capacity ? this.firstAdjoint + k : (core.slotAdjointAddress(id) >>> 0) / 8;
   }
 
+  /** The hot path of scalar code, kept small (in bytecode: it reads no counter from memory and
+   *  writes none) so that V8 inlines it, and the op around it, into the user's function. */
   op2(op: number, a: number, b: number): number {
-    if (!this.live) throw staleTapeError();
-    const i32 = views.i32;
-    const r = i32[this.rowsAt];
-    const s = i32[this.slotsAt];
-    if (r >= this.capacity || s >= this.capacity) {
-      // Not through a closure: one that captures the arguments costs a context allocation per op.
-      this.makeRoom(1, 1);
-      return this.op2(op, a, b);
-    }
-    views.u8[this.opAt + r] = op;
+    if (this.rows >= this.room) this.makeRoomFor(1, 1);
+    const r = this.rows;
+    const v = views;
+    v.u8[this.opAt + r] = op;
+    const i32 = v.i32;
     i32[this.aAt + r] = a;
     i32[this.bAt + r] = b;
-    i32[this.rowsAt] = r + 1;
-    i32[this.slotsAt] = s + 1;
-    return this.firstSlot + s;
+    this.rows = r + 1;
+    return r + this.slotBase;
   }
 
   opConstant(op: number, a: number, value: number, constantFirst: boolean): number {
-    if (!this.live) throw staleTapeError();
-    const i32 = views.i32;
-    const r = i32[this.rowsAt];
-    const s = i32[this.slotsAt];
-    if (r + 2 > this.capacity || s + 2 > this.capacity) {
-      this.makeRoom(2, 2);
+    const r = this.rows;
+    const s = this.slots;
+    if (!this.live || r + 2 > this.capacity || s + 2 > this.capacity) {
+      this.makeRoomFor(2, 2);
       return this.opConstant(op, a, value, constantFirst);
     }
     const c = this.firstSlot + s;
     views.f64[this.firstValue + s] = value;
     // The two rows written here, not through writeRow: V8 did not inline it (a call per row).
-    const u8 = views.u8, at = this.aAt + r, bt = this.bAt + r;
+    const u8 = views.u8, i32 = views.i32, at = this.aAt + r, bt = this.bAt + r;
     u8[this.opAt + r] = Op.Const;
     u8[this.opAt + r + 1] = op;
     i32[at] = SINK_SLOT;
     i32[bt] = SINK_SLOT;
     i32[at + 1] = constantFirst ? c : a;
     i32[bt + 1] = constantFirst ? a : c;
-    i32[this.rowsAt] = r + 2;
-    i32[this.slotsAt] = s + 2;
+    this.advance(r + 2, s + 2);
     return c + 1;
   }
 
   where(c: number, a: number, b: number): number {
-    if (!this.live) throw staleTapeError();
-    const i32 = views.i32;
-    const r = i32[this.rowsAt];
-    const s = i32[this.slotsAt];
-    if (r + 2 > this.capacity || s + 1 > this.capacity) {
-      this.makeRoom(2, 1);
+    const r = this.rows;
+    const s = this.slots;
+    if (!this.live || r + 2 > this.capacity || s + 1 > this.capacity) {
+      this.makeRoomFor(2, 1);
       return this.where(c, a, b);
     }
     this.writeRow(r, Op.Param, c, SINK_SLOT);
     this.writeRow(r + 1, Op.Where, a, b);
-    i32[this.rowsAt] = r + 2;
-    i32[this.slotsAt] = s + 1;
+    this.advance(r + 2, s + 1);
     return this.firstSlot + s;
   }
 
@@ -200,19 +226,13 @@ export class WasmCore implements TapeCore {
     }
     const params = paramRows(op);
     const count = vectorOutputs(op, p1a, p2a);
-    const i32 = views.i32;
-    let r = i32[this.rowsAt];
-    let s = i32[this.slotsAt];
-    if (r + params + 1 > this.capacity || s + count > this.capacity) {
-      this.makeRoom(params + 1, count);
-      r = views.i32[this.rowsAt];
-      s = views.i32[this.slotsAt];
-    }
+    if (this.rows + params + 1 > this.capacity || this.slots + count > this.capacity) this.makeRoom(params + 1, count);
+    let r = this.rows;
+    const s = this.slots;
     if (params === 2) this.writeRow(r++, Op.Param, p2a, p2b);
     this.writeRow(r++, Op.Param, p1a, p1b);
     this.writeRow(r++, op, a, b);
-    views.i32[this.rowsAt] = r;
-    views.i32[this.slotsAt] = s + count;
+    this.advance(r, s + count);
     return this.firstSlot + s;
   }
 
@@ -223,20 +243,20 @@ export class WasmCore implements TapeCore {
     // Everything before it evaluated, so the row's own values (computed by the facade, which
     // needed the output's shape) can be written and the segment marked evaluated past them.
     this.makeRoom(argc + 3, count);
-    let r = views.i32[this.rowsAt];
-    const s = views.i32[this.slotsAt];
+    let r = this.rows;
+    const s = this.slots;
     for (let i = 0; i < argc; i++) this.writeRow(r++, Op.Param, args[2 * i], args[2 * i + 1]);
     this.writeRow(r++, Op.Param, rule, 0);
     this.writeRow(r++, Op.Param, typeof output === 'number' ? -1 : count, argc);
     this.writeRow(r++, Op.Custom, this.sink, this.sink);
-    const i32 = views.i32;
-    i32[this.rowsAt] = r;
-    i32[this.slotsAt] = s + count;
+    this.advance(r, s + count);
     const start = this.firstSlot + s;
     const f64 = views.f64;
     if (typeof output === 'number') f64[this.valueIndex(start)] = output;
     else f64.set(output, this.valueIndex(start));
     f64.fill(0, this.adjointIndex(start), this.adjointIndex(start) + count);
+    this.publish();
+    const i32 = views.i32;
     i32[this.evaluatedAt] = r;
     i32[this.evaluatedSlotsAt] = s + count;
     return start;
@@ -258,18 +278,15 @@ export class WasmCore implements TapeCore {
   }
 
   private leaf(op: number, value: number): number {
-    if (!this.live) throw staleTapeError();
-    const i32 = views.i32;
-    const r = i32[this.rowsAt];
-    const s = i32[this.slotsAt];
-    if (r >= this.capacity || s >= this.capacity) {
-      this.makeRoom(1, 1);
+    const r = this.rows;
+    const s = this.slots;
+    if (!this.live || r >= this.capacity || s >= this.capacity) {
+      this.makeRoomFor(1, 1);
       return this.leaf(op, value);
     }
     views.f64[this.firstValue + s] = value;
     this.writeRow(r, op, SINK_SLOT, SINK_SLOT);
-    i32[this.rowsAt] = r + 1;
-    i32[this.slotsAt] = s + 1;
+    this.advance(r + 1, s + 1);
     return this.firstSlot + s;
   }
 
@@ -294,11 +311,14 @@ export class WasmCore implements TapeCore {
   private leaves(op: number, values: ArrayLike<number>): number {
     if (!this.live) throw staleTapeError();
     const n = values.length;
+    this.publish();
     let start = core.recordLeaves(this.tape, n, op);
     if (start < 0) {
       this.makeRoom(n, n);
       start = core.recordLeaves(this.tape, n, op);
     }
+    // The core advanced the counters.
+    this.advance(views.i32[this.rowsAt], views.i32[this.slotsAt]);
     this.writeValues(start, values);
     return start;
   }
@@ -312,6 +332,7 @@ export class WasmCore implements TapeCore {
   /** A new segment (the core flushes the current one first), then fresh views if memory grew.
    *  Nothing recorded is lost when this throws: the tape keeps every row it had. */
   private makeRoom(rows: number, slots: number): void {
+    this.publish();
     const status = core.makeRoom(this.tape, rows, slots);
     refreshViews();
     this.locate();
@@ -348,17 +369,20 @@ export class WasmCore implements TapeCore {
 
   zeroAdjoints(): void {
     if (!this.live) throw staleTapeError();
+    this.publish();
     core.zeroAdjoints(this.tape);
   }
 
   forward(): void {
     if (!this.live) throw staleTapeError();
+    this.publish();
     if (this.memory.blocks.partials !== 0) core.forwardStoring(this.tape, this.memory.blocks.partials);
     else core.forward(this.tape);
   }
 
   reverseFrom(last: number): void {
     if (!this.live) throw staleTapeError();
+    this.publish();
     if (this.memory.blocks.partials !== 0) core.reverseStored(this.tape, this.memory.blocks.partials, last);
     else core.reverseFrom(this.tape, last);
   }
@@ -467,10 +491,12 @@ export class WasmCore implements TapeCore {
 
   backward(output: number): void {
     if (!this.live) throw staleTapeError();
+    this.publish();
     core.backward(this.tape, output);
   }
 
   stats(): { rows: number; slots: number; bytes: number } {
+    this.publish();
     const bytes = core.tapeHeldBytes(this.tape) + this.memory.blocks.partialsBytes;
     return { rows: core.tapeRows(this.tape), slots: core.tapeSlots(this.tape), bytes };
   }
@@ -478,6 +504,7 @@ export class WasmCore implements TapeCore {
   reset(): TapeCore {
     if (!this.live) throw staleTapeError();
     this.live = false;
+    this.room = 0;
     core.tapeReset(this.tape);
     return new WasmCore(this.memory, this.maxBytes);
   }
@@ -485,6 +512,7 @@ export class WasmCore implements TapeCore {
   dispose(): void {
     if (!this.live) return;
     this.live = false;
+    this.room = 0;
     forgotten.unregister(this.memory);
     release(this.memory.blocks);
   }
