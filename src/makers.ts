@@ -54,7 +54,10 @@ function unaryOther(op: Op, name: string, a: AnyOperand): AnyOperand {
 export function binary(op: Op, name: string): Binary {
   return ((a: AnyOperand, b: AnyOperand) => {
     const x = a as MaybeScalar, y = b as MaybeScalar;
-    if (x?.[IS_SCALAR] === true && y?.[IS_SCALAR] === true && x.core === y.core) return new Scalar(x.core, x.core.op2(op, x.id, y.id));
+    if (x?.[IS_SCALAR] === true) {
+      if (y?.[IS_SCALAR] === true && x.core === y.core) return new Scalar(x.core, x.core.op2(op, x.id, y.id));
+      if (typeof b === 'number') return new Scalar(x.core, withConstant(x.core, op, x.id, b));
+    }
     return binaryOther(op, name, a, b);
   }) as Binary;
 }
