@@ -62,12 +62,10 @@ export function binary(op: Op, name: string): Binary {
   }) as Binary;
 }
 
-/** Every other pair of operands: a handle and a number, two numbers, handles of two tapes, tensors. */
+/** Every other pair of operands: a number and a handle, two numbers, handles of two tapes, tensors. */
 function binaryOther(op: Op, name: string, a: AnyOperand, b: AnyOperand): AnyOperand {
   if (a instanceof Scalar) {
-    const core = a.core;
-    if (b instanceof Scalar) throw crossTapeError(name, core, b.core);
-    if (typeof b === 'number') return new Scalar(core, withConstant(core, op, a.id, b));
+    if (b instanceof Scalar) throw crossTapeError(name, a.core, b.core);
   } else if (typeof a === 'number') {
     // A number before a handle (c·x, as data meets weights) is recorded without looking for a
     // recent constant: that lookup measured 6–10% of an eager MLP over number data.

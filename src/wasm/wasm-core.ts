@@ -328,7 +328,6 @@ export class WasmCore implements TapeCore {
     this.makeRoom(rows, slots);
   }
 
-  /** The slow path of a recording call: room first, then the call again. */
   /** A new segment (the core flushes the current one first), then fresh views if memory grew.
    *  Nothing recorded is lost when this throws: the tape keeps every row it had. */
   private makeRoom(rows: number, slots: number): void {
