@@ -92,9 +92,8 @@ export class Vector {
 
   /** The recorded values (eager tapes). */
   get value(): Float64Array {
-    const out = new Float64Array(this.length);
-    for (let i = 0; i < this.length; i++) out[i] = this.core.value(this.start + i);
-    return out;
+    // One copy of the run the values are (a read per element took ≈60 ns each on wasm).
+    return this.core.valuesView(this.start, this.length).slice();
   }
 
   /** The elements as scalar handles, in order (no new node). */

@@ -1,7 +1,7 @@
 /** @file Tapes on both backends: gradient shapes, handles, explicit Tape, long chains, reset, growth, memory. */
 import { describe, expect, it } from 'vitest';
 import {
-  Tape, Scalar, Vector, grad, valueAndGrad, add, sub, mul, div, sqrt, sin, cos, log, exp, square, where, gt, sum, dot,
+  Tape, Scalar, Vector, StaleHandleError, TracingError, compile, grad, valueAndGrad, add, sub, mul, div, sqrt, sin, cos, log, exp, square, where, gt, sum, dot,
   type Operand,
 } from '../src/index.js';
 import { BACKENDS, expectClose } from './helpers.js';
@@ -98,6 +98,22 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       expect(Array.from(tape.adjoints(v))).toEqual([20, 10, 1]);
       tape.dispose();
     });
+  });
+
+  it('a vector or matrix handle\'s value is one copy of its values; stale and traced handles throw as a scalar\'s do', () => {
+    const tape = new Tape({ backend });
+    const x = tape.input(Float64Array.from({ length: 1000 }, (_, i) => i / 7));
+    const y = mul(x, x) as Vector;
+    const value = y.value;
+    expect(Array.from(value)).toEqual(Array.from({ length: 1000 }, (_, i) => tape.value(y.at(i))));
+    value[0] = 42; // a copy: the tape is untouched
+    expect(tape.value(y.at(0))).toBe(0);
+    expect(Array.from(y.slice(3, 5).value)).toEqual([tape.value(y.at(3)), tape.value(y.at(4))]);
+    expect(y.slice(5, 5).value).toEqual(new Float64Array(0));
+    expect(Array.from(y.reshape(40, 25).row(2).value)).toEqual(Array.from(y.value.subarray(50, 75)));
+    tape.reset();
+    expect(() => y.value).toThrow(StaleHandleError);
+    expect(() => compile((v: Vector) => (v.value[0] > 0 ? sum(v) : 0), 3, { backend })).toThrow(TracingError);
   });
 
   describe('explicit Tape', () => {

@@ -320,6 +320,7 @@ export class JsCore implements TapeCore {
 
   valuesView(start: number, count: number): Float64Array {
     if (!this.live) throw staleTapeError();
+    if (this.tracing) throw tracingReadError();
     return this.s.val.subarray(start, start + count);
   }
 
