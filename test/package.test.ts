@@ -42,6 +42,23 @@ describe('the built package', () => {
     expect(problems).toEqual([]);
   }, 60_000);
 
+  it('bundles with esbuild with no warning, custom ops included (package.json names the one module with side effects)', async () => {
+    const { build } = await import('esbuild');
+    const dir = `${root}test-results/bundle`;
+    mkdirSync(dir, { recursive: true });
+    const app = `${dir}/app.mjs`;
+    writeFileSync(app, [
+      `import { defineOp, grad } from ${JSON.stringify(entry)};`,
+      "const cube = defineOp('cube', { value: (x) => x * x * x, vjp: ([x], y, g) => [3 * x * x * g] });",
+      'export const g = grad((x) => cube(x))(2);',
+    ].join('\n'));
+    const result = await build({ entryPoints: [app], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent' });
+    expect(result.warnings.map((w) => w.text)).toEqual([]);
+    const out = `${dir}/out.mjs`;
+    writeFileSync(out, result.outputFiles[0].contents);
+    expect((await import(out)).g).toBe(12);
+  });
+
   it('runs the quickstart from dist/ without an await', async () => {
     const wengert = await import(entry);
     expect(wengert.valueAndGrad((x: never, y: never, z: never) => wengert.add(wengert.mul(x, y), z))(2, 3, 4)).toEqual({ value: 10, grad: [3, 2, 1] });
