@@ -73,7 +73,7 @@ export class WasmCore implements TapeCore {
   // fixed lead while only op2 records).
   private slotBase = 0;
   // op2's bound on r: room for one row and one slot while the recording is live, 0 once it is
-  // retired, so its one check is also its staleness check (the slow path tells which).
+  // retired, so its one check is also its staleness check (`reserve`, its slow path, tells which).
   private room = 0;
   private opAt = 0;
   private aAt = 0;
@@ -145,12 +145,6 @@ export class WasmCore implements TapeCore {
     i32[this.slotsAt] = this.slots;
   }
 
-  /** The slow path of a recording call: the recording was retired, or the segment is full. */
-  private makeRoomFor(rows: number, slots: number): void {
-    if (!this.live) throw staleTapeError();
-    this.makeRoom(rows, slots);
-  }
-
   /** Evaluates the rows recorded since the core last did (they wait in the current segment). */
   flush(): void {
     this.publish();
@@ -171,7 +165,7 @@ export class WasmCore implements TapeCore {
   /** The hot path of scalar code, kept small (in bytecode: it reads no counter from memory and
    *  writes none) so that V8 inlines it, and the op around it, into the user's function. */
   op2(op: number, a: number, b: number): number {
-    if (this.rows >= this.room) this.makeRoomFor(1, 1);
+    if (this.rows >= this.room) this.reserve(1, 1);
     const r = this.rows;
     const v = views;
     v.u8[this.opAt + r] = op;
@@ -186,7 +180,7 @@ export class WasmCore implements TapeCore {
     const r = this.rows;
     const s = this.slots;
     if (!this.live || r + 2 > this.capacity || s + 2 > this.capacity) {
-      this.makeRoomFor(2, 2);
+      this.reserve(2, 2);
       return this.opConstant(op, a, value, constantFirst);
     }
     const c = this.firstSlot + s;
@@ -207,7 +201,7 @@ export class WasmCore implements TapeCore {
     const r = this.rows;
     const s = this.slots;
     if (!this.live || r + 2 > this.capacity || s + 1 > this.capacity) {
-      this.makeRoomFor(2, 1);
+      this.reserve(2, 1);
       return this.where(c, a, b);
     }
     this.writeRow(r, Op.Param, c, SINK_SLOT);
@@ -281,7 +275,7 @@ export class WasmCore implements TapeCore {
     const r = this.rows;
     const s = this.slots;
     if (!this.live || r >= this.capacity || s >= this.capacity) {
-      this.makeRoomFor(1, 1);
+      this.reserve(1, 1);
       return this.leaf(op, value);
     }
     views.f64[this.firstValue + s] = value;
@@ -323,6 +317,7 @@ export class WasmCore implements TapeCore {
     return start;
   }
 
+  /** Also the recording calls' slow path: the recording was retired, or the segment is full. */
   reserve(rows: number, slots: number): void {
     if (!this.live) throw staleTapeError();
     this.makeRoom(rows, slots);
